@@ -1,0 +1,7 @@
+"""``python -m conntest``."""
+
+import sys
+
+from conntest.cli import main
+
+sys.exit(main())

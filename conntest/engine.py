@@ -1,0 +1,225 @@
+"""Run a check: resolve, probe every profile's IMAP and SMTP concurrently, diagnose.
+
+The engine owns the run's clock, the once-per-protocol authentication gates
+and the redaction of everything probes record.  It knows nothing of screens
+or output formats: front ends pass a :class:`CheckRequest`, optionally an
+``on_step`` callback for live progress, and get a :class:`~conntest.model.Report`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conntest.diagnosis import DiagnosisContext, diagnose
+from conntest.model import FailureKind, ProfileResult, Report, Status, Step
+from conntest.password import analyse_password, strip_invisible
+from conntest.probes.clock import RunClock, skipped_step
+from conntest.probes.dns_probe import ResolverConfig, domain_info, resolve_host
+from conntest.probes.imap_probe import STEPS as IMAP_STEPS
+from conntest.probes.imap_probe import probe_imap
+from conntest.probes.session import AuthGate, Credentials, Endpoint
+from conntest.probes.smtp_probe import STEPS as SMTP_STEPS
+from conntest.probes.smtp_probe import probe_smtp
+from conntest.profile import Profile
+from conntest.redact import Redactor
+
+StepCallback = Callable[[str, Step], None]
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """Everything a check needs; built by the CLI or the TUI."""
+
+    user: str
+    password: str | None = field(repr=False)
+    """``None``: connectivity only, no authentication."""
+    profiles: Sequence[Profile]
+    imap_server: tuple[str, int] | None = None
+    """``--imap HOST:PORT``: replaces every profile's IMAP host and port."""
+    smtp_server: tuple[str, int] | None = None
+    resolver: ResolverConfig = ResolverConfig()
+    ca_file: Path | None = None
+    timeout: float = 60.0
+    tls_max: str | None = None
+    """Cap every profile's TLS maximum (e.g. ``"1.0"`` to act as Windows 7 without updates)."""
+    expected_networks: tuple[str, ...] = ()
+    try_stripped: bool = False
+    """The user consented to one more authentication with whitespace removed."""
+
+
+async def run_check(request: CheckRequest, on_step: StepCallback | None = None) -> Report:
+    clock = RunClock(request.timeout)
+    redact = Redactor.for_credentials(request.user, request.password)
+    shape = analyse_password(request.password) if request.password is not None else None
+
+    def emit(profile_id: str) -> Callable[[Step], None]:
+        def callback(step: Step) -> None:
+            if on_step is not None:
+                on_step(profile_id, _redacted(step, redact))
+
+        return callback
+
+    # One lookup per distinct host, shared by every profile.
+    hosts: dict[str, asyncio.Task[Step]] = {}
+
+    def resolution(host: str) -> asyncio.Task[Step]:
+        if host not in hosts:
+            hosts[host] = asyncio.ensure_future(resolve_host(clock, host, request.resolver))
+        return hosts[host]
+
+    domain = request.user.rpartition("@")[2]
+    domain_task = (
+        asyncio.ensure_future(domain_info(clock, domain, request.resolver))
+        if "@" in request.user and domain
+        else None
+    )
+
+    creds = Credentials(request.user, request.password)
+    gates = {"imap": AuthGate("imap"), "smtp": AuthGate("smtp")}
+
+    async def run_protocol(profile: Profile, protocol: str) -> list[Step]:
+        settings = profile.imap if protocol == "imap" else profile.smtp
+        override = request.imap_server if protocol == "imap" else request.smtp_server
+        host, port = override if override is not None else (settings.host, settings.port)
+        dns_step = await resolution(host)
+        names = IMAP_STEPS if protocol == "imap" else SMTP_STEPS
+        if dns_step.status is not Status.PASS:
+            return [skipped_step(clock, protocol, n, f"{host} does not resolve") for n in names]
+        endpoint = Endpoint(host, port, dns_step.data["addresses"][0])
+        probe = probe_imap if protocol == "imap" else probe_smtp
+        return await probe(
+            clock,
+            profile,
+            endpoint,
+            creds,
+            gates[protocol],
+            ca_file=request.ca_file,
+            tls_max=request.tls_max,
+            on_step=emit(profile.id),
+        )
+
+    async def run_profile(profile: Profile) -> tuple[list[Step], list[Step]]:
+        imap_steps, smtp_steps = await asyncio.gather(
+            run_protocol(profile, "imap"), run_protocol(profile, "smtp")
+        )
+        return imap_steps, smtp_steps
+
+    outcomes = await asyncio.gather(*(run_profile(p) for p in request.profiles))
+
+    retry_ok: bool | None = None
+    retry_steps: list[Step] = []
+    if (
+        request.try_stripped
+        and request.password is not None
+        and shape is not None
+        and shape.has_whitespace
+        and request.profiles
+    ):
+        retry_ok, retry_steps = await _stripped_retry(request, outcomes[0])
+
+    info_steps: list[Step] = []
+    if domain_task is not None:
+        # Informational only: never hold the verdict up for it.
+        done, _ = await asyncio.wait({domain_task}, timeout=0.5)
+        if done:
+            info_steps = domain_task.result()
+        else:
+            domain_task.cancel()
+            info_steps = [
+                skipped_step(clock, "dns", n, "no answer before the check finished")
+                for n in ("mx", "autodiscover")
+            ]
+
+    results: list[ProfileResult] = []
+    for index, (profile, (imap_steps, smtp_steps)) in enumerate(
+        zip(request.profiles, outcomes, strict=True)
+    ):
+        dns_steps = []
+        for host_task in hosts.values():
+            step = host_task.result()
+            if _uses_host(profile, request, step.data.get("host", "")):
+                dns_steps.append(step)
+        steps = [*dns_steps, *info_steps, *imap_steps, *smtp_steps]
+        if index == 0:
+            steps += retry_steps
+        steps = [_redacted(s, redact) for s in steps]
+        context = DiagnosisContext(
+            user=request.user,
+            password=shape,
+            expected_networks=request.expected_networks,
+            stripped_retry_succeeded=retry_ok,
+        )
+        findings = diagnose(steps, profile, context)
+        results.append(ProfileResult(profile.id, steps, findings))
+    return Report(request.user, clock.offset_ms(), results)
+
+
+def _uses_host(profile: Profile, request: CheckRequest, host: str) -> bool:
+    imap = request.imap_server[0] if request.imap_server else profile.imap.host
+    smtp = request.smtp_server[0] if request.smtp_server else profile.smtp.host
+    return host in {imap, smtp}
+
+
+async def _stripped_retry(
+    request: CheckRequest,
+    outcome: tuple[list[Step], list[Step]],
+) -> tuple[bool | None, list[Step]]:
+    """One consented authentication with whitespace removed, on one protocol.
+
+    SMTP first: its refusals say why, so a success there confirms the cause.
+    Only when authentication was refused (not on network trouble) and only once.
+    """
+    imap_steps, smtp_steps = outcome
+    assert request.password is not None
+    stripped = strip_invisible(request.password)
+    profile = request.profiles[0]
+    for protocol, steps in (("smtp", smtp_steps), ("imap", imap_steps)):
+        auth = next((s for s in steps if s.name in {"auth", "login"}), None)
+        if auth is None or auth.failure is None or auth.failure.kind is not FailureKind.REJECTED:
+            continue
+        clock = RunClock(request.timeout)
+        retry_request = dataclasses.replace(request, password=stripped, try_stripped=False)
+        override = request.imap_server if protocol == "imap" else request.smtp_server
+        settings = profile.imap if protocol == "imap" else profile.smtp
+        host, port = override if override is not None else (settings.host, settings.port)
+        dns_step = await resolve_host(clock, host, request.resolver)
+        if dns_step.status is not Status.PASS:
+            return None, []
+        endpoint = Endpoint(host, port, dns_step.data["addresses"][0])
+        probe = probe_imap if protocol == "imap" else probe_smtp
+        steps_retry = await probe(
+            clock,
+            profile,
+            endpoint,
+            Credentials(request.user, retry_request.password),
+            AuthGate(protocol),
+            ca_file=request.ca_file,
+            tls_max=request.tls_max,
+        )
+        auth_retry = next((s for s in steps_retry if s.name == auth.name), None)
+        if auth_retry is None or auth_retry.status is Status.SKIP:
+            return None, []
+        auth_retry.name = f"{auth.name}-stripped"
+        auth_retry.data["retry"] = "whitespace removed, with the user's consent"
+        return auth_retry.status is Status.PASS, [auth_retry]
+    return None, []
+
+
+def _redacted(step: Step, redact: Redactor) -> Step:
+    reply = step.reply
+    if reply is not None:
+        reply = dataclasses.replace(reply, text=redact(reply.text))
+    failure = step.failure
+    if failure is not None:
+        failure = dataclasses.replace(failure, message=redact(failure.message))
+    return dataclasses.replace(
+        step,
+        reply=reply,
+        failure=failure,
+        transcript=[redact(line) for line in step.transcript],
+        data={k: redact(v) if isinstance(v, str) else v for k, v in step.data.items()},
+    )

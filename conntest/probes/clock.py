@@ -1,0 +1,106 @@
+"""Run-wide deadline and step timing.
+
+Each step gets its own budget (a failed authentication may legitimately take
+20 s to be answered) but never more than what is left of the run's
+``--timeout``: :meth:`RunClock.budget` hands out ``min(step budget, remaining)``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from conntest.model import Failure, FailureKind, Reply, Status, Step, TLSInfo
+
+# Per-step budgets in seconds.  AUTH is long on purpose: Microsoft delays a
+# failed AUTH by 5-20 s (behaviour.md §3), which must not read as a timeout.
+STEP_BUDGET: dict[str, float] = {
+    "resolve": 8.0,
+    "mx": 4.0,
+    "autodiscover": 4.0,
+    "connect": 10.0,
+    "control": 4.0,
+    "tls": 10.0,
+    "greeting": 15.0,
+    "capability": 10.0,
+    "ehlo": 10.0,
+    "starttls": 10.0,
+    "ehlo-tls": 10.0,
+    "id": 10.0,
+    "login": 35.0,
+    "auth": 35.0,
+    "mailbox": 15.0,
+    "logout": 5.0,
+    "quit": 5.0,
+}
+
+
+@dataclass
+class RunClock:
+    """The start and deadline of one check run."""
+
+    timeout: float
+    started: float = field(default_factory=time.monotonic)
+
+    def offset_ms(self, when: float | None = None) -> float:
+        return round(((when if when is not None else time.monotonic()) - self.started) * 1000, 1)
+
+    def remaining(self) -> float:
+        return max(0.0, self.started + self.timeout - time.monotonic())
+
+    def budget(self, step: str) -> float:
+        return max(0.001, min(STEP_BUDGET.get(step, 10.0), self.remaining()))
+
+
+class StepRecorder:
+    """Builds one :class:`Step`: started on creation, closed by ``passed``/``failed``/``skipped``."""
+
+    def __init__(self, clock: RunClock, protocol: str, name: str) -> None:
+        self.clock = clock
+        self.protocol = protocol
+        self.name = name
+        self.started = time.monotonic()
+        self.transcript: list[str] = []
+        self.data: dict[str, Any] = {}
+        self.tls: TLSInfo | None = None
+
+    def _finish(
+        self, status: Status, reply: Reply | None, failure: Failure | None, elapsed: bool = True
+    ) -> Step:
+        now = time.monotonic()
+        return Step(
+            protocol=self.protocol,
+            name=self.name,
+            status=status,
+            start_ms=self.clock.offset_ms(self.started),
+            elapsed_ms=round((now - self.started) * 1000, 1) if elapsed else 0.0,
+            reply=reply,
+            failure=failure,
+            tls=self.tls,
+            transcript=list(self.transcript),
+            data=dict(self.data),
+        )
+
+    def passed(self, reply: Reply | None = None) -> Step:
+        return self._finish(Status.PASS, reply, None)
+
+    def failed(
+        self,
+        kind: FailureKind,
+        message: str,
+        reply: Reply | None = None,
+        errno: int | None = None,
+    ) -> Step:
+        return self._finish(Status.FAIL, reply, Failure(kind, message, errno))
+
+    def skipped(self, message: str, kind: FailureKind | None = None) -> Step:
+        failure = Failure(kind, message) if kind is not None else None
+        step = self._finish(Status.SKIP, None, failure, elapsed=False)
+        step.data.setdefault("reason", message)
+        return step
+
+
+def skipped_step(clock: RunClock, protocol: str, name: str, reason: str) -> Step:
+    """A step that was not run because an earlier one failed."""
+    return StepRecorder(clock, protocol, name).skipped(reason)

@@ -1,0 +1,152 @@
+"""DNS: the server hosts' addresses (decisive) and the user's domain (informational).
+
+The A/AAAA lookups decide where the probes connect.  MX and ``autodiscover.``
+only feed informational findings (is this domain on Microsoft 365 at all?) and
+are never allowed to hold the verdict up: the engine gives them a short
+budget and cancels them when the probes are done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import dns.asyncresolver
+import dns.exception
+import dns.rdatatype
+import dns.resolver
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_fixed
+
+from conntest.model import FailureKind, Reply, Step
+from conntest.probes.clock import RunClock, StepRecorder
+
+
+@dataclass(frozen=True)
+class ResolverConfig:
+    """Where to ask: a specific nameserver (``--nameserver``), or the system's."""
+
+    nameserver: tuple[str, int] | None = None
+    pinned: tuple[tuple[str, str], ...] = ()
+    """``--resolve`` pins: (host, address) pairs used without asking DNS."""
+
+    def pinned_address(self, host: str) -> str | None:
+        for name, address in self.pinned:
+            if name.lower() == host.lower():
+                return address
+        return None
+
+
+def make_resolver(config: ResolverConfig, lifetime: float) -> dns.asyncresolver.Resolver:
+    if config.nameserver is not None:
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [config.nameserver[0]]
+        resolver.port = config.nameserver[1]
+    else:
+        resolver = dns.asyncresolver.Resolver()
+    resolver.lifetime = lifetime
+    resolver.timeout = min(2.0, lifetime)
+    return resolver
+
+
+def _dns_failure(exc: BaseException) -> tuple[FailureKind, str]:
+    if isinstance(exc, dns.resolver.NXDOMAIN):
+        return FailureKind.DNS_NXDOMAIN, "the name does not exist (NXDOMAIN)"
+    if isinstance(exc, dns.resolver.NoAnswer):
+        return FailureKind.DNS_NXDOMAIN, "the name has no records of this type"
+    if isinstance(exc, dns.exception.Timeout):
+        return FailureKind.DNS_TIMEOUT, "no DNS server answered in time"
+    if isinstance(exc, dns.resolver.NoNameservers):
+        return FailureKind.DNS_ERROR, "every DNS server failed to answer (SERVFAIL or refused)"
+    if isinstance(exc, dns.resolver.NoResolverConfiguration):
+        return FailureKind.DNS_ERROR, "no DNS server is configured on this machine"
+    return FailureKind.DNS_ERROR, f"DNS lookup failed: {exc.__class__.__name__}"
+
+
+async def _query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -> list[str]:
+    """One lookup; SERVFAIL and timeouts are retried once (tenacity) within the lifetime."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type((dns.resolver.NoNameservers, dns.exception.Timeout)),
+        stop=stop_after_attempt(2),
+        wait=wait_fixed(0.1),
+        reraise=True,
+    ):
+        with attempt:
+            answer = await resolver.resolve(name, rdtype, search=False)
+            return [r.to_text() for r in answer]
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> Step:
+    """A and AAAA of a server host; ``data["addresses"]`` lists what the probes will use."""
+    rec = StepRecorder(clock, "dns", "resolve")
+    rec.data["host"] = host
+    pinned = config.pinned_address(host)
+    if pinned is not None:
+        rec.data["addresses"] = [pinned]
+        rec.data["source"] = "--resolve"
+        rec.transcript.append(f"{host} pinned to {pinned} by --resolve (DNS not asked)")
+        return rec.passed()
+    budget = clock.budget("resolve")
+    rec.data["source"] = (
+        f"{config.nameserver[0]}:{config.nameserver[1]}" if config.nameserver else "system"
+    )
+    try:
+        resolver = make_resolver(config, budget)
+    except dns.resolver.NoResolverConfiguration as exc:
+        kind, message = _dns_failure(exc)
+        return rec.failed(kind, message)
+    results = await asyncio.gather(
+        asyncio.wait_for(_query(resolver, host, "A"), budget),
+        asyncio.wait_for(_query(resolver, host, "AAAA"), budget),
+        return_exceptions=True,
+    )
+    addresses: list[str] = []
+    errors: list[BaseException] = []
+    for rdtype, result in zip(("A", "AAAA"), results, strict=True):
+        if isinstance(result, BaseException):
+            errors.append(result)
+            rec.transcript.append(f"{rdtype} {host}: {_dns_failure(result)[1]}")
+        else:
+            addresses.extend(result)
+            rec.transcript.append(f"{rdtype} {host}: {', '.join(result)}")
+    rec.data["addresses"] = addresses
+    if addresses:
+        return rec.passed()
+    # Prefer the most telling error: NXDOMAIN over "no answer" over timeouts.
+    order = [dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers]
+    errors.sort(key=lambda e: next((i for i, t in enumerate(order) if isinstance(e, t)), 9))
+    kind, message = _dns_failure(errors[0])
+    return rec.failed(kind, f"{host}: {message}")
+
+
+async def domain_info(clock: RunClock, domain: str, config: ResolverConfig) -> list[Step]:
+    """MX and autodiscover of the user's domain, for the informational findings."""
+    budget = min(clock.budget("mx"), 4.0)
+    try:
+        resolver = make_resolver(config, budget)
+    except dns.resolver.NoResolverConfiguration:
+        return []
+
+    async def lookup(name: str, rdtype: str, step: str) -> Step:
+        rec = StepRecorder(clock, "dns", step)
+        rec.data["domain"] = domain
+        rec.data["name"] = name
+        try:
+            records = await asyncio.wait_for(_query(resolver, name, rdtype), budget)
+        except Exception as exc:  # every failure is a fact, not an error
+            kind, message = _dns_failure(exc)
+            return rec.failed(kind, f"{rdtype} {name}: {message}")
+        if rdtype == "MX":
+            exchanges = sorted(records, key=lambda r: int(r.split()[0]))
+            rec.data["exchanges"] = [r.split()[1].rstrip(".") for r in exchanges]
+        else:
+            rec.data["records"] = [r.rstrip(".") for r in records]
+        rec.transcript.append(f"{rdtype} {name}: {', '.join(records)}")
+        return rec.passed(Reply("NOERROR", ", ".join(records)))
+
+    return list(
+        await asyncio.gather(
+            lookup(domain, "MX", "mx"),
+            lookup(f"autodiscover.{domain}", "CNAME", "autodiscover"),
+        )
+    )

@@ -1,0 +1,109 @@
+"""TCP connect and the translation of socket errors into :class:`FailureKind`.
+
+Refused, timed out, unreachable and reset are told apart here, with the errno,
+because they mean different things to a user: a refusal comes from the host
+(nothing listens), a timeout from a filter on the way, unreachable from the
+routing table, and a reset from a middlebox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno as errno_mod
+import socket
+import ssl
+
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_fixed
+
+from conntest.model import FailureKind, Reply, Step
+from conntest.probes.clock import RunClock, StepRecorder
+from conntest.probes.session import Endpoint
+
+_UNREACHABLE = {errno_mod.EHOSTUNREACH, errno_mod.ENETUNREACH, errno_mod.EADDRNOTAVAIL}
+_RESET = {errno_mod.ECONNRESET, errno_mod.ECONNABORTED, errno_mod.EPIPE}
+# Errors worth a second try: the kernel or a middlebox hiccuped, the host did
+# not say no.  Refusals and timeouts are answers, not hiccups.
+_TRANSIENT = {errno_mod.ECONNRESET, errno_mod.ECONNABORTED, errno_mod.EAGAIN}
+
+
+def classify(exc: BaseException) -> tuple[FailureKind, str, int | None]:
+    """Map an exception from a socket, TLS or protocol library to a failure kind."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return FailureKind.TLS_VERIFY, exc.verify_message or str(exc), None
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or exc.__class__.__name__
+        if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+            return FailureKind.RESET, f"connection closed during TLS ({reason})", None
+        if reason in {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"}:
+            return FailureKind.PROTOCOL, f"the peer does not speak TLS here ({reason})", None
+        return FailureKind.TLS_HANDSHAKE, f"TLS handshake failed: {reason}", None
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | socket.timeout):
+        return FailureKind.TIMEOUT, "no answer before the deadline", None
+    if isinstance(exc, ConnectionRefusedError):
+        return FailureKind.REFUSED, "connection refused", exc.errno
+    if isinstance(exc, OSError) and exc.errno in _UNREACHABLE:
+        return FailureKind.UNREACHABLE, exc.strerror or "unreachable", exc.errno
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError) or (
+        isinstance(exc, OSError) and exc.errno in _RESET
+    ):
+        return FailureKind.RESET, "connection reset by peer", exc.errno
+    if isinstance(exc, EOFError | asyncio.IncompleteReadError):
+        return FailureKind.CLOSED, "the server closed the connection", None
+    if isinstance(exc, OSError):
+        return FailureKind.UNREACHABLE, exc.strerror or str(exc), exc.errno
+    return FailureKind.PROTOCOL, str(exc) or exc.__class__.__name__, None
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in _TRANSIENT
+
+
+async def tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
+    """Connect a blocking-mode TCP socket within ``timeout``; transient resets are retried.
+
+    Returns a socket in blocking mode (with no timeout set) so that both
+    asyncio (aiosmtplib) and a worker thread (imaplib) can take it over.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+
+    async def attempt() -> socket.socket:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            remaining = max(0.001, deadline - loop.time())
+            await asyncio.wait_for(loop.sock_connect(sock, (address, port)), remaining)
+        except BaseException:
+            sock.close()
+            raise
+        sock.setblocking(True)
+        return sock
+
+    async for try_ in AsyncRetrying(
+        retry=retry_if_exception(_is_transient),
+        stop=stop_after_attempt(3),
+        wait=wait_fixed(0.2),
+        reraise=True,
+    ):
+        with try_:
+            return await attempt()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def control_connect(clock: RunClock, protocol: str, endpoint: Endpoint) -> Step:
+    """TCP to the same host on 443: tells "mail ports filtered" from "no route at all"."""
+    rec = StepRecorder(clock, protocol, "control")
+    rec.data.update(host=endpoint.host, port=443, address=endpoint.address)
+    try:
+        sock = await tcp_connect(endpoint.address, 443, clock.budget("control"))
+    except ConnectionRefusedError:
+        rec.data["answered"] = True
+        return rec.passed(Reply("RST", "the host answered on 443 (refused)"))
+    except Exception as exc:
+        kind, message, errno = classify(exc)
+        rec.data["answered"] = False
+        return rec.failed(kind, f"{endpoint.address}:443: {message}", errno=errno)
+    sock.close()
+    rec.data["answered"] = True
+    return rec.passed(Reply("SYN-ACK", "the host answered on 443 (connected)"))

@@ -1,0 +1,72 @@
+"""What probes of several profiles share within one run.
+
+:class:`AuthGate` enforces the lockout rule: one authentication per protocol
+per run, whatever the number of profiles.  The first profile to reach the
+authentication step (the *leader*) authenticates; the others wait for its
+outcome and record it as theirs, marked as shared.  Microsoft 365 judges the
+credential, not the client, so the leader's answer holds for every profile.
+
+:class:`Endpoint` and :class:`Credentials` are the seams the engine passes in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from dataclasses import dataclass
+
+from conntest.model import Step
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    """The name TLS verifies (the real server name)."""
+    port: int
+    address: str
+    """Where to connect (from DNS or ``--resolve``)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: str | None = dataclasses.field(repr=False)
+    """``None`` for a connectivity-only check: probes stop before authentication."""
+
+
+class AuthGate:
+    """At most one authentication per protocol per run."""
+
+    def __init__(self, protocol: str) -> None:
+        self.protocol = protocol
+        self.leader: str | None = None
+        self._outcome: asyncio.Future[list[Step]] = asyncio.get_running_loop().create_future()
+
+    def claim(self, profile_id: str) -> bool:
+        """True for the first caller: that profile authenticates."""
+        if self.leader is None:
+            self.leader = profile_id
+            return True
+        return False
+
+    def publish(self, steps: list[Step]) -> None:
+        if not self._outcome.done():
+            self._outcome.set_result(steps)
+
+    async def shared_outcome(self, timeout: float) -> list[Step] | None:
+        """The leader's authentication steps, copied and marked as shared."""
+        try:
+            steps = await asyncio.wait_for(asyncio.shield(self._outcome), timeout)
+        except TimeoutError:
+            return None
+        shared: list[Step] = []
+        for step in steps:
+            copy = dataclasses.replace(step, data=dict(step.data), transcript=list(step.transcript))
+            copy.data["shared_from"] = self.leader
+            copy.transcript.insert(
+                0,
+                f"(shared: {self.leader} authenticated for this run; conntest sends "
+                f"credentials once per protocol per run to protect the account from lockout)",
+            )
+            shared.append(copy)
+        return shared

@@ -1,0 +1,351 @@
+"""SMTP submission with STARTTLS, driven by aiosmtplib.
+
+Order: connect, greeting, ehlo, starttls, tls, ehlo-tls, auth, quit.  No mail
+is sent.  The profile's AUTH mechanism is sent explicitly with
+``execute_command``, never through ``SMTP.login()``, which tries every
+advertised mechanism in turn and so can spend two failed attempts of the
+user's lockout budget on one check.  Credentials are only ever sent after a
+verified TLS handshake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+
+import aiosmtplib
+from aiosmtplib import SMTPResponse
+
+from conntest.model import FailureKind, Reply, Status, Step
+from conntest.probes import tls as tlsmod
+from conntest.probes.clock import RunClock, StepRecorder, skipped_step
+from conntest.probes.net import classify, control_connect, tcp_connect
+from conntest.probes.session import AuthGate, Credentials, Endpoint
+from conntest.profile import Profile
+from conntest.redact import REDACTED
+
+STEPS = ("connect", "greeting", "ehlo", "starttls", "tls", "ehlo-tls", "auth", "quit")
+LOCAL_HOSTNAME = "conntest.invalid"
+
+
+def _reply(resp: SMTPResponse) -> Reply:
+    return Reply(str(resp.code), resp.message)
+
+
+def _lines(resp: SMTPResponse) -> list[str]:
+    lines = resp.message.splitlines() or [""]
+    out = [f"S: {resp.code}-{line}" for line in lines[:-1]]
+    out.append(f"S: {resp.code} {lines[-1]}")
+    return out
+
+
+def _failure(exc: BaseException) -> tuple[FailureKind, str, Reply | None]:
+    """aiosmtplib's exceptions, and the socket or TLS error under them, as data."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError | ConnectionResetError | BrokenPipeError):
+            kind, message, _ = classify(cause)
+            return kind, message, None
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
+        return FailureKind.TIMEOUT, "no answer before the deadline", None
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return FailureKind.CLOSED, "the server closed the connection", None
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        if exc.code < 0 or exc.code == 500 and "too long" in exc.message.lower():
+            return FailureKind.PROTOCOL, exc.message, None
+        return FailureKind.REJECTED, f"{exc.code} {exc.message}", Reply(str(exc.code), exc.message)
+    if isinstance(exc, aiosmtplib.SMTPException):
+        return FailureKind.PROTOCOL, str(exc), None
+    kind, message, _ = classify(exc)
+    return kind, message, None
+
+
+async def probe_smtp(
+    clock: RunClock,
+    profile: Profile,
+    endpoint: Endpoint,
+    creds: Credentials,
+    gate: AuthGate,
+    ca_file: Path | None = None,
+    tls_max: str | None = None,
+    on_step: Callable[[Step], None] | None = None,
+) -> list[Step]:
+    """Run the SMTP steps of ``profile``; never raises for network trouble."""
+    steps: list[Step] = []
+
+    def add(step: Step) -> Step:
+        steps.append(step)
+        if on_step is not None:
+            on_step(step)
+        return step
+
+    def skip_rest(after: str, reason: str) -> list[Step]:
+        for name in STEPS[STEPS.index(after) + 1 :]:
+            add(skipped_step(clock, "smtp", name, reason))
+        return steps
+
+    tmin, tmax = profile.tls.min, tls_max or profile.tls.max
+    if tlsmod.TLS_ORDER.index(tmax) < tlsmod.TLS_ORDER.index(tmin):
+        tmin = tmax
+
+    rec = StepRecorder(clock, "smtp", "connect")
+    rec.data.update(host=endpoint.host, port=endpoint.port, address=endpoint.address)
+    try:
+        raw = await tcp_connect(endpoint.address, endpoint.port, clock.budget("connect"))
+    except Exception as exc:
+        kind, message, errno = classify(exc)
+        add(rec.failed(kind, f"{endpoint.address}:{endpoint.port}: {message}", errno=errno))
+        if kind is FailureKind.TIMEOUT:
+            add(await control_connect(clock, "smtp", endpoint))
+        return skip_rest("connect", "no connection")
+    add(rec.passed())
+
+    smtp = aiosmtplib.SMTP(
+        hostname=endpoint.host,
+        sock=raw,
+        start_tls=False,
+        use_tls=False,
+        local_hostname=LOCAL_HOSTNAME,
+        timeout=clock.budget("greeting"),
+    )
+
+    async def command(name: str, *args: bytes, shown: str | None = None) -> tuple[Step, SMTPResponse | None]:
+        """One SMTP command as one step (used for the simple ones)."""
+        rec = StepRecorder(clock, "smtp", name)
+        rec.transcript.append("C: " + (shown if shown is not None else b" ".join(args).decode()))
+        try:
+            resp = await asyncio.wait_for(
+                smtp.execute_command(*args, timeout=clock.budget(name)), clock.budget(name) + 0.5
+            )
+        except Exception as exc:
+            kind, message, reply = _failure(exc)
+            return rec.failed(kind, message, reply=reply), None
+        rec.transcript.extend(_lines(resp))
+        if resp.code >= 400:
+            return rec.failed(FailureKind.REJECTED, f"{resp.code} {resp.message}", reply=_reply(resp)), resp
+        return rec.passed(_reply(resp)), resp
+
+    async def ehlo(name: str) -> Step:
+        """EHLO through aiosmtplib, so that it knows the extensions (STARTTLS needs them)."""
+        rec = StepRecorder(clock, "smtp", name)
+        rec.transcript.append(f"C: EHLO {LOCAL_HOSTNAME}")
+        budget = clock.budget(name)
+        try:
+            resp = await asyncio.wait_for(smtp.ehlo(timeout=budget), budget + 0.5)
+        except Exception as exc:
+            kind, message, reply = _failure(exc)
+            if reply is not None:
+                rec.transcript.append(f"S: {reply}")
+            return rec.failed(kind, message, reply=reply)
+        rec.transcript.extend(_lines(resp))
+        rec.data["capabilities"] = _ehlo_keywords(resp)
+        return rec.passed(_reply(resp))
+
+    async def finish(after: str, reason: str) -> list[Step]:
+        """Skip what is left, then QUIT politely if the connection still stands."""
+        for name in STEPS[STEPS.index(after) + 1 : STEPS.index("quit")]:
+            add(skipped_step(clock, "smtp", name, reason))
+        if smtp.is_connected:
+            step, _ = await command("quit", b"QUIT")
+            add(step)
+            smtp.close()
+        else:
+            add(skipped_step(clock, "smtp", "quit", "the connection is closed"))
+        return steps
+
+    # greeting
+    rec = StepRecorder(clock, "smtp", "greeting")
+    try:
+        resp = await asyncio.wait_for(smtp.connect(), clock.budget("greeting") + 0.5)
+    except Exception as exc:
+        kind, message, reply = _failure(exc)
+        if kind is FailureKind.TIMEOUT:
+            message = "connected, but the server sent no greeting"
+        elif kind is FailureKind.REJECTED and reply is not None:
+            message = f"the greeting is a refusal: {reply}"
+        add(rec.failed(kind, message, reply=reply))
+        smtp.close()
+        raw.close()
+        return skip_rest("greeting", "no greeting")
+    rec.transcript.extend(_lines(resp))
+    if resp.code != 220:
+        add(rec.failed(FailureKind.REJECTED, f"{resp.code} {resp.message}", reply=_reply(resp)))
+        return await finish("greeting", "the server refused the session")
+    add(rec.passed(_reply(resp)))
+
+    # ehlo
+    step = await ehlo("ehlo")
+    add(step)
+    if step.status is not Status.PASS:
+        return await finish("ehlo", "EHLO failed")
+
+    # starttls
+    rec = StepRecorder(clock, "smtp", "starttls")
+    if "STARTTLS" not in step.data["capabilities"]:
+        add(
+            rec.failed(
+                FailureKind.NOT_OFFERED,
+                "the server did not offer STARTTLS; credentials not sent",
+                reply=step.reply,
+            )
+        )
+        return await finish("starttls", "credentials not sent: no STARTTLS")
+    rec.transcript.append("C: STARTTLS")
+    ctx = tlsmod.client_context(tmin, tmax, ca_file)
+    tls_rec = StepRecorder(clock, "smtp", "tls")
+    tls_rec.data.update(tls_min=tmin, tls_max=tmax)
+    try:
+        resp = await asyncio.wait_for(
+            smtp.starttls(tls_context=ctx, server_hostname=endpoint.host, timeout=clock.budget("tls")),
+            clock.budget("tls") + 0.5,
+        )
+    except Exception as exc:
+        kind, message, reply = _failure(exc)
+        if reply is not None or kind in {FailureKind.TIMEOUT, FailureKind.CLOSED}:
+            # STARTTLS itself was refused or unanswered: no handshake happened.
+            add(rec.failed(kind, message, reply=reply))
+            return await finish("starttls", "no TLS session")
+        rec.transcript.append("S: 220 (accepted; the TLS handshake then failed)")
+        add(rec.passed(Reply("220", "ready to start TLS")))
+        tls_rec.started = rec.started
+        verify = _verify_error(exc)
+        if verify is not None:
+            presented = await _smtp_presented_chain(clock, endpoint, tmin, tmax)
+            tls_rec.tls = tlsmod.failed_verification_info(verify, presented)
+            add(tls_rec.failed(FailureKind.TLS_VERIFY, f"certificate verification failed: {verify.verify_message}"))
+            smtp.close()
+            return skip_rest("tls", "credentials not sent: the certificate failed verification")
+        add(tls_rec.failed(kind, message))
+        smtp.close()
+        return skip_rest("tls", "no TLS session")
+    rec.transcript.extend(_lines(resp))
+    add(rec.passed(_reply(resp)))
+    sslobj = smtp.get_transport_info("ssl_object")
+    if sslobj is not None:
+        tls_rec.tls = tlsmod.tls_info(sslobj)
+    add(tls_rec.passed())
+
+    # ehlo after TLS (Microsoft answers 421 4.7.66 here to TLS 1.0/1.1)
+    step = await ehlo("ehlo-tls")
+    add(step)
+    if step.status is not Status.PASS:
+        return await finish("ehlo-tls", "EHLO after STARTTLS failed")
+
+    # auth: once per protocol per run
+    rec = StepRecorder(clock, "smtp", "auth")
+    mechanism = profile.smtp.auth
+    rec.data["mechanism"] = mechanism.upper()
+    if creds.password is None:
+        add(rec.skipped("connectivity-only check: no password given"))
+        return await finish("auth", "")
+    offered = step.data["capabilities"].get("AUTH", "").upper().split()
+    rec.data["offered"] = offered
+    user = creds.user if profile.username_form == "address" else creds.user.split("@")[0]
+
+    if not gate.claim(profile.id):
+        shared = await gate.shared_outcome(clock.budget("auth"))
+        if shared is None:
+            add(rec.skipped("the profile that authenticated for this run gave no answer in time"))
+        else:
+            for s in shared:
+                add(s)
+        return await finish("auth", "")
+
+    try:
+        auth_step = await _authenticate(clock, smtp, rec, mechanism, offered, user, creds.password)
+        add(auth_step)
+    finally:
+        gate.publish([s for s in steps if s.name == "auth"])
+    return await finish("auth", "")
+
+
+async def _authenticate(
+    clock: RunClock,
+    smtp: aiosmtplib.SMTP,
+    rec: StepRecorder,
+    mechanism: str,
+    offered: list[str],
+    user: str,
+    password: str,
+) -> Step:
+    budget = clock.budget("auth")
+
+    async def send(arg: bytes, shown: str) -> SMTPResponse:
+        rec.transcript.append(f"C: {shown}")
+        resp = await asyncio.wait_for(smtp.execute_command(arg, timeout=budget), budget + 0.5)
+        rec.transcript.extend(_lines(resp))
+        return resp
+
+    try:
+        if mechanism == "plain":
+            if "PLAIN" not in offered:
+                # Ask without the initial response: a server that does not
+                # offer PLAIN refuses before any credential is on the wire.
+                resp = await send(b"AUTH PLAIN", "AUTH PLAIN")
+                if resp.code == 334:
+                    await send(b"*", "*")  # cancel (RFC 4954)
+                    return rec.failed(FailureKind.PROTOCOL, "the server did not advertise PLAIN but offered it")
+            else:
+                blob = base64.b64encode(f"\0{user}\0{password}".encode())
+                resp = await send(b"AUTH PLAIN " + blob, f"AUTH PLAIN {REDACTED}")
+        else:
+            resp = await send(b"AUTH LOGIN", "AUTH LOGIN")
+            if resp.code == 334:
+                resp = await send(base64.b64encode(user.encode()), f"{REDACTED} (user name)")
+                if resp.code == 334:
+                    resp = await send(base64.b64encode(password.encode()), f"{REDACTED} (password)")
+    except Exception as exc:
+        kind, message, reply = _failure(exc)
+        return rec.failed(kind, message, reply=reply)
+    rec.data["user"] = user
+    if resp.code == 235:
+        return rec.passed(_reply(resp))
+    return rec.failed(FailureKind.REJECTED, f"{resp.code} {resp.message}", reply=_reply(resp))
+
+
+def _ehlo_keywords(resp: SMTPResponse) -> dict[str, str]:
+    """EHLO extension keywords (upper case) and their parameters; the first line is the greeting."""
+    keywords: dict[str, str] = {}
+    for line in resp.message.splitlines()[1:]:
+        keyword, _, params = line.strip().partition(" ")
+        if keyword:
+            keywords[keyword.upper()] = params
+    return keywords
+
+
+def _verify_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+async def _smtp_presented_chain(
+    clock: RunClock, endpoint: Endpoint, tmin: str, tmax: str
+) -> tlsmod.TLSInfo | None:
+    """Second connection, STARTTLS without verification, to name the issuer; no credentials."""
+    budget = clock.budget("tls")
+    try:
+        raw = await tcp_connect(endpoint.address, endpoint.port, budget)
+        smtp = aiosmtplib.SMTP(
+            hostname=endpoint.host, sock=raw, start_tls=False, local_hostname=LOCAL_HOSTNAME, timeout=budget
+        )
+        await asyncio.wait_for(smtp.connect(), budget)
+        await smtp.ehlo()
+        ctx = tlsmod.client_context(tmin, tmax, verify=False)
+        await smtp.starttls(tls_context=ctx, server_hostname=endpoint.host)
+        sslobj = smtp.get_transport_info("ssl_object")
+        info = tlsmod.tls_info(sslobj, verified=False) if sslobj is not None else None
+        try:
+            await smtp.quit()
+        except aiosmtplib.SMTPException:
+            smtp.close()
+        return info
+    except Exception:
+        return None

@@ -1,0 +1,135 @@
+"""TLS contexts within a profile's version range, and what a certificate says.
+
+An old profile must really negotiate old versions: for a minimum below TLS 1.2
+the context lowers OpenSSL's security level (``@SECLEVEL=0``) for that
+context only.  When verification fails, :func:`read_presented_chain` is used
+on a *second* connection that never carries credentials, to name who issued
+the certificate the client was shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import ssl
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.x509.oid import ExtensionOID
+
+from conntest.model import TLSInfo
+
+TLS_ORDER = ("1.0", "1.1", "1.2", "1.3")
+
+_VERSIONS = {
+    "1.0": ssl.TLSVersion.TLSv1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def client_context(
+    tls_min: str, tls_max: str, ca_file: Path | None = None, verify: bool = True
+) -> ssl.SSLContext:
+    """A client context limited to ``tls_min``..``tls_max``."""
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if ca_file is not None:
+        ctx.load_verify_locations(cafile=str(ca_file))
+    if _VERSIONS[tls_min] < ssl.TLSVersion.TLSv1_2:
+        # OpenSSL 3 refuses TLS 1.0/1.1 at the default security level; a
+        # profile that says the client speaks them must be able to.
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.minimum_version = _VERSIONS[tls_min]
+    ctx.maximum_version = _VERSIONS[tls_max]
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def _name(n: x509.Name) -> str:
+    return n.rfc4514_string()
+
+
+def certificate_info(der: bytes | None) -> dict[str, object]:
+    """Subject, issuer, SANs and expiry of a DER certificate."""
+    if not der:
+        return {}
+    cert = x509.load_der_x509_certificate(der)
+    sans: list[str] = []
+    try:
+        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        san = ext.value
+        assert isinstance(san, x509.SubjectAlternativeName)
+        sans = [str(v) for v in san.get_values_for_type(x509.DNSName)]
+        sans += [str(v) for v in san.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        pass
+    not_after: dt.datetime = cert.not_valid_after_utc
+    return {
+        "subject": _name(cert.subject),
+        "issuer": _name(cert.issuer),
+        "sans": tuple(sans),
+        "not_after": not_after.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def tls_info(sslobj: ssl.SSLSocket | ssl.SSLObject, verified: bool = True) -> TLSInfo:
+    """What a completed handshake shows."""
+    cipher = sslobj.cipher()
+    info = certificate_info(sslobj.getpeercert(binary_form=True))
+    return TLSInfo(
+        version=sslobj.version(),
+        cipher=cipher[0] if cipher else None,
+        subject=info.get("subject"),  # type: ignore[arg-type]
+        issuer=info.get("issuer"),  # type: ignore[arg-type]
+        sans=info.get("sans", ()),  # type: ignore[arg-type]
+        not_after=info.get("not_after"),  # type: ignore[arg-type]
+        verified=verified,
+        verify_code=0 if verified else None,
+    )
+
+
+def failed_verification_info(
+    exc: ssl.SSLCertVerificationError, presented: TLSInfo | None
+) -> TLSInfo:
+    """Merge OpenSSL's verdict with the chain read on a second, unverified connection."""
+    base = presented or TLSInfo()
+    return TLSInfo(
+        version=base.version,
+        cipher=base.cipher,
+        subject=base.subject,
+        issuer=base.issuer,
+        sans=base.sans,
+        not_after=base.not_after,
+        verified=False,
+        verify_code=exc.verify_code,
+        verify_message=exc.verify_message,
+    )
+
+
+def handshake(sock: socket.socket, ctx: ssl.SSLContext, host: str, timeout: float) -> ssl.SSLSocket:
+    """Blocking TLS handshake on a connected socket (run it in a worker thread)."""
+    sock.settimeout(timeout)
+    tls = ctx.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    try:
+        tls.do_handshake()
+    except BaseException:
+        tls.close()
+        raise
+    return tls
+
+
+def read_presented_chain(
+    address: str, port: int, host: str, tls_min: str, tls_max: str, timeout: float
+) -> TLSInfo | None:
+    """Connect again without verification and describe the leaf certificate (implicit TLS)."""
+    ctx = client_context(tls_min, tls_max, verify=False)
+    try:
+        with socket.create_connection((address, port), timeout=timeout) as raw:
+            tls = handshake(raw, ctx, host, timeout)
+            with tls:
+                return tls_info(tls, verified=False)
+    except (OSError, ValueError):
+        return None

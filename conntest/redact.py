@@ -1,0 +1,52 @@
+"""Keep credentials out of everything conntest records.
+
+The probes never write a credential into a transcript in the first place;
+:class:`Redactor` is the second line of defence, applied by the engine to every
+transcript line, reply text and failure message before a step leaves it.  It
+knows the password and the encodings a mail protocol could carry it in (AUTH
+LOGIN's base64 password, AUTH PLAIN's base64 ``authzid\\0user\\0password``)
+and replaces any of them with ``<redacted>``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+
+REDACTED = "<redacted>"
+
+
+def secret_forms(user: str, password: str) -> list[str]:
+    """Every form in which ``password`` could travel on the wire, longest first."""
+    if not password:
+        return []
+    forms = {password, password.strip()}
+    raw: list[bytes] = [
+        password.encode(),
+        f"\0{user}\0{password}".encode(),
+        f"{user}\0{user}\0{password}".encode(),
+        f"{user}\0{password}".encode(),
+    ]
+    for blob in raw:
+        encoded = base64.b64encode(blob).decode()
+        forms.add(encoded)
+        # A base64 form can also appear without its padding.
+        forms.add(encoded.rstrip("="))
+    return sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)
+
+
+class Redactor:
+    """Replace known secrets in text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = [s for s in secrets if s]
+
+    @classmethod
+    def for_credentials(cls, user: str, password: str | None) -> Redactor:
+        return cls(secret_forms(user, password or ""))
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text

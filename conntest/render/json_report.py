@@ -1,0 +1,71 @@
+"""The JSON document of ``conntest check --format json`` (schema 1).
+
+Stable keys for scripts: ``schema``, ``verdict``, ``elapsed_ms``, ``profiles``
+with ``findings`` (most likely cause first) and ``steps``.  Additions are
+allowed within a schema version; removals and renames are not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from conntest.model import Finding, ProfileResult, Report, Step
+
+SCHEMA = 1
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity.label,
+        "title": finding.title,
+        "detail": finding.detail,
+        "remedy": finding.remedy,
+        "evidence": finding.evidence,
+        "admin_action": finding.admin_action,
+        "protocol": finding.protocol,
+    }
+
+
+def step_dict(step: Step) -> dict[str, Any]:
+    return {
+        "protocol": step.protocol,
+        "name": step.name,
+        "status": step.status.value,
+        "start_ms": step.start_ms,
+        "elapsed_ms": step.elapsed_ms,
+        "reply": {"code": step.reply.code, "text": step.reply.text} if step.reply else None,
+        "failure": (
+            {"kind": step.failure.kind.value, "message": step.failure.message, "errno": step.failure.errno}
+            if step.failure
+            else None
+        ),
+        "tls": dataclasses.asdict(step.tls) if step.tls else None,
+        "data": step.data,
+        "transcript": step.transcript,
+    }
+
+
+def profile_dict(result: ProfileResult) -> dict[str, Any]:
+    return {
+        "profile": result.profile,
+        "verdict": result.severity.verdict,
+        "findings": [finding_dict(f) for f in result.findings],
+        "steps": [step_dict(s) for s in result.steps],
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "verdict": report.severity.verdict,
+        "user": report.user,
+        "elapsed_ms": report.elapsed_ms,
+        "profiles": [profile_dict(p) for p in report.profiles],
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, default=str)

@@ -1,0 +1,83 @@
+"""The human-readable report: verdict first, then findings with remedies, then steps."""
+
+from __future__ import annotations
+
+import textwrap
+
+from conntest.model import Finding, ProfileResult, Report, Severity, Status, Step
+
+_MARK = {Status.PASS: "ok  ", Status.FAIL: "FAIL", Status.SKIP: "skip"}
+_VERDICT_WORDS = {
+    "ok": "OK: the client can connect",
+    "warning": "WARNING: works, with problems to fix",
+    "critical": "CRITICAL: the client cannot connect",
+    "unknown": "UNKNOWN: conntest could not tell",
+}
+WIDTH = 78
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines += textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+    return lines
+
+
+def render_finding(finding: Finding, primary: bool = False) -> list[str]:
+    head = f"[{finding.severity.label.upper()}] {finding.title} ({finding.code})"
+    lines = [("» " if primary else "  ") + head]
+    lines += _wrap(finding.detail, "    ")
+    if finding.remedy:
+        lines.append("    What to do:")
+        lines += _wrap(finding.remedy, "      ")
+    if finding.admin_action:
+        lines.append("    Administrator:")
+        lines += _wrap(finding.admin_action, "      ")
+    if finding.evidence:
+        lines += _wrap(f"Evidence: {finding.evidence}", "    ")
+    return lines
+
+
+def render_step(step: Step) -> str:
+    detail = ""
+    if step.failure is not None:
+        detail = step.failure.message
+    elif step.reply is not None:
+        detail = str(step.reply)
+    elif step.status is Status.SKIP:
+        detail = str(step.data.get("reason", ""))
+    if step.tls is not None and step.tls.version and step.status is Status.PASS:
+        detail = f"{step.tls.version} {step.tls.cipher or ''}".strip()
+    if step.name == "resolve" and step.data.get("addresses"):
+        detail = f"{step.data['host']} → {', '.join(step.data['addresses'])}"
+    timing = f"{step.elapsed_ms:7.1f} ms" if step.status is not Status.SKIP else " " * 10
+    first = detail.splitlines()[0] if detail else ""
+    if len(first) > 44:
+        first = first[:43] + "…"
+    return f"  {_MARK[step.status]} {step.protocol:<4} {step.name:<13} {timing}  {first}"
+
+
+def render_profile(result: ProfileResult, verbose: bool = False) -> list[str]:
+    lines = [f"== {result.profile}: {result.severity.verdict.upper()}"]
+    for i, finding in enumerate(result.findings):
+        lines += render_finding(finding, primary=(i == 0 and finding.severity >= Severity.WARNING))
+    lines.append("  Steps:")
+    lines += [render_step(s) for s in result.steps]
+    if verbose:
+        lines.append("  Transcript:")
+        for step in result.steps:
+            for line in step.transcript:
+                lines.append(f"    [{step.protocol} {step.name}] {line}")
+    return lines
+
+
+def render_text(report: Report, verbose: bool = False) -> str:
+    verdict = report.severity.verdict
+    lines = [
+        f"{_VERDICT_WORDS[verdict]} ({report.user}, {len(report.profiles)} profile(s), "
+        f"{report.elapsed_ms / 1000:.1f} s)"
+    ]
+    for result in report.profiles:
+        lines.append("")
+        lines += render_profile(result, verbose)
+    return "\n".join(lines) + "\n"

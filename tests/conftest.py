@@ -1,0 +1,61 @@
+"""Shared test helpers: profiles built in code, a distinctive password, certificates."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from conntest.profile import ImapSettings, Profile, SmtpSettings, TLSRange
+
+# Distinctive, so that a leak is easy to find in any output.
+SECRET = "zq Xylophone-Secret 42"  # noqa: S105 (a test secret, on purpose)
+SECRET_FORMS = (
+    SECRET,
+    base64.b64encode(SECRET.encode()).decode(),
+    "Xylophone-Secret",
+)
+
+
+def make_profile(
+    pid: str = "test-client",
+    *,
+    imap_login: str = "login",
+    smtp_auth: str = "login",
+    tls_min: str = "1.2",
+    tls_max: str = "1.3",
+    sasl_ir: bool = False,
+    send_id: str = "never",
+) -> Profile:
+    return Profile(
+        id=pid,
+        name=f"Test {pid}",
+        imap=ImapSettings(login=imap_login, sasl_ir=sasl_ir, send_id=send_id,  # type: ignore[arg-type]
+                          id_fields={"name": "conntest-test"} if send_id != "never" else {},
+                          settings_path="Settings → Incoming"),
+        smtp=SmtpSettings(auth=smtp_auth, settings_path="Settings → Outgoing"),  # type: ignore[arg-type]
+        tls=TLSRange(min=tls_min, max=tls_max),  # type: ignore[arg-type]
+        password_path="Settings → Password",
+    )
+
+
+def assert_no_secret(text: str) -> None:
+    for form in SECRET_FORMS:
+        assert form not in text, f"secret form {form!r} leaked"
+    # base64 of PLAIN blobs, whatever the user name
+    assert base64.b64encode(SECRET.encode()).decode()[:12] not in text
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def ca_file(test_ca: trustme.CA, tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "ca.pem"
+    test_ca.cert_pem.write_to_path(str(path))
+    yield path
