@@ -30,7 +30,6 @@ from conntest.profile import TLS_VERSIONS, Profile
 from conntest.redact import Redactor
 
 EXIT_UNKNOWN = 3
-PASSWORD_ENV_DEFAULT = "CONNTEST_PASSWORD"
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -74,7 +73,9 @@ def _network(value: str) -> str:
     try:
         return str(ipaddress.ip_network(value, strict=False))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a network like 40.96.0.0/13, found {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a network like 40.96.0.0/13, found {value!r}"
+        ) from None
 
 
 def _timeout(value: str) -> float:
@@ -104,50 +105,109 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="run a check headless and print a report")
     check.add_argument("--user", required=True, help="the mailbox address (UPN)")
-    check.add_argument("--profile", action="append", default=[], metavar="ID",
-                       help="client profile to test (repeatable; default: every profile)")
-    check.add_argument("--profile-file", action="append", default=[], type=Path, metavar="PATH",
-                       help="load an extra profile file (overrides a profile of the same id)")
+    check.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="client profile to test (repeatable; default: every profile)",
+    )
+    check.add_argument(
+        "--profile-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="load an extra profile file (overrides a profile of the same id)",
+    )
     source = check.add_mutually_exclusive_group()
     source.add_argument("--password-env", metavar="VAR", help="read the password from $VAR")
-    source.add_argument("--password-file", type=Path, metavar="PATH",
-                        help="read the password from the first line of a file")
-    source.add_argument("--password-stdin", action="store_true",
-                        help="read the password from the first line of standard input")
-    source.add_argument("--no-password", action="store_true",
-                        help="connectivity only: stop before authentication")
-    check.add_argument("--lab", metavar="SCENARIO",
-                       help="start the built-in Microsoft 365 lab and check against it")
+    source.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="PATH",
+        help="read the password from the first line of a file",
+    )
+    source.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    source.add_argument(
+        "--no-password", action="store_true", help="connectivity only: stop before authentication"
+    )
+    check.add_argument(
+        "--lab",
+        metavar="SCENARIO",
+        help="start the built-in Microsoft 365 lab and check against it",
+    )
     check.add_argument("--imap", type=_host_port, metavar="HOST:PORT", help="IMAP server override")
     check.add_argument("--smtp", type=_host_port, metavar="HOST:PORT", help="SMTP server override")
-    check.add_argument("--resolve", type=_resolve_pin, action="append", default=[],
-                       metavar="HOST:ADDRESS",
-                       help="connect to ADDRESS for HOST, still verifying HOST's certificate")
-    check.add_argument("--nameserver", type=_nameserver, metavar="ADDRESS[:PORT]",
-                       help="ask this DNS server instead of the system's")
-    check.add_argument("--ca-file", type=Path, metavar="PEM",
-                       help="trust these CA certificates instead of the system's")
-    check.add_argument("--expected-network", type=_network, action="append", default=[],
-                       metavar="CIDR", help="where the server names should resolve (repeatable)")
-    check.add_argument("--tls-max", choices=TLS_VERSIONS,
-                       help="cap the profiles' TLS version (e.g. 1.0: Windows 7 without updates)")
-    check.add_argument("--try-stripped", action="store_true",
-                       help="if the password has whitespace and is refused, try once more without "
-                            "it (one more failed attempt toward lockout)")
-    check.add_argument("--timeout", type=_timeout, default=60.0, metavar="SECONDS",
-                       help="deadline of the whole run (default 60)")
+    check.add_argument(
+        "--resolve",
+        type=_resolve_pin,
+        action="append",
+        default=[],
+        metavar="HOST:ADDRESS",
+        help="connect to ADDRESS for HOST, still verifying HOST's certificate",
+    )
+    check.add_argument(
+        "--nameserver",
+        type=_nameserver,
+        metavar="ADDRESS[:PORT]",
+        help="ask this DNS server instead of the system's",
+    )
+    check.add_argument(
+        "--ca-file",
+        type=Path,
+        metavar="PEM",
+        help="trust these CA certificates instead of the system's",
+    )
+    check.add_argument(
+        "--expected-network",
+        type=_network,
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="where the server names should resolve (repeatable)",
+    )
+    check.add_argument(
+        "--tls-max",
+        choices=TLS_VERSIONS,
+        help="cap the profiles' TLS version (e.g. 1.0: Windows 7 without updates)",
+    )
+    check.add_argument(
+        "--try-stripped",
+        action="store_true",
+        help="if the password has whitespace and is refused, try once more without "
+        "it (one more failed attempt toward lockout)",
+    )
+    check.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=60.0,
+        metavar="SECONDS",
+        help="deadline of the whole run (default 60)",
+    )
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--verbose", "-v", action="store_true",
-                       help="text format: include the redacted transcript")
+    check.add_argument(
+        "--verbose", "-v", action="store_true", help="text format: include the redacted transcript"
+    )
 
     lab = sub.add_parser("lab", help="run the Microsoft 365 lab until interrupted")
     lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
-    lab.add_argument("--accounts", type=Path, metavar="YAML",
-                     help="accounts and their scenarios: {accounts: [{address, scenario}]}")
-    lab.add_argument("--state-file", type=Path, metavar="JSON",
-                     help="write ports, CA file and accounts here")
-    lab.add_argument("--latency-ms", type=float, default=0.0,
-                     help="delay every server write by this much")
+    lab.add_argument(
+        "--accounts",
+        type=Path,
+        metavar="YAML",
+        help="accounts and their scenarios: {accounts: [{address, scenario}]}",
+    )
+    lab.add_argument(
+        "--state-file", type=Path, metavar="JSON", help="write ports, CA file and accounts here"
+    )
+    lab.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay every server write by this much"
+    )
     lab.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
 
     profiles = sub.add_parser("profiles", help="list or validate client profiles")
@@ -155,16 +215,23 @@ def build_parser() -> argparse.ArgumentParser:
     plist = psub.add_parser("list", help="show the loaded profiles and where they come from")
     plist.add_argument("--profile-file", action="append", default=[], type=Path, metavar="PATH")
     pval = psub.add_parser("validate", help="report every problem in profile files")
-    pval.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                      help="files to validate (default: every profile conntest would load)")
+    pval.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files to validate (default: every profile conntest would load)",
+    )
 
     explain = sub.add_parser("explain", help="explain an error text a mail client showed")
     explain.add_argument("text", help="the error text, or - to read standard input")
     explain.add_argument("--profile", metavar="ID", help="word the remedy for this client")
     explain.add_argument("--format", choices=("text", "json"), default="text")
 
-    for name, text in (("tui", "open the troubleshooting screen"),
-                       ("demo", "open the troubleshooting screen against the built-in lab")):
+    for name, text in (
+        ("tui", "open the troubleshooting screen"),
+        ("demo", "open the troubleshooting screen against the built-in lab"),
+    ):
         tui = sub.add_parser(name, help=text)
         tui.add_argument("--user")
         tui.add_argument("--profile", action="append", default=[], metavar="ID")
@@ -182,13 +249,17 @@ def _read_password(args: argparse.Namespace, stdin: TextIO) -> str | None:
     if args.password_env:
         value = os.environ.get(args.password_env)
         if value is None:
-            raise UsageError(f"--password-env: the environment variable {args.password_env} is not set")
+            raise UsageError(
+                f"--password-env: the environment variable {args.password_env} is not set"
+            )
         return value
     if args.password_file:
         try:
             text = args.password_file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise UsageError(f"--password-file: cannot read {args.password_file}: {exc.strerror}") from None
+            raise UsageError(
+                f"--password-file: cannot read {args.password_file}: {exc.strerror}"
+            ) from None
         return _first_line(text)
     if args.password_stdin:
         return _first_line(stdin.readline())
@@ -311,8 +382,10 @@ def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
 
     if args.profiles_command == "list":
         loaded = load_profiles(args.profile_file)
-        rows = [(e.profile.id, e.profile.name, e.source_label) for e in
-                (loaded.entry(i) for i in loaded.ids())]
+        rows = [
+            (e.profile.id, e.profile.name, e.source_label)
+            for e in (loaded.entry(i) for i in loaded.ids())
+        ]
         width = max((len(r[0]) for r in rows), default=2)
         name_width = max((len(r[1]) for r in rows), default=4)
         stdout.write(f"{'ID':<{width}}  {'NAME':<{name_width}}  SOURCE\n")
@@ -321,10 +394,7 @@ def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         for problem in loaded.problems:
             print(f"conntest: profile problem: {problem}", file=stderr)
         return EXIT_UNKNOWN if loaded.problems else 0
-    if args.paths:
-        problems = validate(args.paths)
-    else:
-        problems = list(load_profiles().problems)
+    problems = validate(args.paths) if args.paths else list(load_profiles().problems)
     for problem in problems:
         stdout.write(f"{problem}\n")
     if not problems:

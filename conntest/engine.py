@@ -41,7 +41,7 @@ class CheckRequest:
     imap_server: tuple[str, int] | None = None
     """``--imap HOST:PORT``: replaces every profile's IMAP host and port."""
     smtp_server: tuple[str, int] | None = None
-    resolver: ResolverConfig = ResolverConfig()
+    resolver: ResolverConfig = field(default_factory=ResolverConfig)
     ca_file: Path | None = None
     timeout: float = 60.0
     tls_max: str | None = None

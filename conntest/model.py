@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Outcome of one step."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 (not a password)
     FAIL = "fail"
     SKIP = "skip"
 
@@ -59,7 +59,7 @@ class Severity(enum.IntEnum):
         return {0: 0, 1: 0, 2: 1, 3: 2, 4: 3}[int(self)]
 
 
-class FailureKind(str, enum.Enum):
+class FailureKind(enum.StrEnum):
     """Why a step failed, as data the diagnosis can reason about."""
 
     DNS_NXDOMAIN = "dns-nxdomain"
@@ -133,7 +133,7 @@ class TLSInfo:
     """ISO 8601 UTC expiry of the leaf certificate."""
     verified: bool = False
     verify_code: int | None = None
-    """OpenSSL's X509 verify code (0 = ok, 10 expired, 20/19 unknown issuer, 62/64 name mismatch)."""
+    """OpenSSL's X509 verify code (0 ok, 10 expired, 19/20 unknown issuer, 62/64 bad name)."""
     verify_message: str | None = None
 
 
@@ -153,7 +153,7 @@ class Step:
     transcript: list[str] = field(default_factory=list)
     """``C: …`` / ``S: …`` lines, credentials already redacted."""
     data: dict[str, Any] = field(default_factory=dict)
-    """Step-specific facts: ``host``, ``port``, ``address``, ``addresses``, ``capabilities``, ``mechanism``."""
+    """Step-specific facts: ``host``, ``port``, ``address``, ``addresses``, ``capabilities``…"""
 
     @property
     def failed(self) -> bool:

@@ -12,7 +12,7 @@ import trustme
 from conntest.profile import ImapSettings, Profile, SmtpSettings, TLSRange
 
 # Distinctive, so that a leak is easy to find in any output.
-SECRET = "zq Xylophone-Secret 42"  # noqa: S105 (a test secret, on purpose)
+SECRET = "zq Xylophone-Secret 42"
 SECRET_FORMS = (
     SECRET,
     base64.b64encode(SECRET.encode()).decode(),
@@ -33,9 +33,13 @@ def make_profile(
     return Profile(
         id=pid,
         name=f"Test {pid}",
-        imap=ImapSettings(login=imap_login, sasl_ir=sasl_ir, send_id=send_id,  # type: ignore[arg-type]
-                          id_fields={"name": "conntest-test"} if send_id != "never" else {},
-                          settings_path="Settings → Incoming"),
+        imap=ImapSettings(
+            login=imap_login,
+            sasl_ir=sasl_ir,
+            send_id=send_id,  # type: ignore[arg-type]
+            id_fields={"name": "conntest-test"} if send_id != "never" else {},
+            settings_path="Settings → Incoming",
+        ),
         smtp=SmtpSettings(auth=smtp_auth, settings_path="Settings → Outgoing"),  # type: ignore[arg-type]
         tls=TLSRange(min=tls_min, max=tls_max),  # type: ignore[arg-type]
         password_path="Settings → Password",

@@ -54,7 +54,7 @@ class RunClock:
 
 
 class StepRecorder:
-    """Builds one :class:`Step`: started on creation, closed by ``passed``/``failed``/``skipped``."""
+    """A :class:`Step` in the making, closed by ``passed``, ``failed`` or ``skipped``."""
 
     def __init__(self, clock: RunClock, protocol: str, name: str) -> None:
         self.clock = clock

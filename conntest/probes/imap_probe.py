@@ -131,7 +131,7 @@ class _TappedIMAP4(imaplib.IMAP4):
         self._tap.received(data)
         return data
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes) -> None:  # type: ignore[override]
         self._tap.sent(data)
         super().send(data)
 
@@ -142,7 +142,7 @@ class _ProbeClient(IMAPClient):  # type: ignore[misc]
         self._tap = tap
         super().__init__(host, port=port, ssl=False, timeout=None)
 
-    def _create_IMAP4(self) -> imaplib.IMAP4:  # noqa: N802 (imapclient's name)
+    def _create_IMAP4(self) -> imaplib.IMAP4:
         return _TappedIMAP4(self._presock, self._tap, self.host, self.port)
 
 
@@ -171,7 +171,10 @@ def _imap_failure(exc: BaseException, tap: _Tap) -> tuple[FailureKind, str]:
         message = str(exc)
         if "EOF" in message or "closed" in message.lower():
             bye = tap.untagged_bye()
-            return FailureKind.CLOSED, f"the server closed the connection{f': {bye}' if bye else ''}"
+            return (
+                FailureKind.CLOSED,
+                f"the server closed the connection{f': {bye}' if bye else ''}",
+            )
         if "got more than" in message:
             return FailureKind.PROTOCOL, "the server sent an endless line"
         return FailureKind.PROTOCOL, message[:200]
@@ -204,9 +207,7 @@ async def probe_imap(
         return steps
 
     settings = profile.imap
-    tmin, tmax = profile.tls.min, tls_max or profile.tls.max
-    if tlsmod.TLS_ORDER.index(tmax) < tlsmod.TLS_ORDER.index(tmin):
-        tmin = tmax
+    tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
 
     # connect
     rec = StepRecorder(clock, "imap", "connect")
@@ -242,7 +243,11 @@ async def probe_imap(
             clock.budget("tls"),
         )
         rec.tls = tlsmod.failed_verification_info(exc, presented)
-        add(rec.failed(FailureKind.TLS_VERIFY, f"certificate verification failed: {exc.verify_message}"))
+        add(
+            rec.failed(
+                FailureKind.TLS_VERIFY, f"certificate verification failed: {exc.verify_message}"
+            )
+        )
         return skip_rest("tls", "credentials not sent: the certificate failed verification")
     except Exception as exc:
         raw.close()
@@ -257,7 +262,9 @@ async def probe_imap(
     rec = StepRecorder(clock, "imap", "greeting")
     budget = clock.budget("greeting")
     try:
-        client = await _blocking(lambda: _ProbeClient(sock, tap, endpoint.host, endpoint.port), budget, sock)
+        client = await _blocking(
+            lambda: _ProbeClient(sock, tap, endpoint.host, endpoint.port), budget, sock
+        )
     except Exception as exc:
         got_greeting = tap.first_received_at()
         transcript = tap.drain()
@@ -296,7 +303,11 @@ async def probe_imap(
             tap.sensitive = False
             rec.transcript = tap.drain()
             reply = tap.last_reply()
-            if reply is not None and reply.code in {"NO", "BAD"} and not isinstance(exc, TimeoutError):
+            if (
+                reply is not None
+                and reply.code in {"NO", "BAD"}
+                and not isinstance(exc, TimeoutError)
+            ):
                 bye = tap.untagged_bye()
                 if bye:
                     rec.data["bye"] = bye
@@ -336,7 +347,11 @@ async def probe_imap(
     refusal = _mechanism_refusal(settings.login, caps)
     if refusal is not None:
         rec.data["mechanism"] = settings.login
-        add(rec.failed(FailureKind.NOT_OFFERED, refusal, reply=Reply("OK", "CAPABILITY " + " ".join(caps))))
+        add(
+            rec.failed(
+                FailureKind.NOT_OFFERED, refusal, reply=Reply("OK", "CAPABILITY " + " ".join(caps))
+            )
+        )
         add(skipped_step(clock, "imap", "mailbox", "not authenticated"))
         await close()
         return steps
@@ -357,7 +372,11 @@ async def probe_imap(
 
     published: list[Step] = []
     try:
-        login_step = await run("login", _login_call(client, settings.login, settings.sasl_ir, user, password), sensitive=True)
+        login_step = await run(
+            "login",
+            _login_call(client, settings.login, settings.sasl_ir, user, password),
+            sensitive=True,
+        )
         login_step.data["mechanism"] = settings.login + (" (SASL-IR)" if settings.sasl_ir else "")
         login_step.data["user"] = user
         published.append(add(login_step))
@@ -380,7 +399,9 @@ async def probe_imap(
     return steps
 
 
-def _greeting_step(clock: RunClock, rec: StepRecorder, at: float, lines: list[str], tap: _Tap) -> Step:
+def _greeting_step(
+    clock: RunClock, rec: StepRecorder, at: float, lines: list[str], tap: _Tap
+) -> Step:
     rec.transcript = lines
     step = rec.passed()
     step.elapsed_ms = round((at - rec.started) * 1000, 1)
@@ -394,13 +415,15 @@ def _greeting_step(clock: RunClock, rec: StepRecorder, at: float, lines: list[st
 def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
     upper = {c.upper() for c in caps}
     if login == "login" and "LOGINDISABLED" in upper:
-        return "the server advertises LOGINDISABLED: it accepts no LOGIN command (credentials not sent)"
+        return "the server advertises LOGINDISABLED: it takes no LOGIN (credentials not sent)"
     if login == "authenticate-plain" and "AUTH=PLAIN" not in upper:
         return "the server does not offer AUTH=PLAIN (credentials not sent)"
     return None
 
 
-def _login_call(client: IMAPClient, login: str, sasl_ir: bool, user: str, password: str) -> Callable[[], Any]:
+def _login_call(
+    client: IMAPClient, login: str, sasl_ir: bool, user: str, password: str
+) -> Callable[[], Any]:
     if login == "login":
         return lambda: client.login(user, password)
     if not sasl_ir:
@@ -411,7 +434,9 @@ def _login_call(client: IMAPClient, login: str, sasl_ir: bool, user: str, passwo
         imap = client._imap
         typ, data = imap._simple_command("AUTHENTICATE", "PLAIN", blob)
         if typ != "OK":
-            raise imaplib.IMAP4.error(data[-1].decode("utf-8", "replace") if data else "AUTHENTICATE failed")
+            raise imaplib.IMAP4.error(
+                data[-1].decode("utf-8", "replace") if data else "AUTHENTICATE failed"
+            )
         imap.state = "AUTH"
         return data
 

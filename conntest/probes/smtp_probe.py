@@ -19,7 +19,7 @@ from pathlib import Path
 import aiosmtplib
 from aiosmtplib import SMTPResponse
 
-from conntest.model import FailureKind, Reply, Status, Step
+from conntest.model import FailureKind, Reply, Status, Step, TLSInfo
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepRecorder, skipped_step
 from conntest.probes.net import classify, control_connect, tcp_connect
@@ -55,7 +55,7 @@ def _failure(exc: BaseException) -> tuple[FailureKind, str, Reply | None]:
     if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
         return FailureKind.CLOSED, "the server closed the connection", None
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        if exc.code < 0 or exc.code == 500 and "too long" in exc.message.lower():
+        if exc.code < 0 or (exc.code == 500 and "too long" in exc.message.lower()):
             return FailureKind.PROTOCOL, exc.message, None
         return FailureKind.REJECTED, f"{exc.code} {exc.message}", Reply(str(exc.code), exc.message)
     if isinstance(exc, aiosmtplib.SMTPException):
@@ -88,9 +88,7 @@ async def probe_smtp(
             add(skipped_step(clock, "smtp", name, reason))
         return steps
 
-    tmin, tmax = profile.tls.min, tls_max or profile.tls.max
-    if tlsmod.TLS_ORDER.index(tmax) < tlsmod.TLS_ORDER.index(tmin):
-        tmin = tmax
+    tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
 
     rec = StepRecorder(clock, "smtp", "connect")
     rec.data.update(host=endpoint.host, port=endpoint.port, address=endpoint.address)
@@ -113,7 +111,9 @@ async def probe_smtp(
         timeout=clock.budget("greeting"),
     )
 
-    async def command(name: str, *args: bytes, shown: str | None = None) -> tuple[Step, SMTPResponse | None]:
+    async def command(
+        name: str, *args: bytes, shown: str | None = None
+    ) -> tuple[Step, SMTPResponse | None]:
         """One SMTP command as one step (used for the simple ones)."""
         rec = StepRecorder(clock, "smtp", name)
         rec.transcript.append("C: " + (shown if shown is not None else b" ".join(args).decode()))
@@ -126,7 +126,9 @@ async def probe_smtp(
             return rec.failed(kind, message, reply=reply), None
         rec.transcript.extend(_lines(resp))
         if resp.code >= 400:
-            return rec.failed(FailureKind.REJECTED, f"{resp.code} {resp.message}", reply=_reply(resp)), resp
+            return rec.failed(
+                FailureKind.REJECTED, f"{resp.code} {resp.message}", reply=_reply(resp)
+            ), resp
         return rec.passed(_reply(resp)), resp
 
     async def ehlo(name: str) -> Step:
@@ -200,7 +202,9 @@ async def probe_smtp(
     tls_rec.data.update(tls_min=tmin, tls_max=tmax)
     try:
         resp = await asyncio.wait_for(
-            smtp.starttls(tls_context=ctx, server_hostname=endpoint.host, timeout=clock.budget("tls")),
+            smtp.starttls(
+                tls_context=ctx, server_hostname=endpoint.host, timeout=clock.budget("tls")
+            ),
             clock.budget("tls") + 0.5,
         )
     except Exception as exc:
@@ -216,7 +220,12 @@ async def probe_smtp(
         if verify is not None:
             presented = await _smtp_presented_chain(clock, endpoint, tmin, tmax)
             tls_rec.tls = tlsmod.failed_verification_info(verify, presented)
-            add(tls_rec.failed(FailureKind.TLS_VERIFY, f"certificate verification failed: {verify.verify_message}"))
+            add(
+                tls_rec.failed(
+                    FailureKind.TLS_VERIFY,
+                    f"certificate verification failed: {verify.verify_message}",
+                )
+            )
             smtp.close()
             return skip_rest("tls", "credentials not sent: the certificate failed verification")
         add(tls_rec.failed(kind, message))
@@ -288,7 +297,9 @@ async def _authenticate(
                 resp = await send(b"AUTH PLAIN", "AUTH PLAIN")
                 if resp.code == 334:
                     await send(b"*", "*")  # cancel (RFC 4954)
-                    return rec.failed(FailureKind.PROTOCOL, "the server did not advertise PLAIN but offered it")
+                    return rec.failed(
+                        FailureKind.PROTOCOL, "the server did not advertise PLAIN but offered it"
+                    )
             else:
                 blob = base64.b64encode(f"\0{user}\0{password}".encode())
                 resp = await send(b"AUTH PLAIN " + blob, f"AUTH PLAIN {REDACTED}")
@@ -328,13 +339,17 @@ def _verify_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
 
 async def _smtp_presented_chain(
     clock: RunClock, endpoint: Endpoint, tmin: str, tmax: str
-) -> tlsmod.TLSInfo | None:
+) -> TLSInfo | None:
     """Second connection, STARTTLS without verification, to name the issuer; no credentials."""
     budget = clock.budget("tls")
     try:
         raw = await tcp_connect(endpoint.address, endpoint.port, budget)
         smtp = aiosmtplib.SMTP(
-            hostname=endpoint.host, sock=raw, start_tls=False, local_hostname=LOCAL_HOSTNAME, timeout=budget
+            hostname=endpoint.host,
+            sock=raw,
+            start_tls=False,
+            local_hostname=LOCAL_HOSTNAME,
+            timeout=budget,
         )
         await asyncio.wait_for(smtp.connect(), budget)
         await smtp.ehlo()

@@ -29,6 +29,15 @@ _VERSIONS = {
 }
 
 
+def effective_range(tls_min: str, tls_max: str, cap: str | None) -> tuple[str, str]:
+    """The profile's range, its maximum lowered to ``cap`` (``--tls-max``) if given."""
+    if cap is not None and TLS_ORDER.index(cap) < TLS_ORDER.index(tls_max):
+        tls_max = cap
+    if TLS_ORDER.index(tls_max) < TLS_ORDER.index(tls_min):
+        tls_min = tls_max
+    return tls_min, tls_max
+
+
 def client_context(
     tls_min: str, tls_max: str, ca_file: Path | None = None, verify: bool = True
 ) -> ssl.SSLContext:

@@ -38,7 +38,11 @@ def step_dict(step: Step) -> dict[str, Any]:
         "elapsed_ms": step.elapsed_ms,
         "reply": {"code": step.reply.code, "text": step.reply.text} if step.reply else None,
         "failure": (
-            {"kind": step.failure.kind.value, "message": step.failure.message, "errno": step.failure.errno}
+            {
+                "kind": step.failure.kind.value,
+                "message": step.failure.message,
+                "errno": step.failure.errno,
+            }
             if step.failure
             else None
         ),

@@ -19,7 +19,9 @@ WIDTH = 78
 def _wrap(text: str, indent: str) -> list[str]:
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        lines += textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+        lines += textwrap.wrap(
+            paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent
+        ) or [indent]
     return lines
 
 

@@ -49,7 +49,9 @@ class Dovecot:
         for extra in cert.cert_chain_pems[1:]:
             extra.write_to_path(str(d / "server.pem"), append=True)
         (d / "server.key").chmod(0o600)
-        (d / "users").write_text(f"{DOVECOT_USER}:{{PLAIN}}{password}:5000:5000::{d}/home/testuser\n")
+        (d / "users").write_text(
+            f"{DOVECOT_USER}:{{PLAIN}}{password}:5000:5000::{d}/home/testuser\n"
+        )
         subprocess.run(["chown", "-R", "5000:5000", str(d / "home")], check=True)
         (d / "dovecot.conf").write_text(
             f"""protocols = imap
@@ -103,9 +105,10 @@ service imap-login {{
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as raw, ctx.wrap_socket(
-                    raw, server_hostname=self.host
-                ) as tls:
+                with (
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1) as raw,
+                    ctx.wrap_socket(raw, server_hostname=self.host) as tls,
+                ):
                     if tls.recv(100).startswith(b"* OK"):
                         return
             except OSError:

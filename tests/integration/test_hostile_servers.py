@@ -59,8 +59,12 @@ def server_tls(test_ca: trustme.CA) -> ssl.SSLContext:
 async def imap(port: int, ca_file: Path, timeout: float = 5) -> tuple[list[Step], float]:
     start = time.monotonic()
     steps = await probe_imap(
-        RunClock(timeout), make_profile(), Endpoint(HOST, port, "127.0.0.1"),
-        Credentials("u@contoso.com", SECRET), AuthGate("imap"), ca_file=ca_file,
+        RunClock(timeout),
+        make_profile(),
+        Endpoint(HOST, port, "127.0.0.1"),
+        Credentials("u@contoso.com", SECRET),
+        AuthGate("imap"),
+        ca_file=ca_file,
     )
     return steps, time.monotonic() - start
 
@@ -68,8 +72,12 @@ async def imap(port: int, ca_file: Path, timeout: float = 5) -> tuple[list[Step]
 async def smtp(port: int, ca_file: Path, timeout: float = 5) -> tuple[list[Step], float]:
     start = time.monotonic()
     steps = await probe_smtp(
-        RunClock(timeout), make_profile(), Endpoint("smtp.office365.com", port, "127.0.0.1"),
-        Credentials("u@contoso.com", SECRET), AuthGate("smtp"), ca_file=ca_file,
+        RunClock(timeout),
+        make_profile(),
+        Endpoint("smtp.office365.com", port, "127.0.0.1"),
+        Credentials("u@contoso.com", SECRET),
+        AuthGate("smtp"),
+        ca_file=ca_file,
     )
     return steps, time.monotonic() - start
 
@@ -84,7 +92,9 @@ async def silence(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
     await asyncio.sleep(3600)
 
 
-async def test_imap_silent_after_tls_is_no_greeting(server_tls: ssl.SSLContext, ca_file: Path) -> None:
+async def test_imap_silent_after_tls_is_no_greeting(
+    server_tls: ssl.SSLContext, ca_file: Path
+) -> None:
     async with serve(silence, server_tls) as port:
         steps, took = await imap(port, ca_file, timeout=1.5)
     step = failed(steps)
@@ -103,7 +113,10 @@ async def test_imap_garbage_greeting(server_tls: ssl.SSLContext, ca_file: Path) 
         steps, _ = await imap(port, ca_file, timeout=3)
     step = failed(steps)
     assert step.name in {"greeting", "capability"}
-    assert step.failure is not None and step.failure.kind in {FailureKind.PROTOCOL, FailureKind.TIMEOUT}
+    assert step.failure is not None and step.failure.kind in {
+        FailureKind.PROTOCOL,
+        FailureKind.TIMEOUT,
+    }
     assert all(s.status is Status.SKIP for s in steps if s.name == "login")
 
 

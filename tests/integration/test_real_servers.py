@@ -10,8 +10,8 @@ import asyncio
 import logging
 import os
 import shutil
-import tempfile
 import ssl
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,13 @@ from conntest.probes.imap_probe import probe_imap
 from conntest.probes.session import AuthGate, Credentials, Endpoint
 from conntest.probes.smtp_probe import probe_smtp
 from tests.conftest import SECRET, assert_no_secret, make_profile
-from tests.integration.real_servers import DOVECOT_USER, Dovecot, SmtpRecord, dovecot_available, free_port
+from tests.integration.real_servers import (
+    DOVECOT_USER,
+    Dovecot,
+    SmtpRecord,
+    dovecot_available,
+    free_port,
+)
 
 FAIL_TEXT = "5.7.139 Authentication unsuccessful, the user credentials were incorrect."
 
@@ -95,7 +101,9 @@ async def run_imap(server: Dovecot, ca_file: Path, password: str, **profile: Any
     ],
     ids=["LOGIN", "AUTHENTICATE-PLAIN", "PLAIN-SASL-IR+ID", "ID-before+LOGIN"],
 )
-async def test_dovecot_successful_login_and_mailbox(dovecot: tuple[Dovecot, Path], profile: dict[str, Any]) -> None:
+async def test_dovecot_successful_login_and_mailbox(
+    dovecot: tuple[Dovecot, Path], profile: dict[str, Any]
+) -> None:
     server, ca_file = dovecot
     steps = await run_imap(server, ca_file, SECRET, **profile)
     got = by_name(steps)
@@ -146,7 +154,9 @@ async def smtp_server(test_ca: trustme.CA) -> AsyncIterator[tuple[int, SmtpRecor
     sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     test_ca.issue_cert("smtp.aiosmtpd.test").configure_cert(sctx)
 
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         assert isinstance(data, LoginPassword)
         record.auth_attempts.append((mechanism, data.login.decode()))
         if data.password == SECRET.encode():
@@ -198,7 +208,9 @@ async def test_aiosmtpd_starttls_and_auth_success(
     assert_no_secret(all_text(steps))
 
 
-async def test_aiosmtpd_failed_auth_is_one_attempt(smtp_server: tuple[int, SmtpRecord], ca_file: Path) -> None:
+async def test_aiosmtpd_failed_auth_is_one_attempt(
+    smtp_server: tuple[int, SmtpRecord], ca_file: Path
+) -> None:
     port, record = smtp_server
     steps = await run_smtp(port, ca_file, "not the " + SECRET)
     auth = by_name(steps)["auth"]
