@@ -30,7 +30,7 @@ from imapclient.exceptions import IMAPClientError
 from conntest.model import FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepRecorder, skipped_step
-from conntest.probes.net import classify, control_connect, tcp_connect
+from conntest.probes.net import classify, connect_step
 from conntest.probes.session import AuthGate, Credentials, Endpoint
 from conntest.profile import Profile
 from conntest.redact import REDACTED
@@ -210,17 +210,11 @@ async def probe_imap(
     tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
 
     # connect
-    rec = StepRecorder(clock, "imap", "connect")
-    rec.data.update(host=endpoint.host, port=endpoint.port, address=endpoint.address)
-    try:
-        raw = await tcp_connect(endpoint.address, endpoint.port, clock.budget("connect"))
-    except Exception as exc:
-        kind, message, errno = classify(exc)
-        add(rec.failed(kind, f"{endpoint.address}:{endpoint.port}: {message}", errno=errno))
-        if kind is FailureKind.TIMEOUT:
-            add(await control_connect(clock, "imap", endpoint))
+    raw, connect_steps = await connect_step(clock, "imap", endpoint)
+    for step in connect_steps:
+        add(step)
+    if raw is None:
         return skip_rest("connect", "no connection")
-    add(rec.passed())
 
     # tls
     rec = StepRecorder(clock, "imap", "tls")

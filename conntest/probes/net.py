@@ -107,3 +107,43 @@ async def control_connect(clock: RunClock, protocol: str, endpoint: Endpoint) ->
     sock.close()
     rec.data["answered"] = True
     return rec.passed(Reply("SYN-ACK", "the host answered on 443 (connected)"))
+
+
+CONTROL_AFTER_S = 1.0
+"""How long a connect may hang before the 443 control connection starts beside it."""
+
+
+async def connect_step(
+    clock: RunClock, protocol: str, endpoint: Endpoint
+) -> tuple[socket.socket | None, list[Step]]:
+    """The ``connect`` step, plus a ``control`` step when the connect timed out.
+
+    The control connection starts once the connect has hung for a second, in
+    parallel, so that a short ``--timeout`` still leaves it time to answer.
+    """
+    rec = StepRecorder(clock, protocol, "connect")
+    rec.data.update(host=endpoint.host, port=endpoint.port, address=endpoint.address)
+    main = asyncio.ensure_future(
+        tcp_connect(endpoint.address, endpoint.port, clock.budget("connect"))
+    )
+    done, _ = await asyncio.wait({main}, timeout=CONTROL_AFTER_S)
+    control: asyncio.Task[Step] | None = None
+    if not done:
+        control = asyncio.ensure_future(control_connect(clock, protocol, endpoint))
+    try:
+        sock = await main
+    except Exception as exc:
+        kind, message, errno = classify(exc)
+        steps = [rec.failed(kind, f"{endpoint.address}:{endpoint.port}: {message}", errno=errno)]
+        if kind is FailureKind.TIMEOUT:
+            steps.append(
+                await control
+                if control is not None
+                else await control_connect(clock, protocol, endpoint)
+            )
+        elif control is not None:
+            control.cancel()
+        return None, steps
+    if control is not None:
+        control.cancel()
+    return sock, [rec.passed()]

@@ -22,7 +22,7 @@ from aiosmtplib import SMTPResponse
 from conntest.model import FailureKind, Reply, Status, Step, TLSInfo
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepRecorder, skipped_step
-from conntest.probes.net import classify, control_connect, tcp_connect
+from conntest.probes.net import classify, connect_step, tcp_connect
 from conntest.probes.session import AuthGate, Credentials, Endpoint
 from conntest.profile import Profile
 from conntest.redact import REDACTED
@@ -90,17 +90,11 @@ async def probe_smtp(
 
     tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
 
-    rec = StepRecorder(clock, "smtp", "connect")
-    rec.data.update(host=endpoint.host, port=endpoint.port, address=endpoint.address)
-    try:
-        raw = await tcp_connect(endpoint.address, endpoint.port, clock.budget("connect"))
-    except Exception as exc:
-        kind, message, errno = classify(exc)
-        add(rec.failed(kind, f"{endpoint.address}:{endpoint.port}: {message}", errno=errno))
-        if kind is FailureKind.TIMEOUT:
-            add(await control_connect(clock, "smtp", endpoint))
+    raw, connect_steps = await connect_step(clock, "smtp", endpoint)
+    for step in connect_steps:
+        add(step)
+    if raw is None:
         return skip_rest("connect", "no connection")
-    add(rec.passed())
 
     smtp = aiosmtplib.SMTP(
         hostname=endpoint.host,
