@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
 from conntest.engine import CheckRequest, run_check
 from conntest.errors import ConntestError, ProfileError, UsageError
 from conntest.model import Report, Severity
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check = sub.add_parser("check", help="run a check headless and print a report")
-    check.add_argument("--user", required=True, help="the mailbox address (UPN)")
+    check.add_argument("--user", help="the mailbox address (UPN); required unless --batch")
     check.add_argument(
         "--profile",
         action="append",
@@ -189,10 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="deadline of the whole run (default 60)",
     )
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "jsonl", "nagios", "prometheus", "junit"),
+        default="text",
+    )
     check.add_argument(
         "--verbose", "-v", action="store_true", help="text format: include the redacted transcript"
     )
+
+    add_check_arguments(check)
+
+    serve = sub.add_parser(
+        "serve", help="run a Prometheus exporter: GET /probe?account=…&profile=… checks one account"
+    )
+    add_serve_arguments(serve)
 
     lab = sub.add_parser("lab", help="run the Microsoft 365 lab until interrupted")
     lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
@@ -346,6 +358,12 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: T
     from conntest.render.json_report import render_json
     from conntest.render.text_report import render_text
 
+    if wants_batch_path(args):
+        from conntest.batch.command import check_batch
+
+        return check_batch(args, stdout, stderr, stdin)
+    if not args.user:
+        raise UsageError("--user is required (or --batch FILE)")
     profiles = _select_profiles(args, stderr)
     password = _read_password(args, stdin)
     redact = Redactor.for_credentials(args.user, password)
@@ -441,6 +459,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return cmd_check(args, stdout, stderr, stdin)
+        if args.command == "serve":
+            from conntest.serve import cmd_serve
+
+            return cmd_serve(args, stdout, stderr)
         if args.command == "lab":
             return cmd_lab(args, stdout)
         if args.command == "profiles":

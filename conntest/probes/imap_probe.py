@@ -77,18 +77,9 @@ class _Tap:
             return next((t for t, who, _ in self.lines if who == "S"), None)
 
     def last_reply(self) -> Reply | None:
-        """The last tagged (or, failing that, untagged) status line the server sent."""
+        """The last status line the server sent in the whole session."""
         with self._lock:
-            received = [text for _, who, text in self.lines if who == "S"]
-        for text in reversed(received):
-            m = _TAGGED.match(text)
-            if m:
-                return Reply(m["status"].upper(), m["text"])
-        for text in reversed(received):
-            m = _UNTAGGED.match(text)
-            if m:
-                return Reply(m["status"].upper(), m["text"])
-        return None
+            return _reply_in([f"{who}: {text}" for _, who, text in self.lines])
 
     def untagged_bye(self) -> str | None:
         with self._lock:
@@ -98,6 +89,20 @@ class _Tap:
             if m and m["status"].upper() == "BYE":
                 return m["text"]
         return None
+
+
+def _reply_in(transcript: list[str]) -> Reply | None:
+    """The last tagged (or, failing that, untagged) status line among ``S:`` lines."""
+    received = [line[3:] for line in transcript if line.startswith("S: ")]
+    for text in reversed(received):
+        m = _TAGGED.match(text)
+        if m:
+            return Reply(m["status"].upper(), m["text"])
+    for text in reversed(received):
+        m = _UNTAGGED.match(text)
+        if m:
+            return Reply(m["status"].upper(), m["text"])
+    return None
 
 
 def _redact_command(text: str) -> str:
@@ -296,7 +301,7 @@ async def probe_imap(
         except Exception as exc:
             tap.sensitive = False
             rec.transcript = tap.drain()
-            reply = tap.last_reply()
+            reply = _reply_in(rec.transcript)
             if (
                 reply is not None
                 and reply.code in {"NO", "BAD"}
@@ -310,7 +315,7 @@ async def probe_imap(
             return rec.failed(kind, message, reply=reply)
         tap.sensitive = False
         rec.transcript = tap.drain()
-        return rec.passed(tap.last_reply())
+        return rec.passed(_reply_in(rec.transcript))
 
     def hangup() -> None:
         """Close imaplib's file and the socket (closing only the socket leaks the file)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import ssl
+import warnings
 from pathlib import Path
 
 from cryptography import x509
@@ -49,8 +50,12 @@ def client_context(
         # OpenSSL 3 refuses TLS 1.0/1.1 at the default security level; a
         # profile that says the client speaks them must be able to.
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-    ctx.minimum_version = _VERSIONS[tls_min]
-    ctx.maximum_version = _VERSIONS[tls_max]
+    with warnings.catch_warnings():
+        # Python deprecates TLS 1.0/1.1; testing whether a client that only has
+        # them can connect is the point here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = _VERSIONS[tls_min]
+        ctx.maximum_version = _VERSIONS[tls_max]
     if not verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE

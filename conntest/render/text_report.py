@@ -52,6 +52,8 @@ def render_step(step: Step) -> str:
         detail = f"{step.tls.version} {step.tls.cipher or ''}".strip()
     if step.name == "resolve" and step.data.get("addresses"):
         detail = f"{step.data['host']} → {', '.join(step.data['addresses'])}"
+    if step.data.get("shared_from"):
+        detail = f"(as {step.data['shared_from']}) {detail}"
     timing = f"{step.elapsed_ms:7.1f} ms" if step.status is not Status.SKIP else " " * 10
     first = detail.splitlines()[0] if detail else ""
     if len(first) > 44:

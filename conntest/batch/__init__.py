@@ -1,0 +1,43 @@
+"""Many accounts in one run: the batch file, the runner and its results.
+
+``conntest check --batch`` and ``conntest serve`` are built on this package;
+it belongs to the core side of the line (no Textual, no lab).  The pieces:
+
+* :mod:`~conntest.batch.config`: the batch file (entries, password sources,
+  every problem reported before anything runs);
+* :mod:`~conntest.batch.runner`: bounded concurrency, one result per
+  account, per-account deadlines, the lockout rules;
+* :mod:`~conntest.batch.measures`: timings and certificate dates for the
+  monitoring renderers (:mod:`conntest.render.nagios`, ``.prometheus``,
+  ``.junit``, ``.jsonl``);
+* :mod:`~conntest.batch.command`: the CLI front end.
+"""
+
+from __future__ import annotations
+
+from conntest.batch.config import (
+    AccountEntry,
+    BatchFile,
+    BatchFileError,
+    EntryDefaults,
+    PasswordSource,
+    load_batch,
+)
+from conntest.batch.runner import AccountResult, BatchResult, make_executor, run_account, run_batch
+from conntest.batch.thresholds import Range, Thresholds
+
+__all__ = [
+    "AccountEntry",
+    "AccountResult",
+    "BatchFile",
+    "BatchFileError",
+    "BatchResult",
+    "EntryDefaults",
+    "PasswordSource",
+    "Range",
+    "Thresholds",
+    "load_batch",
+    "make_executor",
+    "run_account",
+    "run_batch",
+]

@@ -1,0 +1,319 @@
+"""``conntest check`` through the batch runner: ``--batch``, and the monitoring formats.
+
+The front end of :mod:`conntest.batch.runner`: it turns options into entries
+(from the batch file, or one entry from ``--user`` and the password options),
+reports a malformed batch file entry by entry before anything runs, applies
+the lockout rules, draws the progress bar, streams JSON Lines, renders the
+chosen format to standard output or atomically to ``--output``, and returns
+the exit code: the worst account's (0 ok, 1 warning, 2 critical, 3 unknown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from conntest.batch.config import (
+    AccountEntry,
+    BatchFileError,
+    EntryDefaults,
+    PasswordSource,
+    load_batch,
+)
+from conntest.batch.options import min_auth_interval
+from conntest.batch.progress import progress_for
+from conntest.batch.runner import AccountResult, BatchResult, make_executor, run_batch
+from conntest.batch.thresholds import Thresholds
+from conntest.errors import ConntestError, ProfileError, UsageError
+from conntest.lockout import AuthLedger, default_state_file, write_atomically
+from conntest.probes.dns_probe import ResolverConfig
+from conntest.profile import Profile
+from conntest.profiles import ProfileSet, load_profiles
+from conntest.redact import Redactor
+
+__all__ = ["check_batch"]
+
+EXIT_UNKNOWN = 3
+
+
+def check_batch(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
+    """Run ``check`` with ``--batch`` or a monitoring format; the exit code."""
+    try:
+        return _check(args, stdout, stderr, stdin)
+    except BatchFileError as exc:
+        for problem in exc.problems:
+            print(f"conntest: {problem}", file=stderr)
+        if args.format == "nagios":
+            _emit(args, stdout, _nagios_unknown(str(exc), [str(p) for p in exc.problems]))
+        return EXIT_UNKNOWN
+    except ConntestError as exc:
+        if args.format != "nagios":
+            raise
+        details = [str(p) for p in getattr(exc, "problems", ())]
+        _print_problems(exc, stderr)
+        _emit(args, stdout, _nagios_unknown(str(exc), details))
+        return EXIT_UNKNOWN
+
+
+def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
+    single = not args.batch
+    redact = Redactor()
+    chosen_profiles: list[Profile] = []
+    password = PasswordSource("none")
+    if single:
+        from conntest.cli import _read_password, _select_profiles
+
+        if not args.user:
+            raise UsageError("--user is required (or --batch FILE)")
+        if args.try_stripped:
+            raise UsageError("--try-stripped is for an interactive check in text or json")
+        chosen_profiles = _select_profiles(args, stderr)
+        password = PasswordSource.given(_read_password(args, stdin))
+        redact = Redactor.for_credentials(args.user, password.read())
+        entries = [_single_entry(args, chosen_profiles, password, {})]
+    else:
+        if args.user or args.password_env or args.password_file or args.password_stdin:
+            raise UsageError(
+                "--batch takes the accounts and their password sources from the batch file; "
+                "drop --user and the --password options"
+            )
+        if args.no_password:
+            raise UsageError("--no-password: leave password_env/password_file out of an entry")
+        if args.try_stripped:
+            raise UsageError("--try-stripped is for one interactive check, not a batch")
+        profiles = _profiles(args, stderr)
+        entries = _batch_entries(args, profiles, {})
+    thresholds = Thresholds(args.warning, args.critical)
+    interval = min_auth_interval(args)
+    ledger = AuthLedger(args.state_file or default_state_file(), interval) if interval > 0 else None
+    progress = progress_for(stderr, len(entries)) if not single else None
+    stream_jsonl = args.format == "jsonl" and args.output is None
+
+    def on_result(result: AccountResult) -> None:
+        if stream_jsonl:
+            from conntest.render.jsonl import render_jsonl_line
+
+            stdout.write(redact(render_jsonl_line(result)) + "\n")
+            stdout.flush()
+        if progress is not None:
+            progress(result)
+
+    async def run() -> BatchResult:
+        loop = asyncio.get_running_loop()
+        widest = max((len(e.profiles) for e in entries), default=1)
+        loop.set_default_executor(make_executor(args.concurrency, widest))
+        from conntest.cli import _maybe_lab  # the lab stays out unless --lab asks for it
+
+        async with _maybe_lab(args) as lab_fields:
+            chosen = entries
+            if lab_fields:
+                chosen = (
+                    [_single_entry(args, chosen_profiles, password, lab_fields)]
+                    if single
+                    else _batch_entries(args, _profiles(args, stderr, quiet=True), lab_fields)
+                )
+            return await run_batch(
+                chosen,
+                concurrency=args.concurrency,
+                thresholds=thresholds,
+                ledger=ledger,
+                on_result=on_result,
+            )
+
+    try:
+        batch = asyncio.run(run())
+    except ConntestError:
+        raise
+    except Exception as exc:  # a bug: one line, never a secret
+        message = redact(f"internal error: {exc.__class__.__name__}: {exc}")
+        print(f"conntest: {message}", file=stderr)
+        if args.format == "nagios":
+            _emit(args, stdout, _nagios_unknown(message, []))
+        return EXIT_UNKNOWN
+    finally:
+        if progress is not None:
+            progress.close()
+    for warning in batch.warnings:
+        print(f"conntest: {warning}", file=stderr)
+    if single and args.format in {"text", "json"}:
+        return _single_report(args, batch.results[0], stdout, stderr, redact)
+    text = _render(args, batch, thresholds, single)
+    if text is not None:
+        _emit(args, stdout, redact(text))
+    return batch.exit_code
+
+
+def _render(
+    args: argparse.Namespace, batch: BatchResult, thresholds: Thresholds, single: bool
+) -> str | None:
+    if args.format == "nagios":
+        from conntest.render.nagios import render_nagios
+
+        return render_nagios(batch, thresholds, single=single)
+    if args.format == "prometheus":
+        from conntest.render.prometheus import render_prometheus
+
+        return render_prometheus(batch)
+    if args.format == "junit":
+        from conntest.render.junit import render_junit
+
+        return render_junit(batch)
+    if args.format == "json":
+        from conntest.render.jsonl import render_batch_json
+
+        return render_batch_json(batch) + "\n"
+    if args.format == "jsonl":
+        if args.output is None:
+            return None  # already streamed
+        from conntest.render.jsonl import render_jsonl_line
+
+        return "".join(render_jsonl_line(r) + "\n" for r in batch.results)
+    return render_batch_text(batch)
+
+
+def render_batch_text(batch: BatchResult) -> str:
+    """A table for people: one line per account, worst first, then the totals."""
+    counts = batch.counts()
+    rows = sorted(batch.results, key=lambda r: -r.state.exit_code)
+    width = max((len(r.address) for r in rows), default=7)
+    code_width = max((len(r.code) for r in rows), default=4)
+    lines = []
+    for r in rows:
+        note = f"  ({r.skip_reason})" if r.skip_reason else f"  ({r.error})" if r.error else ""
+        lines.append(
+            f"{r.verdict.upper():<8}  {r.address:<{width}}  {r.code:<{code_width}}  "
+            f"{r.elapsed_ms / 1000:6.1f} s  {r.title}{note}"
+        )
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n)
+    lines.append(
+        f"{len(rows)} account{'s' if len(rows) != 1 else ''}: {summary} "
+        f"({batch.elapsed_ms / 1000:.1f} s)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _single_report(
+    args: argparse.Namespace,
+    result: AccountResult,
+    stdout: TextIO,
+    stderr: TextIO,
+    redact: Redactor,
+) -> int:
+    """``--user`` in text or json (with ``--min-auth-interval`` or thresholds): the usual report."""
+    if result.report is None:
+        print(
+            f"conntest: {result.address}: {result.code}: {result.error or result.title}",
+            file=stderr,
+        )
+        return EXIT_UNKNOWN
+    from conntest.render.json_report import render_json
+    from conntest.render.text_report import render_text
+
+    if args.format == "json":
+        text = render_json(result.report) + "\n"
+    else:
+        text = render_text(result.report, args.verbose)
+        if result.state > result.report.severity:
+            text += f"\n{result.verdict.upper()}: {result.title}\n"
+    _emit(args, stdout, redact(text))
+    return result.exit_code
+
+
+def _emit(args: argparse.Namespace, stdout: TextIO, text: str) -> None:
+    output: Path | None = args.output
+    if output is None:
+        stdout.write(text)
+        stdout.flush()
+        return
+    try:
+        write_atomically(output, text.encode("utf-8"), 0o644)
+    except OSError as exc:
+        raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _profiles(args: argparse.Namespace, stderr: TextIO, *, quiet: bool = False) -> ProfileSet:
+    loaded = load_profiles(args.profile_file)
+    if not quiet:
+        for problem in loaded.problems:
+            print(f"conntest: profile problem: {problem}", file=stderr)
+    bad = {p.file for p in loaded.problems}
+    if any(str(path) in bad for path in args.profile_file):
+        raise ProfileError(
+            [p for p in loaded.problems if p.file in {str(x) for x in args.profile_file}]
+        )
+    for pid in args.profile:
+        loaded.get(pid)  # UsageError naming the known ids
+    return loaded
+
+
+def _defaults(args: argparse.Namespace, lab_fields: dict[str, object]) -> EntryDefaults:
+    resolver = lab_fields.get("resolver")
+    nameserver = args.nameserver
+    resolve = tuple(args.resolve)
+    if isinstance(resolver, ResolverConfig):
+        nameserver, resolve = resolver.nameserver, resolver.pinned
+    return EntryDefaults(
+        profiles=tuple(args.profile),
+        imap=lab_fields.get("imap_server", args.imap),  # type: ignore[arg-type]
+        smtp=lab_fields.get("smtp_server", args.smtp),  # type: ignore[arg-type]
+        resolve=resolve,
+        nameserver=nameserver,
+        ca_file=lab_fields.get("ca_file", args.ca_file),  # type: ignore[arg-type]
+        tls_max=lab_fields.get("tls_max", args.tls_max),  # type: ignore[arg-type]
+        expected_networks=tuple(
+            lab_fields.get("expected_networks", args.expected_network)  # type: ignore[arg-type]
+        ),
+        timeout=args.timeout,
+    )
+
+
+def _batch_entries(
+    args: argparse.Namespace, profiles: ProfileSet, lab_fields: dict[str, object]
+) -> list[AccountEntry]:
+    batch = load_batch(args.batch, profiles, _defaults(args, lab_fields))
+    batch.raise_for_problems()
+    return list(batch.entries)
+
+
+def _single_entry(
+    args: argparse.Namespace,
+    profiles: Sequence[Profile],
+    password: PasswordSource,
+    lab_fields: dict[str, object],
+) -> AccountEntry:
+    d = _defaults(args, lab_fields)
+    return AccountEntry(
+        address=args.user,
+        profiles=tuple(profiles),
+        password=password,
+        imap=d.imap,
+        smtp=d.smtp,
+        resolve=d.resolve,
+        nameserver=d.nameserver,
+        ca_file=d.ca_file,
+        tls_max=d.tls_max,
+        expected_networks=d.expected_networks,
+        timeout=d.timeout,
+        where="command line",
+    )
+
+
+def _print_problems(exc: ConntestError, stderr: TextIO) -> None:
+    problems: Sequence[object] = getattr(exc, "problems", ())
+    if problems:
+        for problem in problems:
+            print(f"conntest: {problem}", file=stderr)
+    else:
+        print(f"conntest: {exc}", file=stderr)
+
+
+def _nagios_unknown(summary: str, details: Sequence[str]) -> str:
+    from conntest.render.nagios import render_unknown
+
+    if details:
+        plural = "s" if len(details) != 1 else ""
+        summary = f"{len(details)} problem{plural} in the input; nothing was checked"
+    return render_unknown(summary, details)

@@ -1,0 +1,306 @@
+"""Run many checks: bounded concurrency, one result per account, each with its own deadline.
+
+The shape is nagiosplugin's: probe (one :func:`~conntest.engine.run_check`
+per account) → evaluate (:func:`evaluate`: the account's state and primary
+code, thresholds on the total time) → summarise (the renderers) → exit code
+(the worst account's).  The contract:
+
+* every entry gets exactly one :class:`AccountResult`, in the batch file's
+  order, whatever happens to its servers: a check that outlives its deadline
+  (plus :data:`GRACE`) is cancelled and reported ``UNKNOWN``, and so is a bug;
+* at most ``concurrency`` checks run at once, and an account's deadline
+  starts when its own check starts, not when the batch does;
+* at most one authentication per protocol per account per run (the engine's
+  gate, and the batch file names each account once), and none at all for an
+  account the :class:`~conntest.lockout.AuthLedger` refuses: that check runs
+  connectivity-only and its result says why (an ``auth-skipped`` finding).
+
+Nothing here prints; ``on_result`` hands each result to the front end as it
+finishes (progress bars, JSON Lines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from conntest.batch.config import AccountEntry, PasswordSourceError
+from conntest.batch.thresholds import NO_THRESHOLDS, Thresholds
+from conntest.engine import run_check
+from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
+from conntest.model import Finding, Report, Severity
+from conntest.redact import Redactor
+
+__all__ = [
+    "AUTH_SKIPPED",
+    "GRACE",
+    "AccountResult",
+    "BatchResult",
+    "evaluate",
+    "make_executor",
+    "run_account",
+    "run_batch",
+]
+
+GRACE = 5.0
+"""Seconds past an account's own deadline before its check is cancelled."""
+AUTH_SKIPPED = "auth-skipped"
+SLOW = "check-slow"
+
+Authentication = Literal["sent", "skipped", "none"]
+
+
+@dataclass
+class AccountResult:
+    """The one result of one account in a batch."""
+
+    entry: AccountEntry
+    report: Report | None
+    """``None`` when no report could be produced (deadline, unreadable password, bug)."""
+    state: Severity
+    """After thresholds; ``INFO`` counts as OK."""
+    code: str
+    """The primary finding's code (``ok``, ``basic-auth-disabled``, ``auth-skipped``…)."""
+    title: str
+    """One line for people."""
+    elapsed_ms: float
+    authentication: Authentication
+    """``sent``: credentials went out; ``skipped``: refused by the lockout rules;
+    ``none``: a connectivity-only entry."""
+    skip_reason: str | None = None
+    error: str | None = None
+
+    @property
+    def address(self) -> str:
+        return self.entry.address
+
+    @property
+    def verdict(self) -> str:
+        """``ok``, ``warning``, ``critical`` or ``unknown``."""
+        return self.state.verdict
+
+    @property
+    def exit_code(self) -> int:
+        return self.state.exit_code
+
+
+@dataclass
+class BatchResult:
+    """Every account's result, in the batch file's order."""
+
+    results: list[AccountResult]
+    started: float
+    """Wall-clock start (seconds since the epoch)."""
+    elapsed_ms: float
+    warnings: list[str] = field(default_factory=list)
+    """Problems met on the way that did not stop the run (a state file that was reset)."""
+
+    @property
+    def state(self) -> Severity:
+        return max((r.state for r in self.results), default=Severity.UNKNOWN)
+
+    @property
+    def exit_code(self) -> int:
+        return self.state.exit_code
+
+    def counts(self) -> dict[str, int]:
+        """Accounts per verdict, every verdict present (zeros included)."""
+        counts = dict.fromkeys(("ok", "warning", "critical", "unknown"), 0)
+        for result in self.results:
+            counts[result.verdict] += 1
+        return counts
+
+
+def make_executor(concurrency: int, profiles_per_account: int = 3) -> concurrent.futures.Executor:
+    """A default executor big enough for the IMAP probes (they run in threads).
+
+    The loop's default pool (cpu + 4 threads) would queue probes behind each
+    other, so a slow server would eat the deadlines of accounts waiting
+    behind it.  Set it with ``loop.set_default_executor`` before a batch.
+    """
+    workers = max(32, min(1024, concurrency * max(1, profiles_per_account) * 2 + 4))
+    return concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conntest")
+
+
+async def run_batch(
+    entries: Sequence[AccountEntry],
+    *,
+    concurrency: int = 10,
+    thresholds: Thresholds = NO_THRESHOLDS,
+    ledger: AuthLedger | None = None,
+    on_result: Callable[[AccountResult], None] | None = None,
+) -> BatchResult:
+    """Check every entry; exactly one result each, in order, ``on_result`` as each finishes."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    started_wall, started = time.time(), time.monotonic()
+    results: list[AccountResult | None] = [None] * len(entries)
+    refusals: dict[str, Refusal] = {}
+    claimed: set[str] = set()
+    outcomes: dict[str, AuthOutcome | None] = {}
+    if ledger is not None:
+        wanted = [(e.key, e.timeout + GRACE) for e in entries if e.password.authenticates]
+        refusals = await asyncio.to_thread(ledger.reserve, wanted)
+        claimed = {key for key, _ in wanted} - set(refusals)
+    queue = iter(enumerate(entries))
+
+    async def worker() -> None:
+        for index, entry in queue:
+            result = await run_account(
+                entry, thresholds=thresholds, refusal=refusals.get(entry.key), clock=_wall(ledger)
+            )
+            results[index] = result
+            if entry.key in claimed:
+                outcomes[entry.key] = (
+                    auth_outcome(result.report) if result.report is not None else None
+                )
+            if on_result is not None:
+                on_result(result)
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(entries)))))
+    finally:
+        if ledger is not None and claimed:
+            # Also on cancellation: release the claims of accounts that never ran.
+            final = {key: outcomes.get(key) for key in claimed}
+            await asyncio.shield(asyncio.to_thread(ledger.settle, final))
+    done = [r for r in results if r is not None]
+    assert len(done) == len(entries), "every account gets exactly one result"
+    return BatchResult(
+        done,
+        started_wall,
+        round((time.monotonic() - started) * 1000, 1),
+        list(ledger.warnings) if ledger is not None else [],
+    )
+
+
+async def run_account(
+    entry: AccountEntry,
+    *,
+    thresholds: Thresholds = NO_THRESHOLDS,
+    refusal: Refusal | None = None,
+    clock: Callable[[], float] = time.time,
+) -> AccountResult:
+    """One account's check, never raising: problems become an ``UNKNOWN`` result."""
+    started = time.monotonic()
+
+    def failed(code: str, title: str, error: str, authentication: Authentication) -> AccountResult:
+        return AccountResult(
+            entry=entry,
+            report=None,
+            state=Severity.UNKNOWN,
+            code=code,
+            title=title,
+            elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+            authentication=authentication,
+            error=error,
+        )
+
+    try:
+        password = entry.password.read()
+    except PasswordSourceError as exc:
+        return failed("password-unreadable", "the password could not be read", str(exc), "none")
+    authentication: Authentication = "none" if password is None else "sent"
+    if refusal is not None and password is not None:
+        password, authentication = None, "skipped"
+    redact = Redactor.for_credentials(entry.address, password)
+    request = entry.request(password)
+    try:
+        report = await asyncio.wait_for(run_check(request), entry.timeout + GRACE)
+    except TimeoutError:
+        return failed(
+            "check-deadline",
+            f"the check did not finish within its deadline of {entry.timeout:g} s",
+            f"cancelled after {entry.timeout + GRACE:g} s",
+            authentication,
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # a bug in conntest: one result, never a secret
+        message = redact(f"{exc.__class__.__name__}: {exc}")
+        return failed("internal-error", "conntest failed (a bug)", message, authentication)
+    skip_reason = None
+    if refusal is not None and authentication == "skipped":
+        skip_reason = refusal.explain(clock())
+        _add_skip_finding(report, entry, refusal, skip_reason)
+    return evaluate(entry, report, thresholds, authentication, skip_reason)
+
+
+def evaluate(
+    entry: AccountEntry,
+    report: Report,
+    thresholds: Thresholds = NO_THRESHOLDS,
+    authentication: Authentication = "sent",
+    skip_reason: str | None = None,
+) -> AccountResult:
+    """An account's state and primary code from its report, then the total-time thresholds."""
+    state = report.severity
+    code, title = "ok", "every step passed"
+    if report.profiles:
+        worst = max(report.profiles, key=lambda p: p.severity)
+        if worst.findings:
+            code, title = worst.findings[0].code, worst.findings[0].title
+    else:
+        code, title = "no-profiles", "no profile was checked"
+    seconds = report.elapsed_ms / 1000
+    for level, limit in (
+        (Severity.CRITICAL, thresholds.critical),
+        (Severity.WARNING, thresholds.warning),
+    ):
+        if limit is not None and limit.alerts(seconds):
+            if state < level:
+                state = level
+                code = SLOW
+                title = f"the check took {seconds:.1f} s ({level.label} range {limit})"
+            break
+    return AccountResult(
+        entry=entry,
+        report=report,
+        state=state,
+        code=code,
+        title=title,
+        elapsed_ms=report.elapsed_ms,
+        authentication=authentication,
+        skip_reason=skip_reason,
+    )
+
+
+def _add_skip_finding(report: Report, entry: AccountEntry, refusal: Refusal, why: str) -> None:
+    """Put the lockout rule's decision into the report, where every renderer shows it.
+
+    Placed after any finding at least as severe, so a port that is closed now
+    still reads as the primary cause.
+    """
+    if refusal.reason == "recent-failure":
+        remedy = (
+            f"Fix what the failed attempt reported ({refusal.code or 'see the earlier run'}); "
+            "conntest will authenticate again once the interval has passed. To try sooner, "
+            "run once with --min-auth-interval 0."
+        )
+    else:
+        remedy = "Nothing to do if two runs overlapped; avoid starting runs this close together."
+    finding = Finding(
+        code=AUTH_SKIPPED,
+        severity=refusal.severity,
+        title="Authentication skipped to protect the account from lockout",
+        detail=(
+            f"Credentials for {entry.address} were not sent in this run: {why}. "
+            "Everything up to authentication was checked."
+        ),
+        remedy=remedy,
+        evidence=f"lockout rules: {why}",
+    )
+    for result in report.profiles:
+        position = next(
+            (i for i, f in enumerate(result.findings) if f.severity < finding.severity),
+            len(result.findings),
+        )
+        result.findings.insert(position, finding)
+
+
+def _wall(ledger: AuthLedger | None) -> Callable[[], float]:
+    return ledger.clock if ledger is not None else time.time

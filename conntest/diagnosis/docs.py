@@ -1,0 +1,182 @@
+"""Render the diagnosis catalogue as Markdown (``docs/diagnoses.md``).
+
+The document is generated so that it cannot drift from the code: a unit test
+compares ``docs/diagnoses.md`` with :func:`render_markdown`.  Regenerate with::
+
+    python -m conntest.diagnosis.docs > docs/diagnoses.md
+"""
+
+from __future__ import annotations
+
+import sys
+
+from conntest.diagnosis.catalogue import (
+    CATALOGUE,
+    MATCH_ORDER,
+    MODERN_AUTH,
+    RETIREMENT_TIMELINE,
+    CatalogueEntry,
+)
+
+REGENERATE = "python -m conntest.diagnosis.docs > docs/diagnoses.md"
+
+_KIND_NAMES = {
+    "default": "any client",
+    "oauth2": "client with OAuth2 (Thunderbird)",
+    "switch": (
+        "client without OAuth2 for IMAP/SMTP that can re-add the account (Outlook 2016, iOS Mail)"
+    ),
+    "none": "device without OAuth2",
+    "unknown": "no profile (`conntest explain`)",
+}
+
+
+def render_markdown() -> str:
+    """The whole document, ending in one newline."""
+    out: list[str] = [
+        "# Diagnoses",
+        "",
+        "<!-- Generated from conntest/diagnosis/catalogue.py; do not edit by hand. -->",
+        f"<!-- Regenerate: {REGENERATE} -->",
+        "",
+        "conntest turns the steps its probes record into findings: a stable `code`, a severity, "
+        "a plain-language title and detail, the evidence (`<protocol> <step>: <server text>`), a "
+        "remedy written for the selected client and, where the fix is not the user's, an "
+        "administrator action. `conntest explain` classifies one pasted text the same way.",
+        "",
+        "How a verdict is reached:",
+        "",
+        "1. Server texts are normalised first: host and timestamp trailers, request ids, tags, "
+        "base64 tokens and library prefixes (`Invalid login: `, `b'…'`, "
+        "`AuthenticationFailedException:`, .NET's `The server response was:`) are removed, "
+        "multi-line SMTP replies are joined, and inside `530 5.7.57 … Error: 535 …` the part "
+        "after `Error:` decides.",
+        "2. The patterns below are tried in the matching order at the end of this page; the "
+        "first match decides.",
+        "3. SMTP decides what IMAP cannot: IMAP's `NO LOGIN failed.` is the same for a wrong "
+        "password and for a policy block. If SMTP accepted the same password, IMAP basic "
+        "authentication is off (`basic-auth-disabled`); if SMTP says the credentials are "
+        "incorrect, `wrong-credentials`; if SMTP names a policy, that policy; otherwise "
+        "`login-rejected`, saying what would decide it.",
+        "4. The password's shape and the user name are checked locally; whitespace is named as "
+        "the likely cause when the sign-in was then refused as a credential failure.",
+        "5. Findings are ordered most likely cause first: severity, then a named primary cause, "
+        "then layer (local → DNS → connection → TLS → session → sign-in → mailbox), then "
+        "decisive texts before ambiguous ones. Exactly one `ok` finding leads when everything "
+        "the profile needs worked.",
+        "",
+        "Dates never decide a verdict; they are cited from the one timeline below.",
+        "",
+        "## Codes",
+        "",
+        "| code | severity | layer | title |",
+        "|---|---|---|---|",
+    ]
+    for entry in CATALOGUE.values():
+        scope = " (explain only)" if entry.scope == "explain" else ""
+        out.append(
+            f"| [`{entry.code}`](#{entry.code}) | {entry.severity.label} | {entry.layer} | "
+            f"{_cell(entry.title)}{scope} |"
+        )
+    out += [
+        "",
+        "## Retirement timeline",
+        "",
+        "Microsoft's retirement of basic authentication and old TLS, as cited in the texts "
+        "(`{timeline[KEY]}`).",
+        "",
+        "| key | when | scope | event | status | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for item in RETIREMENT_TIMELINE:
+        out.append(
+            f"| `{item.key}` | {item.label} (`{item.when}`) | {_cell(item.scope)} | "
+            f"{_cell(item.event)} | {item.status} | {_cell(item.source)} |"
+        )
+    out += [
+        "",
+        "## Modern authentication, per kind of client",
+        "",
+        "Remedies say `{modern_auth}`; it becomes:",
+        "",
+    ]
+    for kind, text in MODERN_AUTH.items():
+        out.append(f"- **{_KIND_NAMES[kind]}**: {text}")
+    out.append("")
+    for entry in CATALOGUE.values():
+        out += _entry(entry)
+    out += [
+        "## Matching order",
+        "",
+        "Patterns are tried in this order (most specific first); the first match decides:",
+        "",
+        ", ".join(f"`{code}`" for code in MATCH_ORDER),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _entry(entry: CatalogueEntry) -> list[str]:
+    out = [
+        f"## {entry.code}",
+        "",
+        f"**{entry.title}** — severity `{entry.severity.label}`, layer `{entry.layer}`"
+        + (", decisive" if entry.decisive else ", not decisive on its own")
+        + (", only from `conntest explain`" if entry.scope == "explain" else "")
+        + ".",
+        "",
+        entry.meaning,
+        "",
+        f"*Decided by:* {entry.evidence}",
+        "",
+    ]
+    if entry.patterns:
+        out += ["*Server texts matched* (normalised, lower case):", ""]
+        for pattern in entry.patterns:
+            conditions = []
+            if pattern.enhanced:
+                conditions.append(f"enhanced code {pattern.enhanced}")
+            elif pattern.enhanced == "":
+                conditions.append("no enhanced code")
+            if pattern.status:
+                conditions.append(f"status {pattern.status}")
+            if pattern.variant:
+                conditions.append(f"variant `{pattern.variant}`")
+            suffix = f" ({', '.join(conditions)})" if conditions else ""
+            source = f" — {pattern.source}" if pattern.source else ""
+            out.append(f"- `{pattern.regex}`{suffix}{source}")
+        out.append("")
+    if entry.variants:
+        out += ["*Variants:*", ""]
+        for name, variant in entry.variants.items():
+            parts = []
+            if variant.severity is not None:
+                parts.append(f"severity `{variant.severity.label}`")
+            if variant.title:
+                parts.append(f"title “{variant.title}”")
+            if variant.detail:
+                parts.append(variant.detail)
+            out.append(
+                f"- `{name}`: "
+                + ("; ".join(parts) if parts else "same wording, rule-specific values")
+            )
+        out.append("")
+    out += ["*Remedy:*", ""]
+    for kind, text in entry.remedy.items():
+        out.append(f"- {_KIND_NAMES[kind]}: {text}")
+    out.append("")
+    if entry.admin_action:
+        out += [f"*Administrator:* {entry.admin_action}", ""]
+    return out
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def main() -> None:
+    sys.stdout.write(render_markdown())
+
+
+if __name__ == "__main__":
+    main()

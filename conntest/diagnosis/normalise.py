@@ -1,0 +1,236 @@
+"""Reduce a server reply, as quoted anywhere, to the words that carry its meaning.
+
+Microsoft's replies vary per connection (backend host names, timestamps,
+request ids, base64 greeting tokens) and reach people through libraries that
+wrap them (``Invalid login: ``, ``b'…'``, ``AuthenticationFailedException:``,
+.NET's ``The server response was:``), through multi-line SMTP continuations
+(``535-5.7.139 …``) and inside other replies (``530 5.7.57 … Error: 535 5.7.139 …``,
+where the part after ``Error:`` is the real reason).  The catalogue matches
+meaning, not one exact string, so everything here strips what varies and keeps
+what decides: the status (``535``, ``NO``, ``-ERR``), the enhanced status code
+(``5.7.139``) and the sentence, lower-cased with single spaces.
+
+Pure functions, no I/O; never raises on any input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["NormalisedReply", "normalise", "one_line", "readable"]
+
+
+@dataclass(frozen=True)
+class NormalisedReply:
+    """The decisive part of a reply, with everything that varies removed."""
+
+    status: str | None
+    """SMTP code (``"535"``), IMAP word (``"NO"``, ``"*"``), POP ``"-ERR"``, or ``None``."""
+    enhanced: str | None
+    """RFC 3463 enhanced status code such as ``"5.7.139"``, if the reply carried one."""
+    text: str
+    """The sentence(s): lower case, single spaces, no trailers, tags or prefixes."""
+    wrapper: str | None = None
+    """The outer reply (normalised text) when the decisive one was quoted after ``Error:``."""
+
+    @property
+    def key(self) -> str:
+        """Enhanced code and text, the string the catalogue patterns search."""
+        return " ".join(part for part in (self.enhanced, self.text) if part)
+
+
+# Library and log prefixes: removed repeatedly from the start of the text.
+_PREFIXES = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^\s*invalid login:\s*",  # nodemailer
+        r"^\s*(?:[a-z_$][\w$]*\.)*[\w$]*(?:exception|error)\s*:\s*",  # Java, Python, .NET
+        r"^\s*can ?not authenticate to imap server:\s*",  # PHP c-client
+        r"^\s*command failed[.:]?\s*",  # imapflow
+        r"^.*?\bthe server response was:\s*",  # System.Net.Mail
+        r"^\s*your (?:imap|pop3?|smtp|e-?mail) server wants to alert you to the following:\s*",
+        r"^\s*\[?\d{4}-\d{2}-\d{2}[ t]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?z?\]?\s*",  # log timestamp
+        r"^\s*(?:s:|<<<|<~\*?|<\*\*|<-|<)\s+",  # transcript markers (server side)
+        r"^\s*receive\s+[cs]:\s*",
+    )
+)
+
+_PY_TUPLE = re.compile(r"\(\s*(\d{3})\s*,\s*b?(['\"])(.*?)\2\s*\)", re.DOTALL)
+_PY_BYTES = re.compile(r"\[?\bb(['\"])(.*?)\1\]?", re.DOTALL)
+_SMTP_LINE = re.compile(r"^(\d{3})(?:[ -]|$)(.*)$")
+_ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
+_IMAP = re.compile(
+    r"^(?:(?P<tag>[A-Za-z0-9.*+]+)\s+)?(?P<status>OK|NO|BAD|BYE|PREAUTH)\b[ \t]*(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_IMAP_UNTAGGED = re.compile(r"^\*\s+(?P<rest>.*)$", re.DOTALL)
+_POP = re.compile(r"^(?P<status>[+-](?:OK|ERR))\b[ \t]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_WRAPPED = re.compile(r"\berror:\s*(?=\d{3}[ -])", re.IGNORECASE)
+
+# Things that vary per connection, removed from the sentence.
+_BRACKET = re.compile(r"\[([^\[\]]*)\]")
+_OPEN_BRACKET_AT_END = re.compile(r"\s*\[([^\[\]]*)$")
+_DAY_DATE = re.compile(
+    r"\b(?:mon|tue|wed|thu|fri|sat|sun),?\s+\d{1,2}\s+[a-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s*[+-]\d{4})?(?:\s*\([a-z]+\))?"
+)
+_ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?z?\b")
+_BACKEND_HOST = re.compile(
+    r"\b[a-z]{2,}\d[a-z0-9]*(?:\.[a-z0-9-]+)*\.(?:outlook\.com|office365\.com|exchangelabs\.com)\b"
+)
+_REQUEST_ID = re.compile(r"\b[0-9a-f]{16}\b")
+_BASE64 = re.compile(r"(?<![\w/+])(?=[a-z0-9+/]*[0-9+/])[a-z0-9+/]{24,}={0,2}")
+_SPACES = re.compile(r"\s+")
+_TRAILER = re.compile(r"\s*\[[^\[\]]*[\d.=][^\[\]]*\]?\s*$")
+
+
+def normalise(text: str) -> NormalisedReply:
+    """Reduce ``text`` (a reply, a log line, a client's error message) to its meaning."""
+    raw = _unrepr(text or "")
+    raw = _strip_prefixes(raw)
+    status, enhanced, body = _split_status(raw)
+    wrapped = _WRAPPED.search(body)
+    if wrapped is not None:
+        inner = normalise(body[wrapped.end() :])
+        outer = _clean(body[: wrapped.start()])
+        return NormalisedReply(inner.status, inner.enhanced, inner.text, wrapper=outer or None)
+    if enhanced is None and status is not None and not status[0].isdigit():
+        # IMAP/POP texts sometimes quote an SMTP-style enhanced code; keep it.
+        match = _ENHANCED.match(body.strip())
+        if match:
+            enhanced = match.group(1)
+            body = body.strip()[match.end() :]
+    return NormalisedReply(status, enhanced, _clean(body))
+
+
+def readable(text: str) -> str:
+    """The decisive reply in its own words (case kept), for quoting to people.
+
+    Library prefixes and the outer part of an ``… Error: 535 …`` wrapper are dropped,
+    SMTP continuation lines are joined under one code, and the per-connection
+    host/date/id trailer is cut.
+    """
+    raw = _strip_prefixes(_unrepr(text or ""))
+    wrapped = list(_WRAPPED.finditer(raw))
+    if wrapped:
+        raw = raw[wrapped[-1].end() :]
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    matches = [_SMTP_LINE.match(line) for line in lines]
+    if len(lines) > 1 and all(matches):
+        parts = [re.sub(r"^(\d{3})-", r"\1 ", lines[0])]
+        for match in matches[1:]:
+            assert match is not None  # all() above
+            parts.append(_ENHANCED.sub("", match.group(2).strip()))
+        raw = " ".join(parts)
+    else:
+        raw = " ".join(lines)
+    flat = one_line(raw)
+    for _ in range(3):
+        cut = _TRAILER.sub("", flat).strip()
+        if cut == flat:
+            break
+        flat = cut
+    return flat or one_line(text)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line (continuations joined), shortened for evidence strings."""
+    flat = _SPACES.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _unrepr(text: str) -> str:
+    """Undo Python ``repr`` wrappers: ``(535, b'5.7.139 …')`` and ``b'LOGIN failed.'``."""
+
+    def tuple_repl(m: re.Match[str]) -> str:
+        return f"{m.group(1)} {_unescape(m.group(3))}"
+
+    def bytes_repl(m: re.Match[str]) -> str:
+        return _unescape(m.group(2))
+
+    text = _PY_TUPLE.sub(tuple_repl, text)
+    return _PY_BYTES.sub(bytes_repl, text)
+
+
+def _unescape(text: str) -> str:
+    return (
+        text.replace("\\r\\n", "\n")
+        .replace("\\n", "\n")
+        .replace("\\r", "\n")
+        .replace("\\t", " ")
+        .replace("\\'", "'")
+        .replace('\\"', '"')
+    )
+
+
+def _strip_prefixes(text: str) -> str:
+    text = text.strip().strip("\"'").strip()
+    for _ in range(8):  # bounded: prefixes can stack ("Error: Invalid login: …")
+        before = text
+        for prefix in _PREFIXES:
+            text = prefix.sub("", text, count=1)
+        if text == before:
+            break
+    return text
+
+
+def _split_status(text: str) -> tuple[str | None, str | None, str]:
+    """Separate status word or code, enhanced code and body; joins continuation lines."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None, None, ""
+    smtp = [_SMTP_LINE.match(line) for line in lines]
+    if all(smtp):
+        status = smtp[0].group(1) if smtp[0] else None
+        enhanced: str | None = None
+        bodies = []
+        for match in smtp:
+            assert match is not None  # all() above
+            body = match.group(2).strip()
+            code = _ENHANCED.match(body)
+            if code:
+                enhanced = enhanced or code.group(1)
+                body = body[code.end() :]
+            bodies.append(body)
+        return status, enhanced, " ".join(bodies)
+    first, rest = lines[0], " ".join(lines[1:])
+    pop = _POP.match(first)
+    if pop:
+        return pop.group("status").upper(), None, _join(pop.group("rest"), rest)
+    imap = _IMAP.match(first)
+    if imap and (imap.group("tag") or imap.group("status").isupper()):
+        return imap.group("status").upper(), None, _join(imap.group("rest"), rest)
+    untagged = _IMAP_UNTAGGED.match(first)
+    if untagged:
+        return "*", None, _join(untagged.group("rest"), rest)
+    code = _ENHANCED.match(first)
+    if code:
+        return None, code.group(1), _join(first[code.end() :], rest)
+    return None, None, " ".join(lines)
+
+
+def _join(first: str, rest: str) -> str:
+    return f"{first} {rest}".strip()
+
+
+def _clean(text: str) -> str:
+    """Lower-case and drop the parts that change per connection."""
+    text = text.lower()
+    text = _DAY_DATE.sub(" ", text)
+    text = _ISO_TIME.sub(" ", text)
+    text = _BRACKET.sub(_bracket_repl, text)
+    text = _OPEN_BRACKET_AT_END.sub(_bracket_repl, text)
+    text = _BACKEND_HOST.sub(" ", text)
+    text = _REQUEST_ID.sub(" ", text)
+    text = _BASE64.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    return text.strip("\"'` ").strip()
+
+
+def _bracket_repl(match: re.Match[str]) -> str:
+    """Drop a bracket holding a host, address, id, date or token; keep words like ``[alert]``."""
+    content = match.group(1)
+    if not content.strip() or re.search(r"[\d.=]", content):
+        return " "
+    return match.group(0)

@@ -1,0 +1,109 @@
+"""A TCP listening socket on loopback with its own accept loop.
+
+It owns every connection it accepted, because Python 3.11's
+``Server.close()`` leaves open connections running: :meth:`Listener.stop`
+aborts them and cancels their handlers, so a lab stops within a second even
+with clients still attached.
+
+Handlers may fail in any way a client can make them fail (disconnects, garbage,
+TLS errors); those end the connection quietly.  Anything else is a lab bug and
+is logged with its traceback on the ``conntest.lab`` logger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+
+from conntest.lab.channel import Channel, LineTooLong
+
+Handler = Callable[[Channel], Awaitable[None]]
+
+LOOPBACK = "127.0.0.1"
+_STOP_TIMEOUT_S = 0.8
+_log = logging.getLogger("conntest.lab")
+
+# What a misbehaving client can raise inside a handler (ssl.SSLError, TimeoutError,
+# ConnectionError and PeerClosed are all OSError).
+_CLIENT_FAULTS = (OSError, EOFError, LineTooLong, asyncio.LimitOverrunError)
+
+
+class Listener:
+    """Accepts connections on ``127.0.0.1`` and runs ``handler`` for each."""
+
+    def __init__(self, name: str, handler: Handler, *, latency_s: float = 0.0) -> None:
+        self.name = name
+        self._handler = handler
+        self._latency_s = latency_s
+        self._sock: socket.socket | None = None
+        self._accept_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._channels: set[Channel] = set()
+
+    @property
+    def port(self) -> int:
+        if self._sock is None:
+            raise RuntimeError(f"listener {self.name} is not started")
+        port: int = self._sock.getsockname()[1]
+        return port
+
+    async def start(self, port: int = 0) -> None:
+        """Bind (an ephemeral port unless ``port`` is given) and start accepting."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((LOOPBACK, port))
+            sock.listen(128)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        self._accept_task = asyncio.create_task(self._accept_loop(sock), name=f"lab-{self.name}")
+
+    async def stop(self) -> None:
+        """Stop accepting, drop every open connection, and wait (briefly) for the handlers."""
+        tasks: set[asyncio.Task[None]] = set(self._tasks)
+        if self._accept_task is not None:
+            self._accept_task.cancel()
+            tasks.add(self._accept_task)
+        if self._sock is not None:
+            self._sock.close()
+        for channel in list(self._channels):
+            channel.abort()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=_STOP_TIMEOUT_S)
+
+    async def _accept_loop(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                conn, address = await loop.sock_accept(sock)
+            except OSError as exc:  # EMFILE and the like: wait, do not spin
+                _log.warning("lab %s: accept failed: %s", self.name, exc)
+                await asyncio.sleep(0.1)
+                continue
+            conn.setblocking(False)
+            task = asyncio.create_task(self._serve(conn, (address[0], address[1])))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, conn: socket.socket, peer: tuple[str, int]) -> None:
+        channel = Channel(conn, peer, latency_s=self._latency_s)
+        self._channels.add(channel)
+        try:
+            await self._handler(channel)
+        except asyncio.CancelledError:
+            channel.abort()
+        except _CLIENT_FAULTS as exc:
+            _log.debug("lab %s: %s: %r", self.name, peer, exc)
+        except Exception:
+            _log.exception("lab %s: error serving %s", self.name, peer)
+        finally:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await channel.close()
+            self._channels.discard(channel)

@@ -1,0 +1,89 @@
+"""Modal dialogs: help, and the consent to retry with whitespace removed."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+HELP_TEXT = """\
+conntest checks what a legacy mail client (Outlook 2016, iOS Mail, Thunderbird)
+does when it connects to Microsoft 365, step by step, and explains why it fails.
+
+Setup
+  Tab / Shift+Tab   move between fields      Ctrl+R   run the check
+  Space / Enter     toggle Show, pick client  Ctrl+Q   quit
+  The hint under the password describes spaces and invisible characters
+  without showing the password.
+
+Result
+  r        run the same check again
+  s        save the report (Markdown + JSON) in the current directory
+           and copy it to the clipboard where the terminal allows
+  w        retry once with whitespace removed (when offered)
+  ← →      switch tabs: Clients, Diagnosis, Steps, Transcript
+  Escape   back to the settings
+  q        quit
+
+The password is sent once per protocol per run, and is never shown,
+saved or copied: reports hold only its shape ("1 trailing space").
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys and what conntest does with the password."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog", classes="dialog"):
+            yield Static(Content("Help"), classes="dialog-title")
+            with VerticalScroll():
+                yield Static(Content(HELP_TEXT), id="help-text")
+            yield Static(Content("Escape closes this."), classes="hint")
+
+
+RETRY_WARNING = (
+    "conntest will sign in once more with the spaces and invisible characters removed "
+    "from the password you typed. If that password is wrong too, it is one more failed "
+    "sign-in: Microsoft locks an account after about 10 of them (3 in US Government "
+    "clouds), and a mail client retrying in the background adds to the count. "
+    "conntest makes this retry once, on one protocol, and does not show or save "
+    "the password it tried."
+)
+
+
+class StrippedRetryScreen(ModalScreen[bool]):
+    """Ask before spending one more sign-in attempt on the whitespace theory."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "cancel", "Cancel"),
+        Binding("y", "confirm", "Retry"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="retry-dialog", classes="dialog"):
+            yield Static(Content("Retry without whitespace?"), classes="dialog-title")
+            yield Static(Content(RETRY_WARNING), id="retry-warning")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel (n)", id="cancel", compact=True)
+                yield Button("Retry once (y)", id="confirm", variant="warning", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,157 @@
+"""The one worker that runs a check, and the messages it turns the engine's events into.
+
+:class:`CheckRunner` is an invisible widget on the result screen.  ``start()``
+launches an exclusive worker (a new start cancels the run in progress) that
+starts the lab when the run is a demo, calls the engine and posts
+:class:`CheckRunner.Started`, one :class:`CheckRunner.StepCompleted` per step as
+the probes report it, then :class:`CheckRunner.Finished` or
+:class:`CheckRunner.Failed`.  Nothing else in the TUI touches the network.
+
+Every message carries the run's number, so a screen can drop the last few
+messages of a run it has already replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from textual import work
+from textual.message import Message
+from textual.widget import Widget
+from textual.worker import Worker
+
+from conntest.engine import CheckRequest, StepCallback
+from conntest.model import Report, Step
+from conntest.profile import Profile
+from conntest.redact import Redactor
+from conntest.tui.demo_lab import LabOpener
+from conntest.tui.settings import LabFields, RunSettings, build_request
+
+CheckFunction = Callable[[CheckRequest, StepCallback | None], Awaitable[Report]]
+"""``conntest.engine.run_check`` or a stand-in with the same signature (tests)."""
+
+
+@dataclass(frozen=True)
+class PlannedProfile:
+    """A client as the run will test it."""
+
+    profile_id: str
+    name: str
+    """What people call the client (``Outlook 2016 (IMAP account)``)."""
+    imap_host: str
+    """The IMAP server host after overrides (to place its DNS lookup)."""
+    smtp_host: str
+    """The SMTP server host after overrides."""
+
+
+@contextlib.asynccontextmanager
+async def _no_lab() -> AsyncIterator[None]:
+    yield None
+
+
+class CheckRunner(Widget):
+    """Runs the engine in a worker and reports its progress as messages."""
+
+    @dataclass
+    class Started(Message):
+        """The run has begun (the lab, if any, is up); progress can be laid out."""
+
+        run: int
+        """The run's number, counting from 1 for this runner."""
+        settings: RunSettings
+        """What was asked for."""
+        plan: tuple[PlannedProfile, ...]
+        """The clients under test, in display order, with their server hosts."""
+
+    @dataclass
+    class StepCompleted(Message):
+        """One probe step finished (already redacted by the engine)."""
+
+        run: int
+        """The run it belongs to."""
+        profile_id: str
+        """Which client's probe took the step."""
+        step: Step
+        """The step, with its status and timing."""
+
+    @dataclass
+    class Finished(Message):
+        """The engine returned its report."""
+
+        run: int
+        """The run it belongs to."""
+        settings: RunSettings
+        """What was asked for (the screen offers the same run again)."""
+        report: Report
+        """Everything observed and concluded."""
+
+    @dataclass
+    class Failed(Message):
+        """The run could not finish (a bug, or the lab could not start)."""
+
+        run: int
+        """The run it belongs to."""
+        error: str
+        """One line for people, redacted."""
+
+    def __init__(
+        self,
+        profiles: Mapping[str, Profile],
+        check: CheckFunction,
+        open_lab: LabOpener,
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self._profiles = profiles
+        self._check = check
+        self._open_lab = open_lab
+        self.run_number = 0
+        """The number of the latest run started."""
+
+    def start(self, settings: RunSettings) -> Worker[None]:
+        """Start a run, cancelling the one in progress."""
+        self.run_number += 1
+        return self._run(self.run_number, settings)
+
+    def cancel(self) -> None:
+        """Stop the run in progress, if any (its later messages are dropped)."""
+        self.run_number += 1
+        self.workers.cancel_group(self, "check")
+
+    @work(exclusive=True, group="check", exit_on_error=False)
+    async def _run(self, run: int, settings: RunSettings) -> None:
+        redact = Redactor.for_credentials(settings.user, settings.password)
+
+        def on_step(profile_id: str, step: Step) -> None:
+            self.post_message(self.StepCompleted(run, profile_id, step))
+
+        try:
+            lab_context = (
+                self._open_lab(settings.scenario) if settings.scenario is not None else _no_lab()
+            )
+            async with lab_context as lab:
+                request = build_request(
+                    settings, self._profiles, lab if isinstance(lab, LabFields) else None
+                )
+                self.post_message(self.Started(run, settings, self._plan(request)))
+                report = await self._check(request, on_step)
+        except Exception as exc:  # shown to the person, never with a secret in it
+            message = f"{exc.__class__.__name__}: {exc}"
+            self.post_message(self.Failed(run, redact(message)))
+            return
+        self.post_message(self.Finished(run, settings, report))
+
+    @staticmethod
+    def _plan(request: CheckRequest) -> tuple[PlannedProfile, ...]:
+        return tuple(
+            PlannedProfile(
+                p.id,
+                p.name,
+                request.imap_server[0] if request.imap_server else p.imap.host,
+                request.smtp_server[0] if request.smtp_server else p.smtp.host,
+            )
+            for p in request.profiles
+        )

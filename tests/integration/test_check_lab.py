@@ -1,0 +1,310 @@
+"""``conntest check --lab SCENARIO`` end to end: real sockets, real TLS, the lab's recorded replies.
+
+For every scenario and every shipped profile, the primary finding must be the
+expected code, its remedy must speak of that client's own settings, and the
+password (in any encoding) must appear nowhere in what conntest printed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from conntest.cli import main
+from conntest.profiles import load_profiles
+from tests.conftest import SECRET_FORMS, assert_no_secret
+
+LAB_PASSWORD = "correcthorsebatt"  # noqa: S105 (the lab's documented app password)
+PROFILES = ["outlook-2016", "ios-mail", "thunderbird"]
+
+EXPECTED: dict[str, str] = {
+    "ok": "ok",
+    "wrong-password": "wrong-credentials",
+    "basic-auth-disabled": "basic-auth-disabled",
+    "basic-auth-retired": "basic-auth-disabled",
+    "smtp-auth-disabled-tenant": "smtp-auth-disabled",
+    "smtp-auth-disabled-mailbox": "smtp-auth-disabled",
+    "imap-disabled-mailbox": "imap-disabled",
+    "security-defaults": "security-defaults",
+    "conditional-access": "conditional-access-blocked",
+    "locked": "account-locked",
+    "throttled": "throttled",
+    "tls-legacy-rejected": "tls-version-rejected",
+    "port-filtered": "port-filtered",
+    "port-closed": "port-closed",
+    "silent-server": "server-silent",
+    "tls-intercepted": "tls-intercepted",
+    "tls-expired": "tls-certificate-invalid",
+    "starttls-stripped": "starttls-missing",
+    "connection-reset": "connection-reset",
+    "dns-nxdomain": "dns-failure",
+    "dns-hijack": "dns-unexpected-address",
+}
+EXIT = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+
+
+def run_check(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *args: str,
+    password: str = LAB_PASSWORD,
+) -> tuple[int, dict[str, Any], str]:
+    monkeypatch.setenv("CONNTEST_TEST_PASSWORD", password)
+    code = main(["check", "--password-env", "CONNTEST_TEST_PASSWORD", "--format", "json", *args])
+    out, err = capsys.readouterr()
+    assert out, err
+    return code, json.loads(out), err
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+def test_scenario_gives_expected_primary_code(
+    scenario: str, profile: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, doc, err = run_check(
+        capsys,
+        monkeypatch,
+        "--lab",
+        scenario,
+        "--profile",
+        profile,
+        "--user",
+        "alice@contoso.com",
+        "--timeout",
+        "4",
+    )
+    assert err == ""
+    assert doc["schema"] == 1
+    [result] = doc["profiles"]
+    primary = result["findings"][0]
+    assert primary["code"] == EXPECTED[scenario], json.dumps(result["findings"], indent=1)
+    assert code == EXIT[doc["verdict"]]
+    if scenario != "ok":
+        assert doc["verdict"] in {"critical", "warning"}
+        client = load_profiles().get(profile)
+        own = [
+            client.name,
+            client.imap.settings_path,
+            client.smtp.settings_path,
+            client.password_path,
+            client.oauth2.how,
+        ]
+        assert any(s and s in primary["remedy"] for s in own), primary["remedy"]
+        assert primary["evidence"]
+    steps = {(s["protocol"], s["name"]): s for s in result["steps"]}
+    assert {("imap", "connect"), ("smtp", "connect")} <= set(steps) or scenario == "dns-nxdomain"
+
+
+def test_ok_scenario_steps_and_timings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, doc, _ = run_check(
+        capsys, monkeypatch, "--lab", "ok", "--profile", "thunderbird", "--user", "bob@contoso.com"
+    )
+    assert code == 0 and doc["verdict"] == "ok"
+    steps = {(s["protocol"], s["name"]): s for s in doc["profiles"][0]["steps"]}
+    for key in [
+        ("dns", "resolve"),
+        ("imap", "connect"),
+        ("imap", "tls"),
+        ("imap", "greeting"),
+        ("imap", "capability"),
+        ("imap", "login"),
+        ("imap", "mailbox"),
+        ("imap", "logout"),
+        ("smtp", "connect"),
+        ("smtp", "greeting"),
+        ("smtp", "ehlo"),
+        ("smtp", "starttls"),
+        ("smtp", "tls"),
+        ("smtp", "ehlo-tls"),
+        ("smtp", "auth"),
+        ("smtp", "quit"),
+    ]:
+        assert steps[key]["status"] == "pass", key
+        assert steps[key]["elapsed_ms"] >= 0
+    assert steps[("imap", "greeting")]["reply"]["text"].startswith(
+        "OK The Microsoft Exchange IMAP4 service is ready."
+    )
+    assert steps[("imap", "tls")]["tls"]["version"] == "TLSv1.2"
+    assert steps[("imap", "tls")]["tls"]["verified"] is True
+    assert "AUTH" in steps[("smtp", "ehlo-tls")]["data"]["capabilities"]
+    assert steps[("smtp", "auth")]["reply"]["code"] == "235"
+    # Thunderbird: AUTHENTICATE PLAIN, ID after login
+    assert steps[("imap", "login")]["data"]["mechanism"].startswith("authenticate-plain")
+    assert any("AUTHENTICATE PLAIN" in line for line in steps[("imap", "login")]["transcript"])
+
+
+def test_all_profiles_authenticate_once_per_protocol(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lab's record: three profiles, one run, one AUTH per protocol."""
+    import asyncio
+
+    from conntest.engine import CheckRequest, run_check
+    from conntest.lab import Lab
+    from conntest.probes.dns_probe import ResolverConfig
+
+    async def go() -> tuple[Any, Any]:
+        async with Lab(default_scenario="wrong-password") as lab:
+            ends = lab.endpoints("wrong-password")
+            report = await run_check(
+                CheckRequest(
+                    user="carol@contoso.com",
+                    password="abcdefghijklmnop",
+                    profiles=list(load_profiles()),
+                    imap_server=ends.imap,
+                    smtp_server=ends.smtp,
+                    resolver=ResolverConfig(nameserver=ends.nameserver),
+                    ca_file=lab.ca_file,
+                    expected_networks=ends.expected_networks,
+                    timeout=20,
+                )
+            )
+            return report, lab.record
+
+    report, record = asyncio.run(go())
+    assert record.auth_attempts(protocol="imap") == 1
+    assert record.auth_attempts(protocol="smtp") == 1
+    assert len(report.profiles) == 3
+    assert [p.findings[0].code for p in report.profiles] == ["wrong-credentials"] * 3
+
+
+@pytest.mark.parametrize("scenario", ["tls-intercepted", "tls-expired", "starttls-stripped"])
+def test_no_credentials_when_tls_is_not_trustworthy(scenario: str) -> None:
+    import asyncio
+
+    from conntest.engine import CheckRequest, run_check
+    from conntest.lab import Lab
+    from conntest.probes.dns_probe import ResolverConfig
+
+    async def go() -> Any:
+        async with Lab(default_scenario=scenario) as lab:
+            ends = lab.endpoints(scenario)
+            await run_check(
+                CheckRequest(
+                    user="dave@contoso.com",
+                    password=LAB_PASSWORD,
+                    profiles=list(load_profiles()),
+                    imap_server=ends.imap,
+                    smtp_server=ends.smtp,
+                    resolver=ResolverConfig(nameserver=ends.nameserver),
+                    ca_file=lab.ca_file,
+                    expected_networks=ends.expected_networks,
+                    timeout=10,
+                )
+            )
+            return lab.record
+
+    record = asyncio.run(go())
+    smtp_auth = record.auth_attempts(protocol="smtp")
+    assert smtp_auth == 0
+    if scenario != "starttls-stripped":
+        assert record.auth_attempts(protocol="imap") == 0
+
+
+def test_text_output_leads_with_verdict_and_remedy(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PW", LAB_PASSWORD)
+    code = main(
+        [
+            "check",
+            "--lab",
+            "smtp-auth-disabled-mailbox",
+            "--profile",
+            "thunderbird",
+            "--user",
+            "erin@contoso.com",
+            "--password-env",
+            "PW",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 2
+    lines = out.splitlines()
+    assert lines[0].startswith("CRITICAL")
+    assert "smtp-auth-disabled" in out.split("Steps:")[0]
+    assert "What to do:" in out
+    assert out.index("What to do:") < out.index("Steps:")
+
+
+def test_secret_never_printed_in_any_format(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import SECRET
+
+    for scenario in ("wrong-password", "ok", "imap-disabled-mailbox"):
+        for fmt in ("json", "text"):
+            monkeypatch.setenv("PW", SECRET)
+            main(
+                [
+                    "check",
+                    "--lab",
+                    scenario,
+                    "--user",
+                    "frank@contoso.com",
+                    "--password-env",
+                    "PW",
+                    "--format",
+                    fmt,
+                    "--verbose",
+                ]
+            )
+            out, err = capsys.readouterr()
+            assert_no_secret(out + err)
+
+
+def test_cli_subprocess_exit_codes_and_stdin_password() -> None:
+    """The real console entry point, as a user or Nagios runs it."""
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conntest",
+            "check",
+            "--lab",
+            "ok",
+            "--user",
+            "g@contoso.com",
+            "--password-stdin",
+        ],
+        input=LAB_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("OK")
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conntest",
+            "check",
+            "--lab",
+            "no-such-scenario",
+            "--user",
+            "g@c.com",
+            "--password-stdin",
+        ],
+        input="x\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 3
+    assert bad.stderr.count("\n") == 1 and "no-such-scenario" in bad.stderr
+    nopw = subprocess.run(
+        [sys.executable, "-m", "conntest", "check", "--lab", "ok", "--user", "g@c.com"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert nopw.returncode == 3 and "no password" in nopw.stderr
+    assert all(form not in ok.stdout + bad.stderr for form in SECRET_FORMS)
