@@ -32,9 +32,11 @@ from typing import Any
 
 from conntest.diagnosis.catalogue import (
     CATALOGUE,
+    DECIDE,
     GENERIC_PLACES,
     LAYER_ORDER,
     MODERN_AUTH,
+    NOTES,
     OAUTH2_HOW_FALLBACK,
     RETIREMENT_TIMELINE,
     TIMELINE_CITES,
@@ -144,10 +146,7 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
     if wrong and context.password is not None and context.password.looks_like_app_password:
         for c in candidates:
             if c.code == "wrong-credentials":
-                c.extra.append(
-                    "The password has the shape of an app password; it may have been revoked, "
-                    "mistyped, or created for another account."
-                )
+                c.extra.append(NOTES["app-password-shape"])
     candidates += password_rule(
         context.password,
         context.stripped_retry_succeeded,
@@ -189,10 +188,7 @@ def explain(text: str, profile: Profile | None = None) -> Finding:
         reply = normalise(text)
         protocol = _guess_protocol(reply.status, reply.enhanced)
         values = {"sentence": display(text) or "(empty)", **protocol_values(protocol, used)}
-        values["decide"] = (
-            "An SMTP AUTH result for the same credentials would tell a wrong password from a "
-            "policy block: `conntest check` tries both."
-        )
+        values["decide"] = DECIDE["explain"]
         found = match_normalised(reply)
         candidate: Candidate
         if found is not None:
@@ -266,7 +262,7 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "expected_host": "outlook.office365.com (IMAP) or smtp.office365.com (SMTP)",
     "expected_port": "993 (IMAP) or 587 (SMTP)",
     "expected_security": "SSL/TLS (IMAP) or STARTTLS (SMTP)",
-    "smtp_sentence": "",
+    "smtp_said": "it gave no verdict",
 }
 """Neutral words for rule-specific placeholders a rule did not fill."""
 

@@ -330,9 +330,50 @@ GENERIC_PLACES: Mapping[str, str] = {
 """Wording used when no profile is given or a profile leaves a path empty."""
 
 RELAY_REMEDY = (
-    "If this device cannot use SMTP AUTH at all, an administrator can let it send through "
+    "If {client} cannot use SMTP AUTH at all, an administrator can let it send through "
     "an SMTP relay (an inbound connector for your public IP address) or High Volume Email."
 )
+
+DECIDE: Mapping[str, str] = {
+    "no-smtp": (
+        "An SMTP AUTH result for the same credentials would tell a wrong password from a policy "
+        "block: run the check with SMTP included. Microsoft 365 mailboxes no longer accept "
+        "passwords over IMAP at all: work and school tenants "
+        "{timeline[work-basic-auth-permanent]}, personal accounts "
+        "{timeline[consumer-basic-auth-off]}."
+    ),
+    "smtp-undecided": (
+        "SMTP could not confirm the password either ({smtp_said}). Signing in with OAuth2, or "
+        "the user's Entra sign-in log, would tell a wrong password from a policy block. "
+        "Microsoft 365 mailboxes no longer accept passwords over IMAP at all: work and school "
+        "tenants {timeline[work-basic-auth-permanent]}, personal accounts "
+        "{timeline[consumer-basic-auth-off]}."
+    ),
+    "smtp": "The user's Entra sign-in log shows the reason.",
+    "explain": (
+        "An SMTP AUTH result for the same credentials would tell a wrong password from a policy "
+        "block: `conntest check` tries both."
+    ),
+}
+"""What would decide an ambiguous refusal (``{decide}`` in ``login-rejected``), by situation."""
+
+NOTES: Mapping[str, str] = {
+    "imap-explained-by-credentials": (
+        "IMAP's bare refusal ('{imap_sentence}') is explained by it. Even with the right "
+        "password, IMAP will not accept a password from a Microsoft 365 work or school mailbox "
+        "(basic authentication off {timeline[work-basic-auth-permanent]})."
+    ),
+    "imap-same-cause": "IMAP's bare refusal ('{imap_sentence}') has the same cause.",
+    "imap-accepted": (
+        "IMAP accepted the same user name and password, so check the SMTP user name in "
+        "{smtp_settings}."
+    ),
+    "app-password-shape": (
+        "The password has the shape of an app password; it may have been revoked, mistyped, or "
+        "created for another account."
+    ),
+}
+"""Sentences the cross-protocol rules append to a finding's detail."""
 
 _LOCKOUT = (
     "Do not retry again and again: after 10 failed sign-ins Entra ID locks the account "
@@ -607,8 +648,8 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
             ),
         ),
         variants={
-            "no-smtp": Variant(),
-            "smtp-undecided": Variant(),
+            "no-smtp": Variant(),  # {decide} = DECIDE["no-smtp"]
+            "smtp-undecided": Variant(),  # {decide} = DECIDE["smtp-undecided"]
             "unknown-sentence": Variant(
                 title="Microsoft refused the sign-in for a reason conntest does not know",
                 detail=(
@@ -973,9 +1014,9 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
             "5.2.251–5.2.255 (continuous-error throttling)."
         ),
         remedy=_r(
-            "Wait before trying again and close other programs and devices that use this mailbox "
-            "at the same time (SMTP allows at most 3 simultaneous sending connections per "
-            "mailbox, IMAP has a per-mailbox budget)."
+            "Nothing is wrong with {client}'s settings. Wait before trying again, and close other "
+            "programs and devices that use this mailbox at the same time (SMTP allows at most 3 "
+            "simultaneous sending connections per mailbox, IMAP has a per-mailbox budget)."
         ),
         admin_action=(
             "No tenant setting lifts these limits: SMTP AUTH allows 3 concurrent connections, 30 "
@@ -1013,8 +1054,8 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
                     "{backoff_text}."
                 ),
                 remedy=_r(
-                    "Wait {backoff_text}, then try once. Close other programs and devices that "
-                    "sync this mailbox over IMAP."
+                    "Wait {backoff_text}, then let {client} try once. Close other programs and "
+                    "devices that sync this mailbox over IMAP."
                 ),
             ),
             "concurrency": Variant(
@@ -1028,7 +1069,10 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
                     "SMTP refused with '{sentence}': the mailbox reached its daily limit of "
                     "10,000 recipients for SMTP AUTH."
                 ),
-                remedy=_r("Wait until the 24-hour window has passed; send bulk mail another way."),
+                remedy=_r(
+                    "Wait until the 24-hour window has passed before {client} sends again; send "
+                    "bulk mail another way."
+                ),
             ),
             "continuous": Variant(
                 detail=(
@@ -1151,7 +1195,15 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
             "client-max": Variant(
                 detail=(
                     "The TLS handshake failed ('{sentence}'), and {client} can use at most TLS "
-                    "{tls_max}. Microsoft 365 accepts only TLS 1.2 and later."
+                    "{tls_max} here. Microsoft 365 accepts only TLS 1.2 and later; on IMAP it "
+                    "ends an older handshake without a readable answer."
+                ),
+            ),
+            "other-protocol": Variant(
+                detail=(
+                    "The TLS handshake failed ('{sentence}'), while {client}'s other connection "
+                    "negotiated only {version}. Microsoft 365 accepts only TLS 1.2 and later; on "
+                    "IMAP it ends an older handshake without a readable answer."
                 ),
             ),
         },
@@ -1250,7 +1302,10 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
                     "Microsoft renews its certificates in time, so check this device's date and "
                     "time first; otherwise something on the way presents an old certificate."
                 ),
-                remedy=_r("Set this device's date, time and time zone correctly, then try again."),
+                remedy=_r(
+                    "Set this device's date, time and time zone correctly, then let {client} try "
+                    "again."
+                ),
             ),
             "not-yet-valid": Variant(
                 title=(
@@ -1258,7 +1313,10 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
                     "wrong"
                 ),
                 detail="The certificate presented for {host} is not valid yet: {verify}.",
-                remedy=_r("Set this device's date, time and time zone correctly, then try again."),
+                remedy=_r(
+                    "Set this device's date, time and time zone correctly, then let {client} try "
+                    "again."
+                ),
             ),
             "name-mismatch": Variant(
                 title="The certificate is for a different server name",
@@ -1423,7 +1481,10 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
             "At the end of DATA: 550 5.7.60 'Client does not have permissions to send as this "
             "sender', 554 5.2.0 …SendAsDenied…, 554 5.2.252 SendAsDenied."
         ),
-        remedy=_r("Send with your own address as From ({user}), or ask for Send As permission."),
+        remedy=_r(
+            "Send with your own address as From ({user}: the address of the account in {client}), "
+            "or ask for Send As permission on the other address."
+        ),
         admin_action=(
             "`Add-RecipientPermission -Identity <From address> -Trustee {user} -AccessRights "
             "SendAs`"
@@ -1447,7 +1508,10 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
             "attempts get it throttled."
         ),
         evidence="554 5.2.2 'mailbox full; …QuotaExceededException…' at the end of DATA.",
-        remedy=_r("Delete or archive mail (empty Deleted Items and Sent Items), then send again."),
+        remedy=_r(
+            "Delete or archive mail (empty Deleted Items and Sent Items), then let {client} send "
+            "again."
+        ),
         admin_action=(
             "`Get-MailboxStatistics -Identity {user}` shows the size; raise the quota or enable "
             "the archive (`Enable-Mailbox -Identity {user} -Archive`)."
@@ -1550,8 +1614,9 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
             "decides: answered → mail ports filtered on the way; no answer → no route at all."
         ),
         remedy=_r(
-            "Try from another network (a phone's hotspot). If that works, ask the network "
-            "administrator to allow outbound TCP {port} to {host}."
+            "Try {client} from another network (a phone's hotspot). If it works there, its "
+            "settings are right: ask the network administrator to allow outbound TCP {port} to "
+            "{host}."
         ),
         admin_action=(
             "Allow outbound TCP {imap_port} to {imap_host} and {smtp_port} to {smtp_host} on the "
@@ -1592,7 +1657,8 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
                 ),
                 remedy=_r(
                     "Check that this device is online (open a web page; log in to a hotel or "
-                    "guest network's portal), then try again or from another network."
+                    "guest network's portal), then let {client} try again, or from another "
+                    "network."
                 ),
             ),
             "timeout": Variant(
@@ -1634,9 +1700,9 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
             "step."
         ),
         remedy=_r(
-            "Try again from another network; if that works, ask the network administrator about "
-            "a firewall or proxy that blocks mail. Check the antivirus's mail scanning on this "
-            "device."
+            "Try {client} from another network; if it works there, ask the network administrator "
+            "about a firewall or proxy that blocks mail. Check the antivirus's mail scanning on "
+            "this device."
         ),
         patterns=(
             Pattern(
@@ -1657,8 +1723,8 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
         ),
         evidence="A step after connect failed as timeout. {phase} names the step.",
         remedy=_r(
-            "Try from another network; check for a proxy, VPN or security software on this "
-            "device that handles mail connections."
+            "Try {client} from another network; check for a proxy, VPN or security software on "
+            "this device that handles mail connections, and that {settings} name {expected_host}."
         ),
         variants={
             "auth": Variant(
@@ -1670,7 +1736,8 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
                 ),
                 remedy=_r(
                     "Run the check again with a longer timeout (at least 30 seconds) to see the "
-                    "server's verdict. Do not retry many times (lockout after 10 failures)."
+                    "server's verdict; give {client} a long server timeout too. Do not retry many "
+                    "times (lockout after 10 failures)."
                 ),
             ),
         },
@@ -1707,7 +1774,7 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
                     "No DNS server answered for {host} in time ({message}): this network's DNS is "
                     "not working."
                 ),
-                remedy=_r("Check the network connection or try another network."),
+                remedy=_r("Check the network connection or try {client} from another network."),
             ),
         },
     ),
@@ -1727,9 +1794,10 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
             "when a connection to that host then failed."
         ),
         remedy=_r(
-            "Look for an entry for {host} in the hosts file (Windows: "
-            "C:\\Windows\\System32\\drivers\\etc\\hosts; macOS/Linux: /etc/hosts) and for VPN or "
-            "proxy software; otherwise ask the network administrator why DNS answers this way."
+            "Nothing in {client} causes this. Look for an entry for {host} in the hosts file "
+            "(Windows: C:\\Windows\\System32\\drivers\\etc\\hosts; macOS/Linux: /etc/hosts) and "
+            "for VPN or proxy software; otherwise ask the network administrator why DNS answers "
+            "this way."
         ),
         variants={"failed": Variant(severity=Severity.CRITICAL)},
     ),

@@ -12,8 +12,10 @@ import sys
 
 from conntest.diagnosis.catalogue import (
     CATALOGUE,
+    DECIDE,
     MATCH_ORDER,
     MODERN_AUTH,
+    NOTES,
     RETIREMENT_TIMELINE,
     CatalogueEntry,
 )
@@ -102,6 +104,22 @@ def render_markdown() -> str:
     ]
     for kind, text in MODERN_AUTH.items():
         out.append(f"- **{_KIND_NAMES[kind]}**: {text}")
+    out += [
+        "",
+        "## What would decide an ambiguous refusal",
+        "",
+        "`login-rejected` says `{decide}`; it becomes, by situation:",
+        "",
+    ]
+    out += [f"- `{name}`: {text}" for name, text in DECIDE.items()]
+    out += [
+        "",
+        "## Sentences added across protocols",
+        "",
+        "The cross-protocol rules append these to the deciding finding:",
+        "",
+    ]
+    out += [f"- `{name}`: {text}" for name, text in NOTES.items()]
     out.append("")
     for entry in CATALOGUE.values():
         out += _entry(entry)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from conntest.diagnosis.catalogue import (
     CATALOGUE,
     CONSUMER_MX_SUFFIX,
+    DECIDE,
     EXPECTED_ENDPOINTS,
     INTERCEPTION_VERIFY_CODES,
     KNOWN_ISSUERS,
@@ -31,6 +32,7 @@ from conntest.diagnosis.catalogue import (
     MICROSOFT_HOST_SUFFIXES,
     MICROSOFT_HOSTS,
     NAME_MISMATCH_VERIFY_CODES,
+    NOTES,
     SECURITY_WORDS,
     SUCCESS_PATTERNS,
 )
@@ -360,6 +362,16 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         if step.name in AUTH_STEPS:
             return make("server-silent", "auth")
         return make("server-silent")
+    if step.name == "tls" and kind in (
+        FailureKind.RESET,
+        FailureKind.CLOSED,
+        FailureKind.TLS_HANDSHAKE,
+    ):
+        legacy = _legacy_tls(step, profile, observed)
+        if legacy is not None:
+            variant, value = legacy
+            key = "tls_max" if variant == "client-max" else "version"
+            return make("tls-version-rejected", variant, **{key: value})
     if kind in (FailureKind.RESET, FailureKind.CLOSED):
         return make("connection-reset", cut="reset" if kind is FailureKind.RESET else "closed")
     if kind is FailureKind.TLS_VERIFY:
@@ -370,13 +382,6 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         return make("internal-error")
 
     found = match_text(failure.message) if failure is not None else None
-    if (
-        kind is FailureKind.TLS_HANDSHAKE
-        and profile.tls.max in ("1.0", "1.1")
-        and (found is None or found.code == "tls-handshake-failed")
-    ):
-        # A generic handshake failure from a client that cannot offer TLS 1.2 is the version.
-        return make("tls-version-rejected", "client-max", tls_max=profile.tls.max)
     if found is not None:
         return _with_match(make, found)
     if kind is FailureKind.TLS_HANDSHAKE:
@@ -397,6 +402,29 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
 
 
 _Make = Callable[..., Candidate]
+
+_LEGACY_TLS = ("TLSv1", "TLSv1.0", "TLSv1.1")
+
+
+def _legacy_tls(step: Step, profile: Profile, observed: Observed) -> tuple[str, str] | None:
+    """Why a failed handshake is the TLS version: ``(variant, value)`` or ``None``.
+
+    The client could offer at most TLS 1.0/1.1 here (the probe records its effective cap
+    in ``data["tls_max"]``, else the profile says so), or the client's other connection
+    negotiated such a version.  Microsoft's IMAP ends such handshakes without an answer
+    (behaviour.md §2), so a cut or failed handshake has this cause, not the network.
+    A handshake error that names another cause (``wrong version number``) does not count.
+    """
+    found = match_text(step.failure.message) if step.failure is not None else None
+    if found is not None and found.code in ("wrong-protocol", "tls-certificate-invalid"):
+        return None
+    cap = str(step.data.get("tls_max") or profile.tls.max)
+    if cap in ("1.0", "1.1"):
+        return "client-max", cap
+    for other in observed.named("smtp" if step.protocol == "imap" else "imap", "tls"):
+        if other.tls is not None and other.tls.version in _LEGACY_TLS:
+            return "other-protocol", other.tls.version
+    return None
 
 
 def _after_version(tls: Step | None) -> str:
@@ -802,7 +830,7 @@ def cross_protocol(observed: Observed, by_step: dict[int, Candidate]) -> None:
     smtp = by_step.get(id(smtp_auth)) if smtp_auth is not None else None
 
     if smtp is not None and smtp.code == "login-rejected":
-        smtp.values.setdefault("decide", "The user's Entra sign-in log shows the reason.")
+        smtp.values.setdefault("decide", DECIDE["smtp"])
     if imap is None or imap.code != "login-rejected" or imap.variant == "unknown-sentence":
         if imap is not None and imap.code == "login-rejected":
             imap.values.setdefault("decide", "")
@@ -822,54 +850,33 @@ def cross_protocol(observed: Observed, by_step: dict[int, Candidate]) -> None:
         smtp.protocol = None
         smtp.values["imap_sentence"] = imap.values.get("sentence", "LOGIN failed.")
         if smtp.code == "wrong-credentials":
-            smtp.extra.append(
-                "IMAP's bare refusal ('{imap_sentence}') is explained by it. Even with the right "
-                "password, IMAP will not accept a password from a Microsoft 365 work or school "
-                "mailbox (basic authentication off {timeline[work-basic-auth-permanent]})."
-            )
+            smtp.extra.append(NOTES["imap-explained-by-credentials"])
         else:
-            smtp.extra.append("IMAP's bare refusal ('{imap_sentence}') has the same cause.")
+            smtp.extra.append(NOTES["imap-same-cause"])
         del by_step[id(imap_login)]
         return
 
-    smtp_steps = [s for s in observed.steps if s.protocol == "smtp"]
-    work_fact = (
-        " Microsoft 365 mailboxes no longer accept passwords over IMAP at all: work and school "
-        "tenants {timeline[work-basic-auth-permanent]}, personal accounts "
-        "{timeline[consumer-basic-auth-off]}."
-    )
-    if not smtp_steps:
+    if not any(s.protocol == "smtp" for s in observed.steps):
         imap.variant = "no-smtp"
-        imap.values["decide"] = (
-            "An SMTP AUTH result for the same credentials would tell a wrong password from a "
-            "policy "
-            "block: run the check with SMTP included." + work_fact
-        )
+        imap.values["decide"] = DECIDE["no-smtp"]
     else:
+        # smtp_said is a value, never a template: the server's words may hold braces.
         if smtp is not None:
-            imap.values["smtp_sentence"] = smtp.values.get("sentence", "")
-            said = "it answered '{smtp_sentence}'"
+            said = "it answered '" + smtp.values.get("sentence", "") + "'"
         elif smtp_auth is not None and smtp_auth.status is Status.SKIP:
             said = "it did not get as far as signing in"
         else:
             said = "it gave no verdict on the credentials"
         imap.variant = "smtp-undecided"
-        imap.values["decide"] = (
-            "SMTP could not confirm the password either ("
-            + said
-            + "). Signing in with OAuth2, or the "
-            "user's Entra sign-in log, would tell a wrong password from a policy block." + work_fact
-        )
+        imap.values["smtp_said"] = said
+        imap.values["decide"] = DECIDE["smtp-undecided"]
         if smtp_auth is not None:
             imap.evidence.append(evidence(smtp_auth))
 
 
 def _note_imap_accepted(observed: Observed, smtp: Candidate | None) -> None:
     if smtp is not None and smtp.code == "wrong-credentials" and observed.passed("imap", "login"):
-        smtp.extra.append(
-            "IMAP accepted the same user name and password, so check the SMTP user name in "
-            "{smtp_settings}."
-        )
+        smtp.extra.append(NOTES["imap-accepted"])
 
 
 def credentials_verdict(observed: Observed, candidates: Iterable[Candidate]) -> tuple[bool, bool]:

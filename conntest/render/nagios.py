@@ -57,7 +57,8 @@ def render_unknown(summary: str, details: Sequence[str] = ()) -> str:
 
 
 def _single(result: AccountResult, thresholds: Thresholds) -> str:
-    status = f"{NAME} {state_word(result.state)} - {result.address}: {_account_text(result)}"
+    text = _account_text(result, timed=True)
+    status = f"{NAME} {state_word(result.state)} - {result.address}: {text}"
     perf = " ".join(_perfdata(result, thresholds, prefix=""))
     lines = [f"{status} | {perf}" if perf else status]
     if result.report is not None:
@@ -108,9 +109,9 @@ def _batch(batch: BatchResult, thresholds: Thresholds) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _account_text(result: AccountResult) -> str:
+def _account_text(result: AccountResult, *, timed: bool = False) -> str:
     text = f"{result.code} ({_clean(result.title)})"
-    if result.state.exit_code == 0:
+    if timed and result.state.exit_code == 0:
         text += f" in {result.elapsed_ms / 1000:.1f} s"
     return text
 

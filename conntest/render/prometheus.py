@@ -98,7 +98,7 @@ class BatchCollector(Collector):
     ) -> None:
         account = result.address
         state.add_metric([account], result.state.exit_code)
-        duration.add_metric([account], result.elapsed_ms / 1000)
+        duration.add_metric([account], round(result.elapsed_ms / 1000, 6))
         skipped.add_metric([account], 1 if result.authentication == "skipped" else 0)
         if result.report is None:
             for profile_id in result.entry.profile_ids:
@@ -134,7 +134,7 @@ class BatchCollector(Collector):
         yield GaugeMetricFamily(
             "conntest_batch_duration_seconds",
             "How long the last batch took.",
-            value=self.batch.elapsed_ms / 1000,
+            value=round(self.batch.elapsed_ms / 1000, 6),
         )
         yield GaugeMetricFamily(
             "conntest_batch_timestamp_seconds",

@@ -35,8 +35,8 @@ def render_finding(finding: Finding, primary: bool = False) -> list[str]:
     if finding.admin_action:
         lines.append("    Administrator:")
         lines += _wrap(finding.admin_action, "      ")
-    if finding.evidence:
-        lines += _wrap(f"Evidence: {finding.evidence}", "    ")
+    for i, evidence in enumerate(finding.evidence.splitlines()):
+        lines += _wrap(f"{'Evidence: ' if i == 0 else '          '}{evidence}", "    ")
     return lines
 
 

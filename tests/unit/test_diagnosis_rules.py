@@ -23,7 +23,7 @@ from conntest.diagnosis import (
     diagnose,
     explain,
 )
-from conntest.diagnosis.catalogue import MATCH_ORDER, MODERN_AUTH, TIMELINE_CITES
+from conntest.diagnosis.catalogue import DECIDE, MATCH_ORDER, MODERN_AUTH, NOTES, TIMELINE_CITES
 from conntest.model import (
     Failure,
     FailureKind,
@@ -674,6 +674,39 @@ def test_tls_version_rejected_when_client_cannot_do_tls12() -> None:
     assert "at most TLS 1.0" in finding.detail
 
 
+def test_cut_handshake_is_the_version_when_the_probe_capped_tls() -> None:
+    """The engine can cap TLS (``--tls-max 1.0``); the probe records the cap on the step."""
+    tls = step(
+        "imap",
+        "tls",
+        Status.FAIL,
+        failure=fail(FailureKind.CLOSED, "connection closed during TLS (UNEXPECTED_EOF)"),
+        tls_min="1.0",
+        tls_max="1.0",
+    )
+    finding = check(diagnose(run("imap", replace={"tls": tls}), THUNDERBIRD, ctx()))[0]
+    assert finding.code == "tls-version-rejected"
+    assert "at most TLS 1.0 here" in finding.detail
+
+
+def test_cut_imap_handshake_is_the_version_when_smtp_negotiated_tls10() -> None:
+    imap_tls = step(
+        "imap", "tls", Status.FAIL, failure=fail(FailureKind.RESET, "connection reset by peer")
+    )
+    smtp_tls = step("smtp", "tls", tls=TLSInfo(version="TLSv1", issuer=GOOD_TLS.issuer))
+    reply = Reply("421", "4.7.66 TLS 1.0 and 1.1 are not supported.")
+    steps = run("imap", replace={"tls": imap_tls}) + run(
+        "smtp", "ehlo-tls", reply=reply, replace={"tls": smtp_tls}
+    )
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings)[:2] == ["tls-version-rejected", "tls-version-rejected"]
+    assert {f.protocol for f in findings[:2]} == {"imap", "smtp"}
+    assert (
+        "other connection negotiated only TLSv1" in by_code(findings, "tls-version-rejected").detail
+    )
+    assert "connection-reset" not in codes(findings)
+
+
 def test_tls_handshake_failed_otherwise() -> None:
     failure = fail(FailureKind.TLS_HANDSHAKE, "EOF occurred in violation of protocol")
     finding = check(diagnose(run("imap", "tls", failure=failure), THUNDERBIRD, ctx()))[0]
@@ -1040,7 +1073,7 @@ def test_catalogue_patterns_are_reachable_and_variants_exist() -> None:
 
 
 def _templates() -> list[str]:
-    texts = list(MODERN_AUTH.values())
+    texts = [*MODERN_AUTH.values(), *DECIDE.values(), *NOTES.values()]
     for entry in CATALOGUE.values():
         texts += [entry.title, entry.meaning, *entry.remedy.values(), entry.admin_action or ""]
         for variant in entry.variants.values():
@@ -1061,6 +1094,20 @@ def test_every_template_field_is_known() -> None:
                 assert name.split("[")[0] in known, (name, template)
                 if name.startswith("timeline["):
                     assert name[len("timeline[") : -1] in TIMELINE_CITES, name
+
+
+def test_every_remedy_speaks_of_the_client() -> None:
+    """A remedy is written for the selected client: its name, its settings or its way to OAuth2."""
+    own = ("{client}", "{imap_settings}", "{smtp_settings}", "{password_path}", "{oauth2_how}")
+    own += ("{modern_auth}", "{settings}")
+    exempt = {"ok", "unrecognised", "internal-error"}
+    for code, entry in CATALOGUE.items():
+        if code in exempt:
+            continue
+        remedies = [entry.remedy] + [v.remedy for v in entry.variants.values() if v.remedy]
+        for remedy in remedies:
+            for kind, text in remedy.items():
+                assert any(token in text for token in own), (code, kind, text)
 
 
 def test_one_dated_table() -> None:

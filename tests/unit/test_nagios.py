@@ -74,7 +74,7 @@ def parse_perfdata(text: str) -> list[Perf]:
             position += 1
             continue
         match = PERF_ITEM.match(text, position)
-        assert match, f"not perfdata per the guidelines: {text[position:position + 60]!r}"
+        assert match, f"not perfdata per the guidelines: {text[position : position + 60]!r}"
         items.append(
             Perf(
                 label=match["label"].strip("'"),
@@ -326,8 +326,8 @@ def test_skipped_authentication_is_said_in_the_long_output() -> None:
     skipped = result("s@x.test", "auth-skipped", Severity.CRITICAL)
     skipped.skip_reason = "the last authentication failed 2 min ago (wrong-credentials)"
     out = parse_plugin_output(render_nagios(batch(skipped, result("b@x.test"))))
-    assert "(authentication skipped: the last authentication failed 2 min ago" in (
-        out.long_output[0]
+    assert (
+        "(authentication skipped: the last authentication failed 2 min ago" in (out.long_output[0])
     )
 
 

@@ -50,13 +50,17 @@ def finding(code: str, severity: Severity, protocol: str | None = None) -> Findi
     return Finding(code, severity, f"title {code}", "detail", "remedy", "evidence", None, protocol)
 
 
-def account(address: str, profiles: tuple[str, ...], code: str, severity: Severity) -> AccountResult:
+def account(
+    address: str, profiles: tuple[str, ...], code: str, severity: Severity
+) -> AccountResult:
     entry = AccountEntry(
         address, tuple(make_profile(p) for p in profiles), PasswordSource.given(SECRET)
     )
     auth = Status.FAIL if severity >= Severity.CRITICAL else Status.PASS
     results = [
-        ProfileResult(p, steps(auth), [finding(code, severity, "smtp"), finding("x", Severity.INFO)])
+        ProfileResult(
+            p, steps(auth), [finding(code, severity, "smtp"), finding("x", Severity.INFO)]
+        )
         for p in profiles
     ]
     return evaluate(entry, Report(address, 1500.0, results))
@@ -152,7 +156,9 @@ def test_an_account_without_a_report_is_down_with_its_code() -> None:
         entry, None, Severity.UNKNOWN, "check-deadline", "late", 7000.0, "skipped", "why", "err"
     )
     parsed = families(render_prometheus(BatchResult([late], 0.0, 7000.0)))
-    assert parsed["conntest_up"] == [({"account": 'odd"name\\@x.test', "profile": "thunderbird"}, 0)]
+    assert parsed["conntest_up"] == [
+        ({"account": 'odd"name\\@x.test', "profile": "thunderbird"}, 0)
+    ]
     assert parsed["conntest_account_state"][0][1] == 3.0
     assert parsed["conntest_auth_skipped"][0][1] == 1.0
     [(labels, _)] = parsed["conntest_finding"]
