@@ -287,14 +287,19 @@ def _fill(template: str, values: Mapping[str, Any]) -> str:
         return template
 
 
+def _place(path: str, generic: str) -> str:
+    return path.strip().rstrip(".") or GENERIC_PLACES[generic]
+
+
 def base_values(profile: Profile, user: str, kind: ClientKind) -> dict[str, Any]:
     """Values every template may use, from the profile."""
     values: dict[str, Any] = {
         "client": profile.name or GENERIC_PLACES["client"],
         "user": user,
-        "imap_settings": profile.imap.settings_path or GENERIC_PLACES["imap_settings"],
-        "smtp_settings": profile.smtp.settings_path or GENERIC_PLACES["smtp_settings"],
-        "password_path": profile.password_path or GENERIC_PLACES["password_path"],
+        # Templates add their own full stop after a place.
+        "imap_settings": _place(profile.imap.settings_path, "imap_settings"),
+        "smtp_settings": _place(profile.smtp.settings_path, "smtp_settings"),
+        "password_path": _place(profile.password_path, "password_path"),
         "oauth2_how": profile.oauth2.how.strip().rstrip(".") or OAUTH2_HOW_FALLBACK,
         "imap_host": profile.imap.host,
         "imap_port": str(profile.imap.port),

@@ -8,16 +8,23 @@ instead.  The protocol is given a ``client_connected_cb`` because
 ``StreamWriter.start_tls`` (SMTP STARTTLS) takes that as the sign that it is
 the server side.
 
-Every write waits ``latency_s`` first, so one lab setting slows down greetings,
-replies and DNS answers alike.
+A failing implicit-TLS handshake is answered with OpenSSL's alert (see
+:func:`conntest.lab.tls.doomed_handshake_alert`), not a bare close.
+
+Every write waits ``latency_s`` first, so one lab setting slows down greetings
+and replies (the DNS server delays its UDP answers the same way).  TLS handshake
+records are written by asyncio and are not delayed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import struct
+
+from conntest.lab.tls import doomed_handshake_alert
 
 MAX_LINE = 8192
 """Longest command line accepted (8 KiB); longer ones end the connection."""
@@ -28,6 +35,10 @@ _CLOSE_TIMEOUT_S = 0.25
 
 class PeerClosed(ConnectionError):
     """The client closed the connection where the server expected more."""
+
+
+class HandshakeRefused(ssl.SSLError):
+    """The client's ClientHello could not succeed; the server sent OpenSSL's alert."""
 
 
 class LineTooLong(Exception):
@@ -54,6 +65,16 @@ class Channel:
             connected.set_result(writer)
 
         protocol = asyncio.StreamReaderProtocol(reader, on_connected)
+        if tls is not None:
+            alert = await doomed_handshake_alert(self.sock, tls, HANDSHAKE_TIMEOUT_S)
+            if alert is not None:
+                self.sock.send(alert)
+                # Consume the ClientHello: closing with unread data would send an RST
+                # that can overtake the alert.
+                with contextlib.suppress(OSError):
+                    while self.sock.recv(65536):
+                        pass
+                raise HandshakeRefused("TLS handshake refused (alert sent)")
         await loop.connect_accepted_socket(
             lambda: protocol,
             self.sock,

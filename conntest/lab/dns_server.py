@@ -20,6 +20,8 @@ user domains, so the informational MX and autodiscover steps of a check work:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import struct
 from typing import cast
 
@@ -46,6 +48,7 @@ _AUTODISCOVER_TARGET = "autodiscover.outlook.com"
 _TTL = 300
 _ADDRESSES = {DnsView.NORMAL: "127.0.0.1", DnsView.HIJACK: "127.0.0.66", DnsView.NXDOMAIN: None}
 _BIND_ATTEMPTS = 20
+_UDP_BUFFER = 4 << 20  # capped by net.core.rmem_max
 
 
 class DnsAnswers:
@@ -123,6 +126,12 @@ class DnsServer:
             transport, _protocol = await loop.create_datagram_endpoint(
                 lambda: _UdpProtocol(self), local_addr=(LOOPBACK, 0)
             )
+            # Checks running in the lab's own loop send their queries in bursts while the
+            # loop is busy: the default 208 KiB buffer drops them (RcvbufErrors).
+            with contextlib.suppress(OSError):
+                transport.get_extra_info("socket").setsockopt(
+                    socket.SOL_SOCKET, socket.SO_RCVBUF, _UDP_BUFFER
+                )
             port: int = transport.get_extra_info("sockname")[1]
             try:
                 await self._tcp.start(port)

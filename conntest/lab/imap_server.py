@@ -24,6 +24,7 @@ from conntest.lab.trailers import Trailers
 
 _LITERAL = re.compile(r"\{(\d+)(\+?)\}$")
 _MAILBOX_VERBS = frozenset({"SELECT", "EXAMINE", "NAMESPACE", "LIST", "LSUB", "STATUS"})
+_KNOWN_VERBS = _MAILBOX_VERBS | {"CAPABILITY", "NOOP", "ID", "LOGOUT", "CLOSE", "UNSELECT"}
 _STATUS_VALUES = {"MESSAGES": 0, "RECENT": 0, "UIDNEXT": 1, "UIDVALIDITY": 14, "UNSEEN": 0}
 
 
@@ -140,7 +141,7 @@ class _ImapSession:
                 "AUTHENTICATE", f"{mechanism} {REDACTED}" if len(cmd.args) > 1 else mechanism
             )
             return await self._authenticate(cmd)
-        self.log.command(cmd.verb, cmd.raw_args)
+        self.log.command(cmd.verb, cmd.raw_args, known=_KNOWN_VERBS)
         if cmd.verb == "CAPABILITY":
             capability = (
                 texts.IMAP_CAPABILITY_POSTAUTH if self.behaviour else texts.IMAP_CAPABILITY_PREAUTH

@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 REDACTED = "<redacted>"
+UNKNOWN_VERB = "<unknown>"
+"""Recorded instead of a verb the server does not know: a client out of step in an
+AUTH exchange sends its base64 password as a "command"."""
 
 
 class Command(NamedTuple):
@@ -98,9 +101,12 @@ class ConnectionLog:
     opened: float = field(default_factory=time.monotonic)
     closed: float | None = None
 
-    def command(self, verb: str, args: str = "") -> None:
+    def command(self, verb: str, args: str = "", *, known: frozenset[str] | None = None) -> None:
+        """Append a command; with ``known``, any other verb is kept only as UNKNOWN_VERB."""
+        if known is not None and verb.upper() not in known:
+            verb, args = UNKNOWN_VERB, REDACTED if args else ""
         with self.record.lock:
-            self.commands.append(Command(verb.upper(), args))
+            self.commands.append(Command(verb.upper() if verb != UNKNOWN_VERB else verb, args))
 
     def begin_auth(self, mechanism: str, *, in_clear: bool) -> None:
         """Note an authentication command as soon as it arrives (it counts even if cut short)."""

@@ -28,6 +28,10 @@ from conntest.lab.scenarios import Scenario
 from conntest.lab.tls import LEGACY_VERSIONS
 from conntest.lab.trailers import Backend, Trailers
 
+_KNOWN_VERBS = frozenset(
+    {"EHLO", "HELO", "STARTTLS", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT"}
+)
+
 
 @dataclass(frozen=True)
 class SmtpConfig:
@@ -103,8 +107,8 @@ class SmtpSession:
                 return
             verb, _, arg = line.decode("utf-8", "replace").strip().partition(" ")
             verb, arg = verb.upper(), arg.strip()
+            self._record(verb, arg)
             if self.channel.tls_version in LEGACY_VERSIONS:
-                self.log.command(verb, arg)
                 await self.channel.send(texts.SMTP_TLS_LEGACY)
                 return
             if not await self._dispatch(verb, arg):
@@ -114,13 +118,8 @@ class SmtpSession:
         """Answer one command; False when the connection must close."""
         if verb == "AUTH":
             mechanism, _, initial = arg.partition(" ")
-            self.log.command(
-                verb, f"{mechanism.upper()} {REDACTED}" if initial else mechanism.upper()
-            )
             await self._auth(mechanism.upper(), initial.strip() or None)
-            return True
-        self.log.command(verb, arg)
-        if verb == "EHLO":
+        elif verb == "EHLO":
             await self._ehlo(arg)
         elif verb == "HELO":
             await self.channel.send(texts.SMTP_HELO.format(hello=self._hello()))
@@ -147,6 +146,16 @@ class SmtpSession:
             shown = "".join(c for c in verb[:32] if c.isprintable())
             await self.channel.send(self.reply(texts.SMTP_UNRECOGNIZED_COMMAND, command=shown))
         return True
+
+    def _record(self, verb: str, arg: str) -> None:
+        """Log the command; AUTH keeps only its mechanism, unknown verbs only the fact."""
+        if verb == "AUTH":
+            mechanism, _, initial = arg.partition(" ")
+            self.log.command(
+                verb, f"{mechanism.upper()} {REDACTED}" if initial else mechanism.upper()
+            )
+        else:
+            self.log.command(verb, arg, known=_KNOWN_VERBS)
 
     def _hello(self) -> str:
         return texts.SMTP_EHLO_HELLO.format(

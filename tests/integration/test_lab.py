@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import logging
 import os
@@ -99,7 +100,9 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Any:
     """No server may log an error or a traceback, whatever the client does."""
     caplog.set_level(logging.WARNING)
     yield
-    bad = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    gc.collect()  # "Task exception was never retrieved" is logged when the task is collected
+    records = caplog.get_records("call") + caplog.get_records("teardown")
+    bad = [r for r in records if r.levelno >= logging.WARNING or r.exc_info]
     assert not bad, [r.getMessage() for r in bad]
 
 
@@ -108,11 +111,12 @@ def client_context(
 ) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(lab.ca_file))
     context.check_hostname = check_name
-    if tls_max == "1.0":
+    if tls_max in ("1.0", "1.1"):
+        version = ssl.TLSVersion.TLSv1 if tls_max == "1.0" else ssl.TLSVersion.TLSv1_1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1
-        # OpenSSL 3 refuses to offer TLS 1.0 at the default security level.
+            context.minimum_version = context.maximum_version = version
+        # OpenSSL 3 refuses to offer TLS 1.0/1.1 at the default security level.
         context.set_ciphers("DEFAULT:@SECLEVEL=0")
     return context
 
@@ -742,13 +746,18 @@ async def test_certificate_names_and_issuer(lab: Lab) -> None:
 
 
 @shared_loop
-async def test_tls_legacy_rejected_smtp_421_after_tls10_handshake(lab: Lab) -> None:
-    """A client capped at TLS 1.0 completes STARTTLS, then gets 421 4.7.66 (OpenSSL 3.0)."""
+@pytest.mark.parametrize(("tls_max", "negotiated"), [("1.0", "TLSv1"), ("1.1", "TLSv1.1")])
+async def test_tls_legacy_rejected_smtp_421_after_old_handshake(
+    lab: Lab, tls_max: str, negotiated: str
+) -> None:
+    """A client capped at TLS 1.0/1.1 completes STARTTLS, then gets 421 4.7.66 (OpenSSL 3.0)."""
+    lab.record.clear()
+    assert lab.endpoints("tls-legacy-rejected").client_tls_max == "1.0"
     client = await smtp(lab, "tls-legacy-rejected")
     await client.ehlo()
-    context = client_context(lab, tls_max=lab.endpoints("tls-legacy-rejected").client_tls_max)
+    context = client_context(lab, tls_max=tls_max)
     await client.starttls(tls_context=context, server_hostname=SMTP_NAME)
-    assert client.get_transport_info("ssl_object").version() == "TLSv1"
+    assert client.get_transport_info("ssl_object").version() == negotiated
     with pytest.raises(aiosmtplib.SMTPHeloError) as refused:
         await client.ehlo()
     assert refused.value.code == 421
@@ -757,17 +766,21 @@ async def test_tls_legacy_rejected_smtp_421_after_tls10_handshake(lab: Lab) -> N
         " TLS 1.2. Visit https://aka.ms/smtp_auth_tls"
     )
     (conn,) = lab.record.connections(listener="tls-legacy-rejected/smtp")
-    assert conn.tls_version == "TLSv1"
+    assert conn.tls_version == negotiated
     assert conn.scenario == "tls-legacy-rejected"
+    assert [c.verb for c in conn.commands] == ["EHLO", "STARTTLS", "EHLO"]
 
 
 @shared_loop
 async def test_tls_legacy_rejected_imap_handshake_fails(lab: Lab) -> None:
+    """IMAP accepts TLS 1.2 only; an older client gets the protocol_version alert, not an EOF."""
+    lab.record.clear()
     context = client_context(lab, check_name=False, tls_max="1.0")
-    with pytest.raises(ssl.SSLError):
+    with pytest.raises(ssl.SSLError, match="TLSV1_ALERT_PROTOCOL_VERSION"):
         await in_thread(lambda: imap(lab, "tls-legacy-rejected", ssl_context=context))
-    # The shared IMAP server refuses TLS 1.0 too, and no server offers TLS 1.3.
-    with pytest.raises(ssl.SSLError):
+    # The shared IMAP server refuses TLS 1.0 and 1.1 too, and no server offers TLS 1.3.
+    context = client_context(lab, check_name=False, tls_max="1.1")
+    with pytest.raises(ssl.SSLError, match="TLSV1_ALERT_PROTOCOL_VERSION"):
         await in_thread(lambda: imap(lab, "ok", ssl_context=context))
     modern = client_context(lab)
     _reader, writer = await asyncio.open_connection(
@@ -932,6 +945,15 @@ async def test_record_never_stores_credentials(lab: Lab) -> None:
         c.logout()
 
     await in_thread(imap_attempts)
+    # A client out of step: AUTH LOGIN refused (no TLS) but user and password sent anyway.
+    reader, writer = await asyncio.open_connection("127.0.0.1", lab.endpoints("ok").smtp[1])
+    await reader.readline()
+    user64, secret64 = (base64.b64encode(v.encode()) for v in ("rec@contoso.com", secret))
+    writer.write(b"EHLO probe.local\r\nAUTH LOGIN " + user64 + b"\r\n" + secret64 + b"\r\nQUIT\r\n")
+    await reader.read()
+    writer.close()
+    (stray,) = [c for c in lab.record.connections(user="rec@contoso.com") if not c.tls_version]
+    assert stray.commands[-2:] == (("<unknown>", ""), ("QUIT", ""))
     dump = repr(lab.record.connections(user="rec@contoso.com"))
     forms = [
         secret,
@@ -939,7 +961,7 @@ async def test_record_never_stores_credentials(lab: Lab) -> None:
         plain("rec@contoso.com", secret),
     ]
     assert not [form for form in forms if form in dump]
-    assert lab.record.auth_attempts(user="rec@contoso.com") == 4
+    assert lab.record.auth_attempts(user="rec@contoso.com") == 5
     assert lab.record.auth_attempts(protocol="imap", user="rec@contoso.com") == 2
     assert lab.record.credentials_received(protocol="smtp", in_clear=False) >= 2
 
@@ -1036,6 +1058,10 @@ async def test_stop_closes_open_connections_quickly() -> None:
     silent_reader, silent_writer = await asyncio.open_connection(
         "127.0.0.1", busy.endpoints("silent-server").imap[1]
     )
+    # A client that connected to IMAP but has not sent its ClientHello yet.
+    mute_reader, mute_writer = await asyncio.open_connection(
+        "127.0.0.1", busy.endpoints("ok").imap[1]
+    )
     raw = await RawImap.open(busy)
     client = await smtp_tls(busy)
     await client.execute_command(b"AUTH", b"LOGIN")  # left waiting for the user name
@@ -1045,7 +1071,9 @@ async def test_stop_closes_open_connections_quickly() -> None:
     assert time.perf_counter() - began < 1.0
     assert await asyncio.wait_for(silent_reader.read(), 1) == b""
     assert await asyncio.wait_for(raw.reader.read(), 1) == b""
+    assert await asyncio.wait_for(mute_reader.read(), 1) == b""
     silent_writer.close()
+    mute_writer.close()
     await raw.close()
     client.close()
 
