@@ -18,7 +18,7 @@ from conntest.cli import main
 from conntest.profiles import load_profiles
 from tests.conftest import SECRET_FORMS, assert_no_secret
 
-LAB_PASSWORD = "correcthorsebatt"  # noqa: S105 (the lab's documented app password)
+LAB_PASSWORD = "correcthorsebatt"
 PROFILES = ["outlook-2016", "ios-mail", "thunderbird"]
 
 EXPECTED: dict[str, str] = {
@@ -277,6 +277,7 @@ def test_cli_subprocess_exit_codes_and_stdin_password() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK")
@@ -296,6 +297,7 @@ def test_cli_subprocess_exit_codes_and_stdin_password() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert bad.returncode == 3
     assert bad.stderr.count("\n") == 1 and "no-such-scenario" in bad.stderr
@@ -305,6 +307,7 @@ def test_cli_subprocess_exit_codes_and_stdin_password() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert nopw.returncode == 3 and "no password" in nopw.stderr
     assert all(form not in ok.stdout + bad.stderr for form in SECRET_FORMS)
