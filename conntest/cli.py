@@ -445,7 +445,7 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
-        from conntest.tui.app import run_tui  # type: ignore[import-not-found]
+        from conntest.tui.app import run_tui
     except ImportError:
         raise UsageError("the TUI is not part of this build yet; use 'conntest check'") from None
     result: int = run_tui(args)

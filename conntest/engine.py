@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +55,6 @@ class CheckRequest:
 async def run_check(request: CheckRequest, on_step: StepCallback | None = None) -> Report:
     clock = RunClock(request.timeout)
     redact = Redactor.for_credentials(request.user, request.password)
-    shape = analyse_password(request.password) if request.password is not None else None
 
     def emit(profile_id: str) -> Callable[[Step], None]:
         def callback(step: Step) -> None:
@@ -78,6 +78,7 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
         else None
     )
 
+    announced: set[tuple[str, str]] = set()
     creds = Credentials(request.user, request.password)
     gates = {"imap": AuthGate("imap"), "smtp": AuthGate("smtp")}
 
@@ -86,6 +87,9 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
         override = request.imap_server if protocol == "imap" else request.smtp_server
         host, port = override if override is not None else (settings.host, settings.port)
         dns_step = await resolution(host)
+        if (profile.id, host) not in announced:
+            announced.add((profile.id, host))
+            emit(profile.id)(dns_step)
         names = IMAP_STEPS if protocol == "imap" else SMTP_STEPS
         if dns_step.status is not Status.PASS:
             return [skipped_step(clock, protocol, n, f"{host} does not resolve") for n in names]
@@ -110,17 +114,6 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
 
     outcomes = await asyncio.gather(*(run_profile(p) for p in request.profiles))
 
-    retry_ok: bool | None = None
-    retry_steps: list[Step] = []
-    if (
-        request.try_stripped
-        and request.password is not None
-        and shape is not None
-        and shape.has_whitespace
-        and request.profiles
-    ):
-        retry_ok, retry_steps = await _stripped_retry(request, outcomes[0])
-
     info_steps: list[Step] = []
     if domain_task is not None:
         # Informational only: never hold the verdict up for it.
@@ -134,28 +127,71 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
                 for n in ("mx", "autodiscover")
             ]
 
-    results: list[ProfileResult] = []
-    for index, (profile, (imap_steps, smtp_steps)) in enumerate(
-        zip(request.profiles, outcomes, strict=True)
-    ):
-        dns_steps = []
-        for host_task in hosts.values():
-            step = host_task.result()
-            if _uses_host(profile, request, step.data.get("host", "")):
-                dns_steps.append(step)
+    per_profile: list[list[Step]] = []
+    for profile, (imap_steps, smtp_steps) in zip(request.profiles, outcomes, strict=True):
+        dns_steps = [
+            task.result()
+            for task in hosts.values()
+            if _uses_host(profile, request, task.result().data.get("host", ""))
+        ]
         steps = [*dns_steps, *info_steps, *imap_steps, *smtp_steps]
-        if index == 0:
-            steps += retry_steps
-        steps = [_redacted(s, redact) for s in steps]
-        context = DiagnosisContext(
-            user=request.user,
-            password=shape,
-            expected_networks=request.expected_networks,
-            stripped_retry_succeeded=retry_ok,
-        )
-        findings = diagnose(steps, profile, context)
-        results.append(ProfileResult(profile.id, steps, findings))
-    return Report(request.user, clock.offset_ms(), results)
+        per_profile.append([_redacted(s, redact) for s in steps])
+    report = Report(request.user, clock.offset_ms(), _diagnosed(request, per_profile, None))
+    if request.try_stripped:
+        report = await retry_stripped(request, report, on_step)
+    return report
+
+
+def _diagnosed(
+    request: CheckRequest, per_profile: list[list[Step]], retry_ok: bool | None
+) -> list[ProfileResult]:
+    shape = analyse_password(request.password) if request.password is not None else None
+    context = DiagnosisContext(
+        user=request.user,
+        password=shape,
+        expected_networks=request.expected_networks,
+        stripped_retry_succeeded=retry_ok,
+    )
+    return [
+        ProfileResult(profile.id, steps, diagnose(steps, profile, context))
+        for profile, steps in zip(request.profiles, per_profile, strict=True)
+    ]
+
+
+async def retry_stripped(
+    request: CheckRequest, report: Report, on_step: StepCallback | None = None
+) -> Report:
+    """The consented second attempt: once, whitespace removed, on one protocol.
+
+    Only when the password has whitespace and an authentication of the first
+    profile was refused (not on network trouble).  Returns ``report`` with the
+    retry step added to the first profile and every profile diagnosed again;
+    ``report`` unchanged when no retry applies.
+    """
+    if request.password is None or not request.profiles or not report.profiles:
+        return report
+    shape = analyse_password(request.password)
+    if not shape.has_whitespace:
+        return report
+    first = report.profiles[0].steps
+    if any(s.name.endswith("-stripped") for s in first):
+        return report  # already tried: never twice
+    started = time.monotonic()
+    retry_ok, retry_steps = await _stripped_retry(
+        request,
+        ([s for s in first if s.protocol == "imap"], [s for s in first if s.protocol == "smtp"]),
+    )
+    if not retry_steps:
+        return report
+    redact = Redactor.for_credentials(request.user, request.password)
+    retry_steps = [_redacted(s, redact) for s in retry_steps]
+    if on_step is not None:
+        for step in retry_steps:
+            on_step(request.profiles[0].id, step)
+    per_profile = [list(p.steps) for p in report.profiles]
+    per_profile[0] += retry_steps
+    elapsed = report.elapsed_ms + round((time.monotonic() - started) * 1000, 1)
+    return Report(request.user, elapsed, _diagnosed(request, per_profile, retry_ok))
 
 
 def _uses_host(profile: Profile, request: CheckRequest, host: str) -> bool:

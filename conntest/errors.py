@@ -11,8 +11,11 @@ know about conntest::
         ├── ProfileError(ConntestError, ValueError)   a profile file is unusable;
         │                                             .problems lists every reason
         └── UsageError(ConntestError, ValueError)     the caller asked for something
-                                                      that does not exist (an unknown
-                                                      profile id, say)
+            │                                         that does not exist (an unknown
+            │                                         profile id, say)
+            ├── batch.BatchFileError                  a batch file is unusable; .problems
+            │                                         lists every entry's problems
+            └── batch.PasswordSourceError             a batch password source is unreadable
 
 The front end owns exit codes: it catches :class:`ConntestError`, prints one
 line per problem to stderr and maps the class to an exit status.

@@ -79,7 +79,7 @@ class AuthOutcome:
 class Refusal:
     """Why an account must not authenticate in this run."""
 
-    reason: Literal["recent-failure", "in-progress"]
+    reason: Literal["recent-failure", "in-progress", "state-unavailable"]
     since: float
     """Wall-clock time of the failure (or of the other run's claim)."""
     until: float
@@ -89,9 +89,22 @@ class Refusal:
     severity: Severity = Severity.WARNING
     protocols: tuple[str, ...] = ()
 
+    @classmethod
+    def unavailable(cls, path: Path, error: OSError, now: float) -> Refusal:
+        """The state file cannot be used: without it, authenticating is not known to be safe."""
+        return cls(
+            "state-unavailable",
+            since=now,
+            until=now,
+            code=f"{path}: {error.strerror or error}",
+            severity=Severity.WARNING,
+        )
+
     def explain(self, now: float) -> str:
         if self.reason == "in-progress":
             return "another conntest run is authenticating this account right now"
+        if self.reason == "state-unavailable":
+            return f"the lockout state file cannot be used ({self.code})"
         ago = _duration(now - self.since)
         wait = _duration(self.until - now)
         on = f" on {'/'.join(p.upper() for p in self.protocols)}" if self.protocols else ""
@@ -215,6 +228,11 @@ class AuthLedger:
                         for key in ("failed_at", "code", "severity", "protocols"):
                             record.pop(key, None)
 
+    def check(self) -> None:
+        """Make sure the state file can be used (``OSError`` if not), before a run starts."""
+        with self._locked():
+            pass
+
     def failures(self) -> dict[str, dict[str, Any]]:
         """The failure records on file (for tests and ``--verbose`` output)."""
         with self._locked() as state:
@@ -232,14 +250,14 @@ class AuthLedger:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             state = self._read()
-            before = json.dumps(state, sort_keys=True)
+            before = json.dumps(state, sort_keys=True, separators=(",", ":"))
             yield state
             self._prune(state)
-            after = json.dumps(state, sort_keys=True)
+            after = json.dumps(state, sort_keys=True, separators=(",", ":"))
             if after != before:
-                write_atomically(
-                    self.path, (json.dumps(state, indent=1, sort_keys=True) + "\n").encode(), 0o600
-                )
+                # Claims are short-lived: only failure records are worth an fsync.
+                durable = _failures(after) != _failures(before)
+                write_atomically(self.path, (after + "\n").encode(), 0o600, durable=durable)
         finally:
             os.close(fd)  # closing the descriptor releases the flock
 
@@ -279,24 +297,34 @@ class AuthLedger:
                 del records[account]
 
 
-def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+def write_atomically(path: Path, data: bytes, mode: int = 0o644, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
-    A temporary file in the same directory, flushed to disk, then renamed over
-    ``path`` (``os.replace`` is atomic within a file system).
+    A temporary file in the same directory, flushed to disk (``durable``),
+    then renamed over ``path`` (``os.replace`` is atomic within a file system).
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _failures(encoded: str) -> list[tuple[str, object]]:
+    state = json.loads(encoded)
+    return [
+        (account, record.get("failed_at"))
+        for account, record in state["accounts"].items()
+        if "failed_at" in record
+    ]
 
 
 def _number(value: object) -> float | None:

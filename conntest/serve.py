@@ -53,7 +53,7 @@ from conntest.batch.config import AccountEntry, BatchFile, EntryDefaults, load_b
 from conntest.batch.options import min_auth_interval
 from conntest.batch.runner import GRACE, AccountResult, BatchResult, make_executor, run_account
 from conntest.errors import UsageError
-from conntest.lockout import AuthLedger, auth_outcome, default_state_file
+from conntest.lockout import AuthLedger, default_state_file
 from conntest.profiles import load_profiles
 from conntest.render.prometheus import CONTENT_TYPE, render_prometheus
 
@@ -220,26 +220,7 @@ class Exporter:
         async with lock, self._slots:
             self.in_flight.inc()
             try:
-                refusal = None
-                claimed = False
-                if self.ledger is not None and entry.password.authenticates:
-                    refused = await asyncio.to_thread(
-                        self.ledger.reserve, [(entry.key, entry.timeout + GRACE)]
-                    )
-                    refusal = refused.get(entry.key)
-                    claimed = refusal is None
-                result: AccountResult | None = None
-                try:
-                    clock = self.ledger.clock if self.ledger is not None else time.time
-                    result = await run_account(entry, refusal=refusal, clock=clock)
-                finally:
-                    if claimed and self.ledger is not None:
-                        outcome = (
-                            auth_outcome(result.report)
-                            if result is not None and result.report is not None
-                            else None
-                        )
-                        await asyncio.to_thread(self.ledger.settle, {entry.key: outcome})
+                result = await run_account(entry, ledger=self.ledger)
             finally:
                 self.in_flight.dec()
         self.probes.labels(result.verdict).inc()
@@ -368,6 +349,14 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
     interval = min_auth_interval(args)
     ledger = AuthLedger(args.state_file or default_state_file(), interval) if interval > 0 else None
+    if ledger is not None:
+        try:
+            ledger.check()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot use the lockout state file {ledger.path}: {exc.strerror or exc} "
+                "(choose another with --state-file)"
+            ) from None
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

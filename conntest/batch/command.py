@@ -89,6 +89,14 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
     thresholds = Thresholds(args.warning, args.critical)
     interval = min_auth_interval(args)
     ledger = AuthLedger(args.state_file or default_state_file(), interval) if interval > 0 else None
+    if ledger is not None:
+        try:
+            ledger.check()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot use the lockout state file {ledger.path}: {exc.strerror or exc} "
+                "(choose another with --state-file)"
+            ) from None
     progress = progress_for(stderr, len(entries)) if not single else None
     stream_jsonl = args.format == "jsonl" and args.output is None
 

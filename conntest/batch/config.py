@@ -286,6 +286,10 @@ class _Reader:
         self.profiles = profiles
         self.problems: list[Problem] = []
         self.bad_default_profiles = False
+        self.address = ""
+        """The address of the entry being read, once known to be valid."""
+        self.partial: dict[str, Any] = {}
+        """The valid fields of the last :meth:`fields` call, also when others were not."""
         """The defaults named an unknown profile (reported once, not once per entry)."""
         self._constructor = yaml.SafeLoader("")
 
@@ -356,19 +360,21 @@ class _Reader:
         seen: dict[str, str] = {}
         for index, item in enumerate(accounts.value):
             where = f"accounts[{index}]"
+            self.address = ""
             entry = self.entry(item, where, base)
-            if entry is None:
-                continue
-            if entry.key in seen:
+            key = self.address.lower()
+            if key and key in seen:
                 self.add(
                     _join(where, "address"),
                     "each address once (at most one authentication per account per run)",
-                    f"{entry.address} again (first in {seen[entry.key]})",
+                    f"{self.address} again (first in {seen[key]})",
                     _line(item),
                 )
                 continue
-            seen[entry.key] = where
-            entries.append(entry)
+            if key:
+                seen[key] = where
+            if entry is not None:
+                entries.append(entry)
         return entries
 
     def defaults(self, node: yaml.Node, base: EntryDefaults) -> EntryDefaults:
@@ -403,7 +409,7 @@ class _Reader:
             address_node, line = values.pop("address")
             raw = self.value(address_node)
             if isinstance(raw, str) and _ADDRESS.fullmatch(raw.strip()):
-                address = raw.strip()
+                address = self.address = raw.strip()
             else:
                 self.add(
                     _join(where, "address"),
@@ -413,11 +419,13 @@ class _Reader:
                 )
         password = self.password_source(values, where)
         fields = self.fields(values, where)
-        if fields is None or password is None or len(self.problems) > before:
-            return None
-        merged = dataclasses.replace(base, **fields)
+        # Every problem of the entry is reported, so the profiles are checked even
+        # when another key was wrong.
+        merged = dataclasses.replace(base, **(fields if fields is not None else self.partial))
         profiles = self.resolve_profiles(merged.profiles, where, values)
-        if profiles is None:
+        if fields is None or password is None or profiles is None:
+            return None
+        if len(self.problems) > before:
             return None
         return AccountEntry(
             address=address,
@@ -517,6 +525,7 @@ class _Reader:
             timeout_seconds,
             f"seconds from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g}",
         )
+        self.partial = out
         return out if ok else None
 
     def resolve_profiles(

@@ -84,7 +84,7 @@ def step_timings(result: AccountResult) -> list[StepTiming]:
                         profile_result.profile,
                         protocol,
                         name,
-                        step.elapsed_ms / 1000,
+                        round(step.elapsed_ms / 1000, 6),
                         step.status is Status.PASS,
                     )
                 )

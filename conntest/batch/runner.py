@@ -13,7 +13,9 @@ code, thresholds on the total time) → summarise (the renderers) → exit code
 * at most one authentication per protocol per account per run (the engine's
   gate, and the batch file names each account once), and none at all for an
   account the :class:`~conntest.lockout.AuthLedger` refuses: that check runs
-  connectivity-only and its result says why (an ``auth-skipped`` finding).
+  connectivity-only and its result says why (an ``auth-skipped`` finding);
+  an account is claimed in the ledger just before its check and settled just
+  after, so a failure is on record even if the batch is killed later.
 
 Nothing here prints; ``on_result`` hands each result to the front end as it
 finishes (progress bars, JSON Lines).
@@ -31,7 +33,7 @@ from typing import Literal
 from conntest.batch.config import AccountEntry, PasswordSourceError
 from conntest.batch.thresholds import NO_THRESHOLDS, Thresholds
 from conntest.engine import run_check
-from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
+from conntest.lockout import AuthLedger, Refusal, auth_outcome
 from conntest.model import Finding, Report, Severity
 from conntest.redact import Redactor
 
@@ -139,42 +141,23 @@ async def run_batch(
         raise ValueError("concurrency must be at least 1")
     started_wall, started = time.time(), time.monotonic()
     results: list[AccountResult | None] = [None] * len(entries)
-    refusals: dict[str, Refusal] = {}
-    claimed: set[str] = set()
-    outcomes: dict[str, AuthOutcome | None] = {}
-    if ledger is not None:
-        wanted = [(e.key, e.timeout + GRACE) for e in entries if e.password.authenticates]
-        refusals = await asyncio.to_thread(ledger.reserve, wanted)
-        claimed = {key for key, _ in wanted} - set(refusals)
     queue = iter(enumerate(entries))
 
     async def worker() -> None:
         for index, entry in queue:
-            result = await run_account(
-                entry, thresholds=thresholds, refusal=refusals.get(entry.key), clock=_wall(ledger)
-            )
+            result = await run_account(entry, thresholds=thresholds, ledger=ledger)
             results[index] = result
-            if entry.key in claimed:
-                outcomes[entry.key] = (
-                    auth_outcome(result.report) if result.report is not None else None
-                )
             if on_result is not None:
                 on_result(result)
 
-    try:
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(entries)))))
-    finally:
-        if ledger is not None and claimed:
-            # Also on cancellation: release the claims of accounts that never ran.
-            final = {key: outcomes.get(key) for key in claimed}
-            await asyncio.shield(asyncio.to_thread(ledger.settle, final))
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(entries)))))
     done = [r for r in results if r is not None]
     assert len(done) == len(entries), "every account gets exactly one result"
     return BatchResult(
         done,
         started_wall,
         round((time.monotonic() - started) * 1000, 1),
-        list(ledger.warnings) if ledger is not None else [],
+        list(dict.fromkeys(ledger.warnings)) if ledger is not None else [],
     )
 
 
@@ -182,10 +165,48 @@ async def run_account(
     entry: AccountEntry,
     *,
     thresholds: Thresholds = NO_THRESHOLDS,
-    refusal: Refusal | None = None,
-    clock: Callable[[], float] = time.time,
+    ledger: AuthLedger | None = None,
 ) -> AccountResult:
-    """One account's check, never raising: problems become an ``UNKNOWN`` result."""
+    """One account's check under the lockout rules, never raising.
+
+    With a ledger, the account is claimed just before its check (or refused,
+    and checked connectivity-only) and settled just after, so a failure is on
+    record even if the batch is killed later.
+    """
+    if ledger is None or not entry.password.authenticates:
+        return await _checked(entry, thresholds, None, time.time)
+    try:
+        refused = await asyncio.to_thread(ledger.reserve, [(entry.key, entry.timeout + GRACE)])
+    except OSError as exc:
+        refused = {entry.key: Refusal.unavailable(ledger.path, exc, ledger.clock())}
+    refusal = refused.get(entry.key)
+    if refusal is not None:
+        return await _checked(entry, thresholds, refusal, ledger.clock)
+    result: AccountResult | None = None
+    try:
+        result = await _checked(entry, thresholds, None, ledger.clock)
+        return result
+    finally:
+        outcome = (
+            auth_outcome(result.report)
+            if result is not None and result.report is not None
+            else None
+        )
+        # Also when cancelled: the claim is released, a failure recorded.
+        settle = asyncio.ensure_future(asyncio.to_thread(ledger.settle, {entry.key: outcome}))
+        try:
+            await asyncio.shield(settle)
+        except OSError as exc:
+            ledger.warnings.append(f"cannot update the state file {ledger.path}: {exc}")
+
+
+async def _checked(
+    entry: AccountEntry,
+    thresholds: Thresholds,
+    refusal: Refusal | None,
+    clock: Callable[[], float],
+) -> AccountResult:
+    """The check itself: problems become an ``UNKNOWN`` result, never an exception."""
     started = time.monotonic()
 
     def failed(code: str, title: str, error: str, authentication: Authentication) -> AccountResult:
@@ -281,8 +302,10 @@ def _add_skip_finding(report: Report, entry: AccountEntry, refusal: Refusal, why
             "conntest will authenticate again once the interval has passed. To try sooner, "
             "run once with --min-auth-interval 0."
         )
-    else:
+    elif refusal.reason == "in-progress":
         remedy = "Nothing to do if two runs overlapped; avoid starting runs this close together."
+    else:
+        remedy = "Make the state file writable for the user conntest runs as (see --state-file)."
     finding = Finding(
         code=AUTH_SKIPPED,
         severity=refusal.severity,
@@ -300,7 +323,3 @@ def _add_skip_finding(report: Report, entry: AccountEntry, refusal: Refusal, why
             len(result.findings),
         )
         result.findings.insert(position, finding)
-
-
-def _wall(ledger: AuthLedger | None) -> Callable[[], float]:
-    return ledger.clock if ledger is not None else time.time

@@ -539,7 +539,13 @@ def tls_rule(observed: Observed, profile: Profile) -> list[Candidate]:
             continue
         values = protocol_values(step.protocol, profile, step)
         info = step.tls
-        if info.version in ("TLSv1", "TLSv1.0", "TLSv1.1"):
+        refused_after = any(
+            s.protocol == step.protocol and s.name == "ehlo-tls" and s.status is Status.FAIL
+            for s in observed.steps
+        )
+        # After a refusal (421 4.7.66) the old version is the failure itself,
+        # reported by tls-version-rejected; "works only over" would contradict it.
+        if info.version in ("TLSv1", "TLSv1.0", "TLSv1.1") and not refused_after:
             found.append(
                 Candidate(
                     "tls-legacy-version",

@@ -9,6 +9,7 @@ budget and cancels them when the probes are done.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from dataclasses import dataclass
 
 import dns.asyncresolver
@@ -48,6 +49,14 @@ def make_resolver(config: ResolverConfig, lifetime: float) -> dns.asyncresolver.
     return resolver
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _dns_failure(exc: BaseException) -> tuple[FailureKind, str]:
     if isinstance(exc, dns.resolver.NXDOMAIN):
         return FailureKind.DNS_NXDOMAIN, "the name does not exist (NXDOMAIN)"
@@ -81,10 +90,16 @@ async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> St
     rec = StepRecorder(clock, "dns", "resolve")
     rec.data["host"] = host
     pinned = config.pinned_address(host)
+    if pinned is None and _is_ip(host):
+        pinned = host  # an address given as the server: nothing to look up
     if pinned is not None:
         rec.data["addresses"] = [pinned]
-        rec.data["source"] = "--resolve"
-        rec.transcript.append(f"{host} pinned to {pinned} by --resolve (DNS not asked)")
+        rec.data["source"] = "address" if pinned == host else "--resolve"
+        rec.transcript.append(
+            f"{host} is an address (DNS not asked)"
+            if pinned == host
+            else f"{host} pinned to {pinned} by --resolve (DNS not asked)"
+        )
         return rec.passed()
     budget = clock.budget("resolve")
     rec.data["source"] = (

@@ -160,6 +160,9 @@ async def _blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | N
     if sock is not None:
         sock.settimeout(timeout)
     task = asyncio.ensure_future(asyncio.to_thread(fn))
+    # If the deadline wins, the thread's own error arrives later: read it so
+    # asyncio does not print "Task exception was never retrieved".
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
     try:
         return await asyncio.wait_for(asyncio.shield(task), timeout + 0.5)
     except TimeoutError:
@@ -356,7 +359,7 @@ async def probe_imap(
         return steps
 
     if not gate.claim(profile.id):
-        shared = await gate.shared_outcome(clock.budget("login") + clock.budget("mailbox"))
+        shared = await gate.shared_outcome(clock.remaining() + 2.0)
         if shared is None:
             add(rec.skipped("the profile that authenticated for this run gave no answer in time"))
         else:

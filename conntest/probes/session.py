@@ -54,7 +54,11 @@ class AuthGate:
             self._outcome.set_result(steps)
 
     async def shared_outcome(self, timeout: float) -> list[Step] | None:
-        """The leader's authentication steps, copied and marked as shared."""
+        """The leader's authentication steps, copied and marked as shared.
+
+        The leader publishes when its own steps end, which their deadlines
+        bound; ``timeout`` is a backstop and should outlast the run.
+        """
         try:
             steps = await asyncio.wait_for(asyncio.shield(self._outcome), timeout)
         except TimeoutError:

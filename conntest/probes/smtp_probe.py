@@ -250,7 +250,7 @@ async def probe_smtp(
     user = creds.user if profile.username_form == "address" else creds.user.split("@")[0]
 
     if not gate.claim(profile.id):
-        shared = await gate.shared_outcome(clock.budget("auth"))
+        shared = await gate.shared_outcome(clock.remaining() + 2.0)
         if shared is None:
             add(rec.skipped("the profile that authenticated for this run gave no answer in time"))
         else:

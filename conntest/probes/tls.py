@@ -10,6 +10,7 @@ the certificate the client was shown.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import socket
 import ssl
 import warnings
@@ -42,10 +43,35 @@ def effective_range(tls_min: str, tls_max: str, cap: str | None) -> tuple[str, s
 def client_context(
     tls_min: str, tls_max: str, ca_file: Path | None = None, verify: bool = True
 ) -> ssl.SSLContext:
-    """A client context limited to ``tls_min``..``tls_max``."""
-    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    """A client context limited to ``tls_min``..``tls_max`` (cached; see :func:`_context`)."""
+    # The CA file's identity is part of the key, so a rewritten file is reread.
+    stamp = None
     if ca_file is not None:
+        st = ca_file.stat()
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+    return _context(tls_min, tls_max, ca_file, stamp, verify)
+
+
+@functools.lru_cache(maxsize=32)
+def _context(
+    tls_min: str,
+    tls_max: str,
+    ca_file: Path | None,
+    stamp: tuple[int, int, int] | None,
+    verify: bool,
+) -> ssl.SSLContext:
+    """A client context limited to ``tls_min``..``tls_max``, trusting ``ca_file`` or the system.
+
+    Cached: loading the system's CA store costs ~40 ms, twice per check, and
+    the SMTP one would block the event loop.  No caller changes a context
+    after it is made.
+    """
+    if ca_file is not None:
+        # --ca-file replaces the system store: trust exactly what was given.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.load_verify_locations(cafile=str(ca_file))
+    else:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if _VERSIONS[tls_min] < ssl.TLSVersion.TLSv1_2:
         # OpenSSL 3 refuses TLS 1.0/1.1 at the default security level; a
         # profile that says the client speaks them must be able to.

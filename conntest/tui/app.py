@@ -34,7 +34,7 @@ from conntest.tui.setup_screen import SetupScreen
 from conntest.tui.terminal_theme import DARK
 
 
-class ConntestApp(App[int]):
+class ConntestApp(App[None]):
     """Setup → progress → verdict, keyboard only."""
 
     CSS_PATH = "conntest.tcss"
@@ -140,5 +140,5 @@ def run_tui(args: argparse.Namespace) -> int:
         theme=pick_theme(),
         notices=notices,
     )
-    result = app.run()
-    return result if isinstance(result, int) else 0
+    app.run()
+    return 0

@@ -13,25 +13,29 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 HELP_TEXT = """\
-conntest checks what a legacy mail client (Outlook 2016, iOS Mail, Thunderbird)
-does when it connects to Microsoft 365, step by step, and explains why it fails.
+conntest does what Outlook 2016, iOS Mail or Thunderbird does when
+it connects to Microsoft 365, step by step, and explains what fails.
 
 Setup
-  Tab / Shift+Tab   move between fields      Ctrl+R   run the check
-  Space / Enter     toggle Show, pick client  Ctrl+Q   quit
-  The hint under the password describes spaces and invisible characters
-  without showing the password.
+  Tab, Shift+Tab   move between fields
+  Space, Enter     tick Show, pick a client, open a list
+  Ctrl+R, Enter    run the check
+  ? or F1          this help (F1 while typing in a field)
+  Ctrl+Q           quit
+  The hint under the password counts spaces and invisible
+  characters without ever showing the password.
 
 Result
   r        run the same check again
-  s        save the report (Markdown + JSON) in the current directory
-           and copy it to the clipboard where the terminal allows
-  w        retry once with whitespace removed (when offered)
+  s        save the report (Markdown and JSON) in the current
+           folder, and copy it to the clipboard if the terminal can
+  w        retry once without whitespace (only when offered)
   ← →      switch tabs: Clients, Diagnosis, Steps, Transcript
+  Tab      into a tab; Enter on a client opens its diagnosis
   Escape   back to the settings
   q        quit
 
-The password is sent once per protocol per run, and is never shown,
+The password is sent once per protocol per run. It is never shown,
 saved or copied: reports hold only its shape ("1 trailing space").
 """
 

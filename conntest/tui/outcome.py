@@ -280,12 +280,17 @@ def banner(report: Report, names: Mapping[str, str]) -> Banner:
         return Banner("unknown", "Could not tell", "No client was checked.")
     if len(outcomes) == 1:
         return _single_banner(outcomes[0])
-    working = [o for o in outcomes if o.kind == "works"]
     total = len(outcomes)
     kinds = {o.kind for o in outcomes}
     if kinds == {"works"}:
+        if any(o.receive is None or o.send is None for o in outcomes):
+            return Banner(
+                "works",
+                f"Reachable: the servers answer all {total} clients",
+                "No password was given, so signing in was not tested.",
+            )
         return Banner("works", f"Works: all {total} clients can connect", _warnings(outcomes))
-    if not working and "partly" not in kinds:
+    if "works" not in kinds and "partly" not in kinds:
         kind: Kind = "unknown" if kinds == {"unknown"} else "fails"
         first = next((o.primary for o in outcomes if o.primary is not None), None)
         return Banner(
@@ -293,11 +298,13 @@ def banner(report: Report, names: Mapping[str, str]) -> Banner:
             f"Does not work: none of the {total} clients can connect",
             first.title if first else "",
         )
-    names_ok = ", ".join(o.name for o in working) or "none fully"
+    receive = sum(o.receive is True for o in outcomes)
+    send = sum(o.send is True for o in outcomes)
+    first = next((o.primary for o in outcomes if o.kind != "works" and o.primary), None)
     return Banner(
         "partly",
-        f"Partly works: {len(working)} of {total} clients can connect",
-        f"Working: {names_ok}. The Clients tab shows why the others cannot.",
+        f"Partly works: {receive} of {total} clients can receive, {send} of {total} can send",
+        first.title if first else "The Clients tab shows which client fails and why.",
     )
 
 

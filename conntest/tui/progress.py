@@ -10,10 +10,14 @@ report live (the DNS lookups, a consented retry).  The rows' words come from
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.style import Style
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Label
 
 from conntest.model import ProfileResult, Status, Step
@@ -28,6 +32,9 @@ from conntest.tui.outcome import (
 from conntest.tui.runner import PlannedProfile
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+NAME_WIDTH = 15
+MS_WIDTH = 8
+STATES = ("pending", "running", "pass", "fail", "skip")
 MARKS = {"pending": "·", "pass": "✔", "fail": "✘", "skip": "–"}
 
 
@@ -39,68 +46,89 @@ def format_ms(elapsed_ms: float | None) -> str:
     return f"{elapsed_ms:.0f} ms"
 
 
-class StepRow(Horizontal):
-    """One checklist line: mark, name, milliseconds, detail."""
-
-    def __init__(self, view: RowView) -> None:
-        super().__init__(classes=f"-{view.state}")
-        self.view = view
-        """What the row shows now."""
-        self._frame = 0
-        self._ready = False
-
-    def compose(self) -> ComposeResult:
-        yield Label(classes="mark")
-        yield Label(Content(self.view.label), classes="name")
-        yield Label(classes="ms")
-        yield Label(classes="detail")
-
-    def on_mount(self) -> None:
-        self._ready = True
-        self.show(self.view, self._frame)
-
-    def show(self, view: RowView, frame: int) -> None:
-        """Show ``view``; before the row is mounted, remember it for ``on_mount``."""
-        self.view = view
-        self._frame = frame
-        for state in ("pending", "running", "pass", "fail", "skip"):
-            self.set_class(view.state == state, f"-{state}")
-        if not self._ready:
-            return
-        mark = SPINNER[frame % len(SPINNER)] if view.state == "running" else MARKS[view.state]
-        self.query_one(".mark", Label).update(Content(mark))
-        self.query_one(".name", Label).update(Content(view.label))
-        self.query_one(".ms", Label).update(Content(format_ms(view.elapsed_ms)))
-        self.query_one(".detail", Label).update(Content(view.detail))
+def _component_classes() -> set[str]:
+    parts = ("mark", "name", "ms", "detail")
+    return {
+        "step-checklist--title",
+        *(f"step-checklist--{part}" for part in parts),
+        *(f"step-checklist--{part}-{state}" for part in parts for state in STATES),
+    }
 
 
-class StepChecklist(Vertical):
-    """The checklist of one protocol of one client."""
+class StepChecklist(Widget):
+    """The checklist of one protocol of one client: a title and one line per row.
 
-    def __init__(self, protocol: str) -> None:
-        super().__init__(classes=f"checklist -{protocol}")
+    One widget draws every line, styled through component classes
+    (``step-checklist--name-fail`` and so on): a run updates dozens of rows
+    while the lab may share the event loop, and widgets per line would
+    make each update restyle far more of the screen.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = _component_classes()
+
+    def __init__(self, protocol: str, *, detail: bool = True) -> None:
+        super().__init__(classes=f"-{protocol}")
         self.protocol = protocol
         """``imap`` or ``smtp``."""
-
-    def compose(self) -> ComposeResult:
-        yield Label(Content(PROTOCOL_TITLES[self.protocol]), classes="checklist-title")
-        for view in row_views(self.protocol, {}, running=False):
-            yield StepRow(view)
+        self.with_detail = detail
+        """Whether rows show their detail column (off when clients share the width)."""
+        self.views: list[RowView] = row_views(protocol, {}, running=False)
+        """The rows as shown now."""
+        self.frame = 0
+        """The spinner frame of the running row."""
 
     def show(self, views: Sequence[RowView], frame: int) -> None:
-        rows = list(self.query(StepRow))
-        for row, view in zip(rows, views, strict=False):
-            row.show(view, frame)
-        if len(views) > len(rows):
-            self.mount_all(StepRow(v) for v in views[len(rows) :])
+        """Show ``views``; repaint only when something visible changed."""
+        views = list(views)
+        spinning = any(v.state == "running" for v in views)
+        if views == self.views and (frame == self.frame or not spinning):
+            return
+        grew = len(views) != len(self.views)
+        self.views = views
+        self.frame = frame
+        self.refresh(layout=grew)
+
+    def state_of(self, key: str) -> RowView:
+        """The row ``key`` (an engine step name such as ``login``)."""
+        return next(v for v in self.views if v.key == key)
+
+    def _style(self, part: str, state: str) -> Style:
+        return self.get_visual_style(
+            f"step-checklist--{part}", f"step-checklist--{part}-{state}", partial=True
+        )
+
+    def _line(self, view: RowView) -> Content:
+        state = view.state
+        mark = SPINNER[self.frame % len(SPINNER)] if state == "running" else MARKS[state]
+        name = view.label
+        if len(name) > NAME_WIDTH - 1:
+            name = name[: NAME_WIDTH - 2] + "…"
+        parts: list[tuple[str, str | Style]] = [
+            (f"{mark} ", self._style("mark", state)),
+            (f"{name:<{NAME_WIDTH}}", self._style("name", state)),
+            (f"{format_ms(view.elapsed_ms):>{MS_WIDTH}}", self._style("ms", state)),
+        ]
+        if self.with_detail and view.detail:
+            parts.append((f" {view.detail}", self._style("detail", state)))
+        return Content.assemble(*parts)
+
+    def render(self) -> Content:
+        title = Content.styled(
+            PROTOCOL_TITLES[self.protocol],
+            self.get_visual_style("step-checklist--title", partial=True),
+        )
+        return Content("\n").join([title, *(self._line(v) for v in self.views)])
 
 
 class ProfileProgress(Vertical):
     """One client's two checklists, and the steps seen so far."""
 
-    def __init__(self, planned: PlannedProfile) -> None:
+    def __init__(self, planned: PlannedProfile, *, detail: bool = True) -> None:
         super().__init__(classes="profile-progress")
         self.planned = planned
+        """The client and its server hosts."""
+        self.with_detail = detail
+        """Whether rows show their detail column."""
         """The client and its server hosts."""
         self.steps: list[Step] = []
         """Every step recorded, in arrival order."""
@@ -110,7 +138,7 @@ class ProfileProgress(Vertical):
     def compose(self) -> ComposeResult:
         yield Label(Content(short_name(self.planned.name)), classes="profile-title")
         for protocol in CHECKLISTS:
-            yield StepChecklist(protocol)
+            yield StepChecklist(protocol, detail=self.with_detail)
 
     def record(self, step: Step) -> None:
         self.steps.append(step)
@@ -162,22 +190,21 @@ class ProgressView(Horizontal):
         self._spinning = spinners
         self._frame = 0
         self._running = False
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         for planned in self.plan:
-            yield ProfileProgress(planned)
+            yield ProfileProgress(planned, detail=len(self.plan) == 1)
 
     def on_mount(self) -> None:
         if self._spinning:
-            self.set_interval(0.1, self._tick)
+            self._timer = self.set_interval(0.1, self._tick, pause=not self._running)
 
     def _tick(self) -> None:
         if self._running:
             self._frame += 1
-            for column in self.query(ProfileProgress):
-                for row in column.query(StepRow):
-                    if row.view.state == "running":
-                        row.show(row.view, self._frame)
+            for checklist in self.query(StepChecklist):
+                checklist.show(checklist.views, self._frame)
 
     def _column(self, profile_id: str) -> ProfileProgress | None:
         for column in self.query(ProfileProgress):
@@ -188,6 +215,8 @@ class ProgressView(Horizontal):
     def start(self) -> None:
         """A run begins: the first step of every checklist spins."""
         self._running = True
+        if self._timer is not None:
+            self._timer.resume()
         for column in self.query(ProfileProgress):
             column.running = True
             column.refresh_rows(self._frame)
@@ -202,7 +231,7 @@ class ProgressView(Horizontal):
 
     def show_results(self, results: Sequence[ProfileResult]) -> None:
         """The run is over: show the report's steps, DNS lookups and retries included."""
-        self._running = False
+        self._halt()
         by_id = {r.profile: r for r in results}
         for column in self.query(ProfileProgress):
             column.running = False
@@ -213,7 +242,12 @@ class ProgressView(Horizontal):
 
     def stop(self) -> None:
         """The run ended without a report: stop spinning, leave what arrived."""
-        self._running = False
+        self._halt()
         for column in self.query(ProfileProgress):
             column.running = False
             column.refresh_rows(self._frame)
+
+    def _halt(self) -> None:
+        self._running = False
+        if self._timer is not None:
+            self._timer.pause()

@@ -16,7 +16,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, Tabs
@@ -67,8 +67,8 @@ class RunScreen(Screen[None]):
         """The latest saved report."""
         self.plan: tuple[PlannedProfile, ...] = ()
         """The clients of the latest run."""
-        self._check = check
-        self._open_lab = open_lab
+        self.runner = CheckRunner(profiles, check, open_lab, id="runner")
+        """Runs the engine; its messages drive this screen."""
         self._save_dir = save_dir
         self._spinning = spinners
 
@@ -80,20 +80,19 @@ class RunScreen(Screen[None]):
         yield Header()
         yield Static(id="run-status")
         with ContentSwitcher(initial="progress-pane", id="run-switcher"):
-            yield Vertical(id="progress-pane")
+            yield VerticalScroll(id="progress-pane", can_focus=False)
             yield Vertical(id="verdict-pane")
-        yield CheckRunner(self.profiles, self._check, self._open_lab, id="runner")
+        yield self.runner
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.start(self.settings)
 
-    @property
-    def runner(self) -> CheckRunner:
-        return self.query_one(CheckRunner)
+    def start(self, settings: RunSettings, previous: Report | None = None) -> None:
+        """Run (again): back to the progress view, the runner does the rest.
 
-    def start(self, settings: RunSettings) -> None:
-        """Run (again): back to the progress view, the runner does the rest."""
+        With ``previous``, only the consented stripped retry is made on top of it.
+        """
         self.settings = settings
         self.report = None
         self.saved = None
@@ -106,9 +105,13 @@ class RunScreen(Screen[None]):
         where = f" · lab: {settings.scenario}" if settings.scenario else ""
         retry = " · retry without whitespace" if settings.try_stripped else ""
         self._status(f"Checking {settings.user} · {what}{where}{retry} …")
+        pane = self.query_one("#progress-pane", VerticalScroll)
+        pane.remove_children()
+        starting = "Starting the built-in lab …" if settings.scenario else "Starting …"
+        pane.mount(Static(Content(starting), classes="starting"))
         self.query_one("#run-switcher", ContentSwitcher).current = "progress-pane"
         self.refresh_bindings()
-        self.runner.start(settings)
+        self.runner.start(settings, previous)
 
     def _status(self, text: str) -> None:
         self.query_one("#run-status", Static).update(Content(text))
@@ -120,7 +123,7 @@ class RunScreen(Screen[None]):
         if event.run != self.runner.run_number:
             return
         self.plan = event.plan
-        pane = self.query_one("#progress-pane", Vertical)
+        pane = self.query_one("#progress-pane", VerticalScroll)
         await pane.remove_children()
         progress = ProgressView(event.plan, spinners=self._spinning, id="progress")
         await pane.mount(progress)
@@ -230,6 +233,6 @@ class RunScreen(Screen[None]):
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self.start(dataclasses.replace(self.settings, try_stripped=True))
+                self.start(dataclasses.replace(self.settings, try_stripped=True), self.report)
 
         self.app.push_screen(StrippedRetryScreen(), answered)

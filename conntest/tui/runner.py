@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.worker import Worker
 
-from conntest.engine import CheckRequest, StepCallback
+from conntest.engine import CheckRequest, StepCallback, retry_stripped
 from conntest.model import Report, Step
 from conntest.profile import Profile
 from conntest.redact import Redactor
@@ -111,10 +111,14 @@ class CheckRunner(Widget):
         self.run_number = 0
         """The number of the latest run started."""
 
-    def start(self, settings: RunSettings) -> Worker[None]:
-        """Start a run, cancelling the one in progress."""
+    def start(self, settings: RunSettings, previous: Report | None = None) -> Worker[None]:
+        """Start a run, cancelling the one in progress.
+
+        With ``previous`` and ``settings.try_stripped``, the run is only the
+        consented stripped retry on top of ``previous`` (no new sign-ins).
+        """
         self.run_number += 1
-        return self._run(self.run_number, settings)
+        return self._run(self.run_number, settings, previous)
 
     def cancel(self) -> None:
         """Stop the run in progress, if any (its later messages are dropped)."""
@@ -122,7 +126,7 @@ class CheckRunner(Widget):
         self.workers.cancel_group(self, "check")
 
     @work(exclusive=True, group="check", exit_on_error=False)
-    async def _run(self, run: int, settings: RunSettings) -> None:
+    async def _run(self, run: int, settings: RunSettings, previous: Report | None) -> None:
         redact = Redactor.for_credentials(settings.user, settings.password)
 
         def on_step(profile_id: str, step: Step) -> None:
@@ -137,7 +141,10 @@ class CheckRunner(Widget):
                     settings, self._profiles, lab if isinstance(lab, LabFields) else None
                 )
                 self.post_message(self.Started(run, settings, self._plan(request)))
-                report = await self._check(request, on_step)
+                if previous is not None and settings.try_stripped:
+                    report = await retry_stripped(request, previous, on_step)
+                else:
+                    report = await self._check(request, on_step)
         except Exception as exc:  # shown to the person, never with a secret in it
             message = f"{exc.__class__.__name__}: {exc}"
             self.post_message(self.Failed(run, redact(message)))

@@ -69,7 +69,7 @@ def parse_host_port(text: str) -> tuple[str, int] | None:
     host, sep, port = text.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"expected HOST:PORT, e.g. outlook.office365.com:993, not {text!r}")
+        raise ValueError("expected HOST:PORT, e.g. outlook.office365.com:993")
     if " " in host:
         raise ValueError(f"a host name has no spaces: {host!r}")
     return host, int(port)

@@ -8,9 +8,9 @@ the password, so the hint is safe to show while the field is masked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -43,6 +43,16 @@ from conntest.tui.settings import (
     parse_host_port,
     parse_timeout,
 )
+
+T = TypeVar("T")
+
+
+class FormError(ValueError):
+    """A field of the setup form holds something conntest cannot use."""
+
+    def __init__(self, field_id: str, message: str) -> None:
+        super().__init__(message)
+        self.field_id = field_id
 
 
 def password_hints(password: str) -> tuple[str, str, bool]:
@@ -107,7 +117,9 @@ class PasswordField(Vertical):
         hint = self.query_one("#password-hint", Static)
         hint.update(Content(first))
         hint.set_class(warn, "-warning")
-        self.query_one("#password-shape", Static).update(Content(second))
+        shape = self.query_one("#password-shape", Static)
+        shape.update(Content(second))
+        shape.display = bool(second)
 
 
 class SetupScreen(Screen[None]):
@@ -115,7 +127,7 @@ class SetupScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run check", priority=True),
-        Binding("f1", "app.help", "Help"),
+        Binding("f1,question_mark", "app.help", "Help"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
@@ -190,7 +202,7 @@ class SetupScreen(Screen[None]):
                     for label, _ids, on_ in self._choices:
                         yield RadioButton(label, value=on_, compact=True)
             if self.scenarios:
-                with Horizontal(classes="field"):
+                with Horizontal(classes="field", id="scenario-field"):
                     yield Label("Lab scenario", classes="field-label")
                     yield Select(
                         [(s.name, s.name) for s in self.scenarios],
@@ -212,11 +224,15 @@ class SetupScreen(Screen[None]):
                         yield Input(placeholder=placeholder, id=field_id, compact=True)
             with Horizontal(id="run-row"):
                 yield Button("Run check", id="run", variant="primary", compact=True)
-                yield Static(id="form-error")
+        yield Static(id="form-error")
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self._show_scenario()
+        # Start the picker's keyboard highlight on the chosen client, not the first.
+        radios = self.query_one("#clients", RadioSet)
+        for _ in range(max(radios.pressed_index, 0)):
+            radios.action_next_button()
         if self.scenarios:
             self.query_one("#scenario", Select).focus()
         elif self._user:
@@ -245,17 +261,20 @@ class SetupScreen(Screen[None]):
         error = self.query_one("#form-error", Static)
         try:
             settings = self.collect()
-        except ValueError as exc:
+        except FormError as exc:
             error.update(Content(str(exc)))
+            error.display = True
+            self.query_one(f"#{exc.field_id}").focus()
             return
         error.update("")
+        error.display = False
         self.post_message(self.RunRequested(settings))
 
     def collect(self) -> RunSettings:
         """The form as :class:`RunSettings`; ``ValueError`` naming the first bad field."""
         user = self.query_one("#user", Input).value.strip()
         if not user:
-            raise ValueError("Enter the mailbox address.")
+            raise FormError("user", "Enter the mailbox address.")
         password = self.query_one(PasswordField).value
         index = self.query_one("#clients", RadioSet).pressed_index
         profile_ids = self._choices[index][1] if index >= 0 else self._choices[-1][1]
@@ -263,18 +282,10 @@ class SetupScreen(Screen[None]):
         if self.scenarios:
             value = self.query_one("#scenario", Select).value
             scenario = value if isinstance(value, str) else self.scenarios[0].name
-        fields: dict[str, str] = {
-            f: self.query_one(f"#{f}", Input).value
-            for f in ("imap-server", "smtp-server", "timeout", "ca-file")
-        }
-        try:
-            imap = parse_host_port(fields["imap-server"])
-            smtp = parse_host_port(fields["smtp-server"])
-            timeout = parse_timeout(fields["timeout"])
-            ca_file = parse_ca_file(fields["ca-file"])
-        except ValueError as exc:
-            self.query_one("#advanced", Collapsible).collapsed = False
-            raise ValueError(f"Advanced: {exc}") from None
+        imap = self._advanced("imap-server", parse_host_port)
+        smtp = self._advanced("smtp-server", parse_host_port)
+        timeout = self._advanced("timeout", parse_timeout)
+        ca_file = self._advanced("ca-file", parse_ca_file)
         return RunSettings(
             user=user,
             password=password or None,
@@ -285,3 +296,10 @@ class SetupScreen(Screen[None]):
             timeout=timeout,
             ca_file=ca_file,
         )
+
+    def _advanced(self, field_id: str, parse: Callable[[str], T]) -> T:
+        try:
+            return parse(self.query_one(f"#{field_id}", Input).value)
+        except ValueError as exc:
+            self.query_one("#advanced", Collapsible).collapsed = False
+            raise FormError(field_id, f"Advanced: {exc}") from None

@@ -122,7 +122,12 @@ class ClientMatrix(DataTable[str]):
         """The rows."""
 
     def on_mount(self) -> None:
-        self.add_columns("Client", "Receive (IMAP)", "Send (SMTP)", "Why not")
+        fixed = {"Client": 13, "Receive (IMAP)": 14, "Send (SMTP)": 12}
+        for label, width in fixed.items():
+            self.add_column(label, width=width)
+        # The last column takes what is left of the screen; the rest is one Enter away.
+        spare = self.app.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 4
+        self.add_column("Why not", width=max(spare, 20))
         for outcome in self.outcomes:
             self.add_row(*matrix_cells(outcome), key=outcome.profile_id)
 
