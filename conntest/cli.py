@@ -20,15 +20,19 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
-from conntest.engine import CheckRequest, run_check
 from conntest.errors import ConntestError, ProfileError, UsageError
-from conntest.model import Report, Severity
-from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.redact import Redactor
+
+if TYPE_CHECKING:
+    from conntest.model import Report
+
+# The engine, probes and their libraries (imapclient, aiosmtplib, dnspython,
+# cryptography) are imported inside the commands that use them, so that
+# `--help`, `profiles` and `explain` start fast.
 
 EXIT_UNKNOWN = 3
 
@@ -312,6 +316,7 @@ async def _maybe_lab(args: argparse.Namespace) -> AsyncIterator[dict[str, object
         yield {}
         return
     from conntest.lab import SCENARIOS, Lab
+    from conntest.probes.dns_probe import ResolverConfig
 
     if args.lab not in SCENARIOS:
         raise UsageError(f"unknown lab scenario {args.lab!r}; known: {', '.join(SCENARIOS)}")
@@ -330,6 +335,9 @@ async def _maybe_lab(args: argparse.Namespace) -> AsyncIterator[dict[str, object
 
 
 async def _check(args: argparse.Namespace, password: str | None, profiles: list[Profile]) -> Report:
+    from conntest.engine import CheckRequest, run_check
+    from conntest.probes.dns_probe import ResolverConfig
+
     loop = asyncio.get_running_loop()
     # IMAP runs in worker threads; the default pool (cpu+4) would queue probes.
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=32))
@@ -440,7 +448,7 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
         stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
         stdout.write("\n".join(render_finding(finding, primary=True)) + "\n")
-    return finding.severity.exit_code if finding.severity is not Severity.INFO else 0
+    return finding.severity.exit_code
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

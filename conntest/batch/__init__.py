@@ -15,16 +15,51 @@ it belongs to the core side of the line (no Textual, no lab).  The pieces:
 
 from __future__ import annotations
 
-from conntest.batch.config import (
-    AccountEntry,
-    BatchFile,
-    BatchFileError,
-    EntryDefaults,
-    PasswordSource,
-    load_batch,
-)
-from conntest.batch.runner import AccountResult, BatchResult, make_executor, run_account, run_batch
-from conntest.batch.thresholds import Range, Thresholds
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conntest.batch.config import (
+        AccountEntry,
+        BatchFile,
+        BatchFileError,
+        EntryDefaults,
+        PasswordSource,
+        load_batch,
+    )
+    from conntest.batch.runner import (
+        AccountResult,
+        BatchResult,
+        make_executor,
+        run_account,
+        run_batch,
+    )
+    from conntest.batch.thresholds import Range, Thresholds
+
+# Imported on first use (PEP 562): the CLI's parser imports
+# conntest.batch.options, and building a parser must not load the engine.
+_HOMES = {
+    "AccountEntry": "config",
+    "BatchFile": "config",
+    "BatchFileError": "config",
+    "EntryDefaults": "config",
+    "PasswordSource": "config",
+    "load_batch": "config",
+    "AccountResult": "runner",
+    "BatchResult": "runner",
+    "make_executor": "runner",
+    "run_account": "runner",
+    "run_batch": "runner",
+    "Range": "thresholds",
+    "Thresholds": "thresholds",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"conntest.batch.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'conntest.batch' has no attribute {name!r}")
+
 
 __all__ = [
     "AccountEntry",
