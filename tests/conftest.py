@@ -20,6 +20,33 @@ SECRET_FORMS = (
 )
 
 
+# The primary finding each lab scenario must produce, for every shipped profile
+# (docs/lab.md shows the same table).
+EXPECTED_PRIMARY: dict[str, str] = {
+    "ok": "ok",
+    "wrong-password": "wrong-credentials",
+    "basic-auth-disabled": "basic-auth-disabled",
+    "basic-auth-retired": "basic-auth-disabled",
+    "smtp-auth-disabled-tenant": "smtp-auth-disabled",
+    "smtp-auth-disabled-mailbox": "smtp-auth-disabled",
+    "imap-disabled-mailbox": "imap-disabled",
+    "security-defaults": "security-defaults",
+    "conditional-access": "conditional-access-blocked",
+    "locked": "account-locked",
+    "throttled": "throttled",
+    "tls-legacy-rejected": "tls-version-rejected",
+    "port-filtered": "port-filtered",
+    "port-closed": "port-closed",
+    "silent-server": "server-silent",
+    "tls-intercepted": "tls-intercepted",
+    "tls-expired": "tls-certificate-invalid",
+    "starttls-stripped": "starttls-missing",
+    "connection-reset": "connection-reset",
+    "dns-nxdomain": "dns-failure",
+    "dns-hijack": "dns-unexpected-address",
+}
+
+
 def make_profile(
     pid: str = "test-client",
     *,

@@ -8,6 +8,7 @@ Each step gets its own budget (a failed authentication may legitimately take
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,3 +105,32 @@ class StepRecorder:
 def skipped_step(clock: RunClock, protocol: str, name: str, reason: str) -> Step:
     """A step that was not run because an earlier one failed."""
     return StepRecorder(clock, protocol, name).skipped(reason)
+
+
+class StepLog:
+    """The steps of one protocol's run, each announced to ``on_step`` as it is added."""
+
+    def __init__(
+        self,
+        clock: RunClock,
+        protocol: str,
+        order: Sequence[str],
+        on_step: Callable[[Step], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.protocol = protocol
+        self.order = order
+        self.on_step = on_step
+        self.steps: list[Step] = []
+
+    def add(self, step: Step) -> Step:
+        self.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
+        return step
+
+    def skip_rest(self, after: str, reason: str) -> list[Step]:
+        """Record every step after ``after`` as skipped, and return all steps."""
+        for name in self.order[self.order.index(after) + 1 :]:
+            self.add(skipped_step(self.clock, self.protocol, name, reason))
+        return self.steps

@@ -21,7 +21,7 @@ from aiosmtplib import SMTPResponse
 
 from conntest.model import FailureKind, Reply, Status, Step, TLSInfo
 from conntest.probes import tls as tlsmod
-from conntest.probes.clock import RunClock, StepRecorder, skipped_step
+from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
 from conntest.probes.net import classify, connect_step, tcp_connect
 from conntest.probes.session import AuthGate, Credentials, Endpoint
 from conntest.profile import Profile
@@ -75,18 +75,8 @@ async def probe_smtp(
     on_step: Callable[[Step], None] | None = None,
 ) -> list[Step]:
     """Run the SMTP steps of ``profile``; never raises for network trouble."""
-    steps: list[Step] = []
-
-    def add(step: Step) -> Step:
-        steps.append(step)
-        if on_step is not None:
-            on_step(step)
-        return step
-
-    def skip_rest(after: str, reason: str) -> list[Step]:
-        for name in STEPS[STEPS.index(after) + 1 :]:
-            add(skipped_step(clock, "smtp", name, reason))
-        return steps
+    log = StepLog(clock, "smtp", STEPS, on_step)
+    steps, add, skip_rest = log.steps, log.add, log.skip_rest
 
     tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
 

@@ -42,33 +42,10 @@ from conntest.lab import LAB_PASSWORD, SCENARIOS, Lab
 from conntest.lockout import AuthLedger, AuthOutcome
 from conntest.model import Severity
 from conntest.profiles import ProfileSet, load_profiles
+from tests.conftest import EXPECTED_PRIMARY as EXPECTED
 from tests.conftest import SECRET, assert_no_secret
 from tests.unit.test_nagios import parse_plugin_output
 
-# The primary code each lab scenario must produce (the table of test_check_lab.py).
-EXPECTED: dict[str, str] = {
-    "ok": "ok",
-    "wrong-password": "wrong-credentials",
-    "basic-auth-disabled": "basic-auth-disabled",
-    "basic-auth-retired": "basic-auth-disabled",
-    "smtp-auth-disabled-tenant": "smtp-auth-disabled",
-    "smtp-auth-disabled-mailbox": "smtp-auth-disabled",
-    "imap-disabled-mailbox": "imap-disabled",
-    "security-defaults": "security-defaults",
-    "conditional-access": "conditional-access-blocked",
-    "locked": "account-locked",
-    "throttled": "throttled",
-    "tls-legacy-rejected": "tls-version-rejected",
-    "port-filtered": "port-filtered",
-    "port-closed": "port-closed",
-    "silent-server": "server-silent",
-    "tls-intercepted": "tls-intercepted",
-    "tls-expired": "tls-certificate-invalid",
-    "starttls-stripped": "starttls-missing",
-    "connection-reset": "connection-reset",
-    "dns-nxdomain": "dns-failure",
-    "dns-hijack": "dns-unexpected-address",
-}
 WAITING_SCENARIOS = {"port-filtered", "silent-server"}
 """Scenarios that can only end by a deadline: they get a short one."""
 PROFILE_IDS = ("outlook-2016", "ios-mail", "thunderbird")

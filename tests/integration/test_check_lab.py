@@ -16,34 +16,12 @@ import pytest
 
 from conntest.cli import main
 from conntest.profiles import load_profiles
+from tests.conftest import EXPECTED_PRIMARY as EXPECTED
 from tests.conftest import SECRET_FORMS, assert_no_secret
 
 LAB_PASSWORD = "correcthorsebatt"
 PROFILES = ["outlook-2016", "ios-mail", "thunderbird"]
 
-EXPECTED: dict[str, str] = {
-    "ok": "ok",
-    "wrong-password": "wrong-credentials",
-    "basic-auth-disabled": "basic-auth-disabled",
-    "basic-auth-retired": "basic-auth-disabled",
-    "smtp-auth-disabled-tenant": "smtp-auth-disabled",
-    "smtp-auth-disabled-mailbox": "smtp-auth-disabled",
-    "imap-disabled-mailbox": "imap-disabled",
-    "security-defaults": "security-defaults",
-    "conditional-access": "conditional-access-blocked",
-    "locked": "account-locked",
-    "throttled": "throttled",
-    "tls-legacy-rejected": "tls-version-rejected",
-    "port-filtered": "port-filtered",
-    "port-closed": "port-closed",
-    "silent-server": "server-silent",
-    "tls-intercepted": "tls-intercepted",
-    "tls-expired": "tls-certificate-invalid",
-    "starttls-stripped": "starttls-missing",
-    "connection-reset": "connection-reset",
-    "dns-nxdomain": "dns-failure",
-    "dns-hijack": "dns-unexpected-address",
-}
 EXIT = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 
 
