@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from conntest.errors import UsageError
 from conntest.model import Report, Severity, Status
 
 __all__ = [
@@ -295,6 +296,24 @@ class AuthLedger:
                 record.pop("claimed_until", None)
             if not record:
                 del records[account]
+
+
+def open_ledger(state_file: Path | None, interval: float) -> AuthLedger | None:
+    """The ledger for ``--min-auth-interval``, checked usable now; ``None`` when the rule is off.
+
+    Fails before anything runs (:class:`UsageError`) rather than halfway through a batch.
+    """
+    if interval <= 0:
+        return None
+    ledger = AuthLedger(state_file or default_state_file(), interval)
+    try:
+        ledger.check()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot use the lockout state file {ledger.path}: {exc.strerror or exc} "
+            "(choose another with --state-file)"
+        ) from None
+    return ledger
 
 
 def write_atomically(path: Path, data: bytes, mode: int = 0o644, *, durable: bool = True) -> None:

@@ -53,7 +53,7 @@ from conntest.batch.config import AccountEntry, BatchFile, EntryDefaults, load_b
 from conntest.batch.options import min_auth_interval
 from conntest.batch.runner import GRACE, AccountResult, BatchResult, make_executor, run_account
 from conntest.errors import UsageError
-from conntest.lockout import AuthLedger, default_state_file
+from conntest.lockout import AuthLedger, open_ledger
 from conntest.profiles import load_profiles
 from conntest.render.prometheus import CONTENT_TYPE, render_prometheus
 
@@ -348,15 +348,7 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             file=stderr,
         )
     interval = min_auth_interval(args)
-    ledger = AuthLedger(args.state_file or default_state_file(), interval) if interval > 0 else None
-    if ledger is not None:
-        try:
-            ledger.check()
-        except OSError as exc:
-            raise UsageError(
-                f"cannot use the lockout state file {ledger.path}: {exc.strerror or exc} "
-                "(choose another with --state-file)"
-            ) from None
+    ledger = open_ledger(args.state_file, interval)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

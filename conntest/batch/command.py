@@ -28,7 +28,7 @@ from conntest.batch.progress import progress_for
 from conntest.batch.runner import AccountResult, BatchResult, make_executor, run_batch
 from conntest.batch.thresholds import Thresholds
 from conntest.errors import ConntestError, ProfileError, UsageError
-from conntest.lockout import AuthLedger, default_state_file, write_atomically
+from conntest.lockout import open_ledger, write_atomically
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import Profile
 from conntest.profiles import ProfileSet, load_profiles
@@ -88,15 +88,7 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
         entries = _batch_entries(args, profiles, {})
     thresholds = Thresholds(args.warning, args.critical)
     interval = min_auth_interval(args)
-    ledger = AuthLedger(args.state_file or default_state_file(), interval) if interval > 0 else None
-    if ledger is not None:
-        try:
-            ledger.check()
-        except OSError as exc:
-            raise UsageError(
-                f"cannot use the lockout state file {ledger.path}: {exc.strerror or exc} "
-                "(choose another with --state-file)"
-            ) from None
+    ledger = open_ledger(args.state_file, interval)
     progress = progress_for(stderr, len(entries)) if not single else None
     stream_jsonl = args.format == "jsonl" and args.output is None
 
