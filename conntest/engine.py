@@ -171,8 +171,8 @@ async def retry_stripped(
     if request.password is None or not request.profiles or not report.profiles:
         return report
     shape = analyse_password(request.password)
-    if not shape.has_whitespace:
-        return report
+    if not shape.has_whitespace or strip_invisible(request.password) == request.password:
+        return report  # nothing to remove: a retry would resend the refused password
     first = report.profiles[0].steps
     if any(s.name.endswith("-stripped") for s in first):
         return report  # already tried: never twice

@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 
+from conntest.password import strip_invisible
+
 REDACTED = "<redacted>"
 
 
@@ -20,13 +22,20 @@ def secret_forms(user: str, password: str) -> list[str]:
     """Every form in which ``password`` could travel on the wire, longest first."""
     if not password:
         return []
-    forms = {password, password.strip()}
-    raw: list[bytes] = [
-        password.encode(),
-        f"\0{user}\0{password}".encode(),
-        f"{user}\0{user}\0{password}".encode(),
-        f"{user}\0{password}".encode(),
-    ]
+    # Every password that may be sent (the consented retry strips it) and
+    # every user form a profile may use (the full address or its local part).
+    passwords = {password, password.strip(), strip_invisible(password)}
+    users = {user, user.partition("@")[0]}
+    forms = set(passwords)
+    raw: list[bytes] = []
+    for pw in passwords:
+        raw.append(pw.encode())
+        for name in users:
+            raw += [
+                f"\0{name}\0{pw}".encode(),
+                f"{name}\0{name}\0{pw}".encode(),
+                f"{name}\0{pw}".encode(),
+            ]
     for blob in raw:
         encoded = base64.b64encode(blob).decode()
         forms.add(encoded)

@@ -1831,14 +1831,20 @@ _ENTRIES: tuple[CatalogueEntry, ...] = (
         code="credentials-withheld",
         severity=Severity.CRITICAL,
         layer="session",
-        title="conntest did not send the password over an unprotected connection",
+        title="conntest held the password back",
         meaning=(
-            "conntest stopped before signing in because continuing would expose the password: "
-            "{message}."
+            "conntest stopped before signing in rather than send the password where it would be "
+            "exposed or mangled: {message}."
         ),
-        evidence="A step skipped or failed as unsafe, with no other finding explaining it.",
+        evidence=(
+            "A step skipped or failed as unsafe (no verified TLS, or a password the client's "
+            "command cannot carry), with no other finding explaining it."
+        ),
         remedy=_r(
-            "Fix the connection problem first; never let {client} send the password unencrypted."
+            "Fix the connection problem first and never let {client} send the password "
+            "unencrypted. If the reason is the password itself (a line break, or characters "
+            "outside ASCII that IMAP LOGIN cannot carry), set a password without them or use "
+            "{client}'s other sign-in method."
         ),
     ),
     CatalogueEntry(

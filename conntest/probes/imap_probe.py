@@ -336,6 +336,13 @@ async def probe_imap(
         return steps
     user = creds.user if profile.username_form == "address" else creds.user.split("@")[0]
     password = creds.password
+    unsendable = _unsendable(settings.login, password)
+    if unsendable is not None:
+        rec.data["mechanism"] = settings.login
+        add(rec.failed(FailureKind.UNSAFE, unsendable))
+        add(skipped_step(clock, "imap", "mailbox", "not authenticated"))
+        await close()
+        return steps
     refusal = _mechanism_refusal(settings.login, caps)
     if refusal is not None:
         rec.data["mechanism"] = settings.login
@@ -402,6 +409,25 @@ def _greeting_step(
         if m:
             step.reply = Reply("*", f"{m['status'].upper()} {m['text']}")
     return step
+
+
+def _unsendable(login: str, password: str) -> str | None:
+    """Why this password cannot go out as the client would send it, if it cannot.
+
+    LOGIN's quoted string has no way to carry a line break, and imaplib sends
+    it as ASCII; a NUL would end the PLAIN credential early.  Sending anyway
+    would split the command or fail half-way, so conntest says so instead.
+    """
+    if "\0" in password:
+        return "credentials not sent: the password contains a NUL character"
+    if login == "login" and ("\r" in password or "\n" in password):
+        return "credentials not sent: the password contains a line break, which LOGIN cannot carry"
+    if login == "login" and not password.isascii():
+        return (
+            "credentials not sent: the password has non-ASCII characters, which IMAP LOGIN "
+            "(as imaplib sends it) cannot carry"
+        )
+    return None
 
 
 def _mechanism_refusal(login: str, caps: list[str]) -> str | None:

@@ -51,6 +51,9 @@ def classify(exc: BaseException) -> tuple[FailureKind, str, int | None]:
         return FailureKind.CLOSED, "the server closed the connection", None
     if isinstance(exc, OSError):
         return FailureKind.UNREACHABLE, exc.strerror or str(exc), exc.errno
+    if isinstance(exc, UnicodeError | ValueError | TypeError):
+        # Their text can quote the data that failed (a password's characters).
+        return FailureKind.INTERNAL, f"{exc.__class__.__name__} while sending or reading", None
     return FailureKind.PROTOCOL, str(exc) or exc.__class__.__name__, None
 
 

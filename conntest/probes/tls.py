@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import socket
 import ssl
+import threading
 import warnings
 from pathlib import Path
 
@@ -168,8 +169,22 @@ def read_presented_chain(
     ctx = client_context(tls_min, tls_max, verify=False)
     try:
         with socket.create_connection((address, port), timeout=timeout) as raw:
-            tls = handshake(raw, ctx, host, timeout)
-            with tls:
-                return tls_info(tls, verified=False)
+            # Socket timeouts bound each read; a server dripping the handshake
+            # byte by byte would dodge them, so a watchdog ends it at the deadline.
+            watchdog = threading.Timer(timeout, _shutdown, args=(raw,))
+            watchdog.start()
+            try:
+                tls = handshake(raw, ctx, host, timeout)
+                with tls:
+                    return tls_info(tls, verified=False)
+            finally:
+                watchdog.cancel()
     except (OSError, ValueError):
         return None
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

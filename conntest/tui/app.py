@@ -38,6 +38,19 @@ class ConntestApp(App[None]):
     """Setup → progress → verdict, keyboard only."""
 
     CSS_PATH = "conntest.tcss"
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without local variables: a frame may hold the password."""
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
     TITLE = "conntest"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conntest.model import Finding, ProfileResult, Report, Severity, Status, Step
+from conntest.password import strip_invisible
 
 Kind = Literal["works", "partly", "fails", "unknown"]
 
@@ -344,15 +345,15 @@ def matrix_cells(o: ClientOutcome) -> tuple[str, str, str, str]:
     return o.name, mark[o.receive], mark[o.send], why
 
 
-def offers_stripped_retry(report: Report) -> bool:
+def offers_stripped_retry(report: Report, password: str | None = None) -> bool:
     """The diagnosis suspects whitespace in the password and no retry has been made yet.
 
     That is a ``password-whitespace`` finding raised to critical (a sign-in was
     refused as a credential failure), and no ``*-stripped`` step in the report.
     """
     retried = any(s.name.endswith(STRIPPED_SUFFIX) for r in report.profiles for s in r.steps)
-    if retried:
-        return False
+    if retried or (password is not None and strip_invisible(password) == password):
+        return False  # retried already, or the retry would send the refused password again
     return any(
         f.code == "password-whitespace" and f.severity >= Severity.CRITICAL
         for r in report.profiles

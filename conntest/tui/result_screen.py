@@ -185,7 +185,7 @@ class RunScreen(Screen[None]):
             self.report is not None
             and self.settings.password is not None
             and not self.settings.try_stripped
-            and offers_stripped_retry(self.report)
+            and offers_stripped_retry(self.report, self.settings.password)
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

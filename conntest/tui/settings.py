@@ -94,8 +94,12 @@ def parse_ca_file(text: str) -> Path | None:
     text = text.strip()
     if not text:
         return None
-    path = Path(text).expanduser()
-    if not path.is_file():
+    try:
+        path = Path(text).expanduser()
+        is_file = path.is_file()
+    except (OSError, RuntimeError) as exc:  # ~nosuchuser, an unreadable directory
+        raise ValueError(f"cannot use {text!r} as a CA file: {exc}") from None
+    if not is_file:
         raise ValueError(f"no such file: {path}")
     return path
 

@@ -289,3 +289,65 @@ def test_cli_subprocess_exit_codes_and_stdin_password() -> None:
     )
     assert nopw.returncode == 3 and "no password" in nopw.stderr
     assert all(form not in ok.stdout + bad.stderr for form in SECRET_FORMS)
+
+
+def _run_with_lab(scenario: str, password: str, profiles: list[str], **extra: Any) -> Any:
+    import asyncio
+
+    from conntest.engine import CheckRequest, run_check
+    from conntest.lab import Lab
+    from conntest.probes.dns_probe import ResolverConfig
+
+    async def go() -> Any:
+        async with Lab(default_scenario=scenario) as lab:
+            ends = lab.endpoints(scenario)
+            loaded = load_profiles()
+            report = await run_check(
+                CheckRequest(
+                    user="henry@contoso.com",
+                    password=password,
+                    profiles=[loaded.get(p) for p in profiles],
+                    imap_server=ends.imap,
+                    smtp_server=ends.smtp,
+                    resolver=ResolverConfig(nameserver=ends.nameserver),
+                    ca_file=lab.ca_file,
+                    expected_networks=ends.expected_networks,
+                    timeout=10,
+                    **extra,
+                )
+            )
+            return report, lab.record
+
+    return asyncio.run(go())
+
+
+def test_non_ascii_password_is_not_sent_by_imap_login_nor_quoted() -> None:
+    """imaplib cannot send it; its error text would have quoted a character of it."""
+    from conntest.render.json_report import render_json
+
+    report, record = _run_with_lab("wrong-password", "pässwörd-Secret", ["outlook-2016"])
+    out = render_json(report)
+    assert "ä" not in out and "\\u00e4" not in out and "xe4" not in out
+    assert record.auth_attempts(protocol="imap") == 0
+    login = next(s for s in report.profiles[0].steps if s.name == "login")
+    assert login.failure is not None and "non-ASCII" in login.failure.message
+
+
+def test_stripped_retry_is_not_made_when_it_would_resend_the_same_password() -> None:
+    """Inner spaces of a long password are kept by the retry: resending it would burn an attempt."""
+    report, record = _run_with_lab(
+        "wrong-password", "correct horse battery", ["thunderbird"], try_stripped=True
+    )
+    assert record.auth_attempts(protocol="smtp") == 1
+    assert not any(s.name.endswith("-stripped") for s in report.profiles[0].steps)
+
+
+def test_stripped_retry_is_one_more_attempt_and_confirms_the_cause() -> None:
+    report, record = _run_with_lab(
+        "ok", " " + LAB_PASSWORD + "\u200b", ["thunderbird"], try_stripped=True
+    )
+    assert record.auth_attempts(protocol="smtp") == 2  # the refused one and the consented one
+    assert record.auth_attempts(protocol="imap") == 1
+    primary = report.profiles[0].findings[0]
+    assert primary.code == "password-whitespace"
+    assert primary.title.startswith("Confirmed")

@@ -309,3 +309,13 @@ def test_terminal_theme_detection() -> None:
     assert pick_theme({}, lambda: "\x1b]11;rgb:fafa/fafa/fafa\x1b\\") == LIGHT
     assert pick_theme({}, never) == DARK
     assert pick_theme({"CONNTEST_THEME": "nord"}, never) == "nord"
+
+
+def test_ca_file_that_cannot_be_looked_at_is_a_field_error_not_a_crash() -> None:
+    """A crash there used to reach Textual's traceback, which shows local variables."""
+    import pytest
+
+    from conntest.tui.settings import parse_ca_file
+
+    with pytest.raises(ValueError):
+        parse_ca_file("~no-such-user-here/ca.pem")

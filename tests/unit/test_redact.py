@@ -26,3 +26,16 @@ def test_no_password_changes_nothing() -> None:
 def test_short_fragments_are_not_treated_as_secrets() -> None:
     # A one- or two-character password must not blank out every matching letter.
     assert all(len(f) >= 3 for f in secret_forms("a@b.c", "xy"))
+
+
+def test_forms_of_the_stripped_retry_and_the_local_part_user_are_known() -> None:
+    user, pw = "alice@contoso.com", " abcdefghijklmnop\u200b"
+    redact = Redactor.for_credentials(user, pw)
+    stripped = "abcdefghijklmnop"
+    for blob in (
+        stripped,
+        base64.b64encode(stripped.encode()).decode(),
+        base64.b64encode(f"\0alice\0{stripped}".encode()).decode(),
+        base64.b64encode(f"\0alice\0{pw}".encode()).decode(),
+    ):
+        assert blob not in redact(f"S: echo {blob}")
