@@ -117,43 +117,7 @@ def test_ok_scenario_steps_and_timings(
     assert any("AUTHENTICATE PLAIN" in line for line in steps[("imap", "login")]["transcript"])
 
 
-def test_all_profiles_authenticate_once_per_protocol(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The lab's record: three profiles, one run, one AUTH per protocol."""
-    import asyncio
-
-    from conntest.engine import CheckRequest, run_check
-    from conntest.lab import Lab
-    from conntest.probes.dns_probe import ResolverConfig
-
-    async def go() -> tuple[Any, Any]:
-        async with Lab(default_scenario="wrong-password") as lab:
-            ends = lab.endpoints("wrong-password")
-            report = await run_check(
-                CheckRequest(
-                    user="carol@contoso.com",
-                    password="abcdefghijklmnop",
-                    profiles=list(load_profiles()),
-                    imap_server=ends.imap,
-                    smtp_server=ends.smtp,
-                    resolver=ResolverConfig(nameserver=ends.nameserver),
-                    ca_file=lab.ca_file,
-                    expected_networks=ends.expected_networks,
-                    timeout=20,
-                )
-            )
-            return report, lab.record
-
-    report, record = asyncio.run(go())
-    assert record.auth_attempts(protocol="imap") == 1
-    assert record.auth_attempts(protocol="smtp") == 1
-    assert len(report.profiles) == 3
-    assert [p.findings[0].code for p in report.profiles] == ["wrong-credentials"] * 3
-
-
-@pytest.mark.parametrize("scenario", ["tls-intercepted", "tls-expired", "starttls-stripped"])
-def test_no_credentials_when_tls_is_not_trustworthy(scenario: str) -> None:
+def _run_with_lab(scenario: str, password: str, profiles: list[str], **extra: Any) -> Any:
     import asyncio
 
     from conntest.engine import CheckRequest, run_check
@@ -163,22 +127,38 @@ def test_no_credentials_when_tls_is_not_trustworthy(scenario: str) -> None:
     async def go() -> Any:
         async with Lab(default_scenario=scenario) as lab:
             ends = lab.endpoints(scenario)
-            await run_check(
+            loaded = load_profiles()
+            report = await run_check(
                 CheckRequest(
-                    user="dave@contoso.com",
-                    password=LAB_PASSWORD,
-                    profiles=list(load_profiles()),
+                    user="henry@contoso.com",
+                    password=password,
+                    profiles=[loaded.get(p) for p in profiles],
                     imap_server=ends.imap,
                     smtp_server=ends.smtp,
                     resolver=ResolverConfig(nameserver=ends.nameserver),
                     ca_file=lab.ca_file,
                     expected_networks=ends.expected_networks,
                     timeout=10,
+                    **extra,
                 )
             )
-            return lab.record
+            return report, lab.record
 
-    record = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_all_profiles_authenticate_once_per_protocol() -> None:
+    """The lab's record: three profiles, one run, one AUTH per protocol."""
+    report, record = _run_with_lab("wrong-password", "abcdefghijklmnop", list(PROFILES))
+    assert record.auth_attempts(protocol="imap") == 1
+    assert record.auth_attempts(protocol="smtp") == 1
+    assert len(report.profiles) == 3
+    assert [p.findings[0].code for p in report.profiles] == ["wrong-credentials"] * 3
+
+
+@pytest.mark.parametrize("scenario", ["tls-intercepted", "tls-expired", "starttls-stripped"])
+def test_no_credentials_when_tls_is_not_trustworthy(scenario: str) -> None:
+    _, record = _run_with_lab(scenario, LAB_PASSWORD, list(PROFILES))
     smtp_auth = record.auth_attempts(protocol="smtp")
     assert smtp_auth == 0
     if scenario != "starttls-stripped":
@@ -289,36 +269,6 @@ def test_cli_subprocess_exit_codes_and_stdin_password() -> None:
     )
     assert nopw.returncode == 3 and "no password" in nopw.stderr
     assert all(form not in ok.stdout + bad.stderr for form in SECRET_FORMS)
-
-
-def _run_with_lab(scenario: str, password: str, profiles: list[str], **extra: Any) -> Any:
-    import asyncio
-
-    from conntest.engine import CheckRequest, run_check
-    from conntest.lab import Lab
-    from conntest.probes.dns_probe import ResolverConfig
-
-    async def go() -> Any:
-        async with Lab(default_scenario=scenario) as lab:
-            ends = lab.endpoints(scenario)
-            loaded = load_profiles()
-            report = await run_check(
-                CheckRequest(
-                    user="henry@contoso.com",
-                    password=password,
-                    profiles=[loaded.get(p) for p in profiles],
-                    imap_server=ends.imap,
-                    smtp_server=ends.smtp,
-                    resolver=ResolverConfig(nameserver=ends.nameserver),
-                    ca_file=lab.ca_file,
-                    expected_networks=ends.expected_networks,
-                    timeout=10,
-                    **extra,
-                )
-            )
-            return report, lab.record
-
-    return asyncio.run(go())
 
 
 def test_non_ascii_password_is_not_sent_by_imap_login_nor_quoted() -> None:
