@@ -46,6 +46,8 @@ class Conn:
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
         await self.writer.drain()
+        # drain() does not yield while the buffer has room: a flood must not starve the loop.
+        await asyncio.sleep(0)
 
     async def starttls(self, ctx: ssl.SSLContext) -> None:
         await self.writer.start_tls(ctx)

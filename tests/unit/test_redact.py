@@ -23,7 +23,8 @@ USER = "alice@contoso.com"
 # Passwords a person could type: quotes, backslashes, spaces, non-ASCII, and at least
 # PARTIAL_MIN characters so that a cut-short form is a meaningful leak.
 passwords = st.text(
-    alphabet=st.sampled_from(list("aZ9 \"'\\$%{}()*é€ß😀\t")) | st.characters(exclude_categories=("Cs",)),
+    alphabet=st.sampled_from(list("aZ9 \"'\\$%{}()*é€ß😀\t"))
+    | st.characters(exclude_categories=("Cs",)),
     min_size=PARTIAL_MIN + 2,
     max_size=40,
 ).filter(lambda p: p.strip() == p and "\0" not in p)
