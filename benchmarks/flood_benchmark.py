@@ -25,9 +25,9 @@ import trustme
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import json  # noqa: E402
+import json
 
-from tests.adversarial.hostile import Conn, HostileServer, dns_server, imap_session  # noqa: E402
+from tests.adversarial.hostile import Conn, HostileServer, dns_server, imap_session
 
 TOTAL = 100 * 1024 * 1024
 CONNTEST = Path(sys.executable).with_name("conntest")
