@@ -46,6 +46,7 @@ import yaml
 
 from conntest.errors import ProfileError, UsageError
 from conntest.profile import TLS_VERSIONS, Profile
+from conntest.schema.problem import Problem
 
 __all__ = [
     "ID_PATTERN",
@@ -80,33 +81,6 @@ _T = TypeVar("_T")
 
 # --------------------------------------------------------------------------
 # Problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with one profile file, printable as one line.
-
-    ``str()`` gives ``profiles/x.yaml: imap.port: expected an integer 1-65535,
-    found 'abc'``; the ``(line N)`` suffix is added when the YAML position of
-    the offending key is known, so an editor can jump there.
-    """
-
-    file: str
-    """The file as the user named it (relative paths stay relative)."""
-    field: str
-    """Dotted path of the key (``imap.id_fields.name``, ``notes[2]``); empty
-    for a problem with the file as a whole (unreadable, not YAML)."""
-    expected: str
-    """What would have been accepted, phrased to follow the word "expected"."""
-    found: str
-    """What was there instead, phrased to follow the word "found"."""
-    line: int | None = None
-    """1-based line in the file, when the YAML parser told us."""
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.field}: " if self.field else f"{self.file}: "
-        at = f" (line {self.line})" if self.line is not None else ""
-        return f"{where}expected {self.expected}, found {self.found}{at}"
 
 
 # --------------------------------------------------------------------------

@@ -27,7 +27,11 @@ _EXAMPLE = "{accounts: [{address: alice@contoso.com, scenario: ok}]}"
 def load_accounts(path: Path) -> dict[str, str]:
     """Lower-cased address → scenario name, from the YAML file at ``path``."""
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: expected a readable YAML file, found {_why(exc)}") from None
+    try:
+        data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
@@ -71,3 +75,9 @@ def _looks_like_address(address: str) -> bool:
     return bool(local and at and "." in domain and "@" not in domain) and not any(
         c.isspace() for c in address
     )
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "text that is not UTF-8"
+    return getattr(exc, "strerror", None) or exc.__class__.__name__
