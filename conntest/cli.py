@@ -307,6 +307,8 @@ def cmd_lab(args: argparse.Namespace, stdout: TextIO) -> int:
         raise UsageError(f"unknown lab scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}")
     try:
         return run_lab(args.accounts, args.scenario, args.state_file, args.latency_ms)
+    except ConntestError:
+        raise  # FileProblems: one line per problem, through main's funnel
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

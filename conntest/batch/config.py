@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from conntest.engine import CheckRequest
 from conntest.errors import FileProblems, PasswordSourceError
 from conntest.inputs.passwords import PasswordSource
@@ -58,6 +56,7 @@ from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.profiles import ProfileSet
 from conntest.schema.problem import Problem
+from conntest.schema.safe_yaml import YamlList, YamlMap, line_of, load_yaml
 
 __all__ = [
     "MAX_TIMEOUT",
@@ -203,31 +202,25 @@ def load_batch(
     run a partial batch call :meth:`BatchFile.raise_for_problems`.
     """
     reader = _Reader(str(path), path.parent, profiles)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        reader.add("", "a readable batch file", exc.strerror or exc.__class__.__name__)
-        return BatchFile(path, (), tuple(reader.problems))
-    except UnicodeDecodeError:
-        reader.add("", "UTF-8 text", "undecodable bytes")
-        return BatchFile(path, (), tuple(reader.problems))
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reader.add("", "YAML", str(getattr(exc, "problem", None) or exc), line)
-        return BatchFile(path, (), tuple(reader.problems))
-    entries = reader.document(root, defaults)
+    root, problems = load_yaml(path, str(path), "a readable batch file")
+    if problems:
+        return BatchFile(path, (), tuple(problems))
+    entries = reader.document(
+        None if root is None else _Node(root, line_of(root, 1) or 1), defaults
+    )
     return BatchFile(path, tuple(entries), tuple(reader.problems))
 
 
+@dataclass(frozen=True)
+class _Node:
+    """A value of the batch file and the line it was written on."""
+
+    value: Any
+    line: int
+
+
 class _Reader:
-    """Turns the YAML node tree into entries, collecting one :class:`Problem` per mistake."""
+    """Turns the loaded YAML into entries, collecting one :class:`Problem` per mistake."""
 
     def __init__(self, file: str, base: Path, profiles: ProfileSet) -> None:
         self.file = file
@@ -240,25 +233,27 @@ class _Reader:
         self.partial: dict[str, Any] = {}
         """The valid fields of the last :meth:`fields` call, also when others were not."""
         """The defaults named an unknown profile (reported once, not once per entry)."""
-        self._constructor = yaml.SafeLoader("")
 
     def add(self, where: str, expected: str, found: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.file, where, expected, found, line))
 
-    def value(self, node: yaml.Node) -> Any:
-        return self._constructor.construct_object(node, deep=True)
+    def value(self, node: _Node) -> Any:
+        return node.value
 
     def mapping(
-        self, node: yaml.Node, where: str, known: Sequence[str]
-    ) -> dict[str, tuple[yaml.Node, int]] | None:
-        """A mapping's keys with their value nodes and 1-based lines; unknown keys are problems."""
-        if not isinstance(node, yaml.MappingNode):
-            self.add(where, "a mapping", _describe(self.value(node)), _line(node))
+        self, node: _Node, where: str, known: Sequence[str]
+    ) -> dict[str, tuple[_Node, int]] | None:
+        """A mapping's keys with their values and 1-based lines; unknown keys are problems."""
+        raw = node.value
+        if not isinstance(raw, YamlMap):
+            self.add(where, "a mapping", _describe(raw), node.line)
             return None
-        result: dict[str, tuple[yaml.Node, int]] = {}
-        for key_node, value_node in node.value:
-            key = self.value(key_node)
-            line = _line(key_node)
+        for key, line in raw.duplicates:
+            self.add(_join(where, str(key)), "each key once", f"{key} again", line)
+        result: dict[str, tuple[_Node, int]] = {}
+        for key, item in raw.items():
+            line = raw.key_lines.get(key, node.line)
+            value_node = _Node(item, line_of(item, line) or line)
             if key == "password" and where.startswith("accounts["):
                 self.add(
                     _join(where, "password"),
@@ -280,13 +275,11 @@ class _Reader:
                     f"unknown key {key!r}",
                     line,
                 )
-            elif key in result:
-                self.add(_join(where, key), "each key once", f"{key} again", line)
             else:
                 result[key] = (value_node, line)
         return result
 
-    def document(self, root: yaml.Node | None, defaults: EntryDefaults) -> list[AccountEntry]:
+    def document(self, root: _Node | None, defaults: EntryDefaults) -> list[AccountEntry]:
         if root is None:
             self.add("", "a mapping with an 'accounts' list", "an empty file")
             return []
@@ -300,14 +293,14 @@ class _Reader:
             self.add("accounts", "a list of accounts", "no 'accounts' key", _line(root))
             return []
         accounts, line = top["accounts"]
-        if not isinstance(accounts, yaml.SequenceNode) or not accounts.value:
-            self.add(
-                "accounts", "a non-empty list of accounts", _describe(self.value(accounts)), line
-            )
+        items = accounts.value
+        if not isinstance(items, YamlList) or not items:
+            self.add("accounts", "a non-empty list of accounts", _describe(items), line)
             return []
         entries: list[AccountEntry] = []
         seen: dict[str, str] = {}
-        for index, item in enumerate(accounts.value):
+        for index, value in enumerate(items):
+            item = _Node(value, line_of(value, items.item_lines[index]) or line)
             where = f"accounts[{index}]"
             self.address = ""
             entry = self.entry(item, where, base)
@@ -326,7 +319,7 @@ class _Reader:
                 entries.append(entry)
         return entries
 
-    def defaults(self, node: yaml.Node, base: EntryDefaults) -> EntryDefaults:
+    def defaults(self, node: _Node, base: EntryDefaults) -> EntryDefaults:
         values = self.mapping(node, "defaults", _DEFAULT_KEYS)
         if values is None:
             return base
@@ -346,7 +339,7 @@ class _Reader:
                 return base
         return dataclasses.replace(base, **fields)
 
-    def entry(self, node: yaml.Node, where: str, base: EntryDefaults) -> AccountEntry | None:
+    def entry(self, node: _Node, where: str, base: EntryDefaults) -> AccountEntry | None:
         before = len(self.problems)
         values = self.mapping(node, where, _ENTRY_KEYS)
         if values is None:
@@ -387,7 +380,7 @@ class _Reader:
         )
 
     def password_source(
-        self, values: dict[str, tuple[yaml.Node, int]], where: str
+        self, values: dict[str, tuple[_Node, int]], where: str
     ) -> PasswordSource | None:
         env = values.pop("password_env", None)
         file = values.pop("password_file", None)
@@ -438,9 +431,7 @@ class _Reader:
             return source
         return PasswordSource("none")
 
-    def fields(
-        self, values: Mapping[str, tuple[yaml.Node, int]], where: str
-    ) -> dict[str, Any] | None:
+    def fields(self, values: Mapping[str, tuple[_Node, int]], where: str) -> dict[str, Any] | None:
         """The :class:`EntryDefaults` fields set in ``values``; ``None`` if any is invalid."""
         out: dict[str, Any] = {}
         ok = True
@@ -482,7 +473,7 @@ class _Reader:
         return out if ok else None
 
     def resolve_profiles(
-        self, ids: tuple[str, ...], where: str, values: Mapping[str, tuple[yaml.Node, int]]
+        self, ids: tuple[str, ...], where: str, values: Mapping[str, tuple[_Node, int]]
     ) -> tuple[Profile, ...] | None:
         if not ids:
             chosen = tuple(self.profiles)
@@ -573,5 +564,5 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
+def _line(node: _Node) -> int:
+    return node.line

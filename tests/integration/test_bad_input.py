@@ -216,3 +216,24 @@ def test_lab_accounts_that_do_not_exist_are_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert str(tmp_path / "missing.yaml") in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[" * 20000 + "]" * 20000, "levels of nesting"),
+        ("defaults: {timeout: 30}\naccounts:\n  - {<<: {address: a@x.test}}\n", "merge key"),
+        ("accounts:\n  - address: !!python/object/apply:os.system ['true']\n", "the tag"),
+        ("accounts:\n  - ? [a, b]\n    : c\n", "used as a key"),
+        ('accounts:\n  - address: "a@x.test\\r\\nX DELETE INBOX"\n', "line break"),
+    ],
+)
+def test_a_hostile_batch_file_is_one_line(
+    recorder: Recorder, tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = tmp_path / "batch.yaml"
+    path.write_text(text)
+    args = ["check", "--batch", str(path), "--nameserver", f"127.0.0.1:{recorder.udp_port}"]
+    assert_refused(*run(args), recorder, str(path), fragment)
+    code, out, err = run([*args, "--format", "nagios"])
+    assert code == 3 and out.startswith("CONNTEST UNKNOWN - ") and "Traceback" not in err
