@@ -72,6 +72,12 @@ def _latency(text: str) -> float:
     return parse_seconds(text, 0, 10_000)
 
 
+def _version_line() -> str:
+    from conntest import __version__
+
+    return f"conntest {__version__}"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors go through the one funnel of :func:`main` (exit 3)."""
 
@@ -84,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="conntest",
         description="Test whether a legacy mail client can reach Microsoft 365, and why not.",
     )
+    parser.add_argument("--version", "-V", action="version", version=_version_line())
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check = sub.add_parser("check", help="run a check headless and print a report")
@@ -449,6 +456,15 @@ def _dispatch(
     if args.command == "explain":
         return cmd_explain(args, stdout, stdin)
     if args.command in (None, "tui", "demo"):
+        if not (stdin is not None and stdin.isatty() and stdout.isatty()):
+            # No terminal to draw on (cron, a pipe, CI): say how to use it.
+            parser.print_usage(stderr)
+            print(
+                "conntest: the screen needs a terminal; use 'conntest check' "
+                "(see 'conntest --help')",
+                file=stderr,
+            )
+            return EXIT_UNKNOWN
         if args.command is None:
             args = parser.parse_args(["tui"])
         args.demo = args.command == "demo"
