@@ -130,6 +130,7 @@ CODE_ORDER: tuple[str, ...] = (
     "tls-version-rejected",
     "tls-legacy-version",
     "tls-intercepted",
+    "tls-ca-file",
     "tls-certificate-invalid",
     "tls-handshake-failed",
     "starttls-missing",
@@ -145,6 +146,7 @@ CODE_ORDER: tuple[str, ...] = (
     "server-silent",
     "dns-failure",
     "dns-unexpected-address",
+    "dns-pinned",
     "domain-not-m365",
     "credentials-withheld",
 )

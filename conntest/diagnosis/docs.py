@@ -62,10 +62,21 @@ def render_markdown() -> str:
         "`login-rejected`, saying what would decide it.",
         "4. The password's shape and the user name are checked locally; whitespace is named as "
         "the likely cause when the sign-in was then refused as a credential failure.",
-        "5. Findings are ordered most likely cause first: severity, then a named primary cause, "
-        "then layer (local → DNS → connection → TLS → session → sign-in → mailbox), then "
-        "decisive texts before ambiguous ones. Exactly one `ok` finding leads when everything "
-        "the profile needs worked.",
+        "5. Findings are ranked by cause (`conntest/diagnosis/ranking.py`): the first finding is "
+        "the cause of the first decisive failure — the step that failed and what the server "
+        "said there, or a fact that explains it (whitespace in a refused password, a port "
+        "Microsoft does not serve, a DNS answer whose connection then failed). A finding that "
+        "made no step fail is context and never outranks one that did: an unexpected DNS answer "
+        "after which TCP, TLS verification for the real name and the replies went through is "
+        "info. Causes rank by severity, then a named primary cause, then layer (local → DNS → "
+        "connection → TLS → session → sign-in → mailbox), then decisive texts before ambiguous "
+        "ones. When nothing failed, warnings lead, then the one `ok` finding, then info. The "
+        "first finding's severity is the verdict's (the Nagios status line, the TUI banner and "
+        "the text report lead with it).",
+        "6. What the user said is not held against them: a name pinned with `--resolve` is "
+        "`dns-pinned`, a chain verified against the CA given with `--ca-file` is `tls-ca-file` "
+        "(both info). The same cause seen on IMAP and SMTP (the same interceptor, the same DNS "
+        "answer) is one finding with one evidence line per protocol.",
         "",
         "Dates never decide a verdict; they are cited from the one timeline below.",
         "",

@@ -275,16 +275,19 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         code="dns-unexpected-address",
         severity=Severity.WARNING,
         layer="dns",
-        title="{host} resolves to an unexpected address ({addresses})",
+        title="DNS sends {host} to an unexpected address ({addresses})",
         meaning=(
-            "{host} resolves to {addresses}, {why}. Microsoft 365's servers have public "
+            "DNS answers {addresses} for {host}: {why}. Microsoft 365's servers have public "
             "addresses. A hosts-file entry, a company DNS override, or a VPN or proxy tool "
             "answering with its own addresses sends the mail connection somewhere else."
         ),
         evidence=(
             "The resolve step's addresses include private, loopback, link-local or reserved "
-            "addresses, or (when expected networks are given) addresses outside them. Critical "
-            "when a connection to that host then failed."
+            "addresses, or (when expected networks are given) addresses outside them. The cause "
+            "(critical, variant `failed`) only when the connection to that host then failed "
+            "before the server proved its name; a warning beside a certificate that failed "
+            "verification; otherwise context (info): TCP, TLS verification for the real name and "
+            "the server's replies went through, so the answer did not make anything fail."
         ),
         remedy=remedies(
             "Nothing in {client} causes this. Look for an entry for {host} in the hosts file "
@@ -293,6 +296,21 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "this way."
         ),
         variants={"failed": Variant(severity=Severity.CRITICAL)},
+    ),
+    CatalogueEntry(
+        code="dns-pinned",
+        severity=Severity.INFO,
+        layer="dns",
+        title="{host} pinned to {addresses} by --resolve",
+        meaning=(
+            "conntest did not ask DNS for {host}: --resolve pinned it to {addresses}, as you "
+            "asked. The check says nothing about what this device's DNS answers for the name."
+        ),
+        evidence="A resolve step whose source is `--resolve` (never judged as a hijack).",
+        remedy=remedies(
+            "Nothing to fix. To test the DNS {client} relies on, run the check without --resolve."
+        ),
+        decisive=False,
     ),
     CatalogueEntry(
         code="domain-not-m365",
