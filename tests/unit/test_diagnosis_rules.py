@@ -912,11 +912,88 @@ def test_dns_unexpected_private_address() -> None:
 
 
 def test_dns_unexpected_address_is_critical_when_connection_then_fails() -> None:
-    resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["127.0.0.1"])
+    resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["10.20.30.40"])
     steps = [resolve, *run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))]
     findings = check(diagnose(steps, THUNDERBIRD, ctx()))
     assert codes(findings)[:2] == ["dns-unexpected-address", "port-closed"]
     assert findings[0].severity is Severity.CRITICAL
+
+
+def test_loopback_answer_without_expected_networks_is_context_beside_the_failure() -> None:
+    """127.0.0.1 may be the user's own test server: the refusal is the cause."""
+    resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["127.0.0.1"])
+    steps = [resolve, *run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))]
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings)[:2] == ["port-closed", "dns-unexpected-address"]
+    assert findings[1].severity is Severity.WARNING
+    # with --expected-network the answer contradicts what the user said: the cause
+    findings = check(diagnose(steps, THUNDERBIRD, ctx(expected_networks=("52.96.0.0/14",))))
+    assert codes(findings)[:2] == ["dns-unexpected-address", "port-closed"]
+
+
+def test_unexpected_answer_before_a_wrong_password_is_context() -> None:
+    """The issue's case: the password is the cause, not the address the name resolved to."""
+    resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["10.20.30.40"])
+    steps = [resolve, *run("imap", "login", reply=LOGIN_FAILED)]
+    incorrect = "5.7.139 Authentication unsuccessful, the user credentials were incorrect."
+    steps += run("smtp", "auth", reply=Reply("535", incorrect))
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings)[0] == "wrong-credentials"
+    assert by_code(findings, "dns-unexpected-address").severity is Severity.INFO
+
+
+def test_pinned_address_is_info_never_a_hijack() -> None:
+    pinned = [
+        step("dns", "resolve", host=h, addresses=["10.9.8.7"], source="--resolve")
+        for h in ("outlook.office365.com", "smtp.office365.com")
+    ]
+    findings = check(diagnose([*pinned, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok", "dns-pinned"]
+    pin = findings[1]
+    assert pin.severity is Severity.INFO
+    hosts = "outlook.office365.com and smtp.office365.com"
+    assert pin.title == f"{hosts} pinned to 10.9.8.7 by --resolve"
+    assert pin.evidence.count("pinned to 10.9.8.7 by --resolve") == 2
+    refused = [*pinned, *run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))]
+    assert codes(check(diagnose(refused, THUNDERBIRD, ctx())))[0] == "port-closed"
+
+
+def test_certificate_from_the_ca_file_is_info_not_interception() -> None:
+    info = TLSInfo(version="TLSv1.3", issuer="CN=Test Root,O=Acme Test CA", verified=True)
+    ca_file = {"trust": "ca-file"}
+    steps = run("imap", replace={"tls": step("imap", "tls", tls=info, **ca_file)})
+    steps += run("smtp", replace={"tls": step("smtp", "tls", tls=info, **ca_file)})
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok", "tls-ca-file"]
+    assert "verified against the CA in --ca-file" in findings[1].title
+    assert "Acme Test CA" in findings[1].title
+    assert len(findings[1].evidence.splitlines()) == 2  # one cause, one line per protocol
+    # without --ca-file the same chain is the interception warning it always was
+    system = run("imap", replace={"tls": step("imap", "tls", tls=info, trust="system")})
+    assert codes(check(diagnose(system + run("smtp"), THUNDERBIRD, ctx())))[0] == "tls-intercepted"
+
+
+def test_same_interceptor_on_both_protocols_is_one_finding() -> None:
+    info = TLSInfo(
+        issuer="OU=Testing CA,O=Corp Interception Proxy",
+        verified=False,
+        verify_code=20,
+        verify_message="unable to get local issuer certificate",
+    )
+    failure = fail(FailureKind.TLS_VERIFY, "certificate verify failed")
+    steps = run("imap", "tls", failure=failure, tls=info)
+    steps += run("smtp", "tls", failure=failure, tls=info)
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings).count("tls-intercepted") == 1
+    lines = findings[0].evidence.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["imap", "smtp"]
+    assert findings[0].protocol is None
+
+
+def test_titles_keep_the_case_of_host_names() -> None:
+    steps = run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))
+    finding = check(diagnose(steps, THUNDERBIRD, ctx()))[0]
+    assert finding.title.startswith("outlook.office365.com refused the connection on port 993")
 
 
 def test_expected_networks() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from conntest.diagnosis.catalogue import CONSUMER_MX_SUFFIX, EXPECTED_ENDPOINTS, M365_MX_SUFFIX
 from conntest.diagnosis.rules.failed import known_issuer, tls_values
 from conntest.diagnosis.rules.observed import (
+    NETWORK_KINDS,
     Candidate,
     Observed,
     as_text,
@@ -20,7 +21,7 @@ from conntest.diagnosis.rules.observed import (
     protocol_values,
     said,
 )
-from conntest.model import FailureKind, Severity, Status, Step
+from conntest.model import Severity, Status, Step
 from conntest.profile import Profile
 
 
@@ -228,8 +229,10 @@ def dns_rule(
       before the server could prove its name (connect, or a TLS handshake cut short):
       ``dns-unexpected-address`` variant ``failed``, primary.  When TCP, TLS
       verification for the real name and the server's replies went through, it is
-      context (info); when the certificate then failed verification, that failure is
-      the cause and the address a warning beside it.
+      context (info); when the certificate or the protocol check then failed, that
+      failure is the cause and the address a warning beside it.  Without
+      ``--expected-network`` a loopback answer is never the cause (it may be the
+      user's own test server): a warning beside the failure.
     """
     found: list[Candidate] = []
     networks = [ipaddress.ip_network(n, strict=False) for n in expected_networks]
@@ -260,7 +263,10 @@ def dns_rule(
         )
         values = {"host": host, "addresses": ", ".join(flagged), "why": why}
         outcome = _after_answer(observed, profile, host)
-        if outcome == "failed":
+        # Without --expected-network a loopback answer may well be the user's own test
+        # server or local proxy: it stays context beside the failure it may explain.
+        contradicted = bool(networks) or any(not _loopback(a) for a in flagged)
+        if outcome == "failed" and contradicted:
             found.append(
                 Candidate(
                     "dns-unexpected-address",
@@ -282,7 +288,7 @@ def dns_rule(
                     answer,
                     protocol="dns",
                     step=step,
-                    severity=Severity.WARNING if outcome == "unverified" else Severity.INFO,
+                    severity=Severity.INFO if outcome == "fine" else Severity.WARNING,
                 )
             )
     mx = observed.first("dns", "mx")
@@ -321,8 +327,9 @@ _CONNECTION = frozenset({"connect", "tls", "greeting", "starttls"})
 
 
 def _after_answer(observed: Observed, profile: Profile, host: str) -> str:
-    """What happened on the connections to ``host``: ``failed`` before the server proved its
-    name, ``unverified`` (the certificate then failed verification), or ``fine``."""
+    """What happened on the connections to ``host``: ``failed`` (refused, timed out, cut before
+    the server proved its name), ``unverified`` (it answered, but a certificate or protocol
+    check then failed: that failure is the cause), or ``fine``."""
     name = host.lower().rstrip(".")
     outcome = "fine"
     for protocol in ("imap", "smtp"):
@@ -338,11 +345,18 @@ def _after_answer(observed: Observed, profile: Profile, host: str) -> str:
         )
         if failed is None:
             continue
-        if failed.failure is not None and failed.failure.kind is FailureKind.TLS_VERIFY:
-            outcome = "unverified"
-        else:
+        kind = failed.failure.kind if failed.failure is not None else None
+        if failed.name == "connect" or kind in NETWORK_KINDS:
             return "failed"
+        outcome = "unverified"  # it answered, but not as the real server: the cause is that
     return outcome
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", maxsplit=1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def _exchange(value: object) -> str:
