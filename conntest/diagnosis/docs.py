@@ -16,6 +16,7 @@ from conntest.diagnosis.catalogue import (
     MATCH_ORDER,
     MODERN_AUTH,
     NOTES,
+    OUTRANKS,
     RETIREMENT_TIMELINE,
     CatalogueEntry,
 )
@@ -53,8 +54,12 @@ def render_markdown() -> str:
         "`AuthenticationFailedException:`, .NET's `The server response was:`) are removed, "
         "multi-line SMTP replies are joined, and inside `530 5.7.57 … Error: 535 …` the part "
         "after `Error:` decides.",
-        "2. The patterns below are tried in the matching order at the end of this page; the "
-        "first match decides.",
+        "2. Every entry whose patterns match is a contender, and specificity decides, not the "
+        "order of entries: a fallback pattern (a 5.7.139 with a sentence conntest does not "
+        "know) gives way to an entry that names the sentence; where two entries must share "
+        "words, the more specific wins by a rule listed at the end of this page; what is left "
+        "goes to the longest matched text. A test asserts that every example text here and in "
+        "`responses.yaml` is claimed by its own entry and no other.",
         "3. SMTP decides what IMAP cannot: IMAP's `NO LOGIN failed.` is the same for a wrong "
         "password and for a policy block. If SMTP accepted the same password, IMAP basic "
         "authentication is off (`basic-auth-disabled`); if SMTP says the credentials are "
@@ -135,11 +140,20 @@ def render_markdown() -> str:
     for entry in CATALOGUE.values():
         out += _entry(entry)
     out += [
-        "## Matching order",
+        "## Specificity rules",
         "",
-        "Patterns are tried in this order (most specific first); the first match decides:",
+        "Where two entries must share words, the first named wins over the others:",
         "",
-        ", ".join(f"`{code}`" for code in MATCH_ORDER),
+    ]
+    out += [
+        f"- `{winner}` over {', '.join(f'`{c}`' for c in sorted(losers))}"
+        for winner, losers in OUTRANKS.items()
+    ]
+    out += [
+        "",
+        "Entries with patterns, in the order they are listed: "
+        + ", ".join(f"`{code}`" for code in MATCH_ORDER)
+        + ".",
         "",
     ]
     return "\n".join(out)
@@ -171,6 +185,8 @@ def _entry(entry: CatalogueEntry) -> list[str]:
                 conditions.append(f"status {pattern.status}")
             if pattern.variant:
                 conditions.append(f"variant `{pattern.variant}`")
+            if pattern.fallback:
+                conditions.append("fallback")
             suffix = f" ({', '.join(conditions)})" if conditions else ""
             source = f" — {pattern.source}" if pattern.source else ""
             out.append(f"- `{pattern.regex}`{suffix}{source}")

@@ -36,6 +36,10 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 r"|http request",
                 variant="tls-mismatch",
                 source="behaviour.md §1 (OpenSSL, Go)",
+                examples=(
+                    "tls: first record does not look like a TLS handshake",
+                    "wrong version number",
+                ),
             ),
             Pattern(
                 r"unrecognized command",
@@ -116,6 +120,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         patterns=(
             Pattern(
                 r"\btimed out\b|\betimedout\b|\b0x8004210b\b|\b0x800ccc19\b",
+                examples=("TimeoutError: timed out",),
                 variant="timeout",
                 source="socket/Outlook timeouts",
             ),
@@ -175,7 +180,13 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "Check the server name and port in {settings} ({expected_host}, {expected_port}) and "
             "any firewall or antivirus on this device."
         ),
-        patterns=(Pattern(r"connection refused|econnrefused|errno 111", source="socket errors"),),
+        patterns=(
+            Pattern(
+                r"connection refused|econnrefused|errno 111",
+                source="socket errors",
+                examples=("[Errno 111] Connection refused",),
+            ),
+        ),
     ),
     CatalogueEntry(
         code="connection-reset",
@@ -198,6 +209,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         patterns=(
             Pattern(
                 r"connection reset|econnreset|errno 104|connection aborted|\b0x800ccc0f\b",
+                examples=("[Errno 104] Connection reset by peer",),
                 source="socket errors; Outlook 'connection closed'",
             ),
         ),

@@ -165,17 +165,27 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "device's date, time and root certificates are up to date."
         ),
         patterns=(
-            Pattern(r"certificate has expired", variant="expired", source="OpenSSL verify code 10"),
+            Pattern(
+                r"certificate has expired",
+                variant="expired",
+                source="OpenSSL verify code 10",
+                examples=("certificate has expired",),
+            ),
             Pattern(
                 r"hostname mismatch|ip address mismatch|doesn't match|does not match",
                 variant="name-mismatch",
                 source="OpenSSL verify codes 62/64",
+                examples=(
+                    "Hostname mismatch",
+                    "IP address mismatch",
+                ),
             ),
             Pattern(
                 r"certificate verify failed|unable to get local issuer|self[- ]signed certificate"
                 r"|\b0x800ccc0[12]\b",
                 variant="untrusted",
                 source="OpenSSL verify codes 19/20/21; Outlook invalid certificate errors",
+                examples=("certificate verify failed: unable to get local issuer certificate",),
             ),
         ),
         variants={
