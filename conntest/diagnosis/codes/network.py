@@ -297,9 +297,10 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "The resolve step's addresses include private, loopback, link-local or reserved "
             "addresses, or (when expected networks are given) addresses outside them. The cause "
             "(critical, variant `failed`) only when the connection to that host then failed "
-            "before the server proved its name; a warning beside a certificate that failed "
-            "verification; otherwise context (info): TCP, TLS verification for the real name and "
-            "the server's replies went through, so the answer did not make anything fail."
+            "before the server proved its name (without expected networks, not for 127.0.0.1 or "
+            "::1, which may be your own test server or a local proxy); a warning beside a failure "
+            "it may explain; otherwise context (info): TCP, TLS verification for the real name "
+            "and the server's replies went through, so the answer did not make anything fail."
         ),
         remedy=remedies(
             "Nothing in {client} causes this. Look for an entry for {host} in the hosts file "

@@ -231,8 +231,8 @@ def dns_rule(
       verification for the real name and the server's replies went through, it is
       context (info); when the certificate or the protocol check then failed, that
       failure is the cause and the address a warning beside it.  Without
-      ``--expected-network`` a loopback answer is never the cause (it may be the
-      user's own test server): a warning beside the failure.
+      ``--expected-network``, 127.0.0.1 or ::1 is never the cause (it may be the
+      user's own test server or a local proxy): a warning beside the failure.
     """
     found: list[Candidate] = []
     networks = [ipaddress.ip_network(n, strict=False) for n in expected_networks]
@@ -263,9 +263,9 @@ def dns_rule(
         )
         values = {"host": host, "addresses": ", ".join(flagged), "why": why}
         outcome = _after_answer(observed, profile, host)
-        # Without --expected-network a loopback answer may well be the user's own test
-        # server or local proxy: it stays context beside the failure it may explain.
-        contradicted = bool(networks) or any(not _loopback(a) for a in flagged)
+        # Without --expected-network, this machine's own address may well be the user's
+        # test server or a local proxy: it stays context beside the failure it may explain.
+        contradicted = bool(networks) or any(not _localhost(a) for a in flagged)
         if outcome == "failed" and contradicted:
             found.append(
                 Candidate(
@@ -352,11 +352,13 @@ def _after_answer(observed: Observed, profile: Profile, host: str) -> str:
     return outcome
 
 
-def _loopback(address: str) -> bool:
+def _localhost(address: str) -> bool:
+    """``127.0.0.1`` or ``::1``: where local test servers and proxies listen."""
     try:
-        return ipaddress.ip_address(address.split("%", maxsplit=1)[0]).is_loopback
+        ip = ipaddress.ip_address(address.split("%", maxsplit=1)[0])
     except ValueError:
         return False
+    return ip in (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 
 
 def _exchange(value: object) -> str:
