@@ -81,6 +81,7 @@ class OwnServer:
         asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
 
     async def _start(self) -> None:
         self._servers = []
@@ -104,6 +105,8 @@ class OwnServer:
         self._dns[0].close()
         for server in self._servers:
             server.close()
+        for server in self._servers:
+            await server.wait_closed()
 
     def _credential(self, writer: asyncio.StreamWriter) -> None:
         if writer.get_extra_info("ssl_object") is None:
