@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
 from conntest.errors import ConntestError, ProfileError, UsageError
@@ -188,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--tls-max",
         choices=TLS_VERSIONS,
         help="cap the profiles' TLS version (e.g. 1.0: Windows 7 without updates)",
+    )
+    check.add_argument(
+        "--protocol",
+        choices=("imap", "smtp", "both"),
+        default="both",
+        help="check only IMAP or only SMTP (a device that only sends; monitoring one path); "
+        "default both",
     )
     check.add_argument(
         "--try-stripped",
@@ -370,9 +377,18 @@ async def _check(args: argparse.Namespace, password: str | None, profiles: list[
             profiles=profiles,
             timeout=args.timeout,
             try_stripped=args.try_stripped,
+            protocols=protocols_of(args),
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)
+
+
+def protocols_of(args: argparse.Namespace) -> tuple[Literal["imap", "smtp"], ...]:
+    """``--protocol``: the protocols a check runs."""
+    chosen = getattr(args, "protocol", "both")
+    if chosen == "imap":
+        return ("imap",)
+    return ("smtp",) if chosen == "smtp" else ("imap", "smtp")
 
 
 def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:

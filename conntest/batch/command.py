@@ -25,7 +25,7 @@ from conntest.batch.config import (
 )
 from conntest.batch.options import min_auth_interval
 from conntest.batch.progress import progress_for
-from conntest.batch.runner import AccountResult, BatchResult, make_executor, run_batch
+from conntest.batch.runner import AccountResult, BatchResult, Retain, make_executor, run_batch
 from conntest.batch.thresholds import Thresholds
 from conntest.errors import ConntestError, ProfileError, UsageError
 from conntest.lockout import open_ledger, write_atomically
@@ -91,13 +91,18 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
     ledger = open_ledger(args.state_file, interval)
     progress = progress_for(stderr, len(entries)) if not single else None
     stream_jsonl = args.format == "jsonl" and args.output is None
+    jsonl_lines: list[str] = []
 
     def on_result(result: AccountResult) -> None:
-        if stream_jsonl:
+        if args.format == "jsonl":
             from conntest.render.jsonl import render_jsonl_line
 
-            stdout.write(redact(render_jsonl_line(result)) + "\n")
-            stdout.flush()
+            line = redact(render_jsonl_line(result)) + "\n"
+            if stream_jsonl:
+                stdout.write(line)
+                stdout.flush()
+            else:
+                jsonl_lines.append(line)
         if progress is not None:
             progress(result)
 
@@ -105,7 +110,10 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
         loop = asyncio.get_running_loop()
         widest = max((len(e.profiles) for e in entries), default=1)
         loop.set_default_executor(make_executor(args.concurrency, widest))
-        from conntest.cli import _maybe_lab  # the lab stays out unless --lab asks for it
+        from conntest.cli import (
+            _maybe_lab,  # the lab stays out unless --lab asks for it
+            protocols_of,
+        )
 
         async with _maybe_lab(args) as lab_fields:
             chosen = entries
@@ -121,6 +129,8 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
                 thresholds=thresholds,
                 ledger=ledger,
                 on_result=on_result,
+                protocols=protocols_of(args),
+                retain=_retain(args.format, single),
             )
 
     try:
@@ -143,6 +153,8 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
     text = _render(args, batch, thresholds, single)
     if text is not None:
         _emit(args, stdout, redact(text))
+    elif args.format == "jsonl" and args.output is not None:
+        _emit(args, stdout, "".join(jsonl_lines))
     return batch.exit_code
 
 
@@ -166,12 +178,21 @@ def _render(
 
         return render_batch_json(batch) + "\n"
     if args.format == "jsonl":
-        if args.output is None:
-            return None  # already streamed
-        from conntest.render.jsonl import render_jsonl_line
-
-        return "".join(render_jsonl_line(r) + "\n" for r in batch.results)
+        return None  # rendered as each account finished
     return render_batch_text(batch)
+
+
+def _retain(fmt: str, single: bool) -> Retain:
+    """What the runner keeps of each result: the reports only where the renderer reads them.
+
+    JSON Lines is rendered as each account finishes and the text table needs
+    no reports, so a batch in either stays flat in memory at any size.
+    """
+    if single:
+        return "all"
+    if fmt == "jsonl":
+        return "none"
+    return "summary" if fmt == "text" else "all"
 
 
 def render_batch_text(batch: BatchResult) -> str:
