@@ -171,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap the profiles' TLS version (e.g. 1.0: Windows 7 without updates)",
     )
     check.add_argument(
+        "--protocol",
+        choices=("imap", "smtp", "both"),
+        default="both",
+        help="check only IMAP or only SMTP (a device that only sends; monitoring one path); "
+        "default both",
+    )
+    check.add_argument(
         "--try-stripped",
         action="store_true",
         help="if the password has whitespace and is refused, try once more without "
@@ -254,6 +261,7 @@ async def _check(
 
     from conntest.engine import CheckRequest, run_check
     from conntest.inputs.lab_context import lab_fields
+    from conntest.inputs.selection import protocols_of
     from conntest.probes.dns_probe import ResolverConfig
 
     loop = asyncio.get_running_loop()
@@ -275,6 +283,7 @@ async def _check(
             profiles=profiles,
             timeout=args.timeout,
             try_stripped=args.try_stripped,
+            protocols=protocols_of(getattr(args, "protocol", None)),
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)

@@ -266,11 +266,18 @@ class Lab:
     def _build(self, certificates: LabCertificates) -> None:
         latency_s = self.latency_ms / 1000
         shared = SCENARIOS["ok"]
+        flight = self.record.delayed_flight
         self._ports[("", "imap")] = Listener(
-            "imap", self._imap(certificates, shared, "imap", fixed=False), latency_s=latency_s
+            "imap",
+            self._imap(certificates, shared, "imap", fixed=False),
+            latency_s=latency_s,
+            on_flight=flight,
         )
         self._ports[("", "smtp")] = Listener(
-            "smtp", self._smtp(certificates, shared, "smtp", fixed=False), latency_s=latency_s
+            "smtp",
+            self._smtp(certificates, shared, "smtp", fixed=False),
+            latency_s=latency_s,
+            on_flight=flight,
         )
         starttls = self._imap(certificates, shared, "imap-starttls", fixed=False)
         starttls.config = dataclasses.replace(starttls.config, starttls=True)
@@ -314,7 +321,7 @@ class Lab:
             handler = self._imap(certificates, item, name, fixed=True)
         else:
             handler = self._smtp(certificates, item, name, fixed=True)
-        return Listener(name, handler, latency_s=latency_s)
+        return Listener(name, handler, latency_s=latency_s, on_flight=self.record.delayed_flight)
 
     def _imap(
         self, certificates: LabCertificates, item: Scenario, name: str, *, fixed: bool
