@@ -56,9 +56,10 @@ class Group:
         try:
             while self.claims or self.releases:
                 await asyncio.sleep(0)  # let the checks started in this turn join
-                size = self.ledger.group_size
-                claims, self.claims = self.claims[:size], self.claims[size:]
+                size = max(1, self.ledger.group_size)
                 releases, self.releases = self.releases[:size], self.releases[size:]
+                room = size - len(releases)
+                claims, self.claims = self.claims[:room], self.claims[room:]
                 await self._write(claims, releases)
         except asyncio.CancelledError:
             # Shutting down: outcomes still waiting are recorded before the loop ends.
