@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
 from conntest.errors import ConntestError, ProfileError, UsageError
+from conntest.interrupts import break_as_interrupt
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.redact import Redactor
 
@@ -463,6 +464,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    break_as_interrupt()  # Windows: Ctrl-Break ends a run as cleanly as Ctrl-C
     stdout, stderr, stdin = sys.stdout, sys.stderr, sys.stdin
     try:
         if args.command == "check":
