@@ -10,10 +10,12 @@ check in flight is cancelled, its lockout claim settled, the listener closed.
 
 from __future__ import annotations
 
-import asyncio
 import signal
-import threading
-from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only annotations: importing this module stays cheap for the CLI
+    import asyncio
+    from collections.abc import Callable
 
 __all__ = ["RELOAD_SIGNAL", "break_as_interrupt", "on_reload", "on_stop"]
 
@@ -61,6 +63,8 @@ def break_as_interrupt() -> None:
     batches): asyncio turns the ``KeyboardInterrupt`` into a cancellation, so
     lockout claims are settled and the CLI ends with one line.
     """
+    import threading
+
     brk = getattr(signal, "SIGBREAK", None)
     if brk is not None and threading.current_thread() is threading.main_thread():
         signal.signal(brk, signal.default_int_handler)

@@ -48,7 +48,7 @@ def make_resolver(config: ResolverConfig, lifetime: float) -> dns.asyncresolver.
         except dns.resolver.NoResolverConfiguration:
             raise
         except Exception as exc:  # Windows: the registry or WMI could not be read
-            raise dns.resolver.NoResolverConfiguration(str(exc)) from exc
+            raise dns.resolver.NoResolverConfiguration from exc
     resolver.lifetime = lifetime
     resolver.timeout = min(2.0, lifetime)
     return resolver
