@@ -436,6 +436,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(raw)
     except ConntestError as exc:
         return _failure(exc, _format_of(raw), stdout, stderr)
+    from conntest.interrupts import break_as_interrupt
+
+    break_as_interrupt()  # Windows: Ctrl-Break ends a run as cleanly as Ctrl-C
     try:
         return _dispatch(parser, args, stdout, stderr, stdin)
     except ConntestError as exc:

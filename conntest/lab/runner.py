@@ -23,7 +23,6 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
 import ssl
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from conntest.interrupts import on_stop
 from conntest.lab.accounts import load_accounts
 from conntest.lab.ca import LabCertificates
 from conntest.lab.dns_server import DnsServer
@@ -391,8 +391,7 @@ async def _serve(
 ) -> int:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
+    on_stop(loop, stopping.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
     async with Lab(
         default_scenario=default_scenario, accounts=accounts, latency_ms=latency_ms
     ) as lab:
