@@ -22,7 +22,13 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
+from conntest.batch.options import (
+    add_check_arguments,
+    add_retirement_arguments,
+    add_serve_arguments,
+    advice_date,
+    wants_batch_path,
+)
 from conntest.errors import ConntestError, ProfileError, UsageError
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.redact import Redactor
@@ -204,11 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_check_arguments(check)
+    add_retirement_arguments(check)
 
     serve = sub.add_parser(
         "serve", help="run a Prometheus exporter: GET /probe?account=…&profile=… checks one account"
     )
     add_serve_arguments(serve)
+    add_retirement_arguments(serve)
 
     lab = sub.add_parser("lab", help="run the Microsoft 365 lab until interrupted")
     lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
@@ -357,6 +365,8 @@ async def _check(args: argparse.Namespace, password: str | None, profiles: list[
             profiles=profiles,
             timeout=args.timeout,
             try_stripped=args.try_stripped,
+            today=advice_date(args),
+            retirement_window=args.retirement_window,
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)

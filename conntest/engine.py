@@ -13,9 +13,11 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from conntest.diagnosis import DiagnosisContext, diagnose
+from conntest.migration import route_for
 from conntest.model import FailureKind, ProfileResult, Report, Status, Step
 from conntest.password import analyse_password, strip_invisible
 from conntest.probes.clock import RunClock, skipped_step
@@ -50,6 +52,10 @@ class CheckRequest:
     expected_networks: tuple[str, ...] = ()
     try_stripped: bool = False
     """The user consented to one more authentication with whitespace removed."""
+    today: date | None = None
+    """Today's date for date-aware advice, set by the front end (``--today``); ``None``: none."""
+    retirement_window: int = 60
+    """``--retirement-window``: days before Microsoft's December 2026 change that warn."""
 
 
 async def run_check(request: CheckRequest, on_step: StepCallback | None = None) -> Report:
@@ -151,9 +157,13 @@ def _diagnosed(
         password=shape,
         expected_networks=request.expected_networks,
         stripped_retry_succeeded=retry_ok,
+        today=request.today,
+        retirement_window=request.retirement_window,
     )
     return [
-        ProfileResult(profile.id, steps, diagnose(steps, profile, context))
+        ProfileResult(
+            profile.id, steps, diagnose(steps, profile, context), modern_auth=route_for(profile)
+        )
         for profile, steps in zip(request.profiles, per_profile, strict=True)
     ]
 

@@ -28,6 +28,7 @@ import ipaddress
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from conntest.diagnosis.catalogue import (
@@ -96,6 +97,11 @@ class DiagnosisContext:
     """Outcome of the consented retry with :func:`conntest.password.strip_invisible`.
 
     ``None``: no retry was made."""
+    today: date | None = None
+    """Today's date, set by the front end, for date-aware advice (Microsoft's December 2026
+    change); ``None``: no date-aware advice.  Rules never read the clock."""
+    retirement_window: int = 60
+    """Days before the December 2026 change in which its advisory is a warning."""
 
     def __post_init__(self) -> None:
         # A malformed CIDR is a configuration error: say so before any probe runs.

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Literal
 
@@ -78,6 +79,9 @@ class TimelineEntry:
     event: str
     status: Literal["done", "announced", "superseded"]
     source: str
+    effective: date | None = None
+    """The day date-aware advice counts to (:mod:`conntest.diagnosis.retirement`), where the
+    announcement names a month: its last day, so nothing is said to have happened early."""
 
 
 RETIREMENT_TIMELINE: tuple[TimelineEntry, ...] = (
@@ -192,6 +196,7 @@ RETIREMENT_TIMELINE: tuple[TimelineEntry, ...] = (
         key="smtp-basic-default-off",
         when="2026-12",
         label="end of December 2026",
+        effective=date(2026, 12, 31),
         scope="SMTP AUTH basic authentication",
         event=(
             "disabled by default for existing tenants (administrators can still enable it); "
