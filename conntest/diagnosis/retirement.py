@@ -1,6 +1,6 @@
 """Where today stands against Microsoft's December 2026 change to SMTP AUTH basic authentication.
 
-The date itself is a row of :data:`~conntest.diagnosis.catalogue.RETIREMENT_TIMELINE`
+The date itself is a row of :data:`~conntest.diagnosis.timeline.RETIREMENT_TIMELINE`
 (``smtp-basic-default-off``, Microsoft: "End of December 2026: disabled by default
 for existing tenants. Administrators will still be able to enable it if needed";
 counted as 31 December 2026).  Nothing here reads the clock: today's date comes in
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from conntest.diagnosis.catalogue import RETIREMENT_TIMELINE, TimelineEntry
+from conntest.diagnosis.timeline import RETIREMENT_TIMELINE, TimelineEntry
 
 __all__ = [
     "DEFAULT_OFF",

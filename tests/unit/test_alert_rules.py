@@ -58,9 +58,9 @@ def test_rule_uses_the_metric_names_conntest_exports() -> None:
     """A renamed metric would leave the rule silently matching nothing."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    from conntest.batch.runner import BatchResult
     from conntest.model import Severity
     from conntest.render.prometheus import render_prometheus
+    from conntest.results import BatchResult
     from tests.unit.test_prometheus import account
 
     batch = BatchResult([account("a@contoso.com", ("thunderbird",), "ok", Severity.OK)], 0, 1)
