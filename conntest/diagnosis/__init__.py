@@ -45,6 +45,7 @@ from conntest.diagnosis.catalogue import (
     ClientKind,
     TimelineEntry,
 )
+from conntest.diagnosis.codes.retirement import DEFAULT_VALUES as RETIREMENT_DEFAULTS
 from conntest.diagnosis.normalise import normalise, one_line
 from conntest.diagnosis.rules import (
     AUTH_STEPS,
@@ -67,6 +68,7 @@ from conntest.diagnosis.rules import (
     tls_rule,
     username_rule,
 )
+from conntest.diagnosis.rules.retirement import after_change_note, retiring_rule
 from conntest.model import Finding, Severity, Status, Step
 from conntest.password import PasswordShape
 from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings
@@ -161,7 +163,9 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
         wrong,
         observed.retry(),
     )
+    candidates += retiring_rule(observed, profile, context.today, context.retirement_window)
     candidates += username_rule(context.user, profile, refused, accepted)
+    after_change_note(candidates, context.today)
 
     candidates = _drop_redundant(_merge(candidates))
     rendered = [_render(c, profile, context.user, order) for order, c in enumerate(candidates)]
@@ -269,6 +273,7 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "expected_port": "993 (IMAP) or 587 (SMTP)",
     "expected_security": "SSL/TLS (IMAP) or STARTTLS (SMTP)",
     "smtp_said": "it gave no verdict",
+    **RETIREMENT_DEFAULTS,
 }
 """Neutral words for rule-specific placeholders a rule did not fill."""
 

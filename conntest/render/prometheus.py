@@ -13,7 +13,7 @@ exactly.  Labels: ``account``, ``profile``, ``protocol``, ``step``, ``code``
     conntest_certificate_expiry_timestamp_seconds{account,profile,protocol}
     conntest_auth_skipped{account}                            1: the password was held back
     conntest_basic_auth_in_use{account,profile,protocol}      1 a password sign-in succeeded,
-                                                              0 it was refused (absent: not tried)
+                                                              0 it did not (or was not tried)
     conntest_basic_auth_default_off_timestamp_seconds         when Microsoft turns SMTP AUTH
                                                               basic authentication off by default
     conntest_batch_accounts{verdict}                          (batch only, as the two below)
@@ -134,15 +134,20 @@ class BatchCollector(Collector):
         in_use = GaugeMetricFamily(
             "conntest_basic_auth_in_use",
             "1 when a password sign-in (basic authentication) succeeded in the last check, "
-            "0 when it was refused; absent when no password was tried.",
+            "0 when it did not (refused, not reached, or no password given).",
             labels=["account", "profile", "protocol"],
         )
         for result in self.batch.results:
             if result.report is None:
+                for profile_id in result.entry.profile_ids:
+                    for protocol in ("imap", "smtp"):
+                        in_use.add_metric([result.address, profile_id, protocol], 0)
                 continue
             for profile in result.report.profiles:
-                for protocol, used in sorted(basic_auth_in_use(profile.steps).items()):
-                    in_use.add_metric([result.address, profile.profile, protocol], int(used))
+                used = basic_auth_in_use(profile.steps)
+                for protocol in ("imap", "smtp"):
+                    value = int(used.get(protocol, False))
+                    in_use.add_metric([result.address, profile.profile, protocol], value)
         yield in_use
         yield GaugeMetricFamily(
             "conntest_basic_auth_default_off_timestamp_seconds",
