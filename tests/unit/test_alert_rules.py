@@ -72,3 +72,17 @@ def test_rule_uses_the_metric_names_conntest_exports() -> None:
     ):
         assert name in text
         assert name in exported
+
+
+def test_monitoring_guide_shows_the_rule_as_shipped() -> None:
+    """docs/monitoring.md quotes the rule; the quoted lines must be the file's."""
+    doc = (RULES.parents[1] / "docs" / "monitoring.md").read_text(encoding="utf-8")
+    section = doc.split("## Finding what breaks at the end of December 2026", 1)[1]
+    quoted = [
+        line.strip()
+        for line in RULE_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith(("- record:", "- alert:", "expr:", "for:", "severity:"))
+    ]
+    assert quoted
+    for line in quoted:
+        assert line in section, line
