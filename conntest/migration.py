@@ -91,6 +91,25 @@ class ModernAuthCell:
     """What the status means for this client, in a few words."""
 
     @property
+    def short(self) -> str:
+        """A few words for a narrow column (the TUI's matrix): the kind of way and the status."""
+        way = {
+            "verified": "OAuth2",
+            "not-verified": "OAuth2",
+            "failed": "OAuth2",
+            "not-probed": "Exchange",
+            "none": "Relay/HVE",
+        }[self.status]
+        word = {
+            "verified": "verified",
+            "not-verified": "not verified",
+            "failed": "failed",
+            "not-probed": "not probed",
+            "none": "no OAuth",
+        }[self.status]
+        return f"{way} · {word}"
+
+    @property
     def text(self) -> str:
         """The cell as one line: the way, then the status note."""
         return f"{self.route} — {self.note}" if self.note else self.route
