@@ -16,7 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
-from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
+from conntest.batch.options import (
+    add_check_arguments,
+    add_retirement_arguments,
+    add_serve_arguments,
+    advice_date,
+    wants_batch_path,
+)
 from conntest.errors import ConntestError, UsageError
 from conntest.inputs.passwords import password_from_args
 from conntest.inputs.values import (
@@ -200,11 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_check_arguments(check)
+    add_retirement_arguments(check)
 
     serve = sub.add_parser(
         "serve", help="run a Prometheus exporter: GET /probe?account=…&profile=… checks one account"
     )
     add_serve_arguments(serve)
+    add_retirement_arguments(serve)
 
     lab = sub.add_parser("lab", help="run the Microsoft 365 lab until interrupted")
     lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
@@ -284,6 +292,8 @@ async def _check(
             timeout=args.timeout,
             try_stripped=args.try_stripped,
             protocols=protocols_of(getattr(args, "protocol", None)),
+            today=advice_date(args),
+            retirement_window=args.retirement_window,
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)

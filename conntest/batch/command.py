@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from conntest.batch.config import AccountEntry, EntryDefaults, load_batch
-from conntest.batch.options import min_auth_interval
+from conntest.batch.options import advice_date, min_auth_interval
 from conntest.batch.progress import progress_for
 from conntest.batch.runner import AccountResult, BatchResult, Retain, make_executor, run_batch
 from conntest.batch.thresholds import Thresholds
@@ -73,6 +74,7 @@ def check_batch(
         profiles = _profiles(args, stderr)
         entries = _batch_entries(args, profiles, {})
     thresholds = Thresholds(args.warning, args.critical)
+    today, window = advice_date(args), args.retirement_window
     interval = min_auth_interval(args)
     ledger = open_ledger(args.state_file, interval)
     progress = progress_for(stderr, len(entries)) if not single else None
@@ -105,7 +107,7 @@ def check_batch(
                     else _batch_entries(args, _profiles(args, None), from_lab)
                 )
             return await run_batch(
-                chosen,
+                [dataclasses.replace(e, today=today, retirement_window=window) for e in chosen],
                 concurrency=args.concurrency,
                 thresholds=thresholds,
                 ledger=ledger,
