@@ -11,8 +11,6 @@ the ``tui``/``demo`` branches.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import concurrent.futures
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
 from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
 from conntest.errors import ConntestError, UsageError
-from conntest.inputs.passwords import password_from_args
 from conntest.inputs.values import (
     InvalidValue,
     option_value,
@@ -33,11 +30,17 @@ from conntest.inputs.values import (
     parse_seconds,
     parse_timeout,
 )
-from conntest.profile import TLS_VERSIONS, Profile
-from conntest.redact import Redactor
 
 if TYPE_CHECKING:
     from conntest.model import Report
+    from conntest.profile import Profile
+
+# Building the parser imports only the standard library and batch.options:
+# `--help` must start in a small multiple of `python -c pass` (issue 12;
+# tests/unit/test_import_hygiene.py). asyncio, ipaddress, getpass and the
+# profile model are imported where they are used.
+TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
+"""As :data:`conntest.profile.TLS_VERSIONS` (a test keeps the two equal)."""
 
 # The engine, probes and their libraries (imapclient, aiosmtplib, dnspython,
 # cryptography) are imported inside the commands that use them, so that
@@ -238,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 async def _check(
     args: argparse.Namespace, user: str, password: str | None, profiles: list[Profile]
 ) -> Report:
+    import asyncio
+    import concurrent.futures
+
     from conntest.engine import CheckRequest, run_check
     from conntest.inputs.lab_context import lab_fields
     from conntest.probes.dns_probe import ResolverConfig
@@ -269,7 +275,11 @@ async def _check(
 def cmd_check(
     args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO | None
 ) -> int:
+    import asyncio
+
+    from conntest.inputs.passwords import password_from_args
     from conntest.inputs.selection import select_profiles
+    from conntest.redact import Redactor
     from conntest.render.json_report import render_json
     from conntest.render.text_report import render_text
 
