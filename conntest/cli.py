@@ -1,4 +1,4 @@
-"""The command line: ``conntest check``, ``lab``, ``profiles``, ``explain``, ``tui``, ``demo``.
+"""The command line: ``check``, ``serve``, ``lab``, ``profiles``, ``schema``, ``explain``, ``tui``.
 
 The CLI owns exit codes and streams: stdout is the report, stderr gets one
 plain line per error.  Exit codes follow the Monitoring Plugins guidelines:
@@ -221,6 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="files to validate (default: every profile conntest would load)",
+    )
+
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of a file conntest reads (for editors)"
+    )
+    schema.add_argument(
+        "kind",
+        choices=("profile", "batch", "serve", "lab-accounts"),
+        help="profile, batch (check --batch), serve (serve --config) or lab-accounts",
     )
 
     explain = sub.add_parser("explain", help="explain an error text a mail client showed")
@@ -448,6 +457,11 @@ def _dispatch(
         return cmd_profiles(args, stdout, stderr)
     if args.command == "explain":
         return cmd_explain(args, stdout, stdin)
+    if args.command == "schema":
+        from conntest.schema.json_schema import render_schema
+
+        stdout.write(render_schema(args.kind))
+        return 0
     if args.command in (None, "tui", "demo"):
         if args.command is None:
             args = parser.parse_args(["tui"])
