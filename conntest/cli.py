@@ -254,7 +254,7 @@ async def _check(
     import concurrent.futures
 
     from conntest.engine import CheckRequest, run_check
-    from conntest.inputs.lab_context import lab_fields
+    from conntest.lab_context import lab_fields
     from conntest.probes.dns_probe import ResolverConfig
 
     loop = asyncio.get_running_loop()
@@ -458,7 +458,7 @@ def _dispatch(
     if args.command == "explain":
         return cmd_explain(args, stdout, stdin)
     if args.command == "schema":
-        from conntest.schema.json_schema import render_schema
+        from conntest.json_schemas import render_schema
 
         stdout.write(render_schema(args.kind))
         return 0

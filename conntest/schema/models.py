@@ -4,7 +4,7 @@ Profiles are modelled in :mod:`conntest.profile` (the probes use those
 records directly).  The models here describe what a *file* may hold, field
 by field, with a docstring each: they are the source of the key lists the
 loaders accept (:mod:`conntest.batch.config`, :mod:`conntest.lab.accounts`)
-and of the published JSON Schemas (:mod:`conntest.schema.json_schema`,
+and of the published JSON Schemas (:mod:`conntest.json_schemas`,
 ``conntest schema KIND``), so that a key added here is accepted, checked
 and documented in one change.
 

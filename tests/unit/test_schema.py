@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from conntest.batch.config import _DEFAULT_KEYS, _ENTRY_KEYS
+from conntest.json_schemas import KINDS, json_schema
 from conntest.profiles import builtin_dir
-from conntest.schema.json_schema import KINDS, json_schema
 
 REPO = Path(__file__).resolve().parents[2]
 
