@@ -16,7 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
-from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
+from conntest.batch.options import (
+    add_check_arguments,
+    add_retirement_arguments,
+    add_serve_arguments,
+    advice_date,
+    wants_batch_path,
+)
 from conntest.errors import ConntestError, UsageError
 from conntest.inputs.values import (
     InvalidValue,
@@ -71,6 +77,12 @@ def _latency(text: str) -> float:
     return parse_seconds(text, 0, 10_000)
 
 
+def _version_line() -> str:
+    from conntest import __version__
+
+    return f"conntest {__version__}"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors go through the one funnel of :func:`main` (exit 3)."""
 
@@ -83,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="conntest",
         description="Test whether a legacy mail client can reach Microsoft 365, and why not.",
     )
+    parser.add_argument("--version", "-V", action="version", version=_version_line())
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check = sub.add_parser("check", help="run a check headless and print a report")
@@ -163,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap the profiles' TLS version (e.g. 1.0: Windows 7 without updates)",
     )
     check.add_argument(
+        "--protocol",
+        choices=("imap", "smtp", "both"),
+        default="both",
+        help="check only IMAP or only SMTP (a device that only sends; monitoring one path); "
+        "default both",
+    )
+    check.add_argument(
         "--try-stripped",
         action="store_true",
         help="if the password has whitespace and is refused, try once more without "
@@ -185,11 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_check_arguments(check)
+    add_retirement_arguments(check)
 
     serve = sub.add_parser(
         "serve", help="run a Prometheus exporter: GET /probe?account=…&profile=… checks one account"
     )
     add_serve_arguments(serve)
+    add_retirement_arguments(serve)
 
     lab = sub.add_parser("lab", help="run the Microsoft 365 lab until interrupted")
     lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
@@ -254,6 +276,7 @@ async def _check(
     import concurrent.futures
 
     from conntest.engine import CheckRequest, run_check
+    from conntest.inputs.selection import protocols_of
     from conntest.lab_context import lab_fields
     from conntest.probes.dns_probe import ResolverConfig
 
@@ -276,6 +299,9 @@ async def _check(
             profiles=profiles,
             timeout=args.timeout,
             try_stripped=args.try_stripped,
+            protocols=protocols_of(getattr(args, "protocol", None)),
+            today=advice_date(args),
+            retirement_window=args.retirement_window,
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)
@@ -429,6 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(raw)
     except ConntestError as exc:
         return _failure(exc, _format_of(raw), stdout, stderr)
+    from conntest.interrupts import break_as_interrupt
+
+    break_as_interrupt()  # Windows: Ctrl-Break ends a run as cleanly as Ctrl-C
     try:
         return _dispatch(parser, args, stdout, stderr, stdin)
     except ConntestError as exc:
@@ -463,6 +492,15 @@ def _dispatch(
         stdout.write(render_schema(args.kind))
         return 0
     if args.command in (None, "tui", "demo"):
+        if not (stdin is not None and stdin.isatty() and stdout.isatty()):
+            # No terminal to draw on (cron, a pipe, CI): say how to use it.
+            parser.print_usage(stderr)
+            print(
+                "conntest: the screen needs a terminal; use 'conntest check' "
+                "(see 'conntest --help')",
+                file=stderr,
+            )
+            return EXIT_UNKNOWN
         if args.command is None:
             args = parser.parse_args(["tui"])
         args.demo = args.command == "demo"

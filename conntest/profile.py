@@ -91,6 +91,29 @@ class OAuth2Support:
 
 
 @dataclass(frozen=True)
+class WayForward:
+    """How this client gets off basic authentication before Microsoft switches it off.
+
+    Shown in the verdict, in the all-clients matrix and in ``docs/migration.md``
+    (generated from the profiles); every text is the user's or the administrator's
+    next step, taken from a source the profile file names.
+    """
+
+    summary: str = ""
+    """One line for the matrix's modern-authentication column."""
+    steps: tuple[str, ...] = ()
+    """What to do, in order."""
+    check: str = ""
+    """How to tell that the move worked."""
+    not_probed: str = ""
+    """What conntest cannot check about the new way (another protocol), said plainly."""
+    support: str = ""
+    """The client's support status, where it matters for the move."""
+    sources: tuple[str, ...] = ()
+    """Where these facts come from."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """What one mail client does on the wire, and where its settings live."""
 
@@ -108,6 +131,8 @@ class Profile:
     """What the client sends as the user name: the full ``address`` or its ``local-part``."""
     oauth2: OAuth2Support = OAuth2Support()
     """Whether and how the client can use modern authentication."""
+    way_forward: WayForward = WayForward()
+    """The way to modern authentication (empty in a profile that does not say)."""
     password_path: str = ""
     """Where the user re-enters the stored password."""
     notes: tuple[str, ...] = ()

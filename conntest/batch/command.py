@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from conntest.batch.config import AccountEntry, EntryDefaults, load_batch
-from conntest.batch.options import min_auth_interval
+from conntest.batch.options import advice_date, min_auth_interval
 from conntest.batch.progress import progress_for
-from conntest.batch.runner import AccountResult, BatchResult, make_executor, run_batch
+from conntest.batch.runner import AccountResult, BatchResult, Retain, make_executor, run_batch
 from conntest.batch.thresholds import Thresholds
 from conntest.errors import ConntestError, UsageError
 from conntest.inputs.passwords import PasswordSource, password_from_args
-from conntest.inputs.selection import load_profile_set, select_profiles
+from conntest.inputs.selection import load_profile_set, protocols_of, select_profiles
 from conntest.inputs.values import option_value, parse_address
 from conntest.lab_context import lab_fields
 from conntest.lockout import open_ledger
@@ -73,17 +74,23 @@ def check_batch(
         profiles = _profiles(args, stderr)
         entries = _batch_entries(args, profiles, {})
     thresholds = Thresholds(args.warning, args.critical)
+    today, window = advice_date(args), args.retirement_window
     interval = min_auth_interval(args)
     ledger = open_ledger(args.state_file, interval)
     progress = progress_for(stderr, len(entries)) if not single else None
     stream_jsonl = args.format == "jsonl" and args.output is None
+    jsonl_lines: list[str] = []
 
     def on_result(result: AccountResult) -> None:
-        if stream_jsonl:
+        if args.format == "jsonl":
             from conntest.render.jsonl import render_jsonl_line
 
-            stdout.write(redact(render_jsonl_line(result)) + "\n")
-            stdout.flush()
+            line = redact(render_jsonl_line(result)) + "\n"
+            if stream_jsonl:
+                stdout.write(line)
+                stdout.flush()
+            else:
+                jsonl_lines.append(line)
         if progress is not None:
             progress(result)
 
@@ -100,11 +107,13 @@ def check_batch(
                     else _batch_entries(args, _profiles(args, None), from_lab)
                 )
             return await run_batch(
-                chosen,
+                [dataclasses.replace(e, today=today, retirement_window=window) for e in chosen],
                 concurrency=args.concurrency,
                 thresholds=thresholds,
                 ledger=ledger,
                 on_result=on_result,
+                protocols=protocols_of(getattr(args, "protocol", None)),
+                retain=_retain(args.format, single),
             )
 
     try:
@@ -129,6 +138,8 @@ def check_batch(
     text = _render(args, batch, thresholds, single)
     if text is not None:
         _emit(args, stdout, redact(text))
+    elif args.format == "jsonl" and args.output is not None:
+        _emit(args, stdout, "".join(jsonl_lines))
     return batch.exit_code
 
 
@@ -152,12 +163,21 @@ def _render(
 
         return render_batch_json(batch) + "\n"
     if args.format == "jsonl":
-        if args.output is None:
-            return None  # already streamed
-        from conntest.render.jsonl import render_jsonl_line
-
-        return "".join(render_jsonl_line(r) + "\n" for r in batch.results)
+        return None  # rendered as each account finished
     return render_batch_text(batch)
+
+
+def _retain(fmt: str, single: bool) -> Retain:
+    """What the runner keeps of each result: the reports only where the renderer reads them.
+
+    JSON Lines is rendered as each account finishes and the text table needs
+    no reports, so a batch in either stays flat in memory at any size.
+    """
+    if single:
+        return "all"
+    if fmt == "jsonl":
+        return "none"
+    return "summary" if fmt == "text" else "all"
 
 
 def render_batch_text(batch: BatchResult) -> str:

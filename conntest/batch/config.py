@@ -34,6 +34,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,10 @@ class AccountEntry:
     timeout: float = 60.0
     where: str = ""
     """Where the entry was defined (``accounts.yaml: accounts[3]``), for messages."""
+    today: date | None = None
+    """Today's date for date-aware advice (set by the front end, not the batch file)."""
+    retirement_window: int = 60
+    """``--retirement-window`` (set by the front end, not the batch file)."""
 
     @property
     def key(self) -> str:
@@ -148,6 +153,8 @@ class AccountEntry:
             timeout=self.timeout if timeout is None else timeout,
             tls_max=self.tls_max,
             expected_networks=self.expected_networks,
+            today=self.today,
+            retirement_window=self.retirement_window,
         )
 
 

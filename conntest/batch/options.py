@@ -8,15 +8,20 @@ module imports the standard library and, when a value is checked,
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 __all__ = [
     "DEFAULT_LISTEN",
     "DEFAULT_MIN_AUTH_INTERVAL",
     "MONITORING_FORMATS",
+    "TODAY_ENV",
     "add_check_arguments",
+    "add_retirement_arguments",
     "add_serve_arguments",
+    "advice_date",
     "min_auth_interval",
     "wants_batch_path",
 ]
@@ -204,3 +209,59 @@ def min_auth_interval(args: argparse.Namespace) -> float:
     if args.command == "serve" or getattr(args, "batch", None) or args.format in MONITORING_FORMATS:
         return DEFAULT_MIN_AUTH_INTERVAL
     return 0.0
+
+
+TODAY_ENV = "CONNTEST_TODAY"
+"""The environment variable ``--today`` defaults to (``YYYY-MM-DD``)."""
+DEFAULT_RETIREMENT_WINDOW = 60
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {value!r}") from None
+
+
+def _window(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 3650:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of days from 0 to 3650, found {value!r}"
+        )
+    return int(value)
+
+
+def add_retirement_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--today`` and ``--retirement-window``: the date-aware advice on basic authentication."""
+    parser.add_argument(
+        "--today",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help=f"the date the advice on Microsoft's December 2026 change counts from (default "
+        f"${TODAY_ENV}, else the local date): to plan ahead, or to test",
+    )
+    parser.add_argument(
+        "--retirement-window",
+        type=_window,
+        default=DEFAULT_RETIREMENT_WINDOW,
+        metavar="DAYS",
+        help="a successful password sign-in to SMTP is a warning from DAYS days before "
+        f"Microsoft disables SMTP basic authentication by default (default "
+        f"{DEFAULT_RETIREMENT_WINDOW}), information before that",
+    )
+
+
+def advice_date(args: argparse.Namespace) -> date:
+    """``--today``, else ``$CONNTEST_TODAY``, else the local date; read when a check starts."""
+    from conntest.errors import UsageError
+
+    given: date | None = getattr(args, "today", None)
+    if given is not None:
+        return given
+    env = os.environ.get(TODAY_ENV, "").strip()
+    if env:
+        try:
+            return date.fromisoformat(env)
+        except ValueError:
+            raise UsageError(f"{TODAY_ENV}: expected a date YYYY-MM-DD, found {env!r}") from None
+    return date.today()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from conntest.errors import ProfileError, UsageError
 from conntest.profile import Profile
 from conntest.profiles import ProfileSet, load_profiles
 
-__all__ = ["load_profile_set", "select_profiles"]
+__all__ = ["load_profile_set", "protocols_of", "select_profiles"]
 
 
 def load_profile_set(
@@ -54,3 +54,10 @@ def select_profiles(
     if not profiles:
         raise UsageError("no profiles are available")
     return profiles
+
+
+def protocols_of(protocol: str | None) -> tuple[Literal["imap", "smtp"], ...]:
+    """``--protocol``: the protocols a check runs (both unless one is named)."""
+    if protocol == "imap":
+        return ("imap",)
+    return ("smtp",) if protocol == "smtp" else ("imap", "smtp")

@@ -15,7 +15,14 @@ import pytest
 import yaml
 
 from conntest.errors import ConntestError, ProfileError, UsageError
-from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings, TLSRange
+from conntest.profile import (
+    ImapSettings,
+    OAuth2Support,
+    Profile,
+    SmtpSettings,
+    TLSRange,
+    WayForward,
+)
 from conntest.profiles import (
     Problem,
     builtin_dir,
@@ -86,6 +93,7 @@ def test_builtin_files_write_every_field(profile_id: str) -> None:
         ("smtp", SmtpSettings),
         ("tls", TLSRange),
         ("oauth2", OAuth2Support),
+        ("way_forward", WayForward),
     ):
         assert set(raw[key]) == {f.name for f in dataclasses.fields(cls)}, key
     assert raw["id"] == profile_id
@@ -300,7 +308,8 @@ def test_load_profile_raises_with_every_problem() -> None:
             MINIMAL + "colour: blue\n",
             [
                 "x.yaml: colour: expected one of the keys id, name, imap, smtp, tls, "
-                "username_form, oauth2, password_path, notes, found an unknown key (line 4)"
+                "username_form, oauth2, way_forward, password_path, notes, "
+                "found an unknown key (line 4)"
             ],
             id="unknown-key-without-close-match",
         ),
