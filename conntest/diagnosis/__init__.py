@@ -27,6 +27,7 @@ import ipaddress
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from conntest.diagnosis import ranking
@@ -43,6 +44,7 @@ from conntest.diagnosis.catalogue import (
     ClientKind,
     TimelineEntry,
 )
+from conntest.diagnosis.codes.retirement import DEFAULT_VALUES as RETIREMENT_DEFAULTS
 from conntest.diagnosis.normalise import normalise, one_line
 from conntest.diagnosis.rules import (
     AUTH_STEPS,
@@ -65,6 +67,7 @@ from conntest.diagnosis.rules import (
     tls_rule,
     username_rule,
 )
+from conntest.diagnosis.rules.retirement import after_change_note, retiring_rule
 from conntest.model import Finding, Severity, Status, Step
 from conntest.password import PasswordShape
 from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings
@@ -95,6 +98,11 @@ class DiagnosisContext:
     """Outcome of the consented retry with :func:`conntest.password.strip_invisible`.
 
     ``None``: no retry was made."""
+    today: date | None = None
+    """Today's date, set by the front end, for date-aware advice (Microsoft's December 2026
+    change); ``None``: no date-aware advice.  Rules never read the clock."""
+    retirement_window: int = 60
+    """Days before the December 2026 change in which its advisory is a warning."""
 
     def __post_init__(self) -> None:
         # A malformed CIDR is a configuration error: say so before any probe runs.
@@ -154,7 +162,9 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
         wrong,
         observed.retry(),
     )
+    candidates += retiring_rule(observed, profile, context.today, context.retirement_window)
     candidates += username_rule(context.user, profile, refused, accepted)
+    after_change_note(candidates, context.today)
 
     candidates = ranking.drop_redundant(ranking.merge(candidates))
     rendered = [_render(c, profile, context.user, order) for order, c in enumerate(candidates)]
@@ -259,6 +269,7 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "expected_port": "993 (IMAP) or 587 (SMTP)",
     "expected_security": "SSL/TLS (IMAP) or STARTTLS (SMTP)",
     "smtp_said": "it gave no verdict",
+    **RETIREMENT_DEFAULTS,
 }
 """Neutral words for rule-specific placeholders a rule did not fill."""
 

@@ -40,6 +40,7 @@ from conntest.diagnosis.codes import (
     oauth,
     outcome,
     policy,
+    retirement,
     signin,
     submission,
     tls,
@@ -120,6 +121,7 @@ CODE_ORDER: tuple[str, ...] = (
     "wrong-credentials",
     "login-rejected",
     "basic-auth-disabled",
+    "basic-auth-retiring",
     "smtp-auth-disabled",
     "security-defaults",
     "mfa-required",
@@ -155,7 +157,7 @@ CODE_ORDER: tuple[str, ...] = (
 codes not listed (the OAuth ones, ``unrecognised``, ``internal-error``) follow in the
 order of their modules."""
 
-_MODULES = (outcome, signin, policy, mailbox, tls, submission, network, oauth)
+_MODULES = (outcome, signin, policy, retirement, mailbox, tls, submission, network, oauth)
 
 
 def _assemble() -> Mapping[str, CatalogueEntry]:

@@ -23,7 +23,6 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
 import ssl
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from conntest.interrupts import on_stop
 from conntest.lab.accounts import load_accounts
 from conntest.lab.ca import LabCertificates
 from conntest.lab.dns_server import DnsServer
@@ -266,11 +266,18 @@ class Lab:
     def _build(self, certificates: LabCertificates) -> None:
         latency_s = self.latency_ms / 1000
         shared = SCENARIOS["ok"]
+        flight = self.record.delayed_flight
         self._ports[("", "imap")] = Listener(
-            "imap", self._imap(certificates, shared, "imap", fixed=False), latency_s=latency_s
+            "imap",
+            self._imap(certificates, shared, "imap", fixed=False),
+            latency_s=latency_s,
+            on_flight=flight,
         )
         self._ports[("", "smtp")] = Listener(
-            "smtp", self._smtp(certificates, shared, "smtp", fixed=False), latency_s=latency_s
+            "smtp",
+            self._smtp(certificates, shared, "smtp", fixed=False),
+            latency_s=latency_s,
+            on_flight=flight,
         )
         starttls = self._imap(certificates, shared, "imap-starttls", fixed=False)
         starttls.config = dataclasses.replace(starttls.config, starttls=True)
@@ -314,7 +321,7 @@ class Lab:
             handler = self._imap(certificates, item, name, fixed=True)
         else:
             handler = self._smtp(certificates, item, name, fixed=True)
-        return Listener(name, handler, latency_s=latency_s)
+        return Listener(name, handler, latency_s=latency_s, on_flight=self.record.delayed_flight)
 
     def _imap(
         self, certificates: LabCertificates, item: Scenario, name: str, *, fixed: bool
@@ -384,8 +391,7 @@ async def _serve(
 ) -> int:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
+    on_stop(loop, stopping.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
     async with Lab(
         default_scenario=default_scenario, accounts=accounts, latency_ms=latency_ms
     ) as lab:
