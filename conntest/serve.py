@@ -32,7 +32,6 @@ import contextlib
 import dataclasses
 import html
 import ipaddress
-import signal
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -54,6 +53,7 @@ from conntest.batch.config import AccountEntry, BatchFile, EntryDefaults, load_b
 from conntest.batch.options import advice_date, min_auth_interval
 from conntest.batch.runner import GRACE, AccountResult, BatchResult, make_executor, run_account
 from conntest.errors import UsageError
+from conntest.interrupts import on_stop
 from conntest.lockout import AuthLedger, open_ledger
 from conntest.profiles import load_profiles
 from conntest.render.prometheus import CONTENT_TYPE, render_prometheus
@@ -377,8 +377,7 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         except OSError as exc:
             raise UsageError(f"--listen {host}:{port}: {exc.strerror or exc}") from None
         stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        on_stop(loop, stop.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
         bound = server.sockets[0].getsockname()
         print(
             f"conntest serve: listening on http://{_url_host(bound[0])}:{bound[1]} "
