@@ -409,6 +409,7 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    advice_date(args)  # a malformed $CONNTEST_TODAY is bad input: say so before the screen
     try:
         from conntest.tui.app import run_tui
     except ImportError:
