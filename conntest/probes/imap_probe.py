@@ -227,8 +227,9 @@ class _TappedIMAP4(imaplib.IMAP4):
             line, self._replay = self._replay, None
             return line
         limit = self._tap.limits.line
-        line = self.file.readline(limit + 1)
-        assert isinstance(line, bytes)  # imaplib's file is opened in binary mode
+        read = self.file.readline(limit + 1)
+        assert isinstance(read, bytes)  # imaplib's file is opened in binary mode
+        line = read
         if line:
             self._tap.received(line[:limit])
         if len(line) > limit:
