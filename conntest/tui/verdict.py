@@ -23,6 +23,7 @@ from conntest.tui.outcome import (
     ClientOutcome,
     banner,
     client_outcomes,
+    ellipsize,
     matrix_cells,
     transcript_lines,
 )
@@ -126,10 +127,12 @@ class ClientMatrix(DataTable[str]):
         for label, width in fixed.items():
             self.add_column(label, width=width)
         # The last column takes what is left of the screen; the rest is one Enter away.
-        spare = self.app.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 4
-        self.add_column("Why not", width=max(spare, 20))
+        spare = max(self.app.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 4, 20)
+        self.add_column("Why not", width=spare)
         for outcome in self.outcomes:
-            self.add_row(*matrix_cells(outcome), key=outcome.profile_id)
+            client, receive, send, why = matrix_cells(outcome)
+            # Cut with an ellipsis, so nobody takes a cut reason for the whole of it.
+            self.add_row(client, receive, send, ellipsize(why, spare), key=outcome.profile_id)
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:
@@ -183,7 +186,7 @@ class VerdictView(Vertical):
                 for result, outcome in zip(self.report.profiles, outcomes, strict=True):
                     yield ClientFindings(result, outcome, heading=many)
             with TabPane("Steps", id="tab-steps"), VerticalScroll():
-                yield ProgressView(self.plan, spinners=False, id="final-steps")
+                yield ProgressView(self.plan, spinners=False, stacked=True, id="final-steps")
             with TabPane("Transcript", id="tab-transcript"):
                 yield Log(id="transcript", highlight=False, auto_scroll=False)
 
