@@ -107,6 +107,10 @@ def outcome_index(outcome: ClientOutcome) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in outcome.profile_id)
 
 
+MODERN_AUTH_WIDTH = 22
+"""The matrix's modern-authentication column (``OAuth2 · not verified``)."""
+
+
 class ClientMatrix(DataTable[str]):
     """Which client would connect, and why not; Enter opens a client's diagnosis."""
 
@@ -126,13 +130,25 @@ class ClientMatrix(DataTable[str]):
         fixed = {"Client": 13, "Receive (IMAP)": 14, "Send (SMTP)": 12}
         for label, width in fixed.items():
             self.add_column(label, width=width)
-        # The last column takes what is left of the screen; the rest is one Enter away.
-        spare = max(self.app.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 4, 20)
-        self.add_column("Why not", width=spare)
+        # "Why not" takes what is left of the screen; the rest is one Enter away. The way to
+        # modern authentication goes before it when the screen is wide enough, else after it
+        # (one scroll to the right), so "Why not" is never cut to a few letters.
+        spare = self.app.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 4
+        wide = spare - MODERN_AUTH_WIDTH - 2 >= 30
+        why_width = spare - MODERN_AUTH_WIDTH - 2 if wide else max(spare, 20)
+        if wide:
+            self.add_column("Modern auth", width=MODERN_AUTH_WIDTH)
+            self.add_column("Why not", width=why_width)
+        else:
+            self.add_column("Why not", width=why_width)
+            self.add_column("Modern auth", width=MODERN_AUTH_WIDTH)
         for outcome in self.outcomes:
             client, receive, send, why = matrix_cells(outcome)
             # Cut with an ellipsis, so nobody takes a cut reason for the whole of it.
-            self.add_row(client, receive, send, ellipsize(why, spare), key=outcome.profile_id)
+            why = ellipsize(why, why_width)
+            modern = ellipsize(outcome.modern_auth or "–", MODERN_AUTH_WIDTH)
+            last = (modern, why) if wide else (why, modern)
+            self.add_row(client, receive, send, *last, key=outcome.profile_id)
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:

@@ -75,9 +75,10 @@ def test_all_clients_matrix(snap_compare: Any) -> None:
 
     Banner "◐ Partly works: 2 of 3 clients can receive, 0 of 3 can send".
     The Clients tab shows a table: Outlook 2016 ✘ fails / ✘ fails "The server
-    refuses Outlook 2016's old TLS version"; iOS Mail and Thunderbird ✔ works /
-    ✘ fails "Sending is switched off…": a reason cut at 80 columns ends in
-    "…".  Below it: "Enter on a client shows its diagnosis and what to do."
+    refuses Outlook…"; iOS Mail and Thunderbird ✔ works / ✘ fails "Sending is
+    switched off…": a reason cut at 80 columns ends in "…".  The "Modern auth"
+    column starts at the right edge (one scroll to the right).  Below it:
+    "Enter on a client shows its diagnosis and what to do."
     """
     assert snap(snap_compare, scenes.all_clients_matrix())
 
