@@ -121,6 +121,7 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--warning",
+        "-w",
         type=_range,
         metavar="RANGE",
         help="warning threshold on each account's total time, in seconds "
@@ -128,6 +129,7 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--critical",
+        "-c",
         type=_range,
         metavar="RANGE",
         help="critical threshold on each account's total time, in seconds",
@@ -186,6 +188,21 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         "timeout Prometheus sends, else 60)",
     )
     _lockout_arguments(serve, f"default {DEFAULT_MIN_AUTH_INTERVAL:g}")
+    serve.add_argument(
+        "--min-probe-interval",
+        type=_interval,
+        default=60.0,
+        metavar="SECONDS",
+        help="answer a probe with the account's last successful result if it is younger "
+        "than SECONDS, instead of signing in again (default 60; 0: off)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_concurrency,
+        default=256,
+        metavar="N",
+        help="serve at most N HTTP connections at once; close further ones (default 256)",
+    )
 
 
 def wants_batch_path(args: argparse.Namespace) -> bool:
