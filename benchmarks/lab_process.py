@@ -4,7 +4,7 @@ Run in-process, the lab would share conntest's event loop and CPU and the
 figures would measure both.  The child prints one JSON line with its
 endpoints, then answers commands on standard input, one per line:
 ``flights`` (the delayed server flights per listener and the DNS questions
-since the last ``clear``), ``rss`` (its own peak RSS in KiB), ``clear``.
+since the last ``clear``), ``rss`` (its RSS now and at its peak, KiB), ``clear``.
 """
 
 from __future__ import annotations
@@ -88,7 +88,9 @@ async def _child(latency_ms: float, scenario: str) -> None:
                     "dropped": lab.record.dropped.total,
                 }
             elif line == "rss":
-                answer = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                with open("/proc/self/status", encoding="ascii") as status:
+                    now = next(int(x.split()[1]) for x in status if x.startswith("VmRSS:"))
+                answer = {"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "now": now}
             elif line == "clear":
                 lab.record.clear()
                 answer = "ok"
