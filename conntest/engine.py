@@ -13,10 +13,12 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal, Protocol
 
 from conntest.diagnosis import DiagnosisContext, diagnose
+from conntest.migration import route_for
 from conntest.model import FailureKind, ProfileResult, Report, Status, Step
 from conntest.password import analyse_password, strip_invisible
 from conntest.probes.clock import RunClock, skipped_step
@@ -67,6 +69,10 @@ class CheckRequest:
     """The user consented to one more authentication with whitespace removed."""
     protocols: tuple[ProtocolName, ...] = PROTOCOLS
     """``--protocol``: check only these (a device that only sends, monitoring one path)."""
+    today: date | None = None
+    """Today's date for date-aware advice, set by the front end (``--today``); ``None``: none."""
+    retirement_window: int = 60
+    """``--retirement-window``: days before Microsoft's December 2026 change that warn."""
 
 
 def _probe(protocol: str) -> Probe:
@@ -226,9 +232,13 @@ def _diagnosed(
         password=shape,
         expected_networks=request.expected_networks,
         stripped_retry_succeeded=retry_ok,
+        today=request.today,
+        retirement_window=request.retirement_window,
     )
     return [
-        ProfileResult(profile.id, steps, diagnose(steps, profile, context))
+        ProfileResult(
+            profile.id, steps, diagnose(steps, profile, context), modern_auth=route_for(profile)
+        )
         for profile, steps in zip(request.profiles, per_profile, strict=True)
     ]
 

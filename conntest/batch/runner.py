@@ -37,7 +37,7 @@ from typing import Literal
 
 from conntest.batch.config import AccountEntry, PasswordSourceError
 from conntest.engine import PROTOCOLS, DomainLookups, ProtocolName, run_check
-from conntest.lockout import AuthLedger, Refusal, auth_outcome
+from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
 from conntest.model import Finding, Report, Severity
 from conntest.redact import Redactor
 from conntest.results import AccountResult, Authentication, BatchResult, Totals
@@ -140,11 +140,8 @@ async def run_account(
     check = _Check(protocols, domains)
     if ledger is None or not entry.password.authenticates:
         return await _checked(entry, thresholds, None, time.time, check)
-    try:
-        refused = await asyncio.to_thread(ledger.reserve, [(entry.key, entry.timeout + GRACE)])
-    except OSError as exc:
-        refused = {entry.key: Refusal.unavailable(ledger.path, exc, ledger.clock())}
-    refusal = refused.get(entry.key)
+    # On disk before any credential is sent; concurrent checks share the write.
+    refusal = await ledger.claim(entry.key, entry.timeout + GRACE)
     if refusal is not None:
         return await _checked(entry, thresholds, refusal, ledger.clock, check)
     result: AccountResult | None = None
@@ -152,17 +149,15 @@ async def run_account(
         result = await _checked(entry, thresholds, None, ledger.clock, check)
         return result
     finally:
-        outcome = (
-            auth_outcome(result.report)
-            if result is not None and result.report is not None
-            else None
-        )
-        # Also when cancelled: the claim is released, a failure recorded.
-        settle = asyncio.ensure_future(asyncio.to_thread(ledger.settle, {entry.key: outcome}))
-        try:
-            await asyncio.shield(settle)
-        except OSError as exc:
-            ledger.warnings.append(f"cannot update the state file {ledger.path}: {exc}")
+        # Also when cancelled: no report after the credential may have gone out
+        # is recorded as an interrupted attempt (a failure), never forgotten.
+        if result is not None and result.report is not None:
+            outcome: AuthOutcome | None = auth_outcome(result.report)
+        elif result is not None and result.authentication == "none":
+            outcome = None  # the password could not be read: nothing was sent
+        else:
+            outcome = AuthOutcome.interrupted()
+        await asyncio.shield(ledger.release(entry.key, outcome))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,10 +19,10 @@ trusts the lab's CA through ``--ca-file``.  Nothing binds or connects outside
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
-import signal
 import ssl
 import sys
 import tempfile
@@ -33,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from conntest.interrupts import on_stop
 from conntest.lab.accounts import load_accounts
 from conntest.lab.ca import LabCertificates
 from conntest.lab.dns_server import DnsServer
@@ -67,6 +68,8 @@ class LabEndpoints:
     """``"1.0"`` for tls-legacy-rejected (a client limited to TLS 1.0), else ``None``."""
     expected_networks: tuple[str, ...]
     """The networks the lab's "Microsoft" names legitimately resolve to."""
+    imap_starttls: tuple[str, int] | None = None
+    """IMAP with STARTTLS (what port 143 serves), on the shared listeners only."""
 
     def check_args(self) -> list[str]:
         """The ``conntest check`` arguments that point a check at these endpoints."""
@@ -202,6 +205,11 @@ class Lab:
             nameserver=(LOOPBACK, view.port),
             client_tls_max=found.client_tls_max,
             expected_networks=EXPECTED_NETWORKS,
+            imap_starttls=(
+                None
+                if found.own_listeners
+                else (IMAP_HOST, self._ports[("", "imap-starttls")].port)
+            ),
         )
 
     def listener_name(self, scenario_name: str, protocol: str) -> str:
@@ -270,6 +278,11 @@ class Lab:
             self._smtp(certificates, shared, "smtp", fixed=False),
             latency_s=latency_s,
             on_flight=flight,
+        )
+        starttls = self._imap(certificates, shared, "imap-starttls", fixed=False)
+        starttls.config = dataclasses.replace(starttls.config, starttls=True)
+        self._ports[("", "imap-starttls")] = Listener(
+            "imap-starttls", starttls, latency_s=latency_s
         )
         self._dns[""] = DnsServer("main", DnsView.NORMAL, record=self.record, latency_s=latency_s)
         for item in SCENARIOS.values():
@@ -378,8 +391,7 @@ async def _serve(
 ) -> int:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
+    on_stop(loop, stopping.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
     async with Lab(
         default_scenario=default_scenario, accounts=accounts, latency_ms=latency_ms
     ) as lab:

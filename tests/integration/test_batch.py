@@ -42,8 +42,10 @@ from conntest.lab import LAB_PASSWORD, SCENARIOS, Lab
 from conntest.lockout import AuthLedger, AuthOutcome
 from conntest.model import Severity
 from conntest.profiles import ProfileSet, load_profiles
+from conntest.render.prometheus import render_prometheus
 from tests.conftest import EXPECTED_PRIMARY as EXPECTED
 from tests.conftest import SECRET, assert_no_secret
+from tests.integration.dependence import assert_dependence_metrics
 from tests.unit.test_nagios import parse_plugin_output
 
 WAITING_SCENARIOS = {"port-filtered", "silent-server"}
@@ -168,6 +170,8 @@ async def test_a_thousand_accounts_across_every_scenario() -> None:
     assert not wrong, f"scenario → unexpected code: {dict(wrong)}"
     assert batch.counts()["ok"] == sum(1 for s in scenario_of.values() if s == "ok")
     assert fds_after <= fds_before, f"{fds_after - fds_before} descriptors left open"
+    # Who still signs in with a password, per account and protocol (the December 2026 change).
+    assert_dependence_metrics(render_prometheus(batch), scenario_of)
 
 
 async def test_streamed_batch_keeps_totals_not_reports_and_asks_dns_once_per_domain() -> None:
