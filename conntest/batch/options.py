@@ -251,11 +251,11 @@ def add_retirement_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def advice_date(args: argparse.Namespace) -> date:
+def advice_date(args: argparse.Namespace | None = None) -> date:
     """``--today``, else ``$CONNTEST_TODAY``, else the local date; read when a check starts."""
     from conntest.errors import UsageError
 
-    given: date | None = getattr(args, "today", None)
+    given: date | None = getattr(args, "today", None) if args is not None else None
     if given is not None:
         return given
     env = os.environ.get(TODAY_ENV, "").strip()
