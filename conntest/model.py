@@ -176,6 +176,19 @@ class Finding:
     protocol: str | None = None
 
 
+@dataclass(frozen=True)
+class ModernAuthRoute:
+    """A client's way to modern authentication, from its profile (the matrix's column)."""
+
+    kind: str
+    """``oauth2`` (the client can sign in with OAuth2), ``switch`` (re-add the mailbox as
+    another account type), ``none`` (no way: a relay or High Volume Email)."""
+    summary: str
+    """One line: ``OAuth2 on both servers (IMAP and SMTP)``."""
+    not_probed: str = ""
+    """What conntest cannot check about that way, when it is another protocol."""
+
+
 @dataclass
 class ProfileResult:
     """Everything one profile's run observed and concluded."""
@@ -183,6 +196,12 @@ class ProfileResult:
     profile: str
     steps: list[Step]
     findings: list[Finding]
+    modern_auth: ModernAuthRoute | None = None
+    """The client's way to modern authentication; ``None`` when not known (no profile)."""
+    oauth_signed_in: dict[str, bool] = field(default_factory=dict)
+    """Per protocol (``imap``, ``smtp``), whether an OAuth2 (XOAUTH2) sign-in succeeded.
+
+    Empty when no OAuth probe ran; the matrix then says "not verified"."""
 
     @property
     def severity(self) -> Severity:

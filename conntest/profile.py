@@ -63,6 +63,29 @@ class OAuth2Support:
 
 
 @dataclass(frozen=True)
+class WayForward:
+    """How this client gets off basic authentication before Microsoft switches it off.
+
+    Shown in the verdict, in the all-clients matrix and in ``docs/migration.md``
+    (generated from the profiles); every text is the user's or the administrator's
+    next step, taken from a source the profile file names.
+    """
+
+    summary: str = ""
+    """One line for the matrix's modern-authentication column."""
+    steps: tuple[str, ...] = ()
+    """What to do, in order."""
+    check: str = ""
+    """How to tell that the move worked."""
+    not_probed: str = ""
+    """What conntest cannot check about the new way (another protocol), said plainly."""
+    support: str = ""
+    """The client's support status, where it matters for the move."""
+    sources: tuple[str, ...] = ()
+    """Where these facts come from."""
+
+
+@dataclass(frozen=True)
 class Profile:
     id: str
     name: str
@@ -71,6 +94,8 @@ class Profile:
     tls: TLSRange = TLSRange()
     username_form: UsernameForm = "address"
     oauth2: OAuth2Support = OAuth2Support()
+    way_forward: WayForward = WayForward()
+    """The way to modern authentication (empty in a profile that does not say)."""
     password_path: str = ""
     """Where the user re-enters the stored password."""
     notes: tuple[str, ...] = ()

@@ -34,17 +34,17 @@ import dataclasses
 import difflib
 import re
 import typing
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
 from typing import Any, Literal, TypeVar
 
-import yaml
-
 from conntest.errors import ProfileError, UsageError
 from conntest.profile import TLS_VERSIONS, Profile
+from conntest.schema.problem import Problem
+from conntest.schema.safe_yaml import YamlMap, parse_yaml, read_text
 
 __all__ = [
     "ID_PATTERN",
@@ -79,75 +79,6 @@ _T = TypeVar("_T")
 
 # --------------------------------------------------------------------------
 # Problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with one profile file, printable as one line.
-
-    ``str()`` gives ``profiles/x.yaml: imap.port: expected an integer 1-65535,
-    found 'abc'``; the ``(line N)`` suffix is added when the YAML position of
-    the offending key is known, so an editor can jump there.
-    """
-
-    file: str
-    """The file as the user named it (relative paths stay relative)."""
-    field: str
-    """Dotted path of the key (``imap.id_fields.name``, ``notes[2]``); empty
-    for a problem with the file as a whole (unreadable, not YAML)."""
-    expected: str
-    """What would have been accepted, phrased to follow the word "expected"."""
-    found: str
-    """What was there instead, phrased to follow the word "found"."""
-    line: int | None = None
-    """1-based line in the file, when the YAML parser told us."""
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.field}: " if self.field else f"{self.file}: "
-        at = f" (line {self.line})" if self.line is not None else ""
-        return f"{where}expected {self.expected}, found {self.found}{at}"
-
-
-# --------------------------------------------------------------------------
-# YAML with positions
-
-
-class _Mapping(dict[Any, Any]):
-    """A YAML mapping that remembers on which line each key was written.
-
-    ``yaml.safe_load`` forgets positions, and "line 12" is most of what makes
-    a problem report quick to act on. Duplicate keys are recorded too: the
-    safe loader silently keeps the last one, which hides a typo'd override.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.line: int | None = None
-        self.key_lines: dict[Hashable, int] = {}
-        self.duplicates: list[tuple[Hashable, int]] = []
-
-
-class _LineLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` (no arbitrary objects) that builds :class:`_Mapping`\\ s."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Mapping]:
-    data = _Mapping()
-    yield data  # the two-step dance of SafeConstructor.construct_yaml_map: allows recursion
-    pairs = list(node.value)  # before construct_mapping flattens merge keys into it
-    data.update(loader.construct_mapping(node))
-    data.line = node.start_mark.line + 1
-    for key_node, _value_node in pairs:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-            continue
-        key = loader.construct_object(key_node)
-        line = key_node.start_mark.line + 1
-        if key in data.key_lines:
-            data.duplicates.append((key, line))
-        data.key_lines[key] = line  # the last one wins, as its value does
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 # --------------------------------------------------------------------------
@@ -279,8 +210,8 @@ class _DocumentReader:
         if not isinstance(raw, dict):
             self.add(where, f"a mapping of {where} settings", _describe(raw), line)
             return _INVALID
-        lines = raw.key_lines if isinstance(raw, _Mapping) else {}
-        if isinstance(raw, _Mapping):
+        lines = raw.key_lines if isinstance(raw, YamlMap) else {}
+        if isinstance(raw, YamlMap):
             for key, dup_line in raw.duplicates:
                 self.add(_join(where, key), "each key once", "it again", dup_line)
         assert dataclasses.is_dataclass(cls)
@@ -381,7 +312,7 @@ class _DocumentReader:
         if not isinstance(value, dict):
             self.add(path, "a mapping of names to strings", _describe(value), line)
             return _INVALID
-        lines = value.key_lines if isinstance(value, _Mapping) else {}
+        lines = value.key_lines if isinstance(value, YamlMap) else {}
         ok = True
         for key, item in value.items():
             item_path = _join(path, key)
@@ -476,31 +407,10 @@ class _DocumentReader:
             )
 
 
-def _read_text(source: Traversable, file: str) -> tuple[str | None, list[Problem]]:
-    try:
-        return source.read_text(encoding="utf-8"), []
-    except FileNotFoundError:
-        return None, [Problem(file, "", "a profile file", "nothing at that path")]
-    except IsADirectoryError:
-        return None, [Problem(file, "", "a profile file", "a directory")]
-    except UnicodeDecodeError as exc:
-        return None, [Problem(file, "", "UTF-8 text", f"a non-UTF-8 byte at offset {exc.start}")]
-    except OSError as exc:
-        return None, [Problem(file, "", "a readable file", exc.strerror or str(exc))]
-
-
 def _parse(text: str, file: str, stem: str) -> tuple[Profile | None, list[Problem]]:
-    try:
-        # _LineLoader subclasses SafeLoader and adds only a mapping constructor,
-        # so this is yaml.safe_load plus line numbers (ruff cannot see that).
-        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = exc.problem or exc.context or "a syntax error"
-        return None, [Problem(file, "", "valid YAML", what, line)]
-    except yaml.YAMLError as exc:
-        return None, [Problem(file, "", "valid YAML", str(exc).splitlines()[0])]
+    raw, problems = parse_yaml(text, file)
+    if problems:
+        return None, problems
     reader = _DocumentReader(file)
     profile = reader.profile(raw, stem)
     if profile is None:
@@ -512,7 +422,7 @@ def _parse(text: str, file: str, stem: str) -> tuple[Profile | None, list[Proble
 
 
 def _load_source(source: Traversable, file: str) -> tuple[Profile | None, list[Problem]]:
-    text, problems = _read_text(source, file)
+    text, problems = read_text(source, file, "a profile file")
     if text is None:
         return None, problems
     return _parse(text, file, PurePath(source.name).stem)

@@ -19,6 +19,7 @@ trusts the lab's CA through ``--ca-file``.  Nothing binds or connects outside
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -67,6 +68,8 @@ class LabEndpoints:
     """``"1.0"`` for tls-legacy-rejected (a client limited to TLS 1.0), else ``None``."""
     expected_networks: tuple[str, ...]
     """The networks the lab's "Microsoft" names legitimately resolve to."""
+    imap_starttls: tuple[str, int] | None = None
+    """IMAP with STARTTLS (what port 143 serves), on the shared listeners only."""
 
     def check_args(self) -> list[str]:
         """The ``conntest check`` arguments that point a check at these endpoints."""
@@ -202,6 +205,11 @@ class Lab:
             nameserver=(LOOPBACK, view.port),
             client_tls_max=found.client_tls_max,
             expected_networks=EXPECTED_NETWORKS,
+            imap_starttls=(
+                None
+                if found.own_listeners
+                else (IMAP_HOST, self._ports[("", "imap-starttls")].port)
+            ),
         )
 
     def listener_name(self, scenario_name: str, protocol: str) -> str:
@@ -258,11 +266,23 @@ class Lab:
     def _build(self, certificates: LabCertificates) -> None:
         latency_s = self.latency_ms / 1000
         shared = SCENARIOS["ok"]
+        flight = self.record.delayed_flight
         self._ports[("", "imap")] = Listener(
-            "imap", self._imap(certificates, shared, "imap", fixed=False), latency_s=latency_s
+            "imap",
+            self._imap(certificates, shared, "imap", fixed=False),
+            latency_s=latency_s,
+            on_flight=flight,
         )
         self._ports[("", "smtp")] = Listener(
-            "smtp", self._smtp(certificates, shared, "smtp", fixed=False), latency_s=latency_s
+            "smtp",
+            self._smtp(certificates, shared, "smtp", fixed=False),
+            latency_s=latency_s,
+            on_flight=flight,
+        )
+        starttls = self._imap(certificates, shared, "imap-starttls", fixed=False)
+        starttls.config = dataclasses.replace(starttls.config, starttls=True)
+        self._ports[("", "imap-starttls")] = Listener(
+            "imap-starttls", starttls, latency_s=latency_s
         )
         self._dns[""] = DnsServer("main", DnsView.NORMAL, record=self.record, latency_s=latency_s)
         for item in SCENARIOS.values():
@@ -301,7 +321,7 @@ class Lab:
             handler = self._imap(certificates, item, name, fixed=True)
         else:
             handler = self._smtp(certificates, item, name, fixed=True)
-        return Listener(name, handler, latency_s=latency_s)
+        return Listener(name, handler, latency_s=latency_s, on_flight=self.record.delayed_flight)
 
     def _imap(
         self, certificates: LabCertificates, item: Scenario, name: str, *, fixed: bool

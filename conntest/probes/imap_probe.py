@@ -1,4 +1,4 @@
-"""IMAP over implicit TLS, driven by imapclient in worker threads.
+"""IMAP over implicit TLS (993) or STARTTLS (143), driven by imapclient in worker threads.
 
 imapclient is synchronous; this is the only module that touches it.  TCP and
 TLS are done here (not by imapclient) so that connect, TLS, greeting and
@@ -7,8 +7,11 @@ to the address DNS or ``--resolve`` gave while TLS still verifies the real
 name.  A :class:`_Tap` sits under imaplib and records every line with its
 time; credentials are replaced before a line is stored.
 
-Order: connect, tls, greeting, capability, [id], login, [id], mailbox
-(``EXAMINE INBOX``: mailbox-level refusals only show there), logout.
+Order (``imap.security: tls``): connect, tls, greeting, capability, [id], login,
+[id], mailbox (``EXAMINE INBOX``: mailbox-level refusals only show there), logout.
+With ``imap.security: starttls`` the greeting is read in plain text, then
+``STARTTLS`` and the handshake: connect, greeting, starttls, tls, capability, ….
+Either way no credential is sent before a verified handshake for the real name.
 """
 
 from __future__ import annotations
@@ -37,6 +40,21 @@ from conntest.redact import REDACTED
 
 T = TypeVar("T")
 STEPS = ("connect", "tls", "greeting", "capability", "id", "login", "mailbox", "logout")
+STARTTLS_STEPS = (
+    "connect",
+    "greeting",
+    "starttls",
+    "tls",
+    "capability",
+    "id",
+    "login",
+    "mailbox",
+    "logout",
+)
+"""The order with ``imap.security: starttls`` (the greeting comes before TLS)."""
+_STARTTLS_TAG = "S1"
+_MAX_PLAIN_LINE = 8192
+"""Bound on a plain-text line before STARTTLS (a greeting or the STARTTLS answer)."""
 _TAGGED = re.compile(r"^(?P<tag>[A-Za-z0-9.]+) (?P<status>OK|NO|BAD) ?(?P<text>.*)$", re.I)
 _UNTAGGED = re.compile(r"^\* (?P<status>OK|NO|BAD|BYE|PREAUTH) ?(?P<text>.*)$", re.I)
 _MAX_TRANSCRIPT_LINE = 400
@@ -116,17 +134,27 @@ def _redact_command(text: str) -> str:
 
 
 class _TappedIMAP4(imaplib.IMAP4):
-    """imaplib on a socket we connected and wrapped ourselves, with a tap."""
+    """imaplib on a socket we connected and wrapped ourselves, with a tap.
 
-    def __init__(self, sock: socket.socket, tap: _Tap, host: str, port: int) -> None:
+    ``greeting``: after STARTTLS no new greeting comes, so the one read in plain
+    text is handed to imaplib as its first line (not tapped twice).
+    """
+
+    def __init__(
+        self, sock: socket.socket, tap: _Tap, host: str, port: int, greeting: bytes | None = None
+    ) -> None:
         self._presock = sock
         self._tap = tap
+        self._replay = greeting
         super().__init__(host, port)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         return self._presock
 
     def readline(self) -> bytes:
+        if self._replay is not None:
+            line, self._replay = self._replay, None
+            return line
         line = super().readline()
         self._tap.received(line)
         return line
@@ -142,13 +170,16 @@ class _TappedIMAP4(imaplib.IMAP4):
 
 
 class _ProbeClient(IMAPClient):  # type: ignore[misc]
-    def __init__(self, sock: socket.socket, tap: _Tap, host: str, port: int) -> None:
+    def __init__(
+        self, sock: socket.socket, tap: _Tap, host: str, port: int, greeting: bytes | None = None
+    ) -> None:
         self._presock = sock
         self._tap = tap
+        self._greeting = greeting
         super().__init__(host, port=port, ssl=False, timeout=None)
 
     def _create_IMAP4(self) -> imaplib.IMAP4:
-        return _TappedIMAP4(self._presock, self._tap, self.host, self.port)
+        return _TappedIMAP4(self._presock, self._tap, self.host, self.port, self._greeting)
 
 
 async def _blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | None) -> T:
@@ -201,10 +232,11 @@ async def probe_imap(
     on_step: Callable[[Step], None] | None = None,
 ) -> list[Step]:
     """Run the IMAP steps of ``profile``; never raises for network trouble."""
-    log = StepLog(clock, "imap", STEPS, on_step)
+    settings = profile.imap
+    starttls = settings.security == "starttls"
+    log = StepLog(clock, "imap", STARTTLS_STEPS if starttls else STEPS, on_step)
     steps, add, skip_rest = log.steps, log.add, log.skip_rest
 
-    settings = profile.imap
     tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
 
     # connect
@@ -214,9 +246,22 @@ async def probe_imap(
     if raw is None:
         return skip_rest("connect", "no connection")
 
+    # greeting and STARTTLS in plain text (imap.security: starttls)
+    plain_greeting: bytes | None = None
+    if starttls:
+        plain_greeting = await _plain_starttls(clock, raw, add)
+        if plain_greeting is None:
+            raw.close()
+            return skip_rest(steps[-1].name, "credentials not sent: no TLS session")
+
     # tls
     rec = StepRecorder(clock, "imap", "tls")
-    rec.data.update(tls_min=tmin, tls_max=tmax)
+    rec.data.update(
+        tls_min=tmin,
+        tls_max=tmax,
+        mode="starttls" if starttls else "implicit",
+        trust="ca-file" if ca_file is not None else "system",
+    )
     ctx = tlsmod.client_context(tmin, tmax, ca_file)
     budget = clock.budget("tls")
     try:
@@ -233,6 +278,7 @@ async def probe_imap(
             tmin,
             tmax,
             clock.budget("tls"),
+            _starttls_prelude if starttls else None,
         )
         rec.tls = tlsmod.failed_verification_info(exc, presented)
         add(
@@ -251,15 +297,24 @@ async def probe_imap(
 
     # greeting + capability: imaplib reads both inside its constructor
     tap = _Tap()
-    rec = StepRecorder(clock, "imap", "greeting")
+    rec = StepRecorder(clock, "imap", "capability" if starttls else "greeting")
     budget = clock.budget("greeting")
     try:
         client = await _blocking(
-            lambda: _ProbeClient(sock, tap, endpoint.host, endpoint.port), budget, sock
+            lambda: _ProbeClient(sock, tap, endpoint.host, endpoint.port, plain_greeting),
+            budget,
+            sock,
         )
     except Exception as exc:
         got_greeting = tap.first_received_at()
         transcript = tap.drain()
+        if starttls:
+            # The greeting came before TLS: whatever failed here is CAPABILITY.
+            rec.transcript = transcript
+            kind, message = _imap_failure(exc, tap)
+            add(rec.failed(kind, message, reply=tap.last_reply()))
+            sock.close()
+            return skip_rest("capability", "no usable IMAP session")
         if got_greeting is None:
             rec.transcript = transcript
             kind, message = _imap_failure(exc, tap)
@@ -276,11 +331,14 @@ async def probe_imap(
         sock.close()
         return skip_rest("capability", "no usable IMAP session")
     transcript = tap.drain()
-    first = tap.first_received_at() or time.monotonic()
-    add(_greeting_step(clock, rec, first, transcript[:1], tap))
-    rec = StepRecorder(clock, "imap", "capability")
-    rec.started = first
-    rec.transcript = transcript[1:]
+    if starttls:
+        rec.transcript = transcript
+    else:
+        first = tap.first_received_at() or time.monotonic()
+        add(_greeting_step(clock, rec, first, transcript[:1], tap))
+        rec = StepRecorder(clock, "imap", "capability")
+        rec.started = first
+        rec.transcript = transcript[1:]
     caps = [c.decode() if isinstance(c, bytes) else str(c) for c in client.capabilities()]
     rec.data["capabilities"] = caps
     add(rec.passed(Reply("OK", "CAPABILITY " + " ".join(caps))))
@@ -473,3 +531,87 @@ async def _id_step(
     step: Step = await run("id", lambda: client.id_(fields or None))
     step.data["fields"] = fields
     return step
+
+
+async def _plain_starttls(
+    clock: RunClock, raw: socket.socket, add: Callable[[Step], Step]
+) -> bytes | None:
+    """The plain-text greeting and ``STARTTLS`` (``imap.security: starttls``), as two steps.
+
+    Returns the greeting line for imaplib once TLS is up, or ``None`` when either
+    step failed (the failed step is recorded; nothing secret was sent).
+    """
+    rec = StepRecorder(clock, "imap", "greeting")
+    rec.data["mode"] = "starttls"
+    budget = clock.budget("greeting")
+    try:
+        line = await _blocking(lambda: _read_plain_line(raw), budget, raw)
+    except Exception as exc:
+        kind, message, errno = classify(exc)
+        if kind is FailureKind.TIMEOUT:
+            message = "connected, but the server sent no greeting"
+        add(rec.failed(kind, message, errno=errno))
+        return None
+    text = line.decode("utf-8", "replace").rstrip("\r\n")
+    rec.transcript.append(f"S: {text[:_MAX_TRANSCRIPT_LINE]}")
+    m = _UNTAGGED.match(text)
+    if m is None or m["status"].upper() not in ("OK", "PREAUTH"):
+        reply = Reply("*", f"{m['status'].upper()} {m['text']}") if m else Reply("*", text[:200])
+        add(rec.failed(FailureKind.PROTOCOL, f"not an IMAP greeting: {text[:200]}", reply=reply))
+        return None
+    add(rec.passed(Reply("*", f"{m['status'].upper()} {m['text']}")))
+
+    rec = StepRecorder(clock, "imap", "starttls")
+    rec.transcript.append(f"C: {_STARTTLS_TAG} STARTTLS")
+    budget = clock.budget("starttls")
+    try:
+        answer = await _blocking(lambda: _starttls_exchange(raw), budget, raw)
+    except Exception as exc:
+        kind, message, errno = classify(exc)
+        add(rec.failed(kind, message, errno=errno))
+        return None
+    rec.transcript += [f"S: {t[:_MAX_TRANSCRIPT_LINE]}" for t in answer]
+    tagged = _TAGGED.match(answer[-1]) if answer else None
+    if tagged is None or tagged["status"].upper() != "OK":
+        refusal = Reply(tagged["status"].upper(), tagged["text"]) if tagged else None
+        add(
+            rec.failed(
+                FailureKind.REJECTED if refusal is not None else FailureKind.PROTOCOL,
+                f"STARTTLS refused: {answer[-1] if answer else 'no answer'}",
+                reply=refusal,
+            )
+        )
+        return None
+    add(rec.passed(Reply("OK", tagged["text"])))
+    return line
+
+
+def _read_plain_line(sock: socket.socket) -> bytes:
+    """One CRLF-ended line from a plain socket, byte by byte (nothing of TLS is read ahead)."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        if len(data) >= _MAX_PLAIN_LINE:
+            raise imaplib.IMAP4.abort("the server sent an endless line")
+        chunk = sock.recv(1)
+        if not chunk:
+            raise EOFError("the server closed the connection")
+        data += chunk
+    return bytes(data)
+
+
+def _starttls_exchange(sock: socket.socket) -> list[str]:
+    """Send ``STARTTLS``; the lines up to the tagged answer (untagged ones included)."""
+    sock.sendall(f"{_STARTTLS_TAG} STARTTLS\r\n".encode())
+    lines: list[str] = []
+    for _ in range(16):
+        text = _read_plain_line(sock).decode("utf-8", "replace").rstrip("\r\n")
+        lines.append(text)
+        if text.upper().startswith(f"{_STARTTLS_TAG} "):
+            return lines
+    raise imaplib.IMAP4.abort("no tagged answer to STARTTLS")
+
+
+def _starttls_prelude(sock: socket.socket) -> None:
+    """Greeting and STARTTLS on the second, credential-free connection that reads the chain."""
+    _read_plain_line(sock)
+    _starttls_exchange(sock)

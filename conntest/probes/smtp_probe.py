@@ -1,7 +1,9 @@
-"""SMTP submission with STARTTLS, driven by aiosmtplib.
+"""SMTP submission with STARTTLS (587) or implicit TLS (465), driven by aiosmtplib.
 
-Order: connect, greeting, ehlo, starttls, tls, ehlo-tls, auth, quit.  No mail
-is sent.  The profile's AUTH mechanism is sent explicitly with
+Order (``smtp.security: starttls``): connect, greeting, ehlo, starttls, tls,
+ehlo-tls, auth, quit.  With ``smtp.security: tls`` the handshake comes first and
+there is one EHLO, on the encrypted connection: connect, tls, greeting,
+ehlo-tls, auth, quit.  No mail is sent.  The profile's AUTH mechanism is sent explicitly with
 ``execute_command``, never through ``SMTP.login()``, which tries every
 advertised mechanism in turn and so can spend two failed attempts of the
 user's lockout budget on one check.  Credentials are only ever sent after a
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +31,8 @@ from conntest.profile import Profile
 from conntest.redact import REDACTED
 
 STEPS = ("connect", "greeting", "ehlo", "starttls", "tls", "ehlo-tls", "auth", "quit")
+IMPLICIT_STEPS = ("connect", "tls", "greeting", "ehlo-tls", "auth", "quit")
+"""The order with ``smtp.security: tls`` (TLS from the first byte)."""
 LOCAL_HOSTNAME = "conntest.invalid"
 
 
@@ -75,7 +80,8 @@ async def probe_smtp(
     on_step: Callable[[Step], None] | None = None,
 ) -> list[Step]:
     """Run the SMTP steps of ``profile``; never raises for network trouble."""
-    log = StepLog(clock, "smtp", STEPS, on_step)
+    implicit = profile.smtp.security == "tls"
+    log = StepLog(clock, "smtp", IMPLICIT_STEPS if implicit else STEPS, on_step)
     steps, add, skip_rest = log.steps, log.add, log.skip_rest
 
     tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
@@ -86,13 +92,16 @@ async def probe_smtp(
     if raw is None:
         return skip_rest("connect", "no connection")
 
+    trust = "ca-file" if ca_file is not None else "system"
+    ctx = tlsmod.client_context(tmin, tmax, ca_file)
     smtp = aiosmtplib.SMTP(
         hostname=endpoint.host,
         sock=raw,
         start_tls=False,
-        use_tls=False,
+        use_tls=implicit,
+        tls_context=ctx if implicit else None,
         local_hostname=LOCAL_HOSTNAME,
-        timeout=clock.budget("greeting"),
+        timeout=clock.budget("tls" if implicit else "greeting"),
     )
 
     async def command(
@@ -133,7 +142,8 @@ async def probe_smtp(
 
     async def finish(after: str, reason: str) -> list[Step]:
         """Skip what is left, then QUIT politely if the connection still stands."""
-        for name in STEPS[STEPS.index(after) + 1 : STEPS.index("quit")]:
+        order = log.order
+        for name in order[order.index(after) + 1 : order.index("quit")]:
             add(skipped_step(clock, "smtp", name, reason))
         if smtp.is_connected:
             step, _ = await command("quit", b"QUIT")
@@ -143,11 +153,81 @@ async def probe_smtp(
             add(skipped_step(clock, "smtp", "quit", "the connection is closed"))
         return steps
 
-    # greeting
+    async def upgrade() -> list[Step] | None:
+        """EHLO, STARTTLS and the handshake (``smtp.security: starttls``): the finished
+        steps when the run ends there, ``None`` to go on over the encrypted connection."""
+        step = await ehlo("ehlo")
+        add(step)
+        if step.status is not Status.PASS:
+            return await finish("ehlo", "EHLO failed")
+
+        # starttls
+        rec = StepRecorder(clock, "smtp", "starttls")
+        if "STARTTLS" not in step.data["capabilities"]:
+            add(
+                rec.failed(
+                    FailureKind.NOT_OFFERED,
+                    "the server did not offer STARTTLS; credentials not sent",
+                    reply=step.reply,
+                )
+            )
+            return await finish("starttls", "credentials not sent: no STARTTLS")
+        rec.transcript.append("C: STARTTLS")
+        tls_rec.started = time.monotonic()
+        try:
+            resp = await asyncio.wait_for(
+                smtp.starttls(
+                    tls_context=ctx, server_hostname=endpoint.host, timeout=clock.budget("tls")
+                ),
+                clock.budget("tls") + 0.5,
+            )
+        except Exception as exc:
+            kind, message, reply = _failure(exc)
+            if reply is not None or kind in {FailureKind.TIMEOUT, FailureKind.CLOSED}:
+                # STARTTLS itself was refused or unanswered: no handshake happened.
+                add(rec.failed(kind, message, reply=reply))
+                return await finish("starttls", "no TLS session")
+            rec.transcript.append("S: 220 (accepted; the TLS handshake then failed)")
+            add(rec.passed(Reply("220", "ready to start TLS")))
+            tls_rec.started = rec.started
+            verify = _verify_error(exc)
+            if verify is not None:
+                presented = await _smtp_presented_chain(clock, endpoint, tmin, tmax)
+                tls_rec.tls = tlsmod.failed_verification_info(verify, presented)
+                add(
+                    tls_rec.failed(
+                        FailureKind.TLS_VERIFY,
+                        f"certificate verification failed: {verify.verify_message}",
+                    )
+                )
+                smtp.close()
+                return skip_rest("tls", "credentials not sent: the certificate failed verification")
+            add(tls_rec.failed(kind, message))
+            smtp.close()
+            return skip_rest("tls", "no TLS session")
+        rec.transcript.extend(_lines(resp))
+        add(rec.passed(_reply(resp)))
+        sslobj = smtp.get_transport_info("ssl_object")
+        if sslobj is not None:
+            tls_rec.tls = tlsmod.tls_info(sslobj)
+        add(tls_rec.passed())
+        return None
+
+    # greeting (smtp.security: tls — the handshake first, inside connect())
+    tls_rec = StepRecorder(clock, "smtp", "tls")
+    tls_rec.data.update(tls_min=tmin, tls_max=tmax, mode="implicit" if implicit else "starttls")
+    tls_rec.data["trust"] = trust
     rec = StepRecorder(clock, "smtp", "greeting")
+    budget = (
+        clock.budget("tls") + clock.budget("greeting") if implicit else clock.budget("greeting")
+    )
     try:
-        resp = await asyncio.wait_for(smtp.connect(), clock.budget("greeting") + 0.5)
+        resp = await asyncio.wait_for(smtp.connect(), budget + 0.5)
     except Exception as exc:
+        if implicit and _in_handshake(exc):
+            return await _implicit_tls_failed(clock, exc, tls_rec, endpoint, tmin, tmax, log)
+        if implicit:
+            add(tls_rec.passed())
         kind, message, reply = _failure(exc)
         if kind is FailureKind.TIMEOUT:
             message = "connected, but the server sent no greeting"
@@ -157,70 +237,20 @@ async def probe_smtp(
         smtp.close()
         raw.close()
         return skip_rest("greeting", "no greeting")
+    if implicit:
+        sslobj = smtp.get_transport_info("ssl_object")
+        if sslobj is not None:
+            tls_rec.tls = tlsmod.tls_info(sslobj)
+        add(tls_rec.passed())
     rec.transcript.extend(_lines(resp))
     if resp.code != 220:
         add(rec.failed(FailureKind.REJECTED, f"{resp.code} {resp.message}", reply=_reply(resp)))
         return await finish("greeting", "the server refused the session")
     add(rec.passed(_reply(resp)))
-
-    # ehlo
-    step = await ehlo("ehlo")
-    add(step)
-    if step.status is not Status.PASS:
-        return await finish("ehlo", "EHLO failed")
-
-    # starttls
-    rec = StepRecorder(clock, "smtp", "starttls")
-    if "STARTTLS" not in step.data["capabilities"]:
-        add(
-            rec.failed(
-                FailureKind.NOT_OFFERED,
-                "the server did not offer STARTTLS; credentials not sent",
-                reply=step.reply,
-            )
-        )
-        return await finish("starttls", "credentials not sent: no STARTTLS")
-    rec.transcript.append("C: STARTTLS")
-    ctx = tlsmod.client_context(tmin, tmax, ca_file)
-    tls_rec = StepRecorder(clock, "smtp", "tls")
-    tls_rec.data.update(tls_min=tmin, tls_max=tmax)
-    try:
-        resp = await asyncio.wait_for(
-            smtp.starttls(
-                tls_context=ctx, server_hostname=endpoint.host, timeout=clock.budget("tls")
-            ),
-            clock.budget("tls") + 0.5,
-        )
-    except Exception as exc:
-        kind, message, reply = _failure(exc)
-        if reply is not None or kind in {FailureKind.TIMEOUT, FailureKind.CLOSED}:
-            # STARTTLS itself was refused or unanswered: no handshake happened.
-            add(rec.failed(kind, message, reply=reply))
-            return await finish("starttls", "no TLS session")
-        rec.transcript.append("S: 220 (accepted; the TLS handshake then failed)")
-        add(rec.passed(Reply("220", "ready to start TLS")))
-        tls_rec.started = rec.started
-        verify = _verify_error(exc)
-        if verify is not None:
-            presented = await _smtp_presented_chain(clock, endpoint, tmin, tmax)
-            tls_rec.tls = tlsmod.failed_verification_info(verify, presented)
-            add(
-                tls_rec.failed(
-                    FailureKind.TLS_VERIFY,
-                    f"certificate verification failed: {verify.verify_message}",
-                )
-            )
-            smtp.close()
-            return skip_rest("tls", "credentials not sent: the certificate failed verification")
-        add(tls_rec.failed(kind, message))
-        smtp.close()
-        return skip_rest("tls", "no TLS session")
-    rec.transcript.extend(_lines(resp))
-    add(rec.passed(_reply(resp)))
-    sslobj = smtp.get_transport_info("ssl_object")
-    if sslobj is not None:
-        tls_rec.tls = tlsmod.tls_info(sslobj)
-    add(tls_rec.passed())
+    if not implicit:
+        done = await upgrade()
+        if done is not None:
+            return done
 
     # ehlo after TLS (Microsoft answers 421 4.7.66 here to TLS 1.0/1.1)
     step = await ehlo("ehlo-tls")
@@ -348,3 +378,47 @@ async def _smtp_presented_chain(
         return info
     except Exception:
         return None
+
+
+def _in_handshake(exc: BaseException) -> bool:
+    """Whether an implicit-TLS ``connect()`` failed in the handshake (not at the greeting)."""
+    if isinstance(exc, aiosmtplib.SMTPConnectTimeoutError):
+        return "waiting for server ready" not in str(exc)
+    if isinstance(exc, aiosmtplib.SMTPConnectError):
+        return isinstance(exc.__cause__, OSError)
+    return isinstance(exc, ssl.SSLError)
+
+
+async def _implicit_tls_failed(
+    clock: RunClock,
+    exc: BaseException,
+    rec: StepRecorder,
+    endpoint: Endpoint,
+    tmin: str,
+    tmax: str,
+    log: StepLog,
+) -> list[Step]:
+    """Record the failed implicit-TLS handshake (naming the issuer when verification failed)."""
+    verify = _verify_error(exc)
+    if verify is not None:
+        presented = await asyncio.to_thread(
+            tlsmod.read_presented_chain,
+            endpoint.address,
+            endpoint.port,
+            endpoint.host,
+            tmin,
+            tmax,
+            clock.budget("tls"),
+        )
+        rec.tls = tlsmod.failed_verification_info(verify, presented)
+        log.add(
+            rec.failed(
+                FailureKind.TLS_VERIFY, f"certificate verification failed: {verify.verify_message}"
+            )
+        )
+        return log.skip_rest("tls", "credentials not sent: the certificate failed verification")
+    kind, message, _ = _failure(exc)
+    if kind is FailureKind.TIMEOUT:
+        message = "no TLS handshake before the deadline"
+    log.add(rec.failed(kind, message))
+    return log.skip_rest("tls", "no TLS session")

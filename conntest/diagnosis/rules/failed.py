@@ -44,7 +44,13 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
 
     def make(code: str, variant: str | None = None, /, **more: str) -> Candidate:
         return Candidate(
-            code, variant, {**values, **more}, [evidence(step)], protocol=step.protocol, step=step
+            code,
+            variant,
+            {**values, **more},
+            [evidence(step)],
+            protocol=step.protocol,
+            step=step,
+            cause=True,
         )
 
     failure = step.failure
