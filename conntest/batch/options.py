@@ -99,8 +99,9 @@ def _lockout_arguments(parser: argparse.ArgumentParser, default_note: str) -> No
         "--state-file",
         type=Path,
         metavar="PATH",
-        help="where the lockout rules keep their state (default "
-        "$XDG_STATE_HOME/conntest/auth-state.json or ~/.local/state/conntest/auth-state.json)",
+        help="where the lockout rules keep their state (default: auth-state.json in the "
+        "state directory, ~/.local/state/conntest on Linux, %%LOCALAPPDATA%%\\conntest on "
+        "Windows; docs/files.md)",
     )
 
 
