@@ -7,6 +7,14 @@ to the address DNS or ``--resolve`` gave while TLS still verifies the real
 name.  A :class:`_Tap` sits under imaplib and records every line with its
 time; credentials are replaced before a line is stored.
 
+A hostile server is read within bounds (:data:`LIMITS`): a line, a literal,
+the lines of one command and the bytes of one step are capped, and a step
+that goes past one ends as a protocol failure naming the limit.  The worker
+thread is a daemon the run never waits for: at a step's deadline the socket
+is shut down from the event loop and the step ends, whatever the thread does.
+SASL continuations get exactly one answer: a second ``+`` is answered with
+``*`` (cancel) and a third ends the step, so a credential is sent once.
+
 Order (``imap.security: tls``): connect, tls, greeting, capability, [id], login,
 [id], mailbox (``EXAMINE INBOX``: mailbox-level refusals only show there), logout.
 With ``imap.security: starttls`` the greeting is read in plain text, then
@@ -25,6 +33,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from imapclient import IMAPClient
@@ -34,9 +43,9 @@ from conntest.model import FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
 from conntest.probes.net import classify, connect_step
-from conntest.probes.session import AuthGate, Credentials, Endpoint
+from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
-from conntest.redact import REDACTED
+from conntest.redact import REDACTED, Redactor
 
 T = TypeVar("T")
 STEPS = ("connect", "tls", "greeting", "capability", "id", "login", "mailbox", "logout")
@@ -60,39 +69,101 @@ _UNTAGGED = re.compile(r"^\* (?P<status>OK|NO|BAD|BYE|PREAUTH) ?(?P<text>.*)$", 
 _MAX_TRANSCRIPT_LINE = 400
 
 
-class _Tap:
-    """Records what imaplib sends and receives, with times, credentials redacted."""
+@dataclass(frozen=True)
+class Limits:
+    """How much a server may send before conntest stops reading (none is near a real answer)."""
 
-    def __init__(self) -> None:
+    line: int = 64 * 1024
+    literal: int = 1024 * 1024
+    lines_per_command: int = 10_000
+    step_bytes: int = 4 * 1024 * 1024
+    kept_lines: int = 200
+    """Transcript lines kept per step; the rest are counted, not stored."""
+
+
+LIMITS = Limits()
+
+
+class _LimitExceeded(imaplib.IMAP4.abort):
+    """The server went past one of :data:`LIMITS` (imaplib re-wraps it; the tap keeps the name)."""
+
+
+class _Tap:
+    """Records what imaplib sends and receives, with times, credentials redacted; counts bytes."""
+
+    def __init__(self, redact: Redactor, limits: Limits = LIMITS) -> None:
         self.lines: list[tuple[float, str, str]] = []
         self.sensitive = False
+        self.redact = redact
+        self.limits = limits
+        self.limit: str | None = None
+        """Which limit stopped reading (``line``, ``literal``, ``lines``, ``bytes``), if any."""
+        self.limit_message = ""
         self._lock = threading.Lock()
         self._mark = 0
+        self._dropped = 0
+        self._first_received: float | None = None
+        self._step_bytes = 0
+        self._command_lines = 0
+
+    def begin_step(self) -> None:
+        self._step_bytes = 0
+        self._command_lines = 0
 
     def sent(self, data: bytes) -> None:
+        self._command_lines = 0
         text = data.decode("utf-8", "replace").rstrip("\r\n")
         if self.sensitive:
             text = _redact_command(text)
         self._add("C", text)
 
     def received(self, data: bytes) -> None:
+        if self._first_received is None:
+            self._first_received = time.monotonic()
         self._add("S", data.decode("utf-8", "replace").rstrip("\r\n"))
 
+    def count(self, size: int, line: bool) -> None:
+        """Account for ``size`` bytes about to be kept; raise past a limit."""
+        self._step_bytes += size
+        if line:
+            self._command_lines += 1
+        if self._command_lines > self.limits.lines_per_command:
+            raise self.exceeded(
+                "lines",
+                f"the server sent more than {self.limits.lines_per_command:,} lines in answer to "
+                "one command; conntest stopped reading",
+            )
+        if self._step_bytes > self.limits.step_bytes:
+            raise self.exceeded(
+                "bytes",
+                f"the server sent more than {self.limits.step_bytes // 1024 // 1024} MiB in one "
+                "step; conntest stopped reading",
+            )
+
+    def exceeded(self, limit: str, message: str) -> _LimitExceeded:
+        self.limit, self.limit_message = limit, message
+        return _LimitExceeded(message)
+
     def _add(self, who: str, text: str) -> None:
-        if len(text) > _MAX_TRANSCRIPT_LINE:
-            text = text[:_MAX_TRANSCRIPT_LINE] + f"… ({len(text)} characters)"
         with self._lock:
-            self.lines.append((time.monotonic(), who, text))
+            if len(self.lines) - self._mark >= self.limits.kept_lines:
+                self._dropped += 1
+                return
+            # Redact the whole line before it is cut: a cut must not leave part of a secret.
+            self.lines.append((time.monotonic(), who, self.redact.cut(text, _MAX_TRANSCRIPT_LINE)))
 
     def drain(self) -> list[str]:
         with self._lock:
             new = self.lines[self._mark :]
             self._mark = len(self.lines)
-        return [f"{who}: {text}" for _, who, text in new]
+            dropped, self._dropped = self._dropped, 0
+        lines = [f"{who}: {text}" for _, who, text in new]
+        if dropped:
+            lines.append(f"… {dropped:,} more lines not kept")
+        return lines
 
     def first_received_at(self) -> float | None:
-        with self._lock:
-            return next((t for t, who, _ in self.lines if who == "S"), None)
+        return self._first_received
 
     def last_reply(self) -> Reply | None:
         """The last status line the server sent in the whole session."""
@@ -134,7 +205,7 @@ def _redact_command(text: str) -> str:
 
 
 class _TappedIMAP4(imaplib.IMAP4):
-    """imaplib on a socket we connected and wrapped ourselves, with a tap.
+    """imaplib on a socket we connected and wrapped ourselves, with a tap and read limits.
 
     ``greeting``: after STARTTLS no new greeting comes, so the one read in plain
     text is handed to imaplib as its first line (not tapped twice).
@@ -155,11 +226,28 @@ class _TappedIMAP4(imaplib.IMAP4):
         if self._replay is not None:
             line, self._replay = self._replay, None
             return line
-        line = super().readline()
-        self._tap.received(line)
+        limit = self._tap.limits.line
+        read = self.file.readline(limit + 1)
+        assert isinstance(read, bytes)  # imaplib's file is opened in binary mode
+        line = read
+        if line:
+            self._tap.received(line[:limit])
+        if len(line) > limit:
+            raise self._tap.exceeded(
+                "line",
+                f"the server sent a line longer than {limit // 1024} KiB; conntest stopped reading",
+            )
+        self._tap.count(len(line), line=True)
         return line
 
     def read(self, size: int) -> bytes:
+        if size > self._tap.limits.literal:
+            raise self._tap.exceeded(
+                "literal",
+                f"the server announced {size:,} bytes of data in one answer (a literal); "
+                "conntest did not read them",
+            )
+        self._tap.count(size, line=False)
         data = super().read(size)
         self._tap.received(data)
         return data
@@ -183,19 +271,40 @@ class _ProbeClient(IMAPClient):  # type: ignore[misc]
 
 
 async def _blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | None) -> T:
-    """Run ``fn`` in a worker thread under a hard deadline.
+    """Run ``fn`` in a daemon thread under a hard deadline the run does not wait past.
 
     The socket timeout normally fires first; if a server drips bytes slowly
-    enough to dodge it, the socket is shut down here so the thread ends too.
+    enough to dodge it (or the thread is blocked anywhere else), the deadline
+    wins: the socket is shut down here so the thread ends soon, and the step
+    ends now.  Nothing joins the thread, so neither the run nor the process
+    exit waits for it.
     """
     if sock is not None:
         sock.settimeout(timeout)
-    task = asyncio.ensure_future(asyncio.to_thread(fn))
-    # If the deadline wins, the thread's own error arrives later: read it so
-    # asyncio does not print "Task exception was never retrieved".
-    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, exc: BaseException | None) -> None:
+        if future.done():  # the deadline won; the late outcome is dropped
+            return
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    def work() -> None:
+        try:
+            outcome: tuple[Any, BaseException | None] = (fn(), None)
+        except BaseException as exc:
+            outcome = (None, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop is gone: nobody is waiting any more
+            pass
+
+    threading.Thread(target=work, name="conntest-imap", daemon=True).start()
     try:
-        return await asyncio.wait_for(asyncio.shield(task), timeout + 0.5)
+        return await asyncio.wait_for(future, timeout + 0.5)
     except TimeoutError:
         if sock is not None:
             try:
@@ -206,6 +315,10 @@ async def _blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | N
 
 
 def _imap_failure(exc: BaseException, tap: _Tap) -> tuple[FailureKind, str]:
+    if tap.limit is not None:
+        return FailureKind.PROTOCOL, tap.limit_message
+    if isinstance(exc, _SecondChallenge):
+        return FailureKind.PROTOCOL, str(exc)
     if isinstance(exc, imaplib.IMAP4.abort | imaplib.IMAP4.error | IMAPClientError):
         message = str(exc)
         if "EOF" in message or "closed" in message.lower():
@@ -216,7 +329,13 @@ def _imap_failure(exc: BaseException, tap: _Tap) -> tuple[FailureKind, str]:
             )
         if "got more than" in message:
             return FailureKind.PROTOCOL, "the server sent an endless line"
-        return FailureKind.PROTOCOL, message[:200]
+        # Not cut here: the engine redacts the whole message first, then cuts it.
+        return FailureKind.PROTOCOL, message
+    if isinstance(exc, UnicodeDecodeError):
+        return FailureKind.PROTOCOL, "the server sent bytes that are not text (not valid UTF-8)"
+    if isinstance(exc, ValueError) and not isinstance(exc, UnicodeError):
+        # imaplib parsing what the server sent (a literal size, a base64 challenge).
+        return FailureKind.PROTOCOL, f"the server sent a malformed answer ({type(exc).__name__})"
     kind, message, _ = classify(exc)
     return kind, message
 
@@ -296,7 +415,7 @@ async def probe_imap(
     add(rec.passed())
 
     # greeting + capability: imaplib reads both inside its constructor
-    tap = _Tap()
+    tap = _Tap(creds.redact)
     rec = StepRecorder(clock, "imap", "capability" if starttls else "greeting")
     budget = clock.budget("greeting")
     try:
@@ -345,16 +464,25 @@ async def probe_imap(
 
     async def run(name: str, fn: Callable[[], Any], sensitive: bool = False) -> Step:
         rec = StepRecorder(clock, "imap", name)
+        if clock.remaining() <= 0:
+            if name == "logout":
+                return rec.skipped("the run's deadline passed")
+            return rec.failed(FailureKind.TIMEOUT, "the run's deadline passed before this step")
         budget = clock.budget(name)
         tap.sensitive = sensitive
+        tap.begin_step()
         try:
             await _blocking(fn, budget, sock)
         except Exception as exc:
             tap.sensitive = False
             rec.transcript = tap.drain()
             reply = _reply_in(rec.transcript)
+            if tap.limit is not None:
+                rec.data["limit"] = tap.limit
             if (
-                reply is not None
+                tap.limit is None
+                and not isinstance(exc, _SecondChallenge)
+                and reply is not None
                 and reply.code in {"NO", "BAD"}
                 and not isinstance(exc, TimeoutError)
             ):
@@ -394,7 +522,7 @@ async def probe_imap(
         return steps
     user = creds.user if profile.username_form == "address" else creds.user.split("@")[0]
     password = creds.password
-    unsendable = _unsendable(settings.login, password)
+    unsendable = unsafe_user(user) or _unsendable(settings.login, user, password)
     if unsendable is not None:
         rec.data["mechanism"] = settings.login
         add(rec.failed(FailureKind.UNSAFE, unsendable))
@@ -429,11 +557,13 @@ async def probe_imap(
 
     published: list[Step] = []
     try:
+        notes: dict[str, Any] = {}
         login_step = await run(
             "login",
-            _login_call(client, settings.login, settings.sasl_ir, user, password),
+            _login_call(client, settings.login, settings.sasl_ir, user, password, notes),
             sensitive=True,
         )
+        login_step.data.update(notes)
         login_step.data["mechanism"] = settings.login + (" (SASL-IR)" if settings.sasl_ir else "")
         login_step.data["user"] = user
         published.append(add(login_step))
@@ -469,13 +599,20 @@ def _greeting_step(
     return step
 
 
-def _unsendable(login: str, password: str) -> str | None:
-    """Why this password cannot go out as the client would send it, if it cannot.
+def _unsendable(login: str, user: str, password: str) -> str | None:
+    """Why these credentials cannot go out as the client would send them, if they cannot.
 
     LOGIN's quoted string has no way to carry a line break, and imaplib sends
-    it as ASCII; a NUL would end the PLAIN credential early.  Sending anyway
-    would split the command or fail half-way, so conntest says so instead.
+    it as ASCII; a NUL would end the PLAIN credential early.  imaplib sends
+    LOGIN's user name as a bare atom, so a space or a quote in it would change
+    the command's arguments.  Sending anyway would split the command or fail
+    half-way, so conntest says so instead.
     """
+    if login == "login" and (not user.isascii() or any(c in _ATOM_SPECIALS for c in user)):
+        return (
+            "credentials not sent: the user name has characters that IMAP LOGIN (as imaplib "
+            "sends it, unquoted) cannot carry"
+        )
     if "\0" in password:
         return "credentials not sent: the password contains a NUL character"
     if login == "login" and ("\r" in password or "\n" in password):
@@ -488,6 +625,9 @@ def _unsendable(login: str, password: str) -> str | None:
     return None
 
 
+_ATOM_SPECIALS = frozenset(' "()\\{%*]')
+
+
 def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
     upper = {c.upper() for c in caps}
     if login == "login" and "LOGINDISABLED" in upper:
@@ -497,26 +637,68 @@ def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
     return None
 
 
+class _SecondChallenge(Exception):
+    """The server asked for the credential again after it was sent (and after a cancel)."""
+
+
+class _OneAnswer:
+    """Answers a SASL exchange once: the credential, then ``*`` (cancel), then gives up.
+
+    imaplib calls :meth:`process` (a bound method, as it requires) for every
+    ``+`` continuation and would send whatever it returns; a server that
+    answers every line with ``+`` would otherwise get the credential again and
+    again.  ``answered`` is true from the start when the credential went out
+    as a SASL initial response.
+    """
+
+    def __init__(self, response: bytes | None, data: dict[str, Any]) -> None:
+        self._response = response
+        self._data = data
+        self.challenges = 0
+
+    def process(self, challenge: bytes) -> bytes:
+        self.challenges += 1
+        if self._response is not None:
+            response, self._response = self._response, None
+            return base64.b64encode(response)
+        if self.challenges <= 2:
+            self._data["cancelled"] = (
+                "the server asked for the credential again; conntest answered '*' (cancel) "
+                "instead of sending it twice"
+            )
+            return b"*"
+        raise _SecondChallenge(
+            "the server kept asking for the credential after it was sent and the exchange "
+            "cancelled; conntest sent it once and stopped"
+        )
+
+
 def _login_call(
-    client: IMAPClient, login: str, sasl_ir: bool, user: str, password: str
+    client: IMAPClient, login: str, sasl_ir: bool, user: str, password: str, data: dict[str, Any]
 ) -> Callable[[], Any]:
     if login == "login":
         return lambda: client.login(user, password)
-    if not sasl_ir:
-        return lambda: client.plain_login(user, password)
+    blob = f"\0{user}\0{password}".encode()
 
-    def plain_with_initial_response() -> Any:
-        blob = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+    def authenticate_plain() -> Any:
         imap = client._imap
-        typ, data = imap._simple_command("AUTHENTICATE", "PLAIN", blob)
+        args: tuple[str, ...] = ("PLAIN",)
+        if sasl_ir:
+            args += (base64.b64encode(blob).decode(),)
+            answer = _OneAnswer(None, data)  # sent already: every "+" gets a cancel
+            answer.challenges = 1
+        else:
+            answer = _OneAnswer(blob, data)
+        imap.literal = answer.process
+        typ, response = imap._simple_command("AUTHENTICATE", *args)
         if typ != "OK":
             raise imaplib.IMAP4.error(
-                data[-1].decode("utf-8", "replace") if data else "AUTHENTICATE failed"
+                response[-1].decode("utf-8", "replace") if response else "AUTHENTICATE failed"
             )
         imap.state = "AUTH"
-        return data
+        return response
 
-    return plain_with_initial_response
+    return authenticate_plain
 
 
 async def _id_step(
