@@ -116,3 +116,22 @@ def test_the_final_text_is_matched_on_its_sentence_not_on_5_7_30() -> None:
     # RFC 8689's meaning of 5.7.30: nothing to do with basic authentication.
     requiretls = explain("550 5.7.30 REQUIRETLS support required")
     assert requiretls.code != "basic-auth-disabled"
+
+
+def test_the_matrix_says_verified_once_both_servers_took_a_token() -> None:
+    from conntest.migration import modern_auth_cell, route_for
+    from conntest.model import ProfileResult
+
+    route = route_for(THUNDERBIRD)
+    token = signed_in(mechanism="XOAUTH2")
+    token[2].data["mechanism"] = "XOAUTH2 (SASL-IR)"
+    cell = modern_auth_cell(ProfileResult("thunderbird", token, [], modern_auth=route))
+    assert cell is not None and cell.status == "verified"
+    token[-1].status = Status.FAIL
+    cell = modern_auth_cell(ProfileResult("thunderbird", token, [], modern_auth=route))
+    assert cell is not None and (cell.status, cell.note) == (
+        "failed",
+        "OAuth2 sign-in failed (SMTP)",
+    )
+    password = modern_auth_cell(ProfileResult("thunderbird", signed_in(), [], modern_auth=route))
+    assert password is not None and password.note == "not verified, run with --oauth"
