@@ -11,11 +11,7 @@ the ``tui``/``demo`` branches.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import concurrent.futures
 import contextlib
-import getpass
-import ipaddress
 import os
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -24,11 +20,17 @@ from typing import TYPE_CHECKING, TextIO
 
 from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
 from conntest.errors import ConntestError, ProfileError, UsageError
-from conntest.profile import TLS_VERSIONS, Profile
-from conntest.redact import Redactor
 
 if TYPE_CHECKING:
     from conntest.model import Report
+    from conntest.profile import Profile
+
+# Building the parser imports only the standard library and batch.options:
+# `--help` must start in a small multiple of `python -c pass` (issue 12;
+# tests/unit/test_import_hygiene.py). asyncio, ipaddress, getpass and the
+# profile model are imported where they are used.
+TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
+"""As :data:`conntest.profile.TLS_VERSIONS` (a test keeps the two equal)."""
 
 # The engine, probes and their libraries (imapclient, aiosmtplib, dnspython,
 # cryptography) are imported inside the commands that use them, so that
@@ -45,6 +47,8 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def _resolve_pin(value: str) -> tuple[str, str]:
+    import ipaddress
+
     host, sep, address = value.partition(":")
     try:
         ipaddress.ip_address(address.strip("[]"))
@@ -58,6 +62,8 @@ def _resolve_pin(value: str) -> tuple[str, str]:
 
 
 def _nameserver(value: str) -> tuple[str, int]:
+    import ipaddress
+
     try:
         return str(ipaddress.ip_address(value)), 53
     except ValueError:
@@ -75,6 +81,8 @@ def _nameserver(value: str) -> tuple[str, int]:
 
 
 def _network(value: str) -> str:
+    import ipaddress
+
     try:
         return str(ipaddress.ip_network(value, strict=False))
     except ValueError:
@@ -280,6 +288,8 @@ def _read_password(args: argparse.Namespace, stdin: TextIO) -> str | None:
     if args.password_stdin:
         return _first_line(stdin.readline())
     if stdin.isatty():
+        import getpass
+
         return getpass.getpass(f"App password for {args.user}: ")
     raise UsageError(
         "no password: use --password-env VAR, --password-file PATH or --password-stdin "
@@ -335,6 +345,9 @@ async def _maybe_lab(args: argparse.Namespace) -> AsyncIterator[dict[str, object
 
 
 async def _check(args: argparse.Namespace, password: str | None, profiles: list[Profile]) -> Report:
+    import asyncio
+    import concurrent.futures
+
     from conntest.engine import CheckRequest, run_check
     from conntest.probes.dns_probe import ResolverConfig
 
@@ -363,6 +376,9 @@ async def _check(args: argparse.Namespace, password: str | None, profiles: list[
 
 
 def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
+    import asyncio
+
+    from conntest.redact import Redactor
     from conntest.render.json_report import render_json
     from conntest.render.text_report import render_text
 

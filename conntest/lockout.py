@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from conntest.errors import UsageError
 from conntest.model import Report, Severity, Status
+from conntest.paths import state_dir
 
 __all__ = [
     "AuthLedger",
@@ -55,10 +56,8 @@ AUTH_STEPS = frozenset({"login", "auth"})
 
 
 def default_state_file() -> Path:
-    """``$XDG_STATE_HOME/conntest/auth-state.json``, else ``~/.local/state/conntest/…``."""
-    xdg = os.environ.get("XDG_STATE_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
-    return base / "conntest" / "auth-state.json"
+    """``auth-state.json`` in :func:`conntest.paths.state_dir` (``~/.local/state/conntest``…)."""
+    return state_dir() / "auth-state.json"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import re
 import typing
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
@@ -581,15 +580,15 @@ def builtin_dir() -> Traversable:
 
 
 def user_dir() -> Path:
-    """The user's profile directory: ``$XDG_CONFIG_HOME/conntest/profiles``.
+    """The user's profile directory: ``profiles`` in :func:`conntest.paths.config_dir`.
 
-    Falls back to ``~/.config/conntest/profiles`` when ``XDG_CONFIG_HOME`` is
-    unset, empty or relative (the XDG spec says to ignore a relative value).
-    The directory need not exist.
+    ``$XDG_CONFIG_HOME/conntest/profiles`` (``~/.config/conntest/profiles``
+    when unset, empty or relative) on Linux, ``%APPDATA%\\conntest\\profiles``
+    on Windows.  The directory need not exist.
     """
-    xdg = os.environ.get("XDG_CONFIG_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
-    return base / "conntest" / "profiles"
+    from conntest.paths import config_dir
+
+    return config_dir() / "profiles"
 
 
 def _profile_files(directory: Traversable, problems: list[Problem]) -> list[Traversable]:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
-from conntest.batch.runner import AccountResult
+from conntest.results import AccountResult
 
 __all__ = ["Progress", "progress_for"]
 

@@ -27,15 +27,14 @@ import asyncio
 import concurrent.futures
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 from conntest.batch.config import AccountEntry, PasswordSourceError
-from conntest.batch.thresholds import NO_THRESHOLDS, Thresholds
 from conntest.engine import run_check
 from conntest.lockout import AuthLedger, Refusal, auth_outcome
 from conntest.model import Finding, Report, Severity
 from conntest.redact import Redactor
+from conntest.results import AccountResult, Authentication, BatchResult
+from conntest.results.thresholds import NO_THRESHOLDS, Thresholds
 
 __all__ = [
     "AUTH_SKIPPED",
@@ -52,69 +51,6 @@ GRACE = 5.0
 """Seconds past an account's own deadline before its check is cancelled."""
 AUTH_SKIPPED = "auth-skipped"
 SLOW = "check-slow"
-
-Authentication = Literal["sent", "skipped", "none"]
-
-
-@dataclass
-class AccountResult:
-    """The one result of one account in a batch."""
-
-    entry: AccountEntry
-    report: Report | None
-    """``None`` when no report could be produced (deadline, unreadable password, bug)."""
-    state: Severity
-    """After thresholds; ``INFO`` counts as OK."""
-    code: str
-    """The primary finding's code (``ok``, ``basic-auth-disabled``, ``auth-skipped``…)."""
-    title: str
-    """One line for people."""
-    elapsed_ms: float
-    authentication: Authentication
-    """``sent``: credentials went out; ``skipped``: refused by the lockout rules;
-    ``none``: a connectivity-only entry."""
-    skip_reason: str | None = None
-    error: str | None = None
-
-    @property
-    def address(self) -> str:
-        return self.entry.address
-
-    @property
-    def verdict(self) -> str:
-        """``ok``, ``warning``, ``critical`` or ``unknown``."""
-        return self.state.verdict
-
-    @property
-    def exit_code(self) -> int:
-        return self.state.exit_code
-
-
-@dataclass
-class BatchResult:
-    """Every account's result, in the batch file's order."""
-
-    results: list[AccountResult]
-    started: float
-    """Wall-clock start (seconds since the epoch)."""
-    elapsed_ms: float
-    warnings: list[str] = field(default_factory=list)
-    """Problems met on the way that did not stop the run (a state file that was reset)."""
-
-    @property
-    def state(self) -> Severity:
-        return max((r.state for r in self.results), default=Severity.UNKNOWN)
-
-    @property
-    def exit_code(self) -> int:
-        return self.state.exit_code
-
-    def counts(self) -> dict[str, int]:
-        """Accounts per verdict, every verdict present (zeros included)."""
-        counts = dict.fromkeys(("ok", "warning", "critical", "unknown"), 0)
-        for result in self.results:
-            counts[result.verdict] += 1
-        return counts
 
 
 def make_executor(concurrency: int, profiles_per_account: int = 3) -> concurrent.futures.Executor:

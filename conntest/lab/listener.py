@@ -88,6 +88,9 @@ class Listener:
                 await asyncio.sleep(0.1)
                 continue
             conn.setblocking(False)
+            # Nagle off, as on the client side: a lab reply must not wait for
+            # the client's delayed ACK (asyncio leaves accepted sockets alone).
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             task = asyncio.create_task(self._serve(conn, (address[0], address[1])))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -12,16 +12,33 @@ with listeners of its own uses ``"<scenario>/imap"`` and ``"<scenario>/smtp"``.
 
 All mutation happens on the lab's event loop; a lock makes reads from other
 threads (an imapclient test running in ``to_thread``) see whole snapshots.
+
+The record is bounded, so a lab that serves for days stays flat in memory:
+it keeps the newest :data:`MAX_CONNECTIONS` connections and
+:data:`MAX_DNS_QUERIES` DNS questions, and the first :data:`MAX_COMMANDS`
+commands of each connection (authentication attempts are all kept: tests
+count them);
+:class:`Dropped` counts what was left out, so a test (or a reader of
+``/status``) can tell a quiet client from a record that overflowed.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+MAX_CONNECTIONS = 4096
+"""Connections kept (the newest); older ones are dropped and counted."""
+MAX_DNS_QUERIES = 4096
+"""DNS questions kept (the newest)."""
+MAX_COMMANDS = 256
+"""Commands kept per connection (the first ones: a client's dialogue starts there)."""
 
 REDACTED = "<redacted>"
 UNKNOWN_VERB = "<unknown>"
@@ -85,6 +102,19 @@ class DnsQuery:
 
 
 @dataclass
+class Dropped:
+    """What the bounded record left out since it was created (or last cleared)."""
+
+    connections: int = 0
+    dns_queries: int = 0
+    commands: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.connections + self.dns_queries + self.commands
+
+
+@dataclass
 class ConnectionLog:
     """The mutable record of one connection, written by its server."""
 
@@ -105,8 +135,15 @@ class ConnectionLog:
         """Append a command; with ``known``, any other verb is kept only as UNKNOWN_VERB."""
         if known is not None and verb.upper() not in known:
             verb, args = UNKNOWN_VERB, REDACTED if args else ""
+        command = Command(verb.upper() if verb != UNKNOWN_VERB else verb, args)
         with self.record.lock:
-            self.commands.append(Command(verb.upper() if verb != UNKNOWN_VERB else verb, args))
+            if len(self.commands) >= self.record.max_commands:
+                self.record.dropped.commands += 1
+            else:
+                self.commands.append(command)
+            watchers = tuple(self.record.watchers)
+        for watch in watchers:
+            watch(self, command)
 
     def begin_auth(self, mechanism: str, *, in_clear: bool) -> None:
         """Note an authentication command as soon as it arrives (it counts even if cut short)."""
@@ -175,11 +212,26 @@ class ConnectionLog:
 class Record:
     """Everything the lab's servers received since the last :meth:`clear`."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        max_dns_queries: int = MAX_DNS_QUERIES,
+        max_commands: int = MAX_COMMANDS,
+    ) -> None:
         self.lock = threading.RLock()
-        self._logs: list[ConnectionLog] = []
-        self._dns: list[DnsQuery] = []
+        self.max_commands = max_commands
+        self._logs: collections.deque[ConnectionLog] = collections.deque(maxlen=max_connections)
+        self._dns: collections.deque[DnsQuery] = collections.deque(maxlen=max_dns_queries)
         self._ids = itertools.count(1)
+        self.dropped = Dropped()
+        """What was left out to keep the record bounded."""
+        self.watchers: list[Callable[[ConnectionLog, Command], None]] = []
+        """Called on the lab's loop with each command as it arrives, while the
+        client waits for the reply (tests inspect the live connection there)."""
+        self.flights = 0
+        """Server flights (greetings, replies, TLS handshake flights) the lab's
+        latency delayed: the round trips a client paid for, counted by the lab."""
 
     def open(
         self, *, protocol: str, listener: str, scenario: str, peer: tuple[str, int]
@@ -194,17 +246,28 @@ class Record:
                 scenario=scenario,
                 peer=peer,
             )
+            if len(self._logs) == self._logs.maxlen:
+                self.dropped.connections += 1
             self._logs.append(log)
             return log
 
     def dns_query(self, query: DnsQuery) -> None:
         with self.lock:
+            if len(self._dns) == self._dns.maxlen:
+                self.dropped.dns_queries += 1
             self._dns.append(query)
+
+    def delayed_flight(self) -> None:
+        """Count one server flight held back by the lab's latency."""
+        with self.lock:
+            self.flights += 1
 
     def clear(self) -> None:
         with self.lock:
             self._logs.clear()
             self._dns.clear()
+            self.dropped = Dropped()
+            self.flights = 0
 
     def connections(
         self,

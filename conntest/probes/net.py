@@ -57,6 +57,19 @@ def classify(exc: BaseException) -> tuple[FailureKind, str, int | None]:
     return FailureKind.PROTOCOL, str(exc) or exc.__class__.__name__, None
 
 
+def no_delay(sock: socket.socket) -> socket.socket:
+    """Turn Nagle off: a mail dialogue is small writes that each wait for a reply.
+
+    asyncio sets ``TCP_NODELAY`` only on sockets whose ``proto`` is
+    ``IPPROTO_TCP``, which ``socket.socket(AF_INET, SOCK_STREAM)`` is not; and
+    imaplib writes an AUTHENTICATE response and its CRLF as two TLS records,
+    so with Nagle on the second waits for the server's delayed ACK (40 ms on
+    Linux).  Every TCP socket conntest opens goes through here.
+    """
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in _TRANSIENT
 
@@ -65,14 +78,15 @@ async def tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
     """Connect a blocking-mode TCP socket within ``timeout``; transient resets are retried.
 
     Returns a socket in blocking mode (with no timeout set) so that both
-    asyncio (aiosmtplib) and a worker thread (imaplib) can take it over.
+    asyncio (aiosmtplib) and a worker thread (imaplib) can take it over, with
+    ``TCP_NODELAY`` set (:func:`no_delay`).
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
 
     async def attempt() -> socket.socket:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock = no_delay(socket.socket(family, socket.SOCK_STREAM))
         sock.setblocking(False)
         try:
             remaining = max(0.001, deadline - loop.time())

@@ -169,6 +169,7 @@ def read_presented_chain(
     ctx = client_context(tls_min, tls_max, verify=False)
     try:
         with socket.create_connection((address, port), timeout=timeout) as raw:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as net.no_delay
             # Socket timeouts bound each read; a server dripping the handshake
             # byte by byte would dodge them, so a watchdog ends it at the deadline.
             watchdog = threading.Timer(timeout, _shutdown, args=(raw,))

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conntest.batch.runner import AccountResult, BatchResult
 from conntest.render.json_report import SCHEMA, report_dict
+from conntest.results import AccountResult, BatchResult
 
 __all__ = ["account_dict", "batch_dict", "render_batch_json", "render_jsonl_line"]
 

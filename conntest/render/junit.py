@@ -15,8 +15,8 @@ import socket
 import time
 import xml.etree.ElementTree as ET  # building only; nothing is parsed
 
-from conntest.batch.runner import AccountResult, BatchResult
 from conntest.model import Finding, ProfileResult, Severity
+from conntest.results import AccountResult, BatchResult
 
 __all__ = ["render_junit"]
 

@@ -15,7 +15,7 @@ last long-output line, one account per line after that.  For a single
 account the phases go on the status line, and the long output has one line
 per profile.  ``|`` never appears in text (it would start the perfdata), so
 it is replaced.  The state is the worst account's; the CLI's exit code is
-:attr:`~conntest.batch.runner.BatchResult.exit_code` (0/1/2/3).
+:attr:`~conntest.results.BatchResult.exit_code` (0/1/2/3).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from conntest.batch.measures import phases
-from conntest.batch.runner import AccountResult, BatchResult
-from conntest.batch.thresholds import NO_THRESHOLDS, Thresholds
 from conntest.model import Severity
+from conntest.results import AccountResult, BatchResult
+from conntest.results.measures import phases
+from conntest.results.thresholds import NO_THRESHOLDS, Thresholds
 
 __all__ = ["render_nagios", "render_unknown"]
 

@@ -27,9 +27,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from conntest.batch.measures import certificate_expiry, step_timings
-from conntest.batch.runner import AccountResult, BatchResult
 from conntest.model import Severity
+from conntest.results import AccountResult, BatchResult
+from conntest.results.measures import certificate_expiry, step_timings
 
 __all__ = ["CONTENT_TYPE", "BatchCollector", "render_prometheus"]
 

@@ -20,7 +20,18 @@ from conntest.model import Failure, FailureKind, Finding, Reply, Status, Step, T
 from conntest.password import analyse_password
 from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings
 
-RESPONSES = Path(__file__).resolve().parents[3] / "shared" / "o365" / "responses.yaml"
+
+def _find_responses() -> Path:
+    """``shared/o365/responses.yaml`` beside the checkout (or beside a parent of a worktree)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents[2:]:
+        candidate = parent / "shared" / "o365" / "responses.yaml"
+        if candidate.is_file():
+            return candidate
+    return here.parents[3] / "shared" / "o365" / "responses.yaml"
+
+
+RESPONSES = _find_responses()
 
 PROFILE = Profile(
     id="thunderbird",

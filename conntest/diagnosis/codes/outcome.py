@@ -1,0 +1,74 @@
+"""Codes for the run as a whole: everything worked, a text nobody knows, or conntest itself failed.
+
+Data only; :mod:`conntest.diagnosis.catalogue` assembles the modules of this package.
+"""
+
+from __future__ import annotations
+
+from conntest.diagnosis.vocabulary import CatalogueEntry, Variant, remedies
+from conntest.model import Severity
+
+ENTRIES: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry(
+        code="ok",
+        severity=Severity.OK,
+        layer="result",
+        title="{client} can reach and sign in to Microsoft 365",
+        meaning="Every step {client} needs worked: {summary}.",
+        evidence=(
+            "No step failed and no critical finding: for IMAP the LOGIN (and, if run, the first "
+            "mailbox command) succeeded, for SMTP the AUTH succeeded. {summary} lists them."
+        ),
+        remedy=remedies("Nothing to fix."),
+        variants={
+            "connectivity": Variant(
+                title="The servers answer {client}'s settings (sign-in not tested)",
+                detail=(
+                    "Every step up to sign-in worked: {summary}. No password was given, so "
+                    "conntest did not try to sign in."
+                ),
+                remedy=remedies(
+                    "Nothing to fix in the connection; run the check with a password to test "
+                    "the sign-in."
+                ),
+            ),
+            "explain": Variant(
+                title="This is a normal server reply, not an error",
+                detail=(
+                    "'{sentence}' is what Microsoft's server says when this step works. If "
+                    "something fails, the error is in a later line: paste that one."
+                ),
+                remedy=remedies("Nothing to fix here."),
+            ),
+        },
+    ),
+    CatalogueEntry(
+        code="unrecognised",
+        severity=Severity.UNKNOWN,
+        layer="result",
+        title="conntest does not know this answer",
+        meaning=(
+            "The text '{sentence}' is not in conntest's catalogue, so conntest cannot say what it "
+            "means{where}. It is not a confirmation that anything works."
+        ),
+        evidence="A reply or pasted text that matches no pattern and no success form.",
+        remedy=remedies(
+            "Keep the full text: your administrator or Microsoft support can look it up, and "
+            "reporting it lets conntest learn it."
+        ),
+        decisive=False,
+    ),
+    CatalogueEntry(
+        code="internal-error",
+        severity=Severity.UNKNOWN,
+        layer="result",
+        title="conntest could not complete the check",
+        meaning="{message}",
+        evidence="A step failed as internal (a bug in conntest), or no step was recorded.",
+        remedy=remedies(
+            "Run the check again; if it repeats, report it with the output of `conntest check "
+            "--json`."
+        ),
+        decisive=False,
+    ),
+)

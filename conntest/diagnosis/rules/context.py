@@ -1,0 +1,299 @@
+"""Rules over steps that passed: old TLS, a trusted interceptor, capabilities, DNS answers,
+settings Microsoft 365 does not serve."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from conntest.diagnosis.catalogue import CONSUMER_MX_SUFFIX, EXPECTED_ENDPOINTS, M365_MX_SUFFIX
+from conntest.diagnosis.rules.failed import known_issuer, tls_values
+from conntest.diagnosis.rules.observed import (
+    Candidate,
+    Observed,
+    as_text,
+    display,
+    evidence,
+    host_of,
+    is_microsoft,
+    protocol_values,
+    said,
+)
+from conntest.model import Status, Step
+from conntest.profile import Profile
+
+
+def tls_rule(observed: Observed, profile: Profile) -> list[Candidate]:
+    """Old TLS that still works, and certificates of an inspecting proxy the device trusts."""
+    found: list[Candidate] = []
+    for step in observed.steps:
+        if step.name != "tls" or step.status is not Status.PASS or step.tls is None:
+            continue
+        values = protocol_values(step.protocol, profile, step)
+        info = step.tls
+        refused_after = any(
+            s.protocol == step.protocol and s.name == "ehlo-tls" and s.status is Status.FAIL
+            for s in observed.steps
+        )
+        # After a refusal (421 4.7.66) the old version is the failure itself,
+        # reported by tls-version-rejected; "works only over" would contradict it.
+        if info.version in ("TLSv1", "TLSv1.0", "TLSv1.1") and not refused_after:
+            found.append(
+                Candidate(
+                    "tls-legacy-version",
+                    values={**values, "version": info.version},
+                    evidence=[f"{step.protocol} tls: negotiated {info.version}"],
+                    protocol=step.protocol,
+                    step=step,
+                )
+            )
+        host = values.get("host", "")
+        if info.issuer and not known_issuer(info.issuer) and is_microsoft(host):
+            found.append(
+                Candidate(
+                    "tls-intercepted",
+                    "trusted",
+                    values={**values, **tls_values(info, "verified")},
+                    evidence=[
+                        f"{step.protocol} tls: certificate for {host} issued by {info.issuer}"
+                    ],
+                    protocol=step.protocol,
+                    step=step,
+                )
+            )
+    return found
+
+
+def capability_rule(observed: Observed, profile: Profile, signing_in: bool) -> list[Candidate]:
+    """What the advertised capabilities say before any password is sent."""
+    found: list[Candidate] = []
+    cap = observed.first("imap", "capability")
+    if cap is not None and cap.status is Status.PASS:
+        tokens = _imap_capabilities(cap)
+        base = protocol_values("imap", profile, cap)
+        if "LOGINDISABLED" in tokens:
+            found.append(
+                Candidate(
+                    "basic-auth-disabled",
+                    "capability",
+                    {**base, "sentence": said(cap)},
+                    [evidence(cap)],
+                    protocol="imap",
+                    step=cap,
+                )
+            )
+        elif (
+            signing_in
+            and tokens
+            and profile.imap.login == "authenticate-plain"
+            and "AUTH=PLAIN" not in tokens
+            and not observed.passed("imap", "login")
+        ):
+            offered = " ".join(t for t in tokens if t.startswith("AUTH=")) or "no AUTH= mechanism"
+            found.append(
+                Candidate(
+                    "auth-mechanism-unsupported",
+                    "imap-offer",
+                    {**base, "offered": offered, "mechanism": "AUTHENTICATE PLAIN"},
+                    [evidence(cap)],
+                    protocol="imap",
+                    step=cap,
+                )
+            )
+    ehlo = observed.first("smtp", "ehlo")
+    if (
+        ehlo is not None
+        and ehlo.status is Status.PASS
+        and profile.smtp.security == "starttls"
+        and not observed.passed("smtp", "starttls")
+    ):
+        keywords = _smtp_capabilities(ehlo)
+        if keywords and "starttls" not in keywords:
+            found.append(
+                Candidate(
+                    "starttls-missing",
+                    values={
+                        **protocol_values("smtp", profile, ehlo),
+                        "how": "the EHLO reply lists " + ", ".join(k.upper() for k in keywords),
+                    },
+                    evidence=[evidence(ehlo)],
+                    protocol="smtp",
+                    step=ehlo,
+                )
+            )
+    after = observed.first("smtp", "ehlo-tls")
+    if (
+        after is not None
+        and after.status is Status.PASS
+        and signing_in
+        and not observed.passed("smtp", "auth")
+    ):
+        keywords = _smtp_capabilities(after)
+        mechanism = profile.smtp.auth.upper()
+        base = protocol_values("smtp", profile, after)
+        if keywords and "auth" not in keywords:
+            found.append(
+                Candidate(
+                    "auth-mechanism-unsupported",
+                    "no-auth",
+                    {
+                        **base,
+                        "offered": ", ".join(k.upper() for k in keywords),
+                        "mechanism": f"AUTH {mechanism}",
+                    },
+                    [evidence(after)],
+                    protocol="smtp",
+                    step=after,
+                )
+            )
+        elif keywords and mechanism not in keywords["auth"].upper().split():
+            found.append(
+                Candidate(
+                    "auth-mechanism-unsupported",
+                    "smtp-offer",
+                    {**base, "offered": keywords["auth"].upper(), "mechanism": f"AUTH {mechanism}"},
+                    [evidence(after)],
+                    protocol="smtp",
+                    step=after,
+                )
+            )
+    return found
+
+
+def _imap_capabilities(step: Step) -> set[str]:
+    data = step.data.get("capabilities")
+    if isinstance(data, list | tuple | set | frozenset):
+        return {as_text(t).upper() for t in data}
+    text = str(step.reply) if step.reply is not None else ""
+    return {t.upper() for t in re.findall(r"[A-Za-z0-9=+._-]+", text)} - {"*", "CAPABILITY", "OK"}
+
+
+def _smtp_capabilities(step: Step) -> dict[str, str]:
+    data = step.data.get("capabilities")
+    if isinstance(data, Mapping):
+        return {as_text(k).lower(): as_text(v) for k, v in data.items()}
+    lines: Iterable[str]
+    if isinstance(data, list | tuple):
+        lines = [as_text(x) for x in data]
+    elif step.reply is not None:
+        lines = re.split(r"\r?\n|(?=\b250[ -])", step.reply.text)
+    else:
+        return {}
+    keywords: dict[str, str] = {}
+    for raw in lines:
+        line = re.sub(r"^250[ -]", "", raw.strip())
+        if not line or " hello " in f" {line.lower()} ":
+            continue
+        word, _, rest = line.partition(" ")
+        keywords[word.lower()] = rest
+    return keywords
+
+
+def dns_rule(
+    observed: Observed, profile: Profile, expected_networks: Sequence[str], user: str
+) -> list[Candidate]:
+    """Addresses that are not Microsoft's, and a domain whose mail does not go to Microsoft 365."""
+    found: list[Candidate] = []
+    networks = [ipaddress.ip_network(n, strict=False) for n in expected_networks]
+    for step in observed.named("dns", "resolve"):
+        if step.status is not Status.PASS:
+            continue
+        host = str(step.data.get("host", ""))
+        addresses = [as_text(x) for x in step.data.get("addresses", ()) or ()]
+        flagged = [a for a in addresses if _unexpected(a, networks)]
+        if not flagged:
+            continue
+        why = (
+            "outside the expected networks " + ", ".join(expected_networks)
+            if networks
+            else "a private, loopback, link-local or reserved address"
+        )
+        failed_after = any(
+            s.failed
+            and s.protocol in ("imap", "smtp")
+            and host_of(s.protocol, profile) == host.lower()
+            for s in observed.steps
+        )
+        found.append(
+            Candidate(
+                "dns-unexpected-address",
+                "failed" if failed_after else None,
+                {"host": host, "addresses": ", ".join(flagged), "why": why},
+                [f"dns resolve: {host} → {', '.join(as_text(x) for x in addresses)}"],
+                protocol="dns",
+                step=step,
+            )
+        )
+    mx = observed.first("dns", "mx")
+    if mx is not None and mx.status is not Status.SKIP:
+        domain = str(mx.data.get("domain", user.rpartition("@")[2]))
+        exchanges = [_exchange(x) for x in mx.data.get("exchanges", ()) or ()]
+        exchanges = [x for x in exchanges if x]
+        microsoft = any(
+            x.endswith(M365_MX_SUFFIX) or x.endswith(CONSUMER_MX_SUFFIX) for x in exchanges
+        )
+        if not microsoft:
+            message = display(mx.failure.message) if mx.failure is not None else "none published"
+            found.append(
+                Candidate(
+                    "domain-not-m365",
+                    None if exchanges else "no-mx",
+                    {
+                        "domain": domain,
+                        "exchanges": ", ".join(exchanges) or "none",
+                        "message": message,
+                    },
+                    [
+                        evidence(mx)
+                        if mx.failed
+                        else f"dns mx: {domain} → {', '.join(exchanges) or 'none'}"
+                    ],
+                    protocol="dns",
+                    step=mx,
+                )
+            )
+    return found
+
+
+def _exchange(value: object) -> str:
+    """An MX exchange name from a string, ``(preference, name)`` or ``{"exchange": name}``."""
+    if isinstance(value, Mapping):
+        value = value.get("exchange") or value.get("host") or ""
+    elif isinstance(value, list | tuple):
+        value = next((v for v in value if isinstance(v, str | bytes) and "." in as_text(v)), "")
+    return as_text(value).strip().lower().rstrip(".")
+
+
+def _unexpected(
+    address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", maxsplit=1)[0])
+    except ValueError:
+        return False
+    if networks:
+        return not any(ip.version == n.version and ip in n for n in networks)
+    return not ip.is_global
+
+
+def settings_rule(observed: Observed, profile: Profile) -> list[Candidate]:
+    """A port or security mode that Microsoft 365 does not serve, on Microsoft's own host."""
+    found: list[Candidate] = []
+    for protocol in observed.protocols():
+        settings = profile.imap if protocol == "imap" else profile.smtp
+        if not is_microsoft(settings.host):
+            continue
+        if (settings.port, settings.security) in EXPECTED_ENDPOINTS[protocol]:
+            continue
+        values = protocol_values(protocol, profile)
+        found.append(
+            Candidate(
+                "wrong-port",
+                "failed" if observed.failed_before_auth(protocol) else None,
+                values,
+                [f"{protocol} settings: {settings.host}:{settings.port} {values['security']}"],
+                protocol=protocol,
+            )
+        )
+    return found

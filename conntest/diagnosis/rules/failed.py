@@ -1,0 +1,253 @@
+"""What one failed step says on its own: the server's words first, then the kind of failure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from conntest.diagnosis.catalogue import (
+    INTERCEPTION_VERIFY_CODES,
+    KNOWN_ISSUERS,
+    NAME_MISMATCH_VERIFY_CODES,
+)
+from conntest.diagnosis.normalise import NormalisedReply, normalise
+from conntest.diagnosis.rules.observed import (
+    AUTH_STEPS,
+    NETWORK_KINDS,
+    PHASES,
+    Candidate,
+    Observed,
+    display,
+    evidence,
+    host_of,
+    protocol_values,
+    said,
+)
+from conntest.diagnosis.rules.text import TextMatch, is_success, match_normalised, match_text
+from conntest.model import FailureKind, Status, Step, TLSInfo
+from conntest.profile import Profile
+
+
+def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Candidate:
+    """What one failed step says on its own: the server's words first, then the failure kind."""
+    values = protocol_values(step.protocol, profile, step)
+    values["phase"] = PHASES.get(step.name, step.name)
+    values["sentence"] = said(step)
+    if step.failure is not None:
+        values["message"] = display(step.failure.message)
+    if step.protocol == "dns":
+        values["host"] = str(step.data.get("host", "the server"))
+        for protocol in ("imap", "smtp"):
+            if host_of(protocol, profile) == values["host"].lower().rstrip("."):
+                values.update(protocol_values(protocol, profile), host=values["host"])
+                values["settings"] = "{" + protocol + "_settings}"
+
+    def make(code: str, variant: str | None = None, /, **more: str) -> Candidate:
+        return Candidate(
+            code, variant, {**values, **more}, [evidence(step)], protocol=step.protocol, step=step
+        )
+
+    failure = step.failure
+    kind = failure.kind if failure is not None else None
+
+    # 1. The server's own words decide, where it said something.
+    if step.reply is not None and kind not in NETWORK_KINDS:
+        reply = normalise(str(step.reply))
+        found = match_normalised(reply)
+        if found is not None:
+            if found.code == "tls-version-rejected":
+                values["after_version"] = _after_version(observed.first(step.protocol, "tls"))
+            return _with_match(make, found)
+        if step.name in AUTH_STEPS and not is_success(reply):
+            return make("login-rejected")
+        if step.name == "starttls":
+            return make(
+                "starttls-missing", how=f"the server refused STARTTLS: '{values['sentence']}'"
+            )
+        if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
+            return make("wrong-protocol")
+        if not is_success(reply):
+            return make(
+                "unrecognised",
+                where=f" at {step.protocol.upper()} {PHASES.get(step.name, step.name)}",
+            )
+
+    # 2. Otherwise the kind of failure.
+    if kind in (FailureKind.DNS_NXDOMAIN, FailureKind.DNS_TIMEOUT, FailureKind.DNS_ERROR):
+        host = str(step.data.get("host", values.get("host", "the server")))
+        variant = {FailureKind.DNS_NXDOMAIN: "nxdomain", FailureKind.DNS_TIMEOUT: "timeout"}.get(
+            kind
+        )
+        return make("dns-failure", variant, host=host)
+    if kind is FailureKind.REFUSED:
+        return make("port-closed")
+    if kind is FailureKind.UNREACHABLE:
+        return make("port-filtered", "no-route")
+    if kind is FailureKind.TIMEOUT:
+        if step.name == "connect":
+            return _timeout_at_connect(step, make, observed)
+        if step.name in AUTH_STEPS:
+            return make("server-silent", "auth")
+        return make("server-silent")
+    if step.name == "tls" and kind in (
+        FailureKind.RESET,
+        FailureKind.CLOSED,
+        FailureKind.TLS_HANDSHAKE,
+    ):
+        legacy = _legacy_tls(step, profile, observed)
+        if legacy is not None:
+            variant, value = legacy
+            key = "tls_max" if variant == "client-max" else "version"
+            return make("tls-version-rejected", variant, **{key: value})
+    if kind in (FailureKind.RESET, FailureKind.CLOSED):
+        return make("connection-reset", cut="reset" if kind is FailureKind.RESET else "closed")
+    if kind is FailureKind.TLS_VERIFY:
+        return _tls_verify(step, make)
+    if kind is FailureKind.UNSAFE:
+        return make("credentials-withheld")
+    if kind is FailureKind.INTERNAL:
+        return make("internal-error")
+
+    found = match_text(failure.message) if failure is not None else None
+    if found is not None:
+        return _with_match(make, found)
+    if kind is FailureKind.TLS_HANDSHAKE:
+        return make("tls-handshake-failed")
+    if kind is FailureKind.PROTOCOL:
+        return make("wrong-protocol")
+    if kind is FailureKind.NOT_OFFERED:
+        if step.name in ("ehlo", "starttls"):
+            return make("starttls-missing", how=f"STARTTLS was not offered: '{values['sentence']}'")
+        return make("auth-mechanism-unsupported", "not-offered")
+    if step.name in AUTH_STEPS:
+        return make("login-rejected")
+    if step.name == "starttls":
+        return make("starttls-missing", how=f"STARTTLS failed: '{values['sentence']}'")
+    return make(
+        "unrecognised", where=f" at {step.protocol.upper()} {PHASES.get(step.name, step.name)}"
+    )
+
+
+_Make = Callable[..., Candidate]
+
+_LEGACY_TLS = ("TLSv1", "TLSv1.0", "TLSv1.1")
+
+
+def _legacy_tls(step: Step, profile: Profile, observed: Observed) -> tuple[str, str] | None:
+    """Why a failed handshake is the TLS version: ``(variant, value)`` or ``None``.
+
+    The client could offer at most TLS 1.0/1.1 here (the probe records its effective cap
+    in ``data["tls_max"]``, else the profile says so), or the client's other connection
+    negotiated such a version.  Microsoft's IMAP ends such handshakes without an answer
+    (behaviour.md §2), so a cut or failed handshake has this cause, not the network.
+    A handshake error that names another cause (``wrong version number``) does not count.
+    """
+    found = match_text(step.failure.message) if step.failure is not None else None
+    if found is not None and found.code in ("wrong-protocol", "tls-certificate-invalid"):
+        return None
+    cap = str(step.data.get("tls_max") or profile.tls.max)
+    if cap in ("1.0", "1.1"):
+        return "client-max", cap
+    for other in observed.named("smtp" if step.protocol == "imap" else "imap", "tls"):
+        if other.tls is not None and other.tls.version in _LEGACY_TLS:
+            return "other-protocol", other.tls.version
+    return None
+
+
+def _after_version(tls: Step | None) -> str:
+    if tls is not None and tls.tls is not None and tls.tls.version:
+        return f" after a {tls.tls.version} handshake"
+    return ""
+
+
+def _greeting_shaped(protocol: str, reply: NormalisedReply) -> bool:
+    """Whether a greeting at least looks like the protocol (else the port speaks another one)."""
+    if protocol == "smtp":
+        return bool(reply.status and reply.status.isdigit())
+    return reply.status in ("OK", "NO", "BAD", "BYE", "PREAUTH", "*")
+
+
+def _with_match(make: _Make, found: TextMatch) -> Candidate:
+    values = dict(found.captured)
+    if "backoff" in values:
+        values["backoff_text"] = backoff_text(values["backoff"])
+    if found.code == "smtp-auth-disabled":
+        values["scope_word"] = (
+            "organisation" if found.variant == "tenant" else (found.variant or "organisation")
+        )
+    return make(found.code, found.variant, **values)
+
+
+def backoff_text(milliseconds: str) -> str:
+    seconds = int(milliseconds) // 1000
+    if seconds >= 90:
+        return f"about {round(seconds / 60)} minutes"
+    return f"about {max(seconds, 1)} seconds"
+
+
+def _timeout_at_connect(step: Step, make: _Make, observed: Observed) -> Candidate:
+    control = next((s for s in observed.named(step.protocol, "control")), None)
+    if control is None:
+        return make("port-filtered")
+    candidate = make("port-filtered", "filtered" if control.status is Status.PASS else "no-route")
+    candidate.evidence.append(evidence(control))
+    return candidate
+
+
+def _tls_verify(step: Step, make: _Make) -> Candidate:
+    info = step.tls
+    message = (
+        step.failure.message if step.failure is not None else "certificate verification failed"
+    )
+    if info is None:
+        found = match_text(message)
+        if found is not None and found.code == "tls-certificate-invalid":
+            return make(found.code, found.variant)
+        return make("tls-certificate-invalid", "untrusted")
+    values = tls_values(info, message)
+    code = info.verify_code
+    known = known_issuer(info.issuer)
+    candidate: Candidate
+    if code in INTERCEPTION_VERIFY_CODES or code in NAME_MISMATCH_VERIFY_CODES:
+        if not known:
+            candidate = make("tls-intercepted", **values)
+        elif code in INTERCEPTION_VERIFY_CODES:
+            candidate = make("tls-certificate-invalid", "untrusted-root", **values)
+        else:
+            candidate = make("tls-certificate-invalid", "name-mismatch", **values)
+    elif code == 10:
+        candidate = make("tls-certificate-invalid", "expired", **values)
+    elif code == 9:
+        candidate = make("tls-certificate-invalid", "not-yet-valid", **values)
+    else:
+        candidate = make("tls-certificate-invalid", **values)
+    return candidate
+
+
+def tls_values(info: TLSInfo, message: str) -> dict[str, str]:
+    verify = info.verify_message or message
+    if info.verify_code is not None:
+        verify = f"{verify} (code {info.verify_code})"
+    return {
+        "issuer": info.issuer or "unknown",
+        "issuer_name": issuer_name(info.issuer),
+        "verify": verify,
+        "verify_code": str(info.verify_code) if info.verify_code is not None else "unknown",
+        "not_after": info.not_after or "unknown",
+        "sans": ", ".join(info.sans) if info.sans else (info.subject or "another name"),
+        "version": info.version or "unknown",
+    }
+
+
+def issuer_name(issuer: str | None) -> str:
+    """The organisation (O), else the common name (CN), of an RFC 4514 issuer string."""
+    if not issuer:
+        return "an unknown certificate authority"
+    parts: dict[str, str] = {}
+    for match in re.finditer(r"(?:^|,)\s*([A-Za-z]+)\s*=\s*((?:\\.|[^,])*)", issuer):
+        parts.setdefault(match.group(1).upper(), match.group(2).replace("\\", "").strip())
+    return parts.get("O") or parts.get("CN") or issuer
+
+
+def known_issuer(issuer: str | None) -> bool:
+    return issuer is not None and any(name in issuer.lower() for name in KNOWN_ISSUERS)

@@ -1,0 +1,224 @@
+"""The facts of one run as the rules read them: steps indexed, evidence lines, template values.
+
+Shared by every rule module; :class:`Candidate` is what a rule proposes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from conntest.diagnosis.catalogue import (
+    EXPECTED_ENDPOINTS,
+    MICROSOFT_HOST_SUFFIXES,
+    MICROSOFT_HOSTS,
+    SECURITY_WORDS,
+)
+from conntest.diagnosis.normalise import one_line, readable
+from conntest.model import FailureKind, Severity, Status, Step
+from conntest.profile import Profile
+
+AUTH_STEPS = frozenset({"login", "auth"})
+"""Steps that send the credentials (IMAP ``login``, SMTP ``auth``)."""
+IGNORED_STEPS = frozenset(
+    {("dns", "mx"), ("dns", "autodiscover"), ("imap", "logout"), ("smtp", "quit")}
+)
+"""Informational or cosmetic steps whose failure never decides a diagnosis."""
+RETRY_SUFFIX = "-stripped"
+"""The engine names the consented retry ``auth-stripped`` / ``login-stripped``."""
+PRE_AUTH_STEPS = frozenset(
+    {"connect", "tls", "greeting", "capability", "id", "ehlo", "starttls", "ehlo-tls"}
+)
+
+ACCOUNT_WIDE = frozenset(
+    {
+        "security-defaults",
+        "account-locked",
+        "conditional-access-blocked",
+        "basic-auth-disabled",
+        "mfa-required",
+    }
+)
+"""SMTP verdicts that concern the account or tenant, and so also explain IMAP's bare refusal."""
+CREDENTIAL_ACCEPTED = frozenset({"imap-disabled", "conditional-access-blocked"})
+"""Codes that are only reached with the right password (behaviour.md §4 rules 3 and 4)."""
+
+PHASES: Mapping[str, str] = {
+    "connect": "the connection",
+    "tls": "the TLS handshake",
+    "greeting": "the greeting",
+    "capability": "CAPABILITY",
+    "id": "the IMAP ID command",
+    "login": "the sign-in",
+    "auth": "the sign-in",
+    "mailbox": "opening the mailbox",
+    "logout": "LOGOUT",
+    "ehlo": "EHLO",
+    "starttls": "STARTTLS",
+    "ehlo-tls": "EHLO after STARTTLS",
+    "quit": "QUIT",
+}
+
+NETWORK_KINDS = frozenset(
+    {
+        FailureKind.REFUSED,
+        FailureKind.TIMEOUT,
+        FailureKind.UNREACHABLE,
+        FailureKind.RESET,
+        FailureKind.CLOSED,
+        FailureKind.DNS_NXDOMAIN,
+        FailureKind.DNS_TIMEOUT,
+        FailureKind.DNS_ERROR,
+    }
+)
+
+
+@dataclass
+class Candidate:
+    """A proposed finding: which catalogue entry, with which values and evidence."""
+
+    code: str
+    variant: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    evidence: list[str] = field(default_factory=list)
+    protocol: str | None = None
+    severity: Severity | None = None
+    """Overrides the entry's and the variant's severity."""
+    extra: list[str] = field(default_factory=list)
+    """Sentences (templates) appended to the detail."""
+    primary: bool = False
+    """Named as the most likely cause, ahead of everything of the same severity."""
+    step: Step | None = None
+
+    def merge(self, other: Candidate) -> None:
+        """Fold ``other`` (same code) into this one: evidence and sentences add up.
+
+        A variant beats no variant: it was chosen by a rule that knew more (the
+        advertised mechanisms explain a bare ``504`` better than the reply does).
+        """
+        self.evidence.extend(e for e in other.evidence if e not in self.evidence)
+        self.extra.extend(x for x in other.extra if x not in self.extra)
+        if self.variant is None and other.variant is not None:
+            self.variant = other.variant
+            self.values.update(other.values)
+        for key, value in other.values.items():
+            self.values.setdefault(key, value)
+        if self.protocol != other.protocol:
+            self.protocol = None
+        self.primary = self.primary or other.primary
+
+
+def display(text: str) -> str:
+    """A reply as people should read it: the decisive part, one line, no host trailer."""
+    return readable(text)
+
+
+def evidence(step: Step) -> str:
+    """``"<protocol> <step>: <reply or failure message>"``."""
+    if step.reply is not None:
+        said = one_line(str(step.reply))
+    elif step.failure is not None:
+        said = one_line(step.failure.message)
+    else:
+        said = step.status.value
+    if (
+        step.tls is not None
+        and step.failure is not None
+        and step.failure.kind is FailureKind.TLS_VERIFY
+    ):
+        said += f" (issuer {step.tls.issuer or 'unknown'}"
+        said += (
+            f", verify code {step.tls.verify_code})" if step.tls.verify_code is not None else ")"
+        )
+    return f"{step.protocol} {step.name}: {said}"
+
+
+def said(step: Step) -> str:
+    if step.reply is not None:
+        return display(str(step.reply))
+    if step.failure is not None:
+        return display(step.failure.message)
+    return step.status.value
+
+
+class Observed:
+    """The steps of one run, indexed for the rules."""
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self.steps = list(steps)
+
+    def first(self, protocol: str, name: str) -> Step | None:
+        """The first step of that name: the original attempt, not a retry."""
+        return next((s for s in self.steps if s.protocol == protocol and s.name == name), None)
+
+    def named(self, protocol: str, name: str) -> list[Step]:
+        return [s for s in self.steps if s.protocol == protocol and s.name == name]
+
+    def passed(self, protocol: str, name: str) -> bool:
+        step = self.first(protocol, name)
+        return step is not None and step.status is Status.PASS
+
+    def protocols(self) -> list[str]:
+        return [p for p in ("imap", "smtp") if any(s.protocol == p for s in self.steps)]
+
+    def failed(self) -> list[Step]:
+        """Failed steps that can decide a diagnosis (not informational, control or retry ones)."""
+        return [
+            s
+            for s in self.steps
+            if s.failed
+            and (s.protocol, s.name) not in IGNORED_STEPS
+            and s.name != "control"
+            and not s.name.endswith(RETRY_SUFFIX)
+        ]
+
+    def retry(self) -> Step | None:
+        """The consented sign-in with whitespace removed, if the engine made one."""
+        return next((s for s in self.steps if s.name.endswith(RETRY_SUFFIX)), None)
+
+    def failed_before_auth(self, protocol: str) -> bool:
+        return any(
+            s.failed and s.protocol == protocol and s.name in PRE_AUTH_STEPS for s in self.steps
+        )
+
+
+def protocol_values(
+    protocol: str | None, profile: Profile, step: Step | None = None
+) -> dict[str, str]:
+    """Template values that depend on the protocol at hand (host, port, settings path)."""
+    if protocol not in ("imap", "smtp"):
+        return {}
+    settings = profile.imap if protocol == "imap" else profile.smtp
+    expected_port, expected_security = EXPECTED_ENDPOINTS[protocol][0]
+    host = settings.host
+    port = settings.port
+    if step is not None:
+        host = str(step.data.get("host", host))
+        raw_port = str(step.data.get("port", port))
+        port = int(raw_port) if raw_port.isdigit() else port
+    return {
+        "protocol_name": protocol.upper(),
+        "host": host,
+        "port": str(port),
+        "security": SECURITY_WORDS.get(settings.security, settings.security),
+        "expected_host": settings.host
+        if is_microsoft(settings.host)
+        else MICROSOFT_HOSTS[protocol],
+        "expected_port": str(expected_port),
+        "expected_security": SECURITY_WORDS[expected_security],
+    }
+
+
+def is_microsoft(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host.endswith(suffix) for suffix in MICROSOFT_HOST_SUFFIXES)
+
+
+def host_of(protocol: str, profile: Profile) -> str:
+    return (profile.imap.host if protocol == "imap" else profile.smtp.host).lower().rstrip(".")
+
+
+def as_text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)

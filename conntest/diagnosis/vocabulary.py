@@ -1,0 +1,118 @@
+"""The words every diagnosis code is written in: client kinds, layers, patterns, entries.
+
+Small on purpose: the code modules in :mod:`conntest.diagnosis.codes` and the rules
+in :mod:`conntest.diagnosis.rules` share this vocabulary and nothing else; severity
+itself is :class:`conntest.model.Severity` (the renderers read it too).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+from conntest.model import Severity
+
+__all__ = [
+    "LAYER_ORDER",
+    "CatalogueEntry",
+    "ClientKind",
+    "Layer",
+    "Pattern",
+    "Scope",
+    "Severity",
+    "Variant",
+    "remedies",
+]
+
+ClientKind = Literal["oauth2", "switch", "none", "unknown"]
+"""How a client can reach modern authentication.
+
+``oauth2``: it can sign in with OAuth2 for IMAP/SMTP (Thunderbird).
+``switch``: not for IMAP/SMTP accounts, but the mailbox can be re-added as another
+account type that uses modern auth (Outlook 2016 → Microsoft 365 account; iOS
+Mail "Other" → "Microsoft Exchange").
+``none``: no way at all (an old device): sending needs a relay or High Volume Email.
+``unknown``: no profile (``conntest explain``).
+"""
+
+Layer = Literal["local", "dns", "connect", "tls", "session", "auth", "mailbox", "result"]
+"""Where in the chain a cause sits; earlier layers explain later failures."""
+
+LAYER_ORDER: Mapping[Layer, int] = {
+    "local": 0,
+    "dns": 1,
+    "connect": 2,
+    "tls": 3,
+    "session": 4,
+    "auth": 5,
+    "mailbox": 6,
+    "result": 7,
+}
+
+Scope = Literal["both", "explain"]
+"""``explain``: texts that appear after the steps conntest runs (MAIL FROM, DATA)."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A regular expression over :attr:`NormalisedReply.key` that identifies a cause."""
+
+    regex: str
+    variant: str | None = None
+    """Which :class:`Variant` of the entry the match selects."""
+    enhanced: str | None = None
+    """Require this enhanced status code; ``""`` requires that there is none."""
+    status: str | None = None
+    """Require this status (``"535"``, ``"NO"``)."""
+    source: str = ""
+    """Where the text was seen (documentation only)."""
+
+    def compiled(self) -> re.Pattern[str]:
+        return _compile(self.regex)
+
+
+@cache
+def _compile(regex: str) -> re.Pattern[str]:
+    return re.compile(regex)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A sharper wording of an entry for one situation; ``None`` fields fall back to the entry."""
+
+    title: str | None = None
+    detail: str | None = None
+    remedy: Mapping[str, str] | None = None
+    admin_action: str | None = None
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """Everything conntest says about one diagnosis code."""
+
+    code: str
+    severity: Severity
+    """Default severity; rules may raise or lower it (see ``variants``)."""
+    layer: Layer
+    title: str
+    meaning: str
+    """The plain-language detail (a template)."""
+    evidence: str
+    """What decides this code (for the documentation)."""
+    remedy: Mapping[str, str]
+    """Templates keyed by :data:`ClientKind`; ``"default"`` is required."""
+    admin_action: str | None = None
+    patterns: tuple[Pattern, ...] = ()
+    variants: Mapping[str, Variant] = field(default_factory=dict)
+    decisive: bool = True
+    """False when the evidence does not name the cause (ranked after decisive findings)."""
+    scope: Scope = "both"
+
+
+def remedies(default: str, **kinds: str) -> Mapping[str, str]:
+    """Remedy templates: ``default`` plus per-:data:`ClientKind` overrides."""
+    return {"default": default, **kinds}
