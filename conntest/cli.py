@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
 from conntest.errors import ConntestError, ProfileError, UsageError
+from conntest.oauth.command import add_check_oauth_arguments, add_oauth_command
 
 if TYPE_CHECKING:
     from conntest.model import Report
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_check_arguments(check)
+    add_check_oauth_arguments(check)
+    add_oauth_command(sub)
 
     serve = sub.add_parser(
         "serve", help="run a Prometheus exporter: GET /probe?account=…&profile=… checks one account"
@@ -330,9 +333,10 @@ async def _maybe_lab(args: argparse.Namespace) -> AsyncIterator[dict[str, object
 
     if args.lab not in SCENARIOS:
         raise UsageError(f"unknown lab scenario {args.lab!r}; known: {', '.join(SCENARIOS)}")
-    async with Lab(default_scenario=args.lab) as lab:
+    async with Lab(default_scenario=args.lab, identity_user=args.user) as lab:
         ends = lab.endpoints(args.lab)
         yield {
+            "lab_authority": ends.authority_host,
             "imap_server": args.imap or ends.imap,
             "smtp_server": args.smtp or ends.smtp,
             "resolver": ResolverConfig(
@@ -364,6 +368,9 @@ async def _check(args: argparse.Namespace, password: str | None, profiles: list[
             "expected_networks": tuple(args.expected_network),
         }
         fields.update(lab_fields)
+        lab_authority = fields.pop("lab_authority", None)
+        if getattr(args, "oauth", False):
+            fields.update(await _oauth_fields(args, fields, lab_authority))
         request = CheckRequest(
             user=args.user,
             password=password,
@@ -373,6 +380,27 @@ async def _check(args: argparse.Namespace, password: str | None, profiles: list[
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)
+
+
+async def _oauth_fields(
+    args: argparse.Namespace, fields: dict[str, object], lab_authority: object
+) -> dict[str, object]:
+    """``oauth`` and ``login_command`` for the request (``--oauth``); MSAL is not imported here."""
+    import tempfile
+
+    from conntest.oauth.command import build_plan
+
+    ca_file = fields.get("ca_file")
+    cache_file = None
+    if lab_authority is not None:  # the lab's tokens never go into the real token cache
+        cache_file = Path(tempfile.mkdtemp(prefix="conntest-lab-oauth-")) / "cache.json"
+    plan, command = build_plan(
+        args,
+        ca_file=ca_file if isinstance(ca_file, Path) else None,
+        cache_file=cache_file,
+        lab_authority=str(lab_authority) if lab_authority is not None else None,
+    )
+    return {"oauth": plan, "login_command": command}
 
 
 def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
@@ -389,7 +417,7 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: T
     if not args.user:
         raise UsageError("--user is required (or --batch FILE)")
     profiles = _select_profiles(args, stderr)
-    password = _read_password(args, stdin)
+    password = None if getattr(args, "oauth", False) else _read_password(args, stdin)
     redact = Redactor.for_credentials(args.user, password)
     try:
         report = asyncio.run(_check(args, password, profiles))
@@ -489,6 +517,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(args, stdout, stderr)
         if args.command == "lab":
             return cmd_lab(args, stdout)
+        if args.command == "oauth":
+            from conntest.oauth.command import cmd_oauth
+
+            return cmd_oauth(args, stdout, stderr)
         if args.command == "profiles":
             return cmd_profiles(args, stdout, stderr)
         if args.command == "explain":

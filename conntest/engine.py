@@ -16,17 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conntest.diagnosis import DiagnosisContext, diagnose
-from conntest.model import FailureKind, ProfileResult, Report, Status, Step
+from conntest.model import FailureKind, ProfileResult, Reply, Report, Status, Step
+from conntest.oauth.result import OAuthPlan
 from conntest.password import analyse_password, strip_invisible
-from conntest.probes.clock import RunClock, skipped_step
+from conntest.probes.clock import RunClock, StepRecorder, skipped_step
 from conntest.probes.dns_probe import ResolverConfig, domain_info, resolve_host
+from conntest.probes.identity_probe import probe_identity
 from conntest.probes.imap_probe import STEPS as IMAP_STEPS
 from conntest.probes.imap_probe import probe_imap
 from conntest.probes.session import AuthGate, Credentials, Endpoint
 from conntest.probes.smtp_probe import STEPS as SMTP_STEPS
 from conntest.probes.smtp_probe import probe_smtp
 from conntest.profile import Profile
-from conntest.redact import Redactor
+from conntest.redact import Redactor, bearer_forms, secret_forms
 
 StepCallback = Callable[[str, Step], None]
 
@@ -50,11 +52,26 @@ class CheckRequest:
     expected_networks: tuple[str, ...] = ()
     try_stripped: bool = False
     """The user consented to one more authentication with whitespace removed."""
+    oauth: OAuthPlan | None = None
+    """Sign in with OAuth2 and probe with XOAUTH2 (``--oauth``); the password is unused."""
+    login_command: str = "conntest oauth login"
+    """What fixes a missing or expired OAuth sign-in (quoted in the remedy)."""
 
 
 async def run_check(request: CheckRequest, on_step: StepCallback | None = None) -> Report:
     clock = RunClock(request.timeout)
-    redact = Redactor.for_credentials(request.user, request.password)
+    oauth_steps: list[Step] = []
+    token: str | None = None
+    if request.oauth is not None:
+        oauth_steps, token = await _sign_in(clock, request.oauth, request)
+        # An interactive sign-in must not eat the mail probes' deadline.
+        clock = RunClock(request.timeout + clock.offset_ms() / 1000, started=clock.started)
+    redact = Redactor(
+        [
+            *secret_forms(request.user, request.password or ""),
+            *bearer_forms(request.user, token or ""),
+        ]
+    )
 
     def emit(profile_id: str) -> Callable[[Step], None]:
         def callback(step: Step) -> None:
@@ -79,7 +96,7 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
     )
 
     announced: set[tuple[str, str]] = set()
-    creds = Credentials(request.user, request.password)
+    creds = Credentials(request.user, request.password, token=token)
     gates = {"imap": AuthGate("imap"), "smtp": AuthGate("smtp")}
 
     async def run_protocol(profile: Profile, protocol: str) -> list[Step]:
@@ -134,7 +151,7 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
             for task in hosts.values()
             if _uses_host(profile, request, task.result().data.get("host", ""))
         ]
-        steps = [*dns_steps, *info_steps, *imap_steps, *smtp_steps]
+        steps = [*oauth_steps, *dns_steps, *info_steps, *imap_steps, *smtp_steps]
         per_profile.append([_redacted(s, redact) for s in steps])
     report = Report(request.user, clock.offset_ms(), _diagnosed(request, per_profile, None))
     if request.try_stripped:
@@ -151,6 +168,9 @@ def _diagnosed(
         password=shape,
         expected_networks=request.expected_networks,
         stripped_retry_succeeded=retry_ok,
+        oauth=request.oauth is not None,
+        login_command=request.login_command,
+        tenant=request.oauth.tenant if request.oauth is not None else "organizations",
     )
     return [
         ProfileResult(profile.id, steps, diagnose(steps, profile, context))
@@ -192,6 +212,32 @@ async def retry_stripped(
     per_profile[0] += retry_steps
     elapsed = report.elapsed_ms + round((time.monotonic() - started) * 1000, 1)
     return Report(request.user, elapsed, _diagnosed(request, per_profile, retry_ok))
+
+
+async def _sign_in(
+    clock: RunClock, plan: OAuthPlan, request: CheckRequest
+) -> tuple[list[Step], str | None]:
+    """The identity probe, then one sign-in; the steps and the token (``None`` on failure)."""
+    steps, address = await probe_identity(
+        clock, plan.authority, plan.tenant, request.resolver, request.ca_file
+    )
+    rec = StepRecorder(clock, "oauth", "sign-in")
+    rec.data["authority"] = f"{plan.authority}/{plan.tenant}"
+    if address is None:
+        steps.append(rec.skipped("sign-in not tried: the identity platform is unreachable"))
+        return steps, None
+    try:
+        result = await plan.token_source(address)
+    except Exception as exc:  # a bug in the sign-in path: a finding, not a traceback
+        steps.append(rec.failed(FailureKind.INTERNAL, f"sign-in failed: {type(exc).__name__}"))
+        return steps, None
+    rec.data.update(result.step_data())
+    if result.token is not None:
+        steps.append(rec.passed(Reply("OK", f"signed in ({result.flow})")))
+        return steps, result.token
+    shown = ", ".join(f"AADSTS{c}" for c in result.error_codes) or (result.error or "failed")
+    steps.append(rec.failed(FailureKind.REJECTED, result.message or shown, Reply("ERR", shown)))
+    return steps, None
 
 
 def _uses_host(profile: Profile, request: CheckRequest, host: str) -> bool:

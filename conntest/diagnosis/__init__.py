@@ -66,6 +66,7 @@ from conntest.diagnosis.rules import (
     tls_rule,
     username_rule,
 )
+from conntest.diagnosis.rules.oauth import oauth_rule
 from conntest.model import Finding, Severity, Status, Step
 from conntest.password import PasswordShape
 from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings
@@ -96,6 +97,11 @@ class DiagnosisContext:
     """Outcome of the consented retry with :func:`conntest.password.strip_invisible`.
 
     ``None``: no retry was made."""
+    oauth: bool = False
+    """The check signed in with OAuth2 (``--oauth``) instead of a password."""
+    login_command: str = "conntest oauth login"
+    """The command that signs in again, for OAuth remedies."""
+    tenant: str = "organizations"
 
     def __post_init__(self) -> None:
         # A malformed CIDR is a configuration error: say so before any probe runs.
@@ -133,6 +139,8 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
     for step in observed.failed():
         by_step[id(step)] = classify_failed_step(step, profile, observed)
     cross_protocol(observed, by_step)
+    if context.oauth:
+        oauth_rule(observed, by_step, context.login_command, context.tenant)
 
     candidates = list(by_step.values())
     signing_in = context.password is not None
@@ -263,6 +271,10 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "expected_port": "993 (IMAP) or 587 (SMTP)",
     "expected_security": "SSL/TLS (IMAP) or STARTTLS (SMTP)",
     "smtp_said": "it gave no verdict",
+    "aadsts": "no code",
+    "login_command": "conntest oauth login",
+    "tenant": "organizations",
+    "fix": "check the settings below",
 }
 """Neutral words for rule-specific placeholders a rule did not fill."""
 
@@ -431,7 +443,9 @@ def _ok(
         if last is not None:
             lines.append(evidence(last))
     signed_in = any(observed.passed(p, n) for p in protocols for n in AUTH_STEPS)
-    variant = None if context.password is not None and signed_in else "connectivity"
+    variant = (
+        None if (context.password is not None or context.oauth) and signed_in else "connectivity"
+    )
     candidate = Candidate("ok", variant, {"summary": "; ".join(parts)}, lines)
     finding, _ = _render(candidate, profile, context.user, 0)
     return finding, (-1, 0, 0, 0, 0, 0)

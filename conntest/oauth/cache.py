@@ -1,9 +1,10 @@
 """Where conntest keeps MSAL's token cache, and how it is written (mode 0600).
 
 One serialised ``msal.SerializableTokenCache`` per client id and authority,
-under the state directory (``$XDG_STATE_HOME/conntest/``, else
-``~/.local/state/conntest/``), so that monitoring can sign in silently with
-a refresh token after one interactive sign-in.  The file is MSAL's own
+under the state directory (:func:`conntest.paths.state_dir`:
+``$XDG_STATE_HOME/conntest/`` on Linux), so that monitoring can sign in
+silently with a refresh token after one interactive sign-in.  State, not
+cache: a refresh token cannot be fetched again without a person.  The file is MSAL's own
 format; conntest writes it atomically and never anywhere else.
 """
 
@@ -14,11 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-
-def state_dir() -> Path:
-    """conntest's state directory (swapped for ``conntest.paths`` once that lands)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "conntest"
+from conntest.paths import private_dir, restrict_to_owner, state_dir
 
 
 def cache_path(client_id: str, authority_url: str) -> Path:
@@ -36,10 +33,10 @@ def read_cache(path: Path) -> str | None:
 
 def write_cache(path: Path, text: str) -> None:
     """Atomically replace ``path`` with ``text``, readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
+        restrict_to_owner(tmp)  # mkstemp makes 0600 already; say so on every system
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(tmp, path)
