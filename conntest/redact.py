@@ -64,7 +64,7 @@ def bearer_forms(user: str, token: str) -> list[str]:
         encoded,
         encoded.rstrip("="),
         token[:24],
-        encoded[: head + 32],
+        encoded[: head + 16],
         base64.b64encode(token.encode()).decode(),
     }
     return sorted((f for f in forms if len(f) >= 16), key=len, reverse=True)
