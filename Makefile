@@ -16,3 +16,4 @@ test:
 
 docs:
 	$(PY) -m conntest.diagnosis.docs > docs/diagnoses.md
+	$(PY) -m conntest.migration_docs > docs/migration.md

@@ -1,4 +1,4 @@
-"""The command line: ``conntest check``, ``lab``, ``profiles``, ``explain``, ``tui``, ``demo``.
+"""The command line: ``check``, ``serve``, ``lab``, ``profiles``, ``schema``, ``explain``, ``tui``.
 
 The CLI owns exit codes and streams: stdout is the report, stderr gets one
 plain line per error.  Exit codes follow the Monitoring Plugins guidelines:
@@ -11,15 +11,31 @@ the ``tui``/``demo`` branches.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
-from conntest.batch.options import add_check_arguments, add_serve_arguments, wants_batch_path
-from conntest.errors import ConntestError, ProfileError, UsageError
+from conntest.batch.options import (
+    add_check_arguments,
+    add_retirement_arguments,
+    add_serve_arguments,
+    advice_date,
+    wants_batch_path,
+)
+from conntest.errors import ConntestError, UsageError
+from conntest.inputs.values import (
+    InvalidValue,
+    option_value,
+    parse_address,
+    parse_ca_file,
+    parse_host_port,
+    parse_nameserver,
+    parse_network,
+    parse_pin,
+    parse_seconds,
+    parse_timeout,
+)
 from conntest.oauth.command import add_check_oauth_arguments, add_oauth_command
 
 if TYPE_CHECKING:
@@ -38,76 +54,41 @@ TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 # `--help`, `profiles` and `explain` start fast.
 
 EXIT_UNKNOWN = 3
+T = TypeVar("T")
 
 
-def _host_port(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, found {value!r}")
-    return host.strip("[]"), int(port)
+def _arg(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse ``type=`` from a validator of :mod:`conntest.inputs.values`.
+
+    argparse prefixes the message with the option (``argument --imap:
+    expected HOST:PORT, found '[]:993'``), so the line names what to fix.
+    """
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except InvalidValue as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__.removeprefix("parse_")  # argparse names it in errors
+    return convert
 
 
-def _resolve_pin(value: str) -> tuple[str, str]:
-    import ipaddress
-
-    host, sep, address = value.partition(":")
-    try:
-        ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected HOST:ADDRESS with an IP address, found {value!r}"
-        ) from None
-    if not sep or not host:
-        raise argparse.ArgumentTypeError(f"expected HOST:ADDRESS, found {value!r}")
-    return host, address.strip("[]")
+def _latency(text: str) -> float:
+    return parse_seconds(text, 0, 10_000)
 
 
-def _nameserver(value: str) -> tuple[str, int]:
-    import ipaddress
+def _version_line() -> str:
+    from conntest import __version__
 
-    try:
-        return str(ipaddress.ip_address(value)), 53
-    except ValueError:
-        pass
-    address, sep, port = value.rpartition(":")
-    try:
-        ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected ADDRESS[:PORT] with an IP address, found {value!r}"
-        ) from None
-    if not sep or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected ADDRESS[:PORT], found {value!r}")
-    return address.strip("[]"), int(port)
-
-
-def _network(value: str) -> str:
-    import ipaddress
-
-    try:
-        return str(ipaddress.ip_network(value, strict=False))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a network like 40.96.0.0/13, found {value!r}"
-        ) from None
-
-
-def _timeout(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, found {value!r}") from None
-    if not 1 <= seconds <= 600:
-        raise argparse.ArgumentTypeError("the timeout must be between 1 and 600 seconds")
-    return seconds
+    return f"conntest {__version__}"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits 3 (UNKNOWN) on bad usage, as a monitoring plugin must."""
+    """argparse whose usage errors go through the one funnel of :func:`main` (exit 3)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_UNKNOWN, f"conntest: {message}\n")
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="conntest",
         description="Test whether a legacy mail client can reach Microsoft 365, and why not.",
     )
+    parser.add_argument("--version", "-V", action="version", version=_version_line())
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check = sub.add_parser("check", help="run a check headless and print a report")
@@ -155,11 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SCENARIO",
         help="start the built-in Microsoft 365 lab and check against it",
     )
-    check.add_argument("--imap", type=_host_port, metavar="HOST:PORT", help="IMAP server override")
-    check.add_argument("--smtp", type=_host_port, metavar="HOST:PORT", help="SMTP server override")
+    check.add_argument(
+        "--imap", type=_arg(parse_host_port), metavar="HOST:PORT", help="IMAP server override"
+    )
+    check.add_argument(
+        "--smtp", type=_arg(parse_host_port), metavar="HOST:PORT", help="SMTP server override"
+    )
     check.add_argument(
         "--resolve",
-        type=_resolve_pin,
+        type=_arg(parse_pin),
         action="append",
         default=[],
         metavar="HOST:ADDRESS",
@@ -167,19 +153,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--nameserver",
-        type=_nameserver,
+        type=_arg(parse_nameserver),
         metavar="ADDRESS[:PORT]",
         help="ask this DNS server instead of the system's",
     )
     check.add_argument(
         "--ca-file",
-        type=Path,
+        type=_arg(parse_ca_file),
         metavar="PEM",
         help="trust these CA certificates instead of the system's",
     )
     check.add_argument(
         "--expected-network",
-        type=_network,
+        type=_arg(parse_network),
         action="append",
         default=[],
         metavar="CIDR",
@@ -191,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap the profiles' TLS version (e.g. 1.0: Windows 7 without updates)",
     )
     check.add_argument(
+        "--protocol",
+        choices=("imap", "smtp", "both"),
+        default="both",
+        help="check only IMAP or only SMTP (a device that only sends; monitoring one path); "
+        "default both",
+    )
+    check.add_argument(
         "--try-stripped",
         action="store_true",
         help="if the password has whitespace and is refused, try once more without "
@@ -198,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--timeout",
-        type=_timeout,
+        type=_arg(parse_timeout),
         default=60.0,
         metavar="SECONDS",
         help="deadline of the whole run (default 60)",
@@ -215,11 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_arguments(check)
     add_check_oauth_arguments(check)
     add_oauth_command(sub)
+    add_retirement_arguments(check)
 
     serve = sub.add_parser(
         "serve", help="run a Prometheus exporter: GET /probe?account=…&profile=… checks one account"
     )
     add_serve_arguments(serve)
+    add_retirement_arguments(serve)
 
     lab = sub.add_parser("lab", help="run the Microsoft 365 lab until interrupted")
     lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
@@ -233,7 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--state-file", type=Path, metavar="JSON", help="write ports, CA file and accounts here"
     )
     lab.add_argument(
-        "--latency-ms", type=float, default=0.0, help="delay every server write by this much"
+        "--latency-ms",
+        type=_arg(_latency),
+        default=0.0,
+        help="delay every server write by this much (0-10000)",
     )
     lab.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
 
@@ -248,6 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="files to validate (default: every profile conntest would load)",
+    )
+
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of a file conntest reads (for editors)"
+    )
+    schema.add_argument(
+        "kind",
+        choices=("profile", "batch", "serve", "lab-accounts"),
+        help="profile, batch (check --batch), serve (serve --config) or lab-accounts",
     )
 
     explain = sub.add_parser("explain", help="explain an error text a mail client showed")
@@ -265,100 +272,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_password(args: argparse.Namespace, stdin: TextIO) -> str | None:
-    """The password from the chosen source; only a final line break is removed.
-
-    Other whitespace is kept on purpose: a stray space is one of the things
-    conntest diagnoses.
-    """
-    if args.no_password:
-        return None
-    if args.password_env:
-        value = os.environ.get(args.password_env)
-        if value is None:
-            raise UsageError(
-                f"--password-env: the environment variable {args.password_env} is not set"
-            )
-        return value
-    if args.password_file:
-        try:
-            text = args.password_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(
-                f"--password-file: cannot read {args.password_file}: {exc.strerror}"
-            ) from None
-        return _first_line(text)
-    if args.password_stdin:
-        return _first_line(stdin.readline())
-    if stdin.isatty():
-        import getpass
-
-        return getpass.getpass(f"App password for {args.user}: ")
-    raise UsageError(
-        "no password: use --password-env VAR, --password-file PATH or --password-stdin "
-        "(or --no-password for a connectivity-only check)"
-    )
-
-
-def _first_line(text: str) -> str:
-    line = text.split("\n", 1)[0]
-    return line.removesuffix("\r")
-
-
-def _select_profiles(args: argparse.Namespace, out_err: TextIO) -> list[Profile]:
-    from conntest.profiles import load_profiles
-
-    loaded = load_profiles(args.profile_file)
-    for problem in loaded.problems:
-        print(f"conntest: profile problem: {problem}", file=out_err)
-    bad_files = {p.file for p in loaded.problems}
-    if any(str(path) in bad_files for path in args.profile_file):
-        raise UsageError("a --profile-file could not be loaded (problems above)")
-    if args.profile:
-        return [loaded.get(pid) for pid in dict.fromkeys(args.profile)]
-    profiles = list(loaded)
-    if not profiles:
-        raise UsageError("no profiles are available")
-    return profiles
-
-
-@contextlib.asynccontextmanager
-async def _maybe_lab(args: argparse.Namespace) -> AsyncIterator[dict[str, object]]:
-    """Start the in-process lab for ``--lab`` and yield the request fields it implies."""
-    if not args.lab:
-        yield {}
-        return
-    from conntest.lab import SCENARIOS, Lab
-    from conntest.probes.dns_probe import ResolverConfig
-
-    if args.lab not in SCENARIOS:
-        raise UsageError(f"unknown lab scenario {args.lab!r}; known: {', '.join(SCENARIOS)}")
-    async with Lab(default_scenario=args.lab, identity_user=args.user) as lab:
-        ends = lab.endpoints(args.lab)
-        yield {
-            "lab_authority": ends.authority_host,
-            "imap_server": args.imap or ends.imap,
-            "smtp_server": args.smtp or ends.smtp,
-            "resolver": ResolverConfig(
-                nameserver=args.nameserver or ends.nameserver, pinned=tuple(args.resolve)
-            ),
-            "ca_file": args.ca_file or lab.ca_file,
-            "tls_max": args.tls_max or ends.client_tls_max,
-            "expected_networks": tuple(args.expected_network) or tuple(ends.expected_networks),
-        }
-
-
-async def _check(args: argparse.Namespace, password: str | None, profiles: list[Profile]) -> Report:
+async def _check(
+    args: argparse.Namespace, user: str, password: str | None, profiles: list[Profile]
+) -> Report:
     import asyncio
     import concurrent.futures
 
     from conntest.engine import CheckRequest, run_check
+    from conntest.inputs.selection import protocols_of
+    from conntest.lab_context import lab_fields
     from conntest.probes.dns_probe import ResolverConfig
 
     loop = asyncio.get_running_loop()
     # IMAP runs in worker threads; the default pool (cpu+4) would queue probes.
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=32))
-    async with _maybe_lab(args) as lab_fields:
+    async with lab_fields(args) as from_lab:
         fields: dict[str, object] = {
             "imap_server": args.imap,
             "smtp_server": args.smtp,
@@ -367,22 +295,25 @@ async def _check(args: argparse.Namespace, password: str | None, profiles: list[
             "tls_max": args.tls_max,
             "expected_networks": tuple(args.expected_network),
         }
-        fields.update(lab_fields)
-        lab_authority = fields.pop("lab_authority", None)
+        fields.update(from_lab)
+        lab_authority = getattr(args, "lab_authority", None)
         if getattr(args, "oauth", False):
-            fields.update(await _oauth_fields(args, fields, lab_authority))
+            fields.update(_oauth_fields(args, fields, lab_authority))
         request = CheckRequest(
-            user=args.user,
+            user=user,
             password=password,
             profiles=profiles,
             timeout=args.timeout,
             try_stripped=args.try_stripped,
+            protocols=protocols_of(getattr(args, "protocol", None)),
+            today=advice_date(args),
+            retirement_window=args.retirement_window,
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)
 
 
-async def _oauth_fields(
+def _oauth_fields(
     args: argparse.Namespace, fields: dict[str, object], lab_authority: object
 ) -> dict[str, object]:
     """``oauth`` and ``login_command`` for the request (``--oauth``); MSAL is not imported here."""
@@ -403,9 +334,13 @@ async def _oauth_fields(
     return {"oauth": plan, "login_command": command}
 
 
-def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
+def cmd_check(
+    args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO | None
+) -> int:
     import asyncio
 
+    from conntest.inputs.passwords import password_from_args
+    from conntest.inputs.selection import select_profiles
     from conntest.redact import Redactor
     from conntest.render.json_report import render_json
     from conntest.render.text_report import render_text
@@ -416,11 +351,12 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: T
         return check_batch(args, stdout, stderr, stdin)
     if not args.user:
         raise UsageError("--user is required (or --batch FILE)")
-    profiles = _select_profiles(args, stderr)
-    password = None if getattr(args, "oauth", False) else _read_password(args, stdin)
-    redact = Redactor.for_credentials(args.user, password)
+    user = option_value("--user", parse_address, args.user)
+    profiles = select_profiles(args.profile_file, args.profile, stderr)
+    password = None if getattr(args, "oauth", False) else password_from_args(args, stdin)
+    redact = Redactor.for_credentials(user, password)
     try:
-        report = asyncio.run(_check(args, password, profiles))
+        report = asyncio.run(_check(args, user, password, profiles))
     except ConntestError:
         raise
     except Exception as exc:  # a bug: say so in one line, never with a secret in it
@@ -443,6 +379,8 @@ def cmd_lab(args: argparse.Namespace, stdout: TextIO) -> int:
         raise UsageError(f"unknown lab scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}")
     try:
         return run_lab(args.accounts, args.scenario, args.state_file, args.latency_ms)
+    except ConntestError:
+        raise  # FileProblems: one line per problem, through main's funnel
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -472,13 +410,15 @@ def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
     return EXIT_UNKNOWN if problems else 0
 
 
-def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
+def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) -> int:
     import json
 
     from conntest.diagnosis import explain
     from conntest.render.text_report import render_finding
 
-    text = stdin.read() if args.text == "-" else args.text
+    if args.text == "-" and stdin is None:
+        raise UsageError("explain -: expected the text on standard input, found it closed")
+    text = stdin.read(64 * 1024) if args.text == "-" and stdin is not None else args.text
     profile = None
     if args.profile:
         from conntest.profiles import load_profiles
@@ -496,6 +436,7 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    advice_date(args)  # a malformed $CONNTEST_TODAY is bad input: say so before the screen
     try:
         from conntest.tui.app import run_tui
     except ImportError:
@@ -504,42 +445,98 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return result
 
 
+def _failure(exc: ConntestError, fmt: str | None, stdout: TextIO, stderr: TextIO) -> int:
+    """The one funnel of bad input: one line per problem on stderr, exit 3, nothing sent.
+
+    Under ``--format nagios`` the status line on stdout says UNKNOWN too.
+    """
+    problems = [str(p) for p in exc.problems]
+    for line in problems or [str(exc)]:
+        print(f"conntest: {line}", file=stderr)
+    if fmt == "nagios":
+        from conntest.render.nagios import render_unknown
+
+        summary = str(exc)
+        if problems:
+            plural = "s" if len(problems) != 1 else ""
+            summary = f"{len(problems)} problem{plural} in the input; nothing was checked"
+        stdout.write(render_unknown(summary, problems))
+        stdout.flush()
+    return EXIT_UNKNOWN
+
+
+def _format_of(argv: Sequence[str]) -> str | None:
+    """``--format``'s value, read from the raw arguments (for errors argparse itself raises)."""
+    for index, arg in enumerate(argv):
+        if arg == "--format" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--format="):
+            return arg.partition("=")[2]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
     stdout, stderr, stdin = sys.stdout, sys.stderr, sys.stdin
+    parser = build_parser()
     try:
-        if args.command == "check":
-            return cmd_check(args, stdout, stderr, stdin)
-        if args.command == "serve":
-            from conntest.serve import cmd_serve
-
-            return cmd_serve(args, stdout, stderr)
-        if args.command == "lab":
-            return cmd_lab(args, stdout)
-        if args.command == "oauth":
-            from conntest.oauth.command import cmd_oauth
-
-            return cmd_oauth(args, stdout, stderr)
-        if args.command == "profiles":
-            return cmd_profiles(args, stdout, stderr)
-        if args.command == "explain":
-            return cmd_explain(args, stdout, stdin)
-        if args.command in (None, "tui", "demo"):
-            if args.command is None:
-                args = parser.parse_args(["tui"])
-            args.demo = args.command == "demo"
-            return cmd_tui(args)
-    except ProfileError as exc:
-        for problem in exc.problems:
-            print(f"conntest: {problem}", file=stderr)
-        return EXIT_UNKNOWN
+        args = parser.parse_args(raw)
     except ConntestError as exc:
-        print(f"conntest: {exc}", file=stderr)
-        return EXIT_UNKNOWN
+        return _failure(exc, _format_of(raw), stdout, stderr)
+    from conntest.interrupts import break_as_interrupt
+
+    break_as_interrupt()  # Windows: Ctrl-Break ends a run as cleanly as Ctrl-C
+    try:
+        return _dispatch(parser, args, stdout, stderr, stdin)
+    except ConntestError as exc:
+        return _failure(exc, getattr(args, "format", None), stdout, stderr)
     except KeyboardInterrupt:
         print("conntest: interrupted", file=stderr)
         return EXIT_UNKNOWN
+
+
+def _dispatch(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    stdout: TextIO,
+    stderr: TextIO,
+    stdin: TextIO | None,
+) -> int:
+    if args.command == "check":
+        return cmd_check(args, stdout, stderr, stdin)
+    if args.command == "serve":
+        from conntest.serve import cmd_serve
+
+        return cmd_serve(args, stdout, stderr)
+    if args.command == "lab":
+        return cmd_lab(args, stdout)
+    if args.command == "oauth":
+        from conntest.oauth.command import cmd_oauth
+
+        return cmd_oauth(args, stdout, stderr)
+    if args.command == "profiles":
+        return cmd_profiles(args, stdout, stderr)
+    if args.command == "explain":
+        return cmd_explain(args, stdout, stdin)
+    if args.command == "schema":
+        from conntest.json_schemas import render_schema
+
+        stdout.write(render_schema(args.kind))
+        return 0
+    if args.command in (None, "tui", "demo"):
+        if not (stdin is not None and stdin.isatty() and stdout.isatty()):
+            # No terminal to draw on (cron, a pipe, CI): say how to use it.
+            parser.print_usage(stderr)
+            print(
+                "conntest: the screen needs a terminal; use 'conntest check' "
+                "(see 'conntest --help')",
+                file=stderr,
+            )
+            return EXIT_UNKNOWN
+        if args.command is None:
+            args = parser.parse_args(["tui"])
+        args.demo = args.command == "demo"
+        return cmd_tui(args)
     parser.print_help(stderr)
     return EXIT_UNKNOWN
 

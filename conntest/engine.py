@@ -11,26 +11,43 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from conntest.diagnosis import DiagnosisContext, diagnose
+from conntest.migration import route_for
 from conntest.model import FailureKind, ProfileResult, Reply, Report, Status, Step
 from conntest.oauth.result import OAuthPlan
 from conntest.password import analyse_password, strip_invisible
 from conntest.probes.clock import RunClock, StepRecorder, skipped_step
 from conntest.probes.dns_probe import ResolverConfig, domain_info, resolve_host
 from conntest.probes.identity_probe import probe_identity
-from conntest.probes.imap_probe import STEPS as IMAP_STEPS
-from conntest.probes.imap_probe import probe_imap
 from conntest.probes.session import AuthGate, Credentials, Endpoint
-from conntest.probes.smtp_probe import STEPS as SMTP_STEPS
-from conntest.probes.smtp_probe import probe_smtp
 from conntest.profile import Profile
 from conntest.redact import Redactor, bearer_forms, secret_forms
 
 StepCallback = Callable[[str, Step], None]
+ProtocolName = Literal["imap", "smtp"]
+PROTOCOLS: tuple[ProtocolName, ...] = ("imap", "smtp")
+
+
+class Probe(Protocol):
+    """:func:`~conntest.probes.imap_probe.probe_imap` or ``smtp_probe.probe_smtp``."""
+
+    def __call__(
+        self,
+        clock: RunClock,
+        profile: Profile,
+        endpoint: Endpoint,
+        creds: Credentials,
+        gate: AuthGate,
+        ca_file: Path | None = None,
+        tls_max: str | None = None,
+        on_step: Callable[[Step], None] | None = None,
+    ) -> Awaitable[list[Step]]: ...
 
 
 @dataclass(frozen=True)
@@ -56,9 +73,68 @@ class CheckRequest:
     """Sign in with OAuth2 and probe with XOAUTH2 (``--oauth``); the password is unused."""
     login_command: str = "conntest oauth login"
     """What fixes a missing or expired OAuth sign-in (quoted in the remedy)."""
+    protocols: tuple[ProtocolName, ...] = PROTOCOLS
+    """``--protocol``: check only these (a device that only sends, monitoring one path)."""
+    today: date | None = None
+    """Today's date for date-aware advice, set by the front end (``--today``); ``None``: none."""
+    retirement_window: int = 60
+    """``--retirement-window``: days before Microsoft's December 2026 change that warn."""
 
 
-async def run_check(request: CheckRequest, on_step: StepCallback | None = None) -> Report:
+def _probe(protocol: str) -> Probe:
+    """The probe of ``protocol``, imported on first use: an SMTP-only check never loads
+    imapclient, an IMAP-only one never aiosmtplib (start-up time, issue 12)."""
+    if protocol == "imap":
+        from conntest.probes.imap_probe import probe_imap
+
+        return probe_imap
+    from conntest.probes.smtp_probe import probe_smtp
+
+    return probe_smtp
+
+
+def _step_names(protocol: str) -> tuple[str, ...]:
+    if protocol == "imap":
+        from conntest.probes.imap_probe import STEPS as IMAP_STEPS
+
+        return IMAP_STEPS
+    from conntest.probes.smtp_probe import STEPS as SMTP_STEPS
+
+    return SMTP_STEPS
+
+
+class DomainLookups:
+    """The MX and autodiscover answers of one run of many checks: one lookup per domain.
+
+    A batch of 10,000 accounts in one domain asks DNS twice, not 20,000 times
+    (issue 12).  The lookups are informational and run on their own clock, so
+    one account's deadline or cancellation never cuts them short for others.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: dict[tuple[str, ResolverConfig], asyncio.Task[list[Step]]] = {}
+
+    def lookup(
+        self, domain: str, resolver: ResolverConfig, timeout: float
+    ) -> asyncio.Task[list[Step]]:
+        key = (domain.lower(), resolver)
+        task = self._tasks.get(key)
+        if task is None:
+            task = asyncio.ensure_future(domain_info(RunClock(timeout), domain, resolver))
+            self._tasks[key] = task
+        return task
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+async def run_check(
+    request: CheckRequest,
+    on_step: StepCallback | None = None,
+    *,
+    domains: DomainLookups | None = None,
+) -> Report:
+    """One check; with ``domains``, the domain lookups are shared with the run's other checks."""
     clock = RunClock(request.timeout)
     oauth_steps: list[Step] = []
     token: str | None = None
@@ -89,11 +165,13 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
         return hosts[host]
 
     domain = request.user.rpartition("@")[2]
-    domain_task = (
-        asyncio.ensure_future(domain_info(clock, domain, request.resolver))
-        if "@" in request.user and domain
-        else None
-    )
+    domain_task: asyncio.Task[list[Step]] | None = None
+    if "@" in request.user and domain:
+        domain_task = (
+            domains.lookup(domain, request.resolver, request.timeout)
+            if domains is not None
+            else asyncio.ensure_future(domain_info(clock, domain, request.resolver))
+        )
 
     announced: set[tuple[str, str]] = set()
     creds = Credentials(request.user, request.password, token=token)
@@ -107,12 +185,13 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
         if (profile.id, host) not in announced:
             announced.add((profile.id, host))
             emit(profile.id)(dns_step)
-        names = IMAP_STEPS if protocol == "imap" else SMTP_STEPS
         if dns_step.status is not Status.PASS:
-            return [skipped_step(clock, protocol, n, f"{host} does not resolve") for n in names]
+            return [
+                skipped_step(clock, protocol, n, f"{host} does not resolve")
+                for n in _step_names(protocol)
+            ]
         endpoint = Endpoint(host, port, dns_step.data["addresses"][0])
-        probe = probe_imap if protocol == "imap" else probe_smtp
-        return await probe(
+        return await _probe(protocol)(
             clock,
             profile,
             endpoint,
@@ -124,9 +203,10 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
         )
 
     async def run_profile(profile: Profile) -> tuple[list[Step], list[Step]]:
-        imap_steps, smtp_steps = await asyncio.gather(
-            run_protocol(profile, "imap"), run_protocol(profile, "smtp")
-        )
+        async def chosen(protocol: ProtocolName) -> list[Step]:
+            return await run_protocol(profile, protocol) if protocol in request.protocols else []
+
+        imap_steps, smtp_steps = await asyncio.gather(chosen("imap"), chosen("smtp"))
         return imap_steps, smtp_steps
 
     outcomes = await asyncio.gather(*(run_profile(p) for p in request.profiles))
@@ -138,7 +218,8 @@ async def run_check(request: CheckRequest, on_step: StepCallback | None = None) 
         if done:
             info_steps = domain_task.result()
         else:
-            domain_task.cancel()
+            if domains is None:  # a shared lookup goes on for the run's other checks
+                domain_task.cancel()
             info_steps = [
                 skipped_step(clock, "dns", n, "no answer before the check finished")
                 for n in ("mx", "autodiscover")
@@ -171,9 +252,13 @@ def _diagnosed(
         oauth=request.oauth is not None,
         login_command=request.login_command,
         tenant=request.oauth.tenant if request.oauth is not None else "organizations",
+        today=request.today,
+        retirement_window=request.retirement_window,
     )
     return [
-        ProfileResult(profile.id, steps, diagnose(steps, profile, context))
+        ProfileResult(
+            profile.id, steps, diagnose(steps, profile, context), modern_auth=route_for(profile)
+        )
         for profile, steps in zip(request.profiles, per_profile, strict=True)
     ]
 
@@ -243,7 +328,8 @@ async def _sign_in(
 def _uses_host(profile: Profile, request: CheckRequest, host: str) -> bool:
     imap = request.imap_server[0] if request.imap_server else profile.imap.host
     smtp = request.smtp_server[0] if request.smtp_server else profile.smtp.host
-    return host in {imap, smtp}
+    used = {imap} if "imap" in request.protocols else set()
+    return host in (used | {smtp} if "smtp" in request.protocols else used)
 
 
 async def _stripped_retry(
@@ -272,8 +358,7 @@ async def _stripped_retry(
         if dns_step.status is not Status.PASS:
             return None, []
         endpoint = Endpoint(host, port, dns_step.data["addresses"][0])
-        probe = probe_imap if protocol == "imap" else probe_smtp
-        steps_retry = await probe(
+        steps_retry = await _probe(protocol)(
             clock,
             profile,
             endpoint,
@@ -291,17 +376,63 @@ async def _stripped_retry(
     return None, []
 
 
+MAX_LINE = 400
+"""Characters kept of one transcript line, after redaction."""
+MAX_MESSAGE = 200
+"""Characters kept of a failure message, after redaction."""
+MAX_REPLY = 2000
+"""Characters kept of a reply's text, after redaction (a long EHLO answer fits)."""
+MAX_TRANSCRIPT = 200
+"""Transcript lines kept per step; a flood is summarised, not stored."""
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
+_CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 0x0A}
+
+
+def printable(text: str, newlines: bool = False) -> str:
+    """Server text made safe to print: control characters shown as ``\\xNN``, no lone surrogates.
+
+    A hostile server's escape sequences must not drive the user's terminal, its
+    line breaks must not forge report lines, and undecodable bytes (kept by
+    aiosmtplib as surrogates) must not stop the report from being written.
+    """
+    if text.isprintable():
+        return text
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.translate(_CONTROL_BUT_NEWLINE if newlines else _CONTROL)
+
+
+def _clean(value: Any, redact: Redactor) -> Any:
+    """Every string in step data made printable and redacted (server words end up there too)."""
+    if isinstance(value, str):
+        return redact(printable(value, newlines=True))
+    if isinstance(value, dict):
+        return {k: _clean(v, redact) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(v, redact) for v in value)
+    return value
+
+
 def _redacted(step: Step, redact: Redactor) -> Step:
+    """The step made printable, every secret form removed, then cut to size (in that order)."""
     reply = step.reply
     if reply is not None:
-        reply = dataclasses.replace(reply, text=redact(reply.text))
+        reply = dataclasses.replace(
+            reply, text=redact.cut(printable(reply.text, newlines=True), MAX_REPLY)
+        )
     failure = step.failure
     if failure is not None:
-        failure = dataclasses.replace(failure, message=redact(failure.message))
+        failure = dataclasses.replace(
+            failure, message=redact.cut(printable(failure.message, newlines=True), MAX_MESSAGE)
+        )
+    lines = step.transcript
+    transcript = [redact.cut(printable(line), MAX_LINE) for line in lines[:MAX_TRANSCRIPT]]
+    if len(lines) > MAX_TRANSCRIPT:
+        transcript.append(f"… {len(lines) - MAX_TRANSCRIPT} more lines not kept")
     return dataclasses.replace(
         step,
         reply=reply,
         failure=failure,
-        transcript=[redact(line) for line in step.transcript],
-        data={k: redact(v) if isinstance(v, str) else v for k, v in step.data.items()},
+        transcript=transcript,
+        data=_clean(step.data, redact),
     )

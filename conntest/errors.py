@@ -11,29 +11,45 @@ know about conntest::
         ├── ProfileError(ConntestError, ValueError)   a profile file is unusable;
         │                                             .problems lists every reason
         └── UsageError(ConntestError, ValueError)     the caller asked for something
-            │                                         that does not exist (an unknown
-            │                                         profile id, say)
-            ├── batch.BatchFileError                  a batch file is unusable; .problems
-            │                                         lists every entry's problems
-            └── batch.PasswordSourceError             a batch password source is unreadable
+            │                                         that does not exist or gave a
+            │                                         value conntest cannot use
+            ├── FileProblems                          a file is unusable (a batch file,
+            │   │                                     the serve config, a lab accounts
+            │   │                                     file); .problems lists them all
+            │   └── batch.BatchFileError              a batch file is unusable
+            └── PasswordSourceError                   a password source is unreadable,
+                                                      empty or not one line
 
-The front end owns exit codes: it catches :class:`ConntestError`, prints one
-line per problem to stderr and maps the class to an exit status.
+The front end owns exit codes: ``conntest.cli.main`` catches
+:class:`ConntestError` in one place, prints one line per problem to stderr
+and exits 3.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # profiles imports this module; the import is for the annotation only
-    from conntest.profiles import Problem
+from conntest.schema.problem import Problem
 
-__all__ = ["ConntestError", "ProfileError", "UsageError"]
+__all__ = ["ConntestError", "FileProblems", "PasswordSourceError", "ProfileError", "UsageError"]
+
+
+def _summary(problems: Sequence[Problem], empty: str) -> str:
+    # str() stays one line (stderr gets one line per error); a caller that
+    # wants the full list prints ``problems`` one per line.
+    if not problems:
+        return empty
+    if len(problems) == 1:
+        return str(problems[0])
+    rest = len(problems) - 1
+    return f"{problems[0]} (and {rest} more problem{'s' if rest > 1 else ''})"
 
 
 class ConntestError(Exception):
     """Base class of every exception conntest raises on purpose."""
+
+    problems: Sequence[Problem] = ()
+    """Every problem behind this error, one line each; empty: ``str()`` is the line."""
 
 
 class ProfileError(ConntestError, ValueError):
@@ -41,17 +57,20 @@ class ProfileError(ConntestError, ValueError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems: list[Problem] = list(problems)
-        # str() stays one line (stderr gets one line per error); a caller that
-        # wants the full list prints ``problems`` one per line.
-        if not self.problems:
-            message = "profile could not be loaded"
-        elif len(self.problems) == 1:
-            message = str(self.problems[0])
-        else:
-            rest = len(self.problems) - 1
-            message = f"{self.problems[0]} (and {rest} more problem{'s' if rest > 1 else ''})"
-        super().__init__(message)
+        super().__init__(_summary(self.problems, "profile could not be loaded"))
 
 
 class UsageError(ConntestError, ValueError):
     """The caller asked for something conntest does not have or cannot do."""
+
+
+class FileProblems(UsageError):
+    """A file conntest was asked to read cannot be used; ``problems`` says every reason."""
+
+    def __init__(self, problems: Sequence[Problem], empty: str = "the file is unusable") -> None:
+        self.problems = list(problems)
+        super().__init__(_summary(self.problems, empty))
+
+
+class PasswordSourceError(UsageError):
+    """A password source could not be read, or holds no usable password."""

@@ -10,32 +10,54 @@ authenticate it again within ``min_interval`` seconds; the check then runs
 connectivity-only and says why.
 
 The state file is JSON, small, and holds no secret: addresses, timestamps,
-finding codes and the pid of the run holding a claim.  Safe under concurrent
-runs: every read-modify-write happens under ``fcntl.flock`` on a separate
-lock file (the state file itself is replaced atomically, so it cannot carry
-the lock), and a run *claims* the accounts it is about to authenticate, so a
-second run starting meanwhile skips them instead of authenticating twice.  A
-claim expires at the account's deadline plus a margin, so a killed run does
-not block an account for ever.
+finding codes and the token of the run holding a claim.  The rules it keeps:
+
+* **Write-ahead.**  A run *claims* an account (on disk, flushed) before its
+  credential is sent, and settles it afterwards.  A claim whose run is gone
+  (killed, crashed, stopped by SIGTERM) or that outlived its deadline is an
+  attempt that never finished: the next run records it as a failure
+  (``auth-interrupted``), so it does not authenticate again at once.
+* **One authentication at a time.**  Every read-modify-write happens under
+  an exclusive lock on ``auth-state.json.lock`` (:mod:`conntest.file_lock`:
+  ``flock`` on POSIX, ``msvcrt.locking`` on Windows; the state file itself
+  is replaced atomically, so it cannot carry the lock).  A second run that
+  meets a live claim skips that account instead of authenticating twice.
+  Whether a claim's run is alive is known without pids: each run holds a
+  lock on its own ``auth-state.json.run-TOKEN`` file, which the operating
+  system releases when the process ends, however it ends.
+* **In bulk.**  :meth:`AuthLedger.claim` and :meth:`AuthLedger.release`
+  gather the requests of concurrent checks: those made while one write is
+  in flight go together in the next (up to :attr:`AuthLedger.group_size`),
+  one locked read-modify-write for the whole group, so a batch costs a
+  handful of writes per second instead of two per account.
+* **Never fatal.**  An entry that is malformed or holds a non-finite number
+  (``Infinity``, ``NaN``) is reported in one line and ignored; a file that is
+  not conntest's is reported and started afresh.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import fcntl
 import json
+import math
 import os
 import tempfile
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from conntest import file_lock
 from conntest.errors import UsageError
 from conntest.model import Report, Severity, Status
-from conntest.paths import state_dir
+from conntest.paths import private_dir, state_dir
+
+if TYPE_CHECKING:
+    from conntest.ledger_group import Group
 
 __all__ = [
     "AuthLedger",
@@ -52,7 +74,18 @@ CLAIM_MARGIN = 30.0
 FORGET_AFTER = 7 * 24 * 3600.0
 """Failure records older than this are dropped from the file."""
 
+MAX_CLAIM = 3600.0
+"""The longest claim a run takes, whatever deadline it is given."""
+CLOCK_SKEW = 86400.0
+"""A time further ahead than this is not a time conntest wrote."""
+GROUP_SIZE = 128
+"""Accounts whose claims or settlements share one write, at most."""
+INTERRUPTED = "auth-interrupted"
+"""The code of an attempt that never finished (its run was killed or stopped)."""
+
 AUTH_STEPS = frozenset({"login", "auth"})
+_FAILURE_KEYS = ("failed_at", "code", "severity", "protocols")
+_CLAIM_KEYS = ("claimed_by", "claimed_at", "claimed_until")
 
 
 def default_state_file() -> Path:
@@ -73,6 +106,15 @@ class AuthOutcome:
     severity: Severity = Severity.CRITICAL
     protocols: tuple[str, ...] = ()
     """The protocols whose authentication failed."""
+
+    @classmethod
+    def interrupted(cls) -> AuthOutcome:
+        """The check ended without a report after its credential may have gone out.
+
+        Cancelled, past its deadline, a bug: the server may have counted a
+        failure, so the ledger does too.
+        """
+        return cls(True, True, INTERRUPTED, Severity.WARNING)
 
 
 @dataclass(frozen=True)
@@ -107,6 +149,11 @@ class Refusal:
             return f"the lockout state file cannot be used ({self.code})"
         ago = _duration(now - self.since)
         wait = _duration(self.until - now)
+        if self.code == INTERRUPTED:
+            return (
+                f"a conntest run was stopped {ago} ago while authenticating, so the server "
+                f"may have counted a failure ({INTERRUPTED}); the next attempt is allowed in {wait}"
+            )
         on = f" on {'/'.join(p.upper() for p in self.protocols)}" if self.protocols else ""
         return (
             f"the last authentication{on} failed {ago} ago ({self.code or 'failed'}); "
@@ -142,6 +189,8 @@ def auth_outcome(report: Report) -> AuthOutcome:
 class AuthLedger:
     """The state file: failed attempts per account and the claims of running checks."""
 
+    group_size = GROUP_SIZE
+
     def __init__(
         self,
         path: Path,
@@ -157,6 +206,37 @@ class AuthLedger:
         """Identifies this run's claims in the file."""
         self.warnings: list[str] = []
         """Problems with the state file met so far (for stderr), never fatal."""
+        self._run_fd: int | None = None
+        self._group: Group | None = None
+
+    # -- the bulk interface for concurrent checks --------------------------
+
+    async def claim(self, account: str, deadline: float) -> Refusal | None:
+        """Claim one account before its credential is sent; ``None``: go ahead.
+
+        Returns once the claim is on disk (write-ahead).  Concurrent calls
+        share writes.  A state file that cannot be used refuses the account
+        (``state-unavailable``) rather than risk an unrecorded attempt.
+        """
+        return await self._current_group().claim(account, deadline)
+
+    async def release(self, account: str, outcome: AuthOutcome | None) -> None:
+        """Settle one claimed account (see :meth:`settle`); never raises ``OSError``.
+
+        Callers shield it from cancellation, so that a check cancelled at
+        shutdown still has its outcome recorded.
+        """
+        await self._current_group().release(account, outcome)
+
+    def _current_group(self) -> Group:
+        from conntest.ledger_group import Group
+
+        loop = asyncio.get_running_loop()
+        if self._group is None or self._group.loop is not loop:
+            self._group = Group(self, loop)
+        return self._group
+
+    # -- one locked read-modify-write ---------------------------------------
 
     def reserve(self, accounts: Sequence[tuple[str, float]]) -> dict[str, Refusal]:
         """Claim ``(account, deadline seconds)`` pairs for authentication in this run.
@@ -165,37 +245,7 @@ class AuthLedger:
         claimed (until its deadline plus :data:`CLAIM_MARGIN`) and must be
         settled with :meth:`settle`.
         """
-        refused: dict[str, Refusal] = {}
-        if not accounts:
-            return refused
-        with self._locked() as state:
-            now = self.clock()
-            records: dict[str, dict[str, Any]] = state["accounts"]
-            for account, deadline in accounts:
-                record = records.setdefault(account, {})
-                failed_at = _number(record.get("failed_at"))
-                claimed_until = _number(record.get("claimed_until"))
-                if failed_at is not None and now - failed_at < self.min_interval:
-                    refused[account] = Refusal(
-                        "recent-failure",
-                        since=failed_at,
-                        until=failed_at + self.min_interval,
-                        code=str(record.get("code", "")),
-                        severity=_severity(record.get("severity")),
-                        protocols=tuple(str(p) for p in record.get("protocols", ())),
-                    )
-                elif (
-                    claimed_until is not None
-                    and claimed_until > now
-                    and record.get("claimed_by") != self.token
-                ):
-                    refused[account] = Refusal(
-                        "in-progress", since=now, until=claimed_until, severity=Severity.WARNING
-                    )
-                else:
-                    record["claimed_by"] = self.token
-                    record["claimed_until"] = now + deadline + CLAIM_MARGIN
-        return refused
+        return self.apply(accounts, {}) if accounts else {}
 
     def settle(self, outcomes: Mapping[str, AuthOutcome | None]) -> None:
         """Record what happened to claimed accounts and release their claims.
@@ -204,34 +254,146 @@ class AuthLedger:
         account; ``None`` or an outcome without an attempt only releases the
         claim, keeping an earlier failure on record.
         """
-        if not outcomes:
-            return
+        if outcomes:
+            self.apply((), outcomes)
+
+    def apply(
+        self,
+        reservations: Sequence[tuple[str, float]],
+        settlements: Mapping[str, AuthOutcome | None],
+    ) -> dict[str, Refusal]:
+        """Settle, then reserve, in one locked read-modify-write; the refusals."""
         with self._locked() as state:
             now = self.clock()
             records: dict[str, dict[str, Any]] = state["accounts"]
-            for account, outcome in outcomes.items():
-                record = records.get(account)
-                if record is None:
-                    record = records[account] = {}
-                if record.get("claimed_by") == self.token:
-                    record.pop("claimed_by", None)
-                    record.pop("claimed_until", None)
-                if outcome is not None and outcome.attempted:
-                    if outcome.failed:
-                        record.update(
-                            failed_at=now,
-                            code=outcome.code,
-                            severity=outcome.severity.label,
-                            protocols=list(outcome.protocols),
-                        )
-                    else:
-                        for key in ("failed_at", "code", "severity", "protocols"):
-                            record.pop(key, None)
+            for account, outcome in settlements.items():
+                self._settle_one(records, account, outcome, now)
+            if reservations:
+                self._recover(records, now)
+                if self._run_fd is None:
+                    self._hold_run_lock()
+            refused: dict[str, Refusal] = {}
+            for account, deadline in reservations:
+                refusal = self._reserve_one(records, account, deadline, now)
+                if refusal is not None:
+                    refused[account] = refusal
+            return refused
+
+    def _reserve_one(
+        self, records: dict[str, dict[str, Any]], account: str, deadline: float, now: float
+    ) -> Refusal | None:
+        record = records.setdefault(account, {})
+        failed_at = record.get("failed_at")
+        claimed_until = record.get("claimed_until")
+        if failed_at is not None and now - failed_at < self.min_interval:
+            return Refusal(
+                "recent-failure",
+                since=failed_at,
+                until=failed_at + self.min_interval,
+                code=record.get("code", ""),
+                severity=_severity(record.get("severity")),
+                protocols=tuple(record.get("protocols", ())),
+            )
+        if claimed_until is not None and record.get("claimed_by") != self.token:
+            return Refusal("in-progress", since=now, until=claimed_until)
+        length = min(max(deadline, 0.0), MAX_CLAIM) + CLAIM_MARGIN
+        record.update(claimed_by=self.token, claimed_at=now, claimed_until=now + length)
+        return None
+
+    def _settle_one(
+        self,
+        records: dict[str, dict[str, Any]],
+        account: str,
+        outcome: AuthOutcome | None,
+        now: float,
+    ) -> None:
+        record = records.setdefault(account, {})
+        if record.get("claimed_by") == self.token:
+            for key in _CLAIM_KEYS:
+                record.pop(key, None)
+        if outcome is None or not outcome.attempted:
+            return
+        if outcome.failed:
+            record.update(
+                failed_at=now,
+                code=outcome.code,
+                severity=outcome.severity.label,
+                protocols=list(outcome.protocols),
+            )
+        else:
+            for key in _FAILURE_KEYS:
+                record.pop(key, None)
+
+    def _recover(self, records: dict[str, dict[str, Any]], now: float) -> None:
+        """Turn the claims of runs that are gone, or that outlived them, into failures."""
+        alive: dict[str, bool] = {}
+        for record in records.values():
+            owner = record.get("claimed_by")
+            if owner is None or owner == self.token:
+                continue
+            if owner not in alive:
+                alive[owner] = self._run_alive(owner)
+            if alive[owner] and record["claimed_until"] > now:
+                continue
+            started = min(record.get("claimed_at", now), now)
+            if started >= record.get("failed_at", -math.inf):
+                record.update(
+                    failed_at=started,
+                    code=INTERRUPTED,
+                    severity=Severity.WARNING.label,
+                    protocols=[],
+                )
+            for key in _CLAIM_KEYS:
+                record.pop(key, None)
+
+    # -- which runs are alive ---------------------------------------------
+
+    def _run_path(self, token: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.run-{token}")
+
+    def _hold_run_lock(self) -> None:
+        """Lock this run's own file for as long as the run lives (under the state lock)."""
+        path = self._run_path(self.token)
+        fd = file_lock.open_lock_file(path)
+        if not file_lock.acquire(fd, blocking=False):  # pragma: no cover - a token is unique
+            os.close(fd)
+            raise OSError(f"{path} is locked by another run")
+        self._run_fd = fd
+        weakref.finalize(self, _drop_run_lock, fd, path)
+
+    def _run_alive(self, token: str) -> bool:
+        """Whether the run ``token`` still holds its file; a dead run's file is removed."""
+        path = self._run_path(token)
+        try:
+            fd = file_lock.open_lock_file(path, create=False)
+        except FileNotFoundError:
+            return False
+        try:
+            if not file_lock.acquire(fd, blocking=False):
+                return True
+            file_lock.release(fd)
+        finally:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False
+
+    def _sweep_dead_runs(self) -> None:
+        """Remove the files of runs that ended without tidying up (bounded)."""
+        mine = self._run_path(self.token).name
+        with contextlib.suppress(OSError):
+            for count, path in enumerate(self.path.parent.glob(f"{self.path.name}.run-*")):
+                if count >= 100:
+                    break
+                if path.name != mine:
+                    self._run_alive(path.name.rsplit(".run-", 1)[1])
+
+    # -- the file ----------------------------------------------------------
 
     def check(self) -> None:
         """Make sure the state file can be used (``OSError`` if not), before a run starts."""
         with self._locked():
-            pass
+            self._sweep_dead_runs()
 
     def failures(self) -> dict[str, dict[str, Any]]:
         """The failure records on file (for tests and ``--verbose`` output)."""
@@ -245,56 +407,74 @@ class AuthLedger:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:
         """Hold the lock, yield the state for changes, then write it back atomically."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            state = self._read()
-            before = json.dumps(state, sort_keys=True, separators=(",", ":"))
+        private_dir(self.path.parent)
+        with file_lock.exclusive(self.lock_path):
+            state, text = self._read()
+            failures_before = _failure_view(state)
+            claims_before = _claim_view(state)
             yield state
             self._prune(state)
-            after = json.dumps(state, sort_keys=True, separators=(",", ":"))
-            if after != before:
-                # Claims are short-lived: only failure records are worth an fsync.
-                durable = _failures(after) != _failures(before)
+            after = json.dumps(state, sort_keys=True, separators=(",", ":"), allow_nan=False)
+            if after != text and (text or state["accounts"]):
+                # A new claim is the write-ahead record and a failure must survive a
+                # crash: both are flushed. A released claim is not worth an fsync.
+                durable = (
+                    _failure_view(state) != failures_before
+                    or not _claim_view(state) <= claims_before
+                )
                 write_atomically(self.path, (after + "\n").encode(), 0o600, durable=durable)
-        finally:
-            os.close(fd)  # closing the descriptor releases the flock
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> tuple[dict[str, Any], str]:
+        """The state and its text as read; malformed entries reported and left out."""
         empty: dict[str, Any] = {"schema": SCHEMA, "accounts": {}}
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return empty
+            return empty, ""
         except (OSError, UnicodeDecodeError) as exc:
             self.warnings.append(f"cannot read the state file {self.path}: {exc}; starting afresh")
-            return empty
+            return empty, ""
         try:
             state = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             state = None
         if not isinstance(state, dict) or not isinstance(state.get("accounts"), dict):
             self.warnings.append(f"the state file {self.path} is not conntest's; starting afresh")
-            return empty
-        state["accounts"] = {str(k): v for k, v in state["accounts"].items() if isinstance(v, dict)}
-        return state
+            return empty, ""
+        accounts: dict[str, dict[str, Any]] = {}
+        problems: list[str] = []
+        now = self.clock()
+        for account, record in state["accounts"].items():
+            problem = _malformed(record, now)
+            if problem is None:
+                accounts[account] = record
+            else:
+                problems.append(f"{account!r}: {problem}")
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.warnings.append(
+                f"the state file {self.path}: ignored a malformed entry {problems[0]}{more}"
+            )
+        return {"schema": SCHEMA, "accounts": accounts}, text.rstrip("\n") if not problems else ""
 
     def _prune(self, state: dict[str, Any]) -> None:
         now = self.clock()
         records: dict[str, dict[str, Any]] = state["accounts"]
         for account in list(records):
             record = records[account]
-            failed_at = _number(record.get("failed_at"))
-            claimed_until = _number(record.get("claimed_until"))
+            failed_at = record.get("failed_at")
             if failed_at is not None and now - failed_at > max(FORGET_AFTER, self.min_interval):
-                for key in ("failed_at", "code", "severity", "protocols"):
+                for key in _FAILURE_KEYS:
                     record.pop(key, None)
-            if claimed_until is not None and claimed_until <= now:
-                record.pop("claimed_by", None)
-                record.pop("claimed_until", None)
             if not record:
                 del records[account]
+
+
+def _drop_run_lock(fd: int, path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def open_ledger(state_file: Path | None, interval: float) -> AuthLedger | None:
@@ -336,19 +516,49 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o644, *, durable: boo
         raise
 
 
-def _failures(encoded: str) -> list[tuple[str, object]]:
-    state = json.loads(encoded)
-    return [
-        (account, record.get("failed_at"))
-        for account, record in state["accounts"].items()
-        if "failed_at" in record
-    ]
+def _failure_view(state: dict[str, Any]) -> set[tuple[str, object]]:
+    return {(a, r["failed_at"]) for a, r in state["accounts"].items() if "failed_at" in r}
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+def _claim_view(state: dict[str, Any]) -> set[tuple[str, object]]:
+    return {(a, r["claimed_at"]) for a, r in state["accounts"].items() if "claimed_at" in r}
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "failed_at": (int, float),
+    "claimed_at": (int, float),
+    "claimed_until": (int, float),
+    "code": (str,),
+    "severity": (str,),
+    "claimed_by": (str,),
+    "protocols": (list,),
+}
+
+
+def _malformed(record: Any, now: float) -> str | None:
+    """Why a state entry cannot be trusted, or ``None`` when it is sound."""
+    if not isinstance(record, dict):
+        return "expected an object"
+    for key, value in record.items():
+        kinds = _TYPES.get(key)
+        if kinds is None:
+            continue  # a field of a later version: kept, not used
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            return f"{key} is not a {'number' if float in kinds else kinds[0].__name__}"
+        if not isinstance(value, int | float):
+            continue
+        if not math.isfinite(value):
+            return f"{key} is not a finite number ({value})"
+        if key in {"failed_at", "claimed_at"} and value > now + CLOCK_SKEW:
+            return f"{key} lies in the future"
+        if key == "claimed_until" and value > now + MAX_CLAIM + CLAIM_MARGIN + CLOCK_SKEW:
+            return "claimed_until lies too far in the future"
+    if "protocols" in record and not all(isinstance(p, str) for p in record["protocols"]):
+        return "protocols is not a list of names"
+    claim = [key in record for key in _CLAIM_KEYS]
+    if any(claim) and not all(claim):
+        return "an incomplete claim"
+    return None
 
 
 def _severity(label: object) -> Severity:

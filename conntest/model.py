@@ -13,9 +13,14 @@ Vocabulary shared by the probes and the diagnosis (keep the two in step):
     dns: ``"resolve"`` (one per server host; ``data["host"]``,
     ``data["addresses"]``), ``"mx"`` and ``"autodiscover"`` (informational).
     imap: ``"connect"``, ``"tls"``, ``"greeting"``, ``"capability"``,
-    ``"id"``, ``"login"``, ``"mailbox"``, ``"logout"``.
+    ``"id"``, ``"login"``, ``"mailbox"``, ``"logout"`` (with STARTTLS:
+    ``"greeting"`` and ``"starttls"`` come before ``"tls"``).
     smtp: ``"connect"``, ``"greeting"``, ``"ehlo"``, ``"starttls"``,
-    ``"tls"``, ``"ehlo-tls"``, ``"auth"``, ``"quit"``.
+    ``"tls"``, ``"ehlo-tls"``, ``"auth"``, ``"quit"`` (implicit TLS:
+    ``"tls"`` first, then ``"greeting"``, ``"ehlo-tls"``, …).
+    A ``tls`` step's ``data`` says ``mode`` (``"implicit"``/``"starttls"``)
+    and ``trust`` (``"ca-file"``: verified against ``--ca-file`` only;
+    ``"system"``: the system's store).
 ``Failure.kind``
     see :class:`FailureKind`.
 """
@@ -176,6 +181,19 @@ class Finding:
     protocol: str | None = None
 
 
+@dataclass(frozen=True)
+class ModernAuthRoute:
+    """A client's way to modern authentication, from its profile (the matrix's column)."""
+
+    kind: str
+    """``oauth2`` (the client can sign in with OAuth2), ``switch`` (re-add the mailbox as
+    another account type), ``none`` (no way: a relay or High Volume Email)."""
+    summary: str
+    """One line: ``OAuth2 on both servers (IMAP and SMTP)``."""
+    not_probed: str = ""
+    """What conntest cannot check about that way, when it is another protocol."""
+
+
 @dataclass
 class ProfileResult:
     """Everything one profile's run observed and concluded."""
@@ -183,6 +201,12 @@ class ProfileResult:
     profile: str
     steps: list[Step]
     findings: list[Finding]
+    modern_auth: ModernAuthRoute | None = None
+    """The client's way to modern authentication; ``None`` when not known (no profile)."""
+    oauth_signed_in: dict[str, bool] = field(default_factory=dict)
+    """Per protocol (``imap``, ``smtp``), whether an OAuth2 (XOAUTH2) sign-in succeeded.
+
+    Empty when no OAuth probe ran; the matrix then says "not verified"."""
 
     @property
     def severity(self) -> Severity:

@@ -32,11 +32,11 @@ import contextlib
 import dataclasses
 import html
 import ipaddress
-import signal
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TextIO
 
 from prometheus_client import (
@@ -50,9 +50,10 @@ from prometheus_client import (
 )
 
 from conntest.batch.config import AccountEntry, BatchFile, EntryDefaults, load_batch
-from conntest.batch.options import min_auth_interval
+from conntest.batch.options import advice_date, min_auth_interval
 from conntest.batch.runner import GRACE, AccountResult, BatchResult, make_executor, run_account
 from conntest.errors import UsageError
+from conntest.interrupts import on_stop
 from conntest.lockout import AuthLedger, open_ledger
 from conntest.profiles import load_profiles
 from conntest.render.prometheus import CONTENT_TYPE, render_prometheus
@@ -143,6 +144,10 @@ class Exporter:
         self._slots = asyncio.Semaphore(concurrency)
         self._account_locks: dict[str, asyncio.Lock] = {}
         self._shared: dict[tuple[str, tuple[str, ...], float], asyncio.Task[AccountResult]] = {}
+        self.today: Callable[[], date | None] = lambda: None
+        """Today's date for each probe's date-aware advice (set by :func:`cmd_serve`)."""
+        self.retirement_window = 60
+        """``--retirement-window``."""
 
     async def respond(self, method: str, target: str, headers: dict[str, str]) -> Response:
         split = urllib.parse.urlsplit(target)
@@ -193,7 +198,13 @@ class Exporter:
             )
         profiles = tuple(by_id[p] for p in dict.fromkeys(wanted)) if wanted else entry.profiles
         timeout = self._timeout(entry.timeout, headers)
-        chosen = dataclasses.replace(entry, profiles=profiles, timeout=timeout)
+        chosen = dataclasses.replace(
+            entry,
+            profiles=profiles,
+            timeout=timeout,
+            today=self.today(),
+            retirement_window=self.retirement_window,
+        )
         key = (entry.key, chosen.profile_ids, timeout)
         task = self._shared.get(key)
         if task is None:
@@ -349,6 +360,7 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
     interval = min_auth_interval(args)
     ledger = open_ledger(args.state_file, interval)
+    advice_date(args)  # a malformed $CONNTEST_TODAY is bad input: say so before serving
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -357,13 +369,15 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         exporter = Exporter(
             config, ledger=ledger, concurrency=args.concurrency, default_timeout=args.timeout
         )
+        # Read when each probe starts: a server that runs past midnight counts the new day.
+        exporter.today = lambda: advice_date(args)
+        exporter.retirement_window = args.retirement_window
         try:
             server = await start_server(exporter, host, port)
         except OSError as exc:
             raise UsageError(f"--listen {host}:{port}: {exc.strerror or exc}") from None
         stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        on_stop(loop, stop.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
         bound = server.sockets[0].getsockname()
         print(
             f"conntest serve: listening on http://{_url_host(bound[0])}:{bound[1]} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,13 @@ import pytest
 import trustme
 
 from conntest.profile import ImapSettings, Profile, SmtpSettings, TLSRange
+
+# The date-aware advice on Microsoft's December 2026 change (basic-auth-retiring) must not
+# make the suite's verdicts change with the calendar: every check a test runs through the
+# CLI, batch or serve counts from this date (before the warning window, so a working
+# account is still "ok"), unless the test passes its own with --today or this variable.
+SUITE_TODAY = "2026-06-01"
+os.environ["CONNTEST_TODAY"] = SUITE_TODAY
 
 # Distinctive, so that a leak is easy to find in any output.
 SECRET = "zq Xylophone-Secret 42"

@@ -12,26 +12,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from conntest.batch.config import (
-    AccountEntry,
-    BatchFileError,
-    EntryDefaults,
-    PasswordSource,
-    load_batch,
-)
-from conntest.batch.options import min_auth_interval
+from conntest.batch.config import AccountEntry, EntryDefaults, load_batch
+from conntest.batch.options import advice_date, min_auth_interval
 from conntest.batch.progress import progress_for
-from conntest.batch.runner import AccountResult, BatchResult, make_executor, run_batch
+from conntest.batch.runner import AccountResult, BatchResult, Retain, make_executor, run_batch
 from conntest.batch.thresholds import Thresholds
-from conntest.errors import ConntestError, ProfileError, UsageError
-from conntest.lockout import open_ledger, write_atomically
+from conntest.errors import ConntestError, UsageError
+from conntest.inputs.passwords import PasswordSource, password_from_args
+from conntest.inputs.selection import load_profile_set, protocols_of, select_profiles
+from conntest.inputs.values import option_value, parse_address
+from conntest.lab_context import lab_fields
+from conntest.lockout import open_ledger
+from conntest.output_file import write_report
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import Profile
-from conntest.profiles import ProfileSet, load_profiles
+from conntest.profiles import ProfileSet
 from conntest.redact import Redactor
 
 __all__ = ["check_batch"]
@@ -39,41 +39,28 @@ __all__ = ["check_batch"]
 EXIT_UNKNOWN = 3
 
 
-def check_batch(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
-    """Run ``check`` with ``--batch`` or a monitoring format; the exit code."""
-    try:
-        return _check(args, stdout, stderr, stdin)
-    except BatchFileError as exc:
-        for problem in exc.problems:
-            print(f"conntest: {problem}", file=stderr)
-        if args.format == "nagios":
-            _emit(args, stdout, _nagios_unknown(str(exc), [str(p) for p in exc.problems]))
-        return EXIT_UNKNOWN
-    except ConntestError as exc:
-        if args.format != "nagios":
-            raise
-        details = [str(p) for p in getattr(exc, "problems", ())]
-        _print_problems(exc, stderr)
-        _emit(args, stdout, _nagios_unknown(str(exc), details))
-        return EXIT_UNKNOWN
+def check_batch(
+    args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO | None
+) -> int:
+    """Run ``check`` with ``--batch`` or a monitoring format; the exit code.
 
-
-def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
+    Bad input is raised (:class:`~conntest.errors.ConntestError`) for the CLI's
+    one funnel, which prints it and exits 3 (UNKNOWN under ``--format nagios``).
+    """
     single = not args.batch
     redact = Redactor()
     chosen_profiles: list[Profile] = []
     password = PasswordSource("none")
     if single:
-        from conntest.cli import _read_password, _select_profiles
-
         if not args.user:
             raise UsageError("--user is required (or --batch FILE)")
+        user = option_value("--user", parse_address, args.user)
         if args.try_stripped:
             raise UsageError("--try-stripped is for an interactive check in text or json")
-        chosen_profiles = _select_profiles(args, stderr)
-        password = PasswordSource.given(_read_password(args, stdin))
-        redact = Redactor.for_credentials(args.user, password.read())
-        entries = [_single_entry(args, chosen_profiles, password, {})]
+        chosen_profiles = select_profiles(args.profile_file, args.profile, stderr)
+        password = PasswordSource.given(password_from_args(args, stdin))
+        redact = Redactor.for_credentials(user, password.read())
+        entries = [_single_entry(args, user, chosen_profiles, password, {})]
     else:
         if args.user or args.password_env or args.password_file or args.password_stdin:
             raise UsageError(
@@ -87,17 +74,23 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
         profiles = _profiles(args, stderr)
         entries = _batch_entries(args, profiles, {})
     thresholds = Thresholds(args.warning, args.critical)
+    today, window = advice_date(args), args.retirement_window
     interval = min_auth_interval(args)
     ledger = open_ledger(args.state_file, interval)
     progress = progress_for(stderr, len(entries)) if not single else None
     stream_jsonl = args.format == "jsonl" and args.output is None
+    jsonl_lines: list[str] = []
 
     def on_result(result: AccountResult) -> None:
-        if stream_jsonl:
+        if args.format == "jsonl":
             from conntest.render.jsonl import render_jsonl_line
 
-            stdout.write(redact(render_jsonl_line(result)) + "\n")
-            stdout.flush()
+            line = redact(render_jsonl_line(result)) + "\n"
+            if stream_jsonl:
+                stdout.write(line)
+                stdout.flush()
+            else:
+                jsonl_lines.append(line)
         if progress is not None:
             progress(result)
 
@@ -105,22 +98,22 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
         loop = asyncio.get_running_loop()
         widest = max((len(e.profiles) for e in entries), default=1)
         loop.set_default_executor(make_executor(args.concurrency, widest))
-        from conntest.cli import _maybe_lab  # the lab stays out unless --lab asks for it
-
-        async with _maybe_lab(args) as lab_fields:
+        async with lab_fields(args) as from_lab:
             chosen = entries
-            if lab_fields:
+            if from_lab:
                 chosen = (
-                    [_single_entry(args, chosen_profiles, password, lab_fields)]
+                    [_single_entry(args, entries[0].address, chosen_profiles, password, from_lab)]
                     if single
-                    else _batch_entries(args, _profiles(args, stderr, quiet=True), lab_fields)
+                    else _batch_entries(args, _profiles(args, None), from_lab)
                 )
             return await run_batch(
-                chosen,
+                [dataclasses.replace(e, today=today, retirement_window=window) for e in chosen],
                 concurrency=args.concurrency,
                 thresholds=thresholds,
                 ledger=ledger,
                 on_result=on_result,
+                protocols=protocols_of(getattr(args, "protocol", None)),
+                retain=_retain(args.format, single),
             )
 
     try:
@@ -131,7 +124,9 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
         message = redact(f"internal error: {exc.__class__.__name__}: {exc}")
         print(f"conntest: {message}", file=stderr)
         if args.format == "nagios":
-            _emit(args, stdout, _nagios_unknown(message, []))
+            from conntest.render.nagios import render_unknown
+
+            _emit(args, stdout, render_unknown(message))
         return EXIT_UNKNOWN
     finally:
         if progress is not None:
@@ -143,6 +138,8 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Text
     text = _render(args, batch, thresholds, single)
     if text is not None:
         _emit(args, stdout, redact(text))
+    elif args.format == "jsonl" and args.output is not None:
+        _emit(args, stdout, "".join(jsonl_lines))
     return batch.exit_code
 
 
@@ -166,12 +163,21 @@ def _render(
 
         return render_batch_json(batch) + "\n"
     if args.format == "jsonl":
-        if args.output is None:
-            return None  # already streamed
-        from conntest.render.jsonl import render_jsonl_line
-
-        return "".join(render_jsonl_line(r) + "\n" for r in batch.results)
+        return None  # rendered as each account finished
     return render_batch_text(batch)
+
+
+def _retain(fmt: str, single: bool) -> Retain:
+    """What the runner keeps of each result: the reports only where the renderer reads them.
+
+    JSON Lines is rendered as each account finishes and the text table needs
+    no reports, so a batch in either stays flat in memory at any size.
+    """
+    if single:
+        return "all"
+    if fmt == "jsonl":
+        return "none"
+    return "summary" if fmt == "text" else "all"
 
 
 def render_batch_text(batch: BatchResult) -> str:
@@ -229,64 +235,55 @@ def _emit(args: argparse.Namespace, stdout: TextIO, text: str) -> None:
         stdout.flush()
         return
     try:
-        write_atomically(output, text.encode("utf-8"), 0o644)
+        write_report(output, text.encode("utf-8"), 0o644)
     except OSError as exc:
         raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
 
 
-def _profiles(args: argparse.Namespace, stderr: TextIO, *, quiet: bool = False) -> ProfileSet:
-    loaded = load_profiles(args.profile_file)
-    if not quiet:
-        for problem in loaded.problems:
-            print(f"conntest: profile problem: {problem}", file=stderr)
-    bad = {p.file for p in loaded.problems}
-    if any(str(path) in bad for path in args.profile_file):
-        raise ProfileError(
-            [p for p in loaded.problems if p.file in {str(x) for x in args.profile_file}]
-        )
-    for pid in args.profile:
-        loaded.get(pid)  # UsageError naming the known ids
-    return loaded
+def _profiles(args: argparse.Namespace, stderr: TextIO | None) -> ProfileSet:
+    """Every loaded profile (``stderr=None``: a second load, its warnings already shown)."""
+    return load_profile_set(args.profile_file, args.profile, stderr)
 
 
-def _defaults(args: argparse.Namespace, lab_fields: dict[str, object]) -> EntryDefaults:
-    resolver = lab_fields.get("resolver")
+def _defaults(args: argparse.Namespace, from_lab: dict[str, object]) -> EntryDefaults:
+    resolver = from_lab.get("resolver")
     nameserver = args.nameserver
     resolve = tuple(args.resolve)
     if isinstance(resolver, ResolverConfig):
         nameserver, resolve = resolver.nameserver, resolver.pinned
     return EntryDefaults(
         profiles=tuple(args.profile),
-        imap=lab_fields.get("imap_server", args.imap),  # type: ignore[arg-type]
-        smtp=lab_fields.get("smtp_server", args.smtp),  # type: ignore[arg-type]
+        imap=from_lab.get("imap_server", args.imap),  # type: ignore[arg-type]
+        smtp=from_lab.get("smtp_server", args.smtp),  # type: ignore[arg-type]
         resolve=resolve,
         nameserver=nameserver,
-        ca_file=lab_fields.get("ca_file", args.ca_file),  # type: ignore[arg-type]
-        tls_max=lab_fields.get("tls_max", args.tls_max),  # type: ignore[arg-type]
+        ca_file=from_lab.get("ca_file", args.ca_file),  # type: ignore[arg-type]
+        tls_max=from_lab.get("tls_max", args.tls_max),  # type: ignore[arg-type]
         expected_networks=tuple(
-            lab_fields.get("expected_networks", args.expected_network)  # type: ignore[arg-type]
+            from_lab.get("expected_networks", args.expected_network)  # type: ignore[arg-type]
         ),
         timeout=args.timeout,
     )
 
 
 def _batch_entries(
-    args: argparse.Namespace, profiles: ProfileSet, lab_fields: dict[str, object]
+    args: argparse.Namespace, profiles: ProfileSet, from_lab: dict[str, object]
 ) -> list[AccountEntry]:
-    batch = load_batch(args.batch, profiles, _defaults(args, lab_fields))
+    batch = load_batch(args.batch, profiles, _defaults(args, from_lab))
     batch.raise_for_problems()
     return list(batch.entries)
 
 
 def _single_entry(
     args: argparse.Namespace,
+    user: str,
     profiles: Sequence[Profile],
     password: PasswordSource,
-    lab_fields: dict[str, object],
+    from_lab: dict[str, object],
 ) -> AccountEntry:
-    d = _defaults(args, lab_fields)
+    d = _defaults(args, from_lab)
     return AccountEntry(
-        address=args.user,
+        address=user,
         profiles=tuple(profiles),
         password=password,
         imap=d.imap,
@@ -299,21 +296,3 @@ def _single_entry(
         timeout=d.timeout,
         where="command line",
     )
-
-
-def _print_problems(exc: ConntestError, stderr: TextIO) -> None:
-    problems: Sequence[object] = getattr(exc, "problems", ())
-    if problems:
-        for problem in problems:
-            print(f"conntest: {problem}", file=stderr)
-    else:
-        print(f"conntest: {exc}", file=stderr)
-
-
-def _nagios_unknown(summary: str, details: Sequence[str]) -> str:
-    from conntest.render.nagios import render_unknown
-
-    if details:
-        plural = "s" if len(details) != 1 else ""
-        summary = f"{len(details)} problem{plural} in the input; nothing was checked"
-    return render_unknown(summary, details)

@@ -30,24 +30,39 @@ No I/O beyond reading the batch file and the password sources; no network.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
-import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
+from typing import Any
 
 from conntest.engine import CheckRequest
-from conntest.errors import UsageError
+from conntest.errors import FileProblems, PasswordSourceError
+from conntest.inputs.passwords import PasswordSource
+from conntest.inputs.values import (
+    MAX_TIMEOUT,
+    MIN_TIMEOUT,
+    InvalidValue,
+    parse_address,
+    parse_ca_file,
+    parse_host_port,
+    parse_nameserver,
+    parse_network,
+    parse_pin,
+    parse_timeout,
+)
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import TLS_VERSIONS, Profile
-from conntest.profiles import Problem, ProfileSet
+from conntest.profiles import ProfileSet
+from conntest.schema.models import BatchAccount, BatchDefaults, BatchDocument, field_names
+from conntest.schema.problem import Problem
+from conntest.schema.safe_yaml import YamlList, YamlMap, line_of, load_yaml
 
 __all__ = [
+    "MAX_TIMEOUT",
+    "MIN_TIMEOUT",
     "AccountEntry",
     "BatchFile",
     "BatchFileError",
@@ -57,77 +72,12 @@ __all__ = [
     "load_batch",
 ]
 
-MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 600.0
 
-_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
-
-
-class BatchFileError(UsageError):
+class BatchFileError(FileProblems):
     """The batch file cannot be used; ``problems`` says every reason why."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        count = len(self.problems)
-        first = str(self.problems[0]) if self.problems else "the batch file is unusable"
-        more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
-        super().__init__(first + more)
-
-
-class PasswordSourceError(UsageError):
-    """A password source named in the batch file could not be read."""
-
-
-@dataclass(frozen=True)
-class PasswordSource:
-    """Where an account's password lives; never the password itself (but see :meth:`given`)."""
-
-    kind: Literal["env", "file", "none", "given"]
-    name: str = ""
-    """The environment variable or the file path; empty for ``none`` and ``given``."""
-    _value: str | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def given(cls, password: str | None) -> PasswordSource:
-        """A password the command line already read (``--password-stdin``, a prompt)."""
-        return cls("none") if password is None else cls("given", "", password)
-
-    @property
-    def authenticates(self) -> bool:
-        """False for a connectivity-only check."""
-        return self.kind != "none"
-
-    def describe(self) -> str:
-        return {
-            "env": f"environment variable {self.name}",
-            "file": f"file {self.name}",
-            "none": "none (connectivity only)",
-            "given": "given on the command line",
-        }[self.kind]
-
-    def read(self) -> str | None:
-        """The password (``None``: connectivity only); :class:`PasswordSourceError` if unreadable.
-
-        Only a final line break is removed: other whitespace is something the
-        diagnosis reports, not something to tidy away.
-        """
-        if self.kind == "none":
-            return None
-        if self.kind == "given":
-            return self._value
-        if self.kind == "env":
-            value = os.environ.get(self.name)
-            if value is None:
-                raise PasswordSourceError(f"the environment variable {self.name} is not set")
-            return value
-        try:
-            text = Path(self.name).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PasswordSourceError(
-                f"cannot read {self.name}: {exc.strerror or exc.__class__.__name__}"
-            ) from None
-        except UnicodeDecodeError:
-            raise PasswordSourceError(f"{self.name} is not UTF-8 text") from None
-        return text.split("\n", 1)[0].removesuffix("\r")
+        super().__init__(problems, "the batch file is unusable")
 
 
 @dataclass(frozen=True)
@@ -163,6 +113,10 @@ class AccountEntry:
     timeout: float = 60.0
     where: str = ""
     """Where the entry was defined (``accounts.yaml: accounts[3]``), for messages."""
+    today: date | None = None
+    """Today's date for date-aware advice (set by the front end, not the batch file)."""
+    retirement_window: int = 60
+    """``--retirement-window`` (set by the front end, not the batch file)."""
 
     @property
     def key(self) -> str:
@@ -199,6 +153,8 @@ class AccountEntry:
             timeout=self.timeout if timeout is None else timeout,
             tls_max=self.tls_max,
             expected_networks=self.expected_networks,
+            today=self.today,
+            retirement_window=self.retirement_window,
         )
 
 
@@ -222,25 +178,13 @@ class BatchFile:
 # --------------------------------------------------------------------------
 # Loading
 
-_ENTRY_KEYS = (
-    "address",
-    "profile",
-    "profiles",
-    "password_env",
-    "password_file",
-    "imap",
-    "smtp",
-    "resolve",
-    "nameserver",
-    "ca_file",
-    "tls_max",
-    "expected_networks",
-    "timeout",
-)
-_DEFAULT_KEYS = tuple(
-    k for k in _ENTRY_KEYS if k not in {"address", "password_env", "password_file"}
-)
-_TOP_KEYS = ("defaults", "accounts")
+# The keys come from the typed models (conntest.schema.models), which also
+# give the published JSON Schema: a key added there is accepted here.
+_DEFAULT_KEYS = field_names(BatchDefaults)
+_OWN_KEYS = tuple(k for k in field_names(BatchAccount) if k not in _DEFAULT_KEYS)
+_ENTRY_KEYS = (*_OWN_KEYS[:1], *_DEFAULT_KEYS, *_OWN_KEYS[1:])
+"""``address`` first, then the shared settings, then the password source."""
+_TOP_KEYS = tuple(reversed(field_names(BatchDocument)))
 
 
 def load_batch(
@@ -254,31 +198,25 @@ def load_batch(
     run a partial batch call :meth:`BatchFile.raise_for_problems`.
     """
     reader = _Reader(str(path), path.parent, profiles)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        reader.add("", "a readable batch file", exc.strerror or exc.__class__.__name__)
-        return BatchFile(path, (), tuple(reader.problems))
-    except UnicodeDecodeError:
-        reader.add("", "UTF-8 text", "undecodable bytes")
-        return BatchFile(path, (), tuple(reader.problems))
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reader.add("", "YAML", str(getattr(exc, "problem", None) or exc), line)
-        return BatchFile(path, (), tuple(reader.problems))
-    entries = reader.document(root, defaults)
+    root, problems = load_yaml(path, str(path), "a readable batch file")
+    if problems:
+        return BatchFile(path, (), tuple(problems))
+    entries = reader.document(
+        None if root is None else _Node(root, line_of(root, 1) or 1), defaults
+    )
     return BatchFile(path, tuple(entries), tuple(reader.problems))
 
 
+@dataclass(frozen=True)
+class _Node:
+    """A value of the batch file and the line it was written on."""
+
+    value: Any
+    line: int
+
+
 class _Reader:
-    """Turns the YAML node tree into entries, collecting one :class:`Problem` per mistake."""
+    """Turns the loaded YAML into entries, collecting one :class:`Problem` per mistake."""
 
     def __init__(self, file: str, base: Path, profiles: ProfileSet) -> None:
         self.file = file
@@ -291,25 +229,27 @@ class _Reader:
         self.partial: dict[str, Any] = {}
         """The valid fields of the last :meth:`fields` call, also when others were not."""
         """The defaults named an unknown profile (reported once, not once per entry)."""
-        self._constructor = yaml.SafeLoader("")
 
     def add(self, where: str, expected: str, found: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.file, where, expected, found, line))
 
-    def value(self, node: yaml.Node) -> Any:
-        return self._constructor.construct_object(node, deep=True)
+    def value(self, node: _Node) -> Any:
+        return node.value
 
     def mapping(
-        self, node: yaml.Node, where: str, known: Sequence[str]
-    ) -> dict[str, tuple[yaml.Node, int]] | None:
-        """A mapping's keys with their value nodes and 1-based lines; unknown keys are problems."""
-        if not isinstance(node, yaml.MappingNode):
-            self.add(where, "a mapping", _describe(self.value(node)), _line(node))
+        self, node: _Node, where: str, known: Sequence[str]
+    ) -> dict[str, tuple[_Node, int]] | None:
+        """A mapping's keys with their values and 1-based lines; unknown keys are problems."""
+        raw = node.value
+        if not isinstance(raw, YamlMap):
+            self.add(where, "a mapping", _describe(raw), node.line)
             return None
-        result: dict[str, tuple[yaml.Node, int]] = {}
-        for key_node, value_node in node.value:
-            key = self.value(key_node)
-            line = _line(key_node)
+        for key, line in raw.duplicates:
+            self.add(_join(where, str(key)), "each key once", f"{key} again", line)
+        result: dict[str, tuple[_Node, int]] = {}
+        for key, item in raw.items():
+            line = raw.key_lines.get(key, node.line)
+            value_node = _Node(item, line_of(item, line) or line)
             if key == "password" and where.startswith("accounts["):
                 self.add(
                     _join(where, "password"),
@@ -331,13 +271,11 @@ class _Reader:
                     f"unknown key {key!r}",
                     line,
                 )
-            elif key in result:
-                self.add(_join(where, key), "each key once", f"{key} again", line)
             else:
                 result[key] = (value_node, line)
         return result
 
-    def document(self, root: yaml.Node | None, defaults: EntryDefaults) -> list[AccountEntry]:
+    def document(self, root: _Node | None, defaults: EntryDefaults) -> list[AccountEntry]:
         if root is None:
             self.add("", "a mapping with an 'accounts' list", "an empty file")
             return []
@@ -351,14 +289,14 @@ class _Reader:
             self.add("accounts", "a list of accounts", "no 'accounts' key", _line(root))
             return []
         accounts, line = top["accounts"]
-        if not isinstance(accounts, yaml.SequenceNode) or not accounts.value:
-            self.add(
-                "accounts", "a non-empty list of accounts", _describe(self.value(accounts)), line
-            )
+        items = accounts.value
+        if not isinstance(items, YamlList) or not items:
+            self.add("accounts", "a non-empty list of accounts", _describe(items), line)
             return []
         entries: list[AccountEntry] = []
         seen: dict[str, str] = {}
-        for index, item in enumerate(accounts.value):
+        for index, value in enumerate(items):
+            item = _Node(value, line_of(value, items.item_lines[index]) or line)
             where = f"accounts[{index}]"
             self.address = ""
             entry = self.entry(item, where, base)
@@ -377,7 +315,7 @@ class _Reader:
                 entries.append(entry)
         return entries
 
-    def defaults(self, node: yaml.Node, base: EntryDefaults) -> EntryDefaults:
+    def defaults(self, node: _Node, base: EntryDefaults) -> EntryDefaults:
         values = self.mapping(node, "defaults", _DEFAULT_KEYS)
         if values is None:
             return base
@@ -397,7 +335,7 @@ class _Reader:
                 return base
         return dataclasses.replace(base, **fields)
 
-    def entry(self, node: yaml.Node, where: str, base: EntryDefaults) -> AccountEntry | None:
+    def entry(self, node: _Node, where: str, base: EntryDefaults) -> AccountEntry | None:
         before = len(self.problems)
         values = self.mapping(node, where, _ENTRY_KEYS)
         if values is None:
@@ -408,15 +346,10 @@ class _Reader:
         else:
             address_node, line = values.pop("address")
             raw = self.value(address_node)
-            if isinstance(raw, str) and _ADDRESS.fullmatch(raw.strip()):
-                address = self.address = raw.strip()
-            else:
-                self.add(
-                    _join(where, "address"),
-                    "an email address such as alice@contoso.com",
-                    _describe(raw),
-                    line,
-                )
+            try:
+                address = self.address = parse_address(raw)
+            except InvalidValue as exc:
+                self.add(_join(where, "address"), exc.expected, exc.found, line)
         password = self.password_source(values, where)
         fields = self.fields(values, where)
         # Every problem of the entry is reported, so the profiles are checked even
@@ -443,7 +376,7 @@ class _Reader:
         )
 
     def password_source(
-        self, values: dict[str, tuple[yaml.Node, int]], where: str
+        self, values: dict[str, tuple[_Node, int]], where: str
     ) -> PasswordSource | None:
         env = values.pop("password_env", None)
         file = values.pop("password_file", None)
@@ -473,7 +406,13 @@ class _Reader:
                     line,
                 )
                 return None
-            return PasswordSource("env", name)
+            source = PasswordSource("env", name)
+            try:
+                source.read()
+            except PasswordSourceError as exc:
+                self.add(_join(where, "password_env"), "a usable password", str(exc), line)
+                return None
+            return source
         if file is not None:
             raw, line = self.value(file[0]), file[1]
             if not isinstance(raw, str) or not raw.strip():
@@ -488,9 +427,7 @@ class _Reader:
             return source
         return PasswordSource("none")
 
-    def fields(
-        self, values: Mapping[str, tuple[yaml.Node, int]], where: str
-    ) -> dict[str, Any] | None:
+    def fields(self, values: Mapping[str, tuple[_Node, int]], where: str) -> dict[str, Any] | None:
         """The :class:`EntryDefaults` fields set in ``values``; ``None`` if any is invalid."""
         out: dict[str, Any] = {}
         ok = True
@@ -503,6 +440,9 @@ class _Reader:
             raw = self.value(node)
             try:
                 out[target] = parse(raw)
+            except InvalidValue as exc:
+                self.add(_join(where, key), exc.expected, exc.found, line)
+                ok = False
             except (TypeError, ValueError):
                 self.add(_join(where, key), expected, _describe(raw), line)
                 ok = False
@@ -512,24 +452,24 @@ class _Reader:
             ok = False
         take("profile", "profiles", lambda v: (_text(v),), "a profile id")
         take("profiles", "profiles", _id_list, "a list of profile ids")
-        take("imap", "imap", host_port, "HOST:PORT")
-        take("smtp", "smtp", host_port, "HOST:PORT")
+        take("imap", "imap", parse_host_port, "HOST:PORT")
+        take("smtp", "smtp", parse_host_port, "HOST:PORT")
         take("resolve", "resolve", _pins, "a list of HOST:ADDRESS with IP addresses")
-        take("nameserver", "nameserver", nameserver, "ADDRESS[:PORT] with an IP address")
+        take("nameserver", "nameserver", parse_nameserver, "ADDRESS[:PORT] with an IP address")
         take("ca_file", "ca_file", self.existing_file, "the path of a readable PEM file")
         take("tls_max", "tls_max", _tls_version, f"one of {', '.join(TLS_VERSIONS)}")
         take("expected_networks", "expected_networks", _networks, "a list of CIDR networks")
         take(
             "timeout",
             "timeout",
-            timeout_seconds,
+            parse_timeout,
             f"seconds from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g}",
         )
         self.partial = out
         return out if ok else None
 
     def resolve_profiles(
-        self, ids: tuple[str, ...], where: str, values: Mapping[str, tuple[yaml.Node, int]]
+        self, ids: tuple[str, ...], where: str, values: Mapping[str, tuple[_Node, int]]
     ) -> tuple[Profile, ...] | None:
         if not ids:
             chosen = tuple(self.profiles)
@@ -557,45 +497,11 @@ class _Reader:
         return path if path.is_absolute() else self.base / path
 
     def existing_file(self, raw: object) -> Path:
-        path = self.path(_text(raw))
-        if not path.is_file() or not os.access(path, os.R_OK):
-            raise ValueError(raw)
-        return path
+        return parse_ca_file(self.path(_text(raw)))
 
 
 # --------------------------------------------------------------------------
-# Value parsers (also used for the command line's options)
-
-
-def host_port(value: object) -> tuple[str, int]:
-    """``"HOST:PORT"`` → ``(host, port)``; :class:`ValueError` otherwise."""
-    text = _text(value)
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(text)
-    return host.strip("[]"), int(port)
-
-
-def nameserver(value: object) -> tuple[str, int]:
-    """``"ADDRESS"`` or ``"ADDRESS:PORT"`` (IPv6 in brackets with a port) → ``(address, port)``."""
-    text = _text(value)
-    try:
-        return str(ipaddress.ip_address(text)), 53
-    except ValueError:
-        pass
-    address, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(text)
-    return str(ipaddress.ip_address(address.strip("[]"))), int(port)
-
-
-def timeout_seconds(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(value)
-    seconds = float(value)
-    if math.isnan(seconds) or not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
-        raise ValueError(value)
-    return seconds
+# Value parsers of lists (single values: conntest.inputs.values)
 
 
 def _text(value: object) -> str:
@@ -621,17 +527,11 @@ def _string_list(value: object) -> list[str]:
 
 
 def _pins(value: object) -> tuple[tuple[str, str], ...]:
-    pins = []
-    for item in _string_list(value):
-        host, sep, address = item.partition(":")
-        if not sep or not host:
-            raise ValueError(item)
-        pins.append((host, str(ipaddress.ip_address(address.strip("[]")))))
-    return tuple(pins)
+    return tuple(parse_pin(item) for item in _string_list(value))
 
 
 def _networks(value: object) -> tuple[str, ...]:
-    return tuple(str(ipaddress.ip_network(v, strict=False)) for v in _string_list(value))
+    return tuple(parse_network(v) for v in _string_list(value))
 
 
 def _tls_version(value: object) -> str:
@@ -660,5 +560,5 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
+def _line(node: _Node) -> int:
+    return node.line

@@ -1,20 +1,27 @@
 """Command-line options of ``check --batch`` and ``serve``, added to the CLI's parsers.
 
 Kept apart from the runner so that building the parser stays cheap: this
-module imports nothing but the standard library.
+module imports the standard library and, when a value is checked,
+:mod:`conntest.inputs.values` (the validators every front end shares).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 __all__ = [
     "DEFAULT_LISTEN",
     "DEFAULT_MIN_AUTH_INTERVAL",
     "MONITORING_FORMATS",
+    "TODAY_ENV",
     "add_check_arguments",
+    "add_retirement_arguments",
     "add_serve_arguments",
+    "advice_date",
     "min_auth_interval",
     "wants_batch_path",
 ]
@@ -26,20 +33,32 @@ DEFAULT_MIN_AUTH_INTERVAL = 900.0
 DEFAULT_LISTEN = "127.0.0.1:9745"
 
 
+MAX_INTERVAL = 30 * 24 * 3600.0
+"""``--min-auth-interval`` at most 30 days."""
+
+
 def _concurrency(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 1000:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 1000:
         raise argparse.ArgumentTypeError(f"expected a number from 1 to 1000, found {value!r}")
     return int(value)
 
 
-def _interval(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, found {value!r}") from None
-    if not 0 <= seconds <= 30 * 24 * 3600:
-        raise argparse.ArgumentTypeError("the interval must be between 0 and 30 days")
+def _seconds(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: finite seconds from ``low`` to ``high`` (``nan``, ``1e9`` refused)."""
+
+    def seconds(value: str) -> float:
+        from conntest.inputs.values import InvalidValue, parse_seconds
+
+        try:
+            return parse_seconds(value, low, high)
+        except InvalidValue as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
     return seconds
+
+
+_interval = _seconds(0, MAX_INTERVAL)
+_timeout = _seconds(1, 600)
 
 
 def _range(value: str) -> object:
@@ -52,10 +71,20 @@ def _range(value: str) -> object:
 
 
 def _listen(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, found {value!r}")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    """``HOST:PORT`` to listen on; port 0 (any free port) is allowed, an empty host is loopback."""
+    from conntest.inputs.values import InvalidValue, parse_host_port
+
+    text = value.strip()
+    host, sep, port = text.rpartition(":")
+    if sep and port == "0":
+        text = f"{host}:1"
+    if sep and not host:
+        text = f"127.0.0.1{text}"
+    try:
+        parsed_host, parsed_port = parse_host_port(text)
+    except InvalidValue as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return parsed_host, 0 if port == "0" else parsed_port
 
 
 def _lockout_arguments(parser: argparse.ArgumentParser, default_note: str) -> None:
@@ -150,7 +179,7 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--timeout",
-        type=float,
+        type=_timeout,
         default=None,
         metavar="SECONDS",
         help="deadline of one probe when the config sets none (default: the scrape "
@@ -180,3 +209,59 @@ def min_auth_interval(args: argparse.Namespace) -> float:
     if args.command == "serve" or getattr(args, "batch", None) or args.format in MONITORING_FORMATS:
         return DEFAULT_MIN_AUTH_INTERVAL
     return 0.0
+
+
+TODAY_ENV = "CONNTEST_TODAY"
+"""The environment variable ``--today`` defaults to (``YYYY-MM-DD``)."""
+DEFAULT_RETIREMENT_WINDOW = 60
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {value!r}") from None
+
+
+def _window(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 3650:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of days from 0 to 3650, found {value!r}"
+        )
+    return int(value)
+
+
+def add_retirement_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--today`` and ``--retirement-window``: the date-aware advice on basic authentication."""
+    parser.add_argument(
+        "--today",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help=f"the date the advice on Microsoft's December 2026 change counts from (default "
+        f"${TODAY_ENV}, else the local date): to plan ahead, or to test",
+    )
+    parser.add_argument(
+        "--retirement-window",
+        type=_window,
+        default=DEFAULT_RETIREMENT_WINDOW,
+        metavar="DAYS",
+        help="a successful password sign-in to SMTP is a warning from DAYS days before "
+        f"Microsoft disables SMTP basic authentication by default (default "
+        f"{DEFAULT_RETIREMENT_WINDOW}), information before that",
+    )
+
+
+def advice_date(args: argparse.Namespace | None = None) -> date:
+    """``--today``, else ``$CONNTEST_TODAY``, else the local date; read when a check starts."""
+    from conntest.errors import UsageError
+
+    given: date | None = getattr(args, "today", None) if args is not None else None
+    if given is not None:
+        return given
+    env = os.environ.get(TODAY_ENV, "").strip()
+    if env:
+        try:
+            return date.fromisoformat(env)
+        except ValueError:
+            raise UsageError(f"{TODAY_ENV}: expected a date YYYY-MM-DD, found {env!r}") from None
+    return date.today()

@@ -18,22 +18,29 @@ code, thresholds on the total time) → summarise (the renderers) → exit code
   after, so a failure is on record even if the batch is killed later.
 
 Nothing here prints; ``on_result`` hands each result to the front end as it
-finishes (progress bars, JSON Lines).
+finishes (progress bars, JSON Lines, the streaming renderers).  Memory is
+bounded by the concurrency, not the account count, when the front end
+streams: ``retain="summary"`` keeps each account's result without its report
+(a table of accounts needs no more), ``retain="none"`` keeps only the totals.
+The MX and autodiscover lookups of a domain run once per batch
+(:class:`~conntest.engine.DomainLookups`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 from conntest.batch.config import AccountEntry, PasswordSourceError
-from conntest.engine import run_check
-from conntest.lockout import AuthLedger, Refusal, auth_outcome
+from conntest.engine import PROTOCOLS, DomainLookups, ProtocolName, run_check
+from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
 from conntest.model import Finding, Report, Severity
 from conntest.redact import Redactor
-from conntest.results import AccountResult, Authentication, BatchResult
+from conntest.results import AccountResult, Authentication, BatchResult, Totals
 from conntest.results.thresholds import NO_THRESHOLDS, Thresholds
 
 __all__ = [
@@ -51,6 +58,8 @@ GRACE = 5.0
 """Seconds past an account's own deadline before its check is cancelled."""
 AUTH_SKIPPED = "auth-skipped"
 SLOW = "check-slow"
+
+Retain = Literal["all", "summary", "none"]
 
 
 def make_executor(concurrency: int, profiles_per_account: int = 3) -> concurrent.futures.Executor:
@@ -71,29 +80,46 @@ async def run_batch(
     thresholds: Thresholds = NO_THRESHOLDS,
     ledger: AuthLedger | None = None,
     on_result: Callable[[AccountResult], None] | None = None,
+    protocols: tuple[ProtocolName, ...] = PROTOCOLS,
+    retain: Retain = "all",
 ) -> BatchResult:
-    """Check every entry; exactly one result each, in order, ``on_result`` as each finishes."""
+    """Check every entry; exactly one result each, ``on_result`` as each finishes.
+
+    ``retain``: what the returned batch keeps of each result, in the batch
+    file's order: ``all``, ``summary`` (no reports) or ``none`` (only the
+    totals; the results went to ``on_result``).
+    """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     started_wall, started = time.time(), time.monotonic()
-    results: list[AccountResult | None] = [None] * len(entries)
+    results: list[AccountResult | None] = [None] * (len(entries) if retain != "none" else 0)
+    totals = Totals()
+    domains = DomainLookups()
     queue = iter(enumerate(entries))
 
     async def worker() -> None:
         for index, entry in queue:
-            result = await run_account(entry, thresholds=thresholds, ledger=ledger)
-            results[index] = result
+            result = await run_account(
+                entry, thresholds=thresholds, ledger=ledger, protocols=protocols, domains=domains
+            )
+            totals.add(result)
             if on_result is not None:
                 on_result(result)
+            if retain == "all":
+                results[index] = result
+            elif retain == "summary":
+                results[index] = result.summary()
 
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(entries)))))
     done = [r for r in results if r is not None]
-    assert len(done) == len(entries), "every account gets exactly one result"
+    assert sum(totals.counts.values()) == len(entries), "every account gets exactly one result"
+    assert len(done) == len(results)
     return BatchResult(
         done,
         started_wall,
         round((time.monotonic() - started) * 1000, 1),
         list(dict.fromkeys(ledger.warnings)) if ledger is not None else [],
+        totals,
     )
 
 
@@ -102,6 +128,8 @@ async def run_account(
     *,
     thresholds: Thresholds = NO_THRESHOLDS,
     ledger: AuthLedger | None = None,
+    protocols: tuple[ProtocolName, ...] = PROTOCOLS,
+    domains: DomainLookups | None = None,
 ) -> AccountResult:
     """One account's check under the lockout rules, never raising.
 
@@ -109,31 +137,35 @@ async def run_account(
     and checked connectivity-only) and settled just after, so a failure is on
     record even if the batch is killed later.
     """
+    check = _Check(protocols, domains)
     if ledger is None or not entry.password.authenticates:
-        return await _checked(entry, thresholds, None, time.time)
-    try:
-        refused = await asyncio.to_thread(ledger.reserve, [(entry.key, entry.timeout + GRACE)])
-    except OSError as exc:
-        refused = {entry.key: Refusal.unavailable(ledger.path, exc, ledger.clock())}
-    refusal = refused.get(entry.key)
+        return await _checked(entry, thresholds, None, time.time, check)
+    # On disk before any credential is sent; concurrent checks share the write.
+    refusal = await ledger.claim(entry.key, entry.timeout + GRACE)
     if refusal is not None:
-        return await _checked(entry, thresholds, refusal, ledger.clock)
+        return await _checked(entry, thresholds, refusal, ledger.clock, check)
     result: AccountResult | None = None
     try:
-        result = await _checked(entry, thresholds, None, ledger.clock)
+        result = await _checked(entry, thresholds, None, ledger.clock, check)
         return result
     finally:
-        outcome = (
-            auth_outcome(result.report)
-            if result is not None and result.report is not None
-            else None
-        )
-        # Also when cancelled: the claim is released, a failure recorded.
-        settle = asyncio.ensure_future(asyncio.to_thread(ledger.settle, {entry.key: outcome}))
-        try:
-            await asyncio.shield(settle)
-        except OSError as exc:
-            ledger.warnings.append(f"cannot update the state file {ledger.path}: {exc}")
+        # Also when cancelled: no report after the credential may have gone out
+        # is recorded as an interrupted attempt (a failure), never forgotten.
+        if result is not None and result.report is not None:
+            outcome: AuthOutcome | None = auth_outcome(result.report)
+        elif result is not None and result.authentication == "none":
+            outcome = None  # the password could not be read: nothing was sent
+        else:
+            outcome = AuthOutcome.interrupted()
+        await asyncio.shield(ledger.release(entry.key, outcome))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Check:
+    """How the run checks each account: which protocols, with which shared lookups."""
+
+    protocols: tuple[ProtocolName, ...]
+    domains: DomainLookups | None
 
 
 async def _checked(
@@ -141,6 +173,7 @@ async def _checked(
     thresholds: Thresholds,
     refusal: Refusal | None,
     clock: Callable[[], float],
+    check: _Check,
 ) -> AccountResult:
     """The check itself: problems become an ``UNKNOWN`` result, never an exception."""
     started = time.monotonic()
@@ -166,8 +199,12 @@ async def _checked(
         password, authentication = None, "skipped"
     redact = Redactor.for_credentials(entry.address, password)
     request = entry.request(password)
+    if check.protocols != request.protocols:
+        request = dataclasses.replace(request, protocols=check.protocols)
     try:
-        report = await asyncio.wait_for(run_check(request), entry.timeout + GRACE)
+        report = await asyncio.wait_for(
+            run_check(request, domains=check.domains), entry.timeout + GRACE
+        )
     except TimeoutError:
         return failed(
             "check-deadline",

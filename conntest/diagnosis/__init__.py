@@ -6,16 +6,15 @@ no clock, no network.  The texts live in :mod:`.catalogue` (data), the decisions
 in :mod:`.rules` (small functions), server replies are matched by meaning after
 :mod:`.normalise` strips what varies.
 
-Ordering contract of :func:`diagnose` (the engine, renderers and CLI rely on it):
+Ordering contract of :func:`diagnose` (the engine, renderers and CLI rely on it;
+written out in :mod:`.ranking`):
 
 * never empty;
-* exactly one ``ok`` finding (severity OK), placed first, when no step failed
-  and nothing critical was found; warnings and info findings may follow it;
-* otherwise the most likely cause first: by severity, then findings named as
-  the primary cause (a password with whitespace refused as a credential
-  failure), then by layer (local settings → DNS → connection → TLS → session →
-  sign-in → mailbox), then decisive server texts before ambiguous ones, then
-  the order the steps happened in.
+* the first finding is the cause of the first decisive failure; a finding that
+  made no step fail (context) never outranks one that did;
+* exactly one ``ok`` finding (severity OK) when no step failed and nothing
+  critical was found: after any warnings, before info findings;
+* the first finding's severity is the verdict's: no later finding is more severe.
 
 Evidence strings have the form ``"<protocol> <step>: <reply or failure message>"``;
 a finding decided by several steps carries one such line per step, joined by
@@ -28,13 +27,14 @@ import ipaddress
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from conntest.diagnosis import ranking
 from conntest.diagnosis.catalogue import (
     CATALOGUE,
     DECIDE,
     GENERIC_PLACES,
-    LAYER_ORDER,
     MODERN_AUTH,
     NOTES,
     OAUTH2_HOW_FALLBACK,
@@ -44,6 +44,7 @@ from conntest.diagnosis.catalogue import (
     ClientKind,
     TimelineEntry,
 )
+from conntest.diagnosis.codes.retirement import DEFAULT_VALUES as RETIREMENT_DEFAULTS
 from conntest.diagnosis.normalise import normalise, one_line
 from conntest.diagnosis.rules import (
     AUTH_STEPS,
@@ -67,6 +68,7 @@ from conntest.diagnosis.rules import (
     username_rule,
 )
 from conntest.diagnosis.rules.oauth import oauth_rule
+from conntest.diagnosis.rules.retirement import after_change_note, retiring_rule
 from conntest.model import Finding, Severity, Status, Step
 from conntest.password import PasswordShape
 from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings
@@ -102,6 +104,11 @@ class DiagnosisContext:
     login_command: str = "conntest oauth login"
     """The command that signs in again, for OAuth remedies."""
     tenant: str = "organizations"
+    today: date | None = None
+    """Today's date, set by the front end, for date-aware advice (Microsoft's December 2026
+    change); ``None``: no date-aware advice.  Rules never read the clock."""
+    retirement_window: int = 60
+    """Days before the December 2026 change in which its advisory is a warning."""
 
     def __post_init__(self) -> None:
         # A malformed CIDR is a configuration error: say so before any probe runs.
@@ -163,9 +170,11 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
         wrong,
         observed.retry(),
     )
+    candidates += retiring_rule(observed, profile, context.today, context.retirement_window)
     candidates += username_rule(context.user, profile, refused, accepted)
+    after_change_note(candidates, context.today)
 
-    candidates = _drop_redundant(_merge(candidates))
+    candidates = ranking.drop_redundant(ranking.merge(candidates))
     rendered = [_render(c, profile, context.user, order) for order, c in enumerate(candidates)]
 
     worst = max((finding.severity for finding, _ in rendered), default=Severity.OK)
@@ -179,8 +188,7 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
             values={"message": "No step was recorded, so there is nothing to diagnose."},
         )
         rendered.append(_render(nothing, profile, context.user, 0))
-    rendered.sort(key=lambda pair: pair[1])
-    return [finding for finding, _ in rendered]
+    return ranking.order(rendered)
 
 
 def explain(text: str, profile: Profile | None = None) -> Finding:
@@ -231,8 +239,6 @@ def explain(text: str, profile: Profile | None = None) -> Finding:
 # Rendering and ordering
 # --------------------------------------------------------------------------------------
 
-_SortKey = tuple[int, int, int, int, int, int]
-
 DEFAULT_VALUES: Mapping[str, str] = {
     "summary": "the checks passed",
     "shape": "spaces or invisible characters",
@@ -275,6 +281,7 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "login_command": "conntest oauth login",
     "tenant": "organizations",
     "fix": "check the settings below",
+    **RETIREMENT_DEFAULTS,
 }
 """Neutral words for rule-specific placeholders a rule did not fill."""
 
@@ -331,7 +338,7 @@ def _render(
     user: str,
     order: int,
     kind: ClientKind | None = None,
-) -> tuple[Finding, _SortKey]:
+) -> tuple[Finding, ranking.SortKey]:
     entry = CATALOGUE[candidate.code]
     variant = entry.variants.get(candidate.variant) if candidate.variant else None
     kind = kind or client_kind(profile)
@@ -350,7 +357,7 @@ def _render(
             else entry.severity
         )
     title = _fill((variant.title if variant and variant.title else None) or entry.title, values)
-    title = title[:1].upper() + title[1:]
+    title = _capitalised(title)
     detail = _fill(
         (variant.detail if variant and variant.detail else None) or entry.meaning, values
     )
@@ -370,39 +377,7 @@ def _render(
         admin_action=_fill(admin, values) if admin else None,
         protocol=candidate.protocol,
     )
-    key: _SortKey = (
-        0,
-        -int(severity),
-        0 if candidate.primary else 1,
-        LAYER_ORDER[entry.layer],
-        0 if entry.decisive else 1,
-        order,
-    )
-    return finding, key
-
-
-def _merge(candidates: list[Candidate]) -> list[Candidate]:
-    """One finding per code and protocol: the same cause seen on two steps is one cause."""
-    merged: dict[tuple[str, str | None], Candidate] = {}
-    for candidate in candidates:
-        key = (candidate.code, candidate.protocol)
-        if key in merged:
-            merged[key].merge(candidate)
-        else:
-            merged[key] = candidate
-    return list(merged.values())
-
-
-def _drop_redundant(candidates: list[Candidate]) -> list[Candidate]:
-    """Drop "password withheld" where the unsafe connection is already explained."""
-    explained = {
-        c.protocol
-        for c in candidates
-        if c.code != "credentials-withheld" and CATALOGUE[c.code].severity >= Severity.CRITICAL
-    }
-    return [
-        c for c in candidates if not (c.code == "credentials-withheld" and c.protocol in explained)
-    ]
+    return finding, ranking.sort_key(candidate, severity, order)
 
 
 _DONE: Mapping[str, str] = {
@@ -421,7 +396,7 @@ _DONE: Mapping[str, str] = {
 
 def _ok(
     observed: Observed, profile: Profile, context: DiagnosisContext
-) -> tuple[Finding, _SortKey] | None:
+) -> tuple[Finding, ranking.SortKey] | None:
     protocols = observed.protocols()
     if not any(s.status is Status.PASS for s in observed.steps if s.protocol in protocols):
         return None
@@ -448,7 +423,16 @@ def _ok(
     )
     candidate = Candidate("ok", variant, {"summary": "; ".join(parts)}, lines)
     finding, _ = _render(candidate, profile, context.user, 0)
-    return finding, (-1, 0, 0, 0, 0, 0)
+    return finding, ranking.OK_KEY
+
+
+def _capitalised(title: str) -> str:
+    """Capitalise a title's first letter, unless it starts with a host name or an address
+    (``outlook.office365.com refused…`` keeps the name as it is written)."""
+    first = title.split(" ", 1)[0]
+    if "." in first.rstrip(".") or ":" in first:
+        return title
+    return title[:1].upper() + title[1:]
 
 
 def _guess_protocol(status: str | None, enhanced: str | None) -> str | None:

@@ -41,6 +41,7 @@ from conntest.diagnosis.codes import (
     oauth,
     outcome,
     policy,
+    retirement,
     signin,
     submission,
     tls,
@@ -96,6 +97,7 @@ __all__ = [
     "NAME_MISMATCH_VERIFY_CODES",
     "NOTES",
     "OAUTH2_HOW_FALLBACK",
+    "OUTRANKS",
     "RELAY_REMEDY",
     "RETIREMENT_TIMELINE",
     "SECURITY_WORDS",
@@ -120,6 +122,7 @@ CODE_ORDER: tuple[str, ...] = (
     "wrong-credentials",
     "login-rejected",
     "basic-auth-disabled",
+    "basic-auth-retiring",
     "smtp-auth-disabled",
     "security-defaults",
     "mfa-required",
@@ -131,6 +134,7 @@ CODE_ORDER: tuple[str, ...] = (
     "tls-version-rejected",
     "tls-legacy-version",
     "tls-intercepted",
+    "tls-ca-file",
     "tls-certificate-invalid",
     "tls-handshake-failed",
     "starttls-missing",
@@ -146,6 +150,7 @@ CODE_ORDER: tuple[str, ...] = (
     "server-silent",
     "dns-failure",
     "dns-unexpected-address",
+    "dns-pinned",
     "domain-not-m365",
     "credentials-withheld",
 )
@@ -153,7 +158,7 @@ CODE_ORDER: tuple[str, ...] = (
 codes not listed (the OAuth ones, ``unrecognised``, ``internal-error``) follow in the
 order of their modules."""
 
-_MODULES = (outcome, signin, policy, mailbox, tls, submission, network, oauth)
+_MODULES = (outcome, signin, policy, retirement, mailbox, tls, submission, network, oauth)
 
 
 def _assemble() -> Mapping[str, CatalogueEntry]:
@@ -203,7 +208,16 @@ MATCH_ORDER: tuple[str, ...] = (
     "port-filtered",
     "login-rejected",
 )
-"""The order in which entries' patterns are tried; the first match decides."""
+"""The order entries are listed in (documentation); which one a text means is decided by
+specificity (:data:`OUTRANKS`, fallback patterns, the longest match), not by this order."""
+
+OUTRANKS: Mapping[str, frozenset[str]] = {
+    # "554 5.2.252 SendAsDenied; … not allowed to send as …" (behaviour.md §4) shares the
+    # enhanced code 5.2.252 with "Sender throttled due to continuous send as denied
+    # errors": the sentence naming the refusal is the more specific.
+    "send-as-denied": frozenset({"throttled"}),
+}
+"""Where two entries must share words: the key wins over each code in its value."""
 
 SUCCESS_PATTERNS: tuple[str, ...] = (
     r"^the microsoft exchange (?:imap4|pop3) service is ready",

@@ -16,6 +16,7 @@ from conntest.diagnosis.catalogue import (
     MATCH_ORDER,
     MODERN_AUTH,
     NOTES,
+    OUTRANKS,
     RETIREMENT_TIMELINE,
     CatalogueEntry,
 )
@@ -53,8 +54,12 @@ def render_markdown() -> str:
         "`AuthenticationFailedException:`, .NET's `The server response was:`) are removed, "
         "multi-line SMTP replies are joined, and inside `530 5.7.57 … Error: 535 …` the part "
         "after `Error:` decides.",
-        "2. The patterns below are tried in the matching order at the end of this page; the "
-        "first match decides.",
+        "2. Every entry whose patterns match is a contender, and specificity decides, not the "
+        "order of entries: a fallback pattern (a 5.7.139 with a sentence conntest does not "
+        "know) gives way to an entry that names the sentence; where two entries must share "
+        "words, the more specific wins by a rule listed at the end of this page; what is left "
+        "goes to the longest matched text. A test asserts that every example text here and in "
+        "`responses.yaml` is claimed by its own entry and no other.",
         "3. SMTP decides what IMAP cannot: IMAP's `NO LOGIN failed.` is the same for a wrong "
         "password and for a policy block. If SMTP accepted the same password, IMAP basic "
         "authentication is off (`basic-auth-disabled`); if SMTP says the credentials are "
@@ -62,10 +67,21 @@ def render_markdown() -> str:
         "`login-rejected`, saying what would decide it.",
         "4. The password's shape and the user name are checked locally; whitespace is named as "
         "the likely cause when the sign-in was then refused as a credential failure.",
-        "5. Findings are ordered most likely cause first: severity, then a named primary cause, "
-        "then layer (local → DNS → connection → TLS → session → sign-in → mailbox), then "
-        "decisive texts before ambiguous ones. Exactly one `ok` finding leads when everything "
-        "the profile needs worked.",
+        "5. Findings are ranked by cause (`conntest/diagnosis/ranking.py`): the first finding is "
+        "the cause of the first decisive failure — the step that failed and what the server "
+        "said there, or a fact that explains it (whitespace in a refused password, a port "
+        "Microsoft does not serve, a DNS answer whose connection then failed). A finding that "
+        "made no step fail is context and never outranks one that did: an unexpected DNS answer "
+        "after which TCP, TLS verification for the real name and the replies went through is "
+        "info. Causes rank by severity, then a named primary cause, then layer (local → DNS → "
+        "connection → TLS → session → sign-in → mailbox), then decisive texts before ambiguous "
+        "ones. When nothing failed, warnings lead, then the one `ok` finding, then info. The "
+        "first finding's severity is the verdict's (the Nagios status line, the TUI banner and "
+        "the text report lead with it).",
+        "6. What the user said is not held against them: a name pinned with `--resolve` is "
+        "`dns-pinned`, a chain verified against the CA given with `--ca-file` is `tls-ca-file` "
+        "(both info). The same cause seen on IMAP and SMTP (the same interceptor, the same DNS "
+        "answer) is one finding with one evidence line per protocol.",
         "",
         "Dates never decide a verdict; they are cited from the one timeline below.",
         "",
@@ -124,11 +140,20 @@ def render_markdown() -> str:
     for entry in CATALOGUE.values():
         out += _entry(entry)
     out += [
-        "## Matching order",
+        "## Specificity rules",
         "",
-        "Patterns are tried in this order (most specific first); the first match decides:",
+        "Where two entries must share words, the first named wins over the others:",
         "",
-        ", ".join(f"`{code}`" for code in MATCH_ORDER),
+    ]
+    out += [
+        f"- `{winner}` over {', '.join(f'`{c}`' for c in sorted(losers))}"
+        for winner, losers in OUTRANKS.items()
+    ]
+    out += [
+        "",
+        "Entries with patterns, in the order they are listed: "
+        + ", ".join(f"`{code}`" for code in MATCH_ORDER)
+        + ".",
         "",
     ]
     return "\n".join(out)
@@ -160,6 +185,8 @@ def _entry(entry: CatalogueEntry) -> list[str]:
                 conditions.append(f"status {pattern.status}")
             if pattern.variant:
                 conditions.append(f"variant `{pattern.variant}`")
+            if pattern.fallback:
+                conditions.append("fallback")
             suffix = f" ({', '.join(conditions)})" if conditions else ""
             source = f" — {pattern.source}" if pattern.source else ""
             out.append(f"- `{pattern.regex}`{suffix}{source}")

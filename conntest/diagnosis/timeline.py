@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 
@@ -24,6 +25,11 @@ class TimelineEntry:
     event: str
     status: Literal["done", "announced", "superseded"]
     source: str
+    effective: date | None = None
+    """The day date-aware advice counts to (:mod:`conntest.diagnosis.retirement`), where the
+    announcement names a month: its last day, so nothing is said to have happened early."""
+    quote: str = ""
+    """Microsoft's own words, where advice quotes them."""
 
 
 RETIREMENT_TIMELINE: tuple[TimelineEntry, ...] = (
@@ -138,6 +144,11 @@ RETIREMENT_TIMELINE: tuple[TimelineEntry, ...] = (
         key="smtp-basic-default-off",
         when="2026-12",
         label="end of December 2026",
+        effective=date(2026, 12, 31),
+        quote=(
+            "End of December 2026: disabled by default for existing tenants. Administrators "
+            "will still be able to enable it if needed."
+        ),
         scope="SMTP AUTH basic authentication",
         event=(
             "disabled by default for existing tenants (administrators can still enable it); "
@@ -152,6 +163,7 @@ RETIREMENT_TIMELINE: tuple[TimelineEntry, ...] = (
         key="smtp-basic-final",
         when="2027-H2",
         label="the second half of 2027",
+        quote="Second half of 2027: Microsoft will announce the final removal date.",
         scope="SMTP AUTH basic authentication",
         event=(
             "Microsoft to announce the final removal date; the announced reply is "

@@ -69,6 +69,13 @@ class Pattern:
     """Require this status (``"535"``, ``"NO"``)."""
     source: str = ""
     """Where the text was seen (documentation only)."""
+    fallback: bool = False
+    """Matches a family of replies (a 5.7.139 with an unknown sentence): any entry that
+    names the sentence wins over it."""
+    examples: tuple[str, ...] = ()
+    """Texts the pattern is grounded in, verbatim from ``behaviour.md``, a library or a
+    client (``responses.yaml`` texts are tested from that file).  The overlap test
+    asserts each classifies as this entry and no other."""
 
     def compiled(self) -> re.Pattern[str]:
         return _compile(self.regex)

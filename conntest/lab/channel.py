@@ -11,9 +11,13 @@ the server side.
 A failing implicit-TLS handshake is answered with OpenSSL's alert (see
 :func:`conntest.lab.tls.doomed_handshake_alert`), not a bare close.
 
-Every write waits ``latency_s`` first, so one lab setting slows down greetings
-and replies (the DNS server delays its UDP answers the same way).  TLS handshake
-records are written by asyncio and are not delayed.
+With a latency, every server *flight* waits ``latency_s`` before it leaves:
+the greeting, each reply, and each flight of the TLS handshake (asyncio writes
+those, so the delay sits below TLS: :func:`delay_flights` relays the accepted
+socket through a socket pair and holds back the first bytes the server sends
+after the client last spoke).  So a lab at 25 ms costs a client the round
+trips a WAN at 25 ms would, handshakes included; the DNS server delays its UDP
+answers the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import contextlib
 import socket
 import ssl
 import struct
+from collections.abc import Callable
 
 from conntest.lab.tls import doomed_handshake_alert
 
@@ -48,10 +53,19 @@ class LineTooLong(Exception):
 class Channel:
     """An accepted TCP connection, plain or TLS, with line reads and delayed writes."""
 
-    def __init__(self, sock: socket.socket, peer: tuple[str, int], *, latency_s: float) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        peer: tuple[str, int],
+        *,
+        latency_s: float,
+        tcp: socket.socket | None = None,
+    ) -> None:
         self.sock = sock
         self.peer = peer
         self._latency_s = latency_s
+        self._tcp = tcp if tcp is not None else sock
+        """The client's TCP connection (``sock`` itself unless flights are relayed)."""
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -139,7 +153,9 @@ class Channel:
 
     def reset(self) -> None:
         """Abort with an RST instead of a FIN (SO_LINGER 0)."""
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if self._tcp is not self.sock:
+            self._tcp.close()
         self.abort()
 
     def abort(self) -> None:
@@ -165,3 +181,91 @@ class Channel:
         if self._reader is None or self._writer is None:
             raise RuntimeError("Channel.open() was not called")
         return self._reader, self._writer
+
+
+RELAY_CHUNK = 65536
+
+
+async def delay_flights(
+    tcp: socket.socket,
+    inner: socket.socket,
+    latency_s: float,
+    on_flight: Callable[[], None],
+) -> None:
+    """Relay ``tcp`` (the client) to ``inner`` (the server's end), as a WAN of RTT ``latency_s``.
+
+    Every byte the server sends reaches the client ``latency_s`` after the
+    server wrote it (a propagation delay, as netem's: bytes written together
+    or back to back arrive together, none waits for another).  ``on_flight``
+    counts the round trips the client waited for: a *flight* starts when the
+    server answers data the client sent after the previous flight reached it,
+    and counts once the client speaks after it arrived.  So a client that
+    sends without waiting (TLS 1.3 Finished and the next command while a
+    session ticket is on the way) pays no flight, as on a real WAN; nor does a
+    last flight before a hang-up (a close_notify nobody waits for; also the
+    reply to a LOGOUT, so the count errs low: a floor from it is strict).
+    Returns once both directions are closed.
+    """
+    loop = asyncio.get_running_loop()
+    # due: the client spoke after the last flight arrived (the connection opening counts);
+    # pending: the arrival time of a flight not yet known to have been waited for.
+    state = {"due": True, "arrived": -1.0, "pending": 0.0}
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+    def client_acted() -> None:
+        now = loop.time()
+        if state["pending"] and now >= state["pending"]:
+            state["pending"] = 0.0
+            on_flight()
+        if now >= state["arrived"]:
+            state["due"] = True  # set before the server sees the data, so before it answers
+
+    async def upstream() -> None:
+        try:
+            while data := await loop.sock_recv(tcp, RELAY_CHUNK):
+                client_acted()
+                await loop.sock_sendall(inner, data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                inner.shutdown(socket.SHUT_WR)
+
+    async def downstream() -> None:
+        try:
+            while data := await loop.sock_recv(inner, RELAY_CHUNK):
+                deliver = loop.time() + latency_s
+                if state["due"]:
+                    state["due"] = False
+                    state["arrived"] = state["pending"] = deliver
+                queue.put_nowait((deliver, data))
+        except OSError:
+            pass
+        finally:
+            queue.put_nowait((loop.time() + latency_s, b""))
+
+    async def deliver() -> None:
+        try:
+            while True:
+                when, data = await queue.get()
+                delay = when - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if not data:
+                    break
+                await loop.sock_sendall(tcp, data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                tcp.shutdown(socket.SHUT_WR)
+
+    up = asyncio.ensure_future(upstream())
+    down = asyncio.ensure_future(downstream())
+    try:
+        await deliver()
+        # The server is done; give the client a moment to close its side.
+        await asyncio.wait({up}, timeout=_CLOSE_TIMEOUT_S + latency_s)
+    finally:
+        up.cancel()
+        down.cancel()

@@ -1,4 +1,9 @@
-"""A small IMAP4rev1 server over implicit TLS that answers like outlook.office365.com:993.
+"""A small IMAP4rev1 server that answers like outlook.office365.com:993 (implicit TLS).
+
+With ``ImapConfig.starttls`` it serves the port-143 way instead: a plain-text
+greeting, ``STARTTLS``, then the same session over TLS.  Microsoft's texts for
+that port are not documented (see :mod:`conntest.lab.texts`), and nothing but
+CAPABILITY, STARTTLS, NOOP and LOGOUT is answered before TLS.
 
 It implements what a connectivity check and a mail client's account set-up do:
 greeting, CAPABILITY, ID, LOGIN, AUTHENTICATE PLAIN (with and without SASL-IR),
@@ -45,6 +50,8 @@ class ImapConfig:
     auth_failure_delay_s: float = 0.0
     grants: GrantBook | None = None
     """Tokens the lab's identity platform issued; ``None``: every XOAUTH2 token is refused."""
+    starttls: bool = False
+    """Plain-text greeting and ``STARTTLS`` (port 143) instead of TLS from the first byte."""
 
 
 class ImapServer:
@@ -61,7 +68,7 @@ class ImapServer:
             peer=channel.peer,
         )
         try:
-            await channel.open(self.config.tls)
+            await channel.open(None if self.config.starttls else self.config.tls)
             log.set_tls(channel.tls_version)
             await _ImapSession(self.config, channel, log).run()
         finally:
@@ -134,6 +141,8 @@ class _ImapSession:
     async def _dispatch(self, cmd: _Command) -> bool:
         """Answer one command; False when the connection must close."""
         tag = cmd.tag
+        if self.config.starttls and self.channel.tls_version is None:
+            return await self._before_tls(cmd)
         if cmd.verb == "LOGIN":
             user = cmd.args[0] if cmd.args else ""
             self.log.command("LOGIN", f"{user} {REDACTED}".strip())
@@ -170,8 +179,38 @@ class _ImapSession:
             await self.channel.send(texts.IMAP_BAD_COMMAND.format(tag=tag))
         return True
 
+    async def _before_tls(self, cmd: _Command) -> bool:
+        """Port 143 before STARTTLS: no sign-in, no mailbox (nothing secret in clear)."""
+        tag = cmd.tag
+        self.log.command(
+            cmd.verb,
+            "" if cmd.verb in ("LOGIN", "AUTHENTICATE") else cmd.raw_args,
+            known=_KNOWN_VERBS | {"STARTTLS", "LOGIN", "AUTHENTICATE"},
+        )
+        if cmd.verb == "STARTTLS":
+            await self.channel.send(texts.IMAP_STARTTLS_OK.format(tag=tag))
+            await self.channel.start_tls(self.config.tls)  # a failed handshake ends it
+            self.log.set_tls(self.channel.tls_version)
+        elif cmd.verb == "CAPABILITY":
+            await self.channel.send(
+                texts.IMAP_STARTTLS_CAPABILITY, texts.IMAP_CAPABILITY_OK.format(tag=tag)
+            )
+        elif cmd.verb == "NOOP":
+            await self.channel.send(texts.IMAP_NOOP_OK.format(tag=tag))
+        elif cmd.verb == "LOGOUT":
+            await self.channel.send(
+                texts.IMAP_BYE_SIGNING_OFF, texts.IMAP_LOGOUT_OK.format(tag=tag)
+            )
+            return False
+        else:
+            if cmd.verb in ("LOGIN", "AUTHENTICATE"):
+                self.log.begin_auth(cmd.verb if cmd.verb == "LOGIN" else "", in_clear=True)
+                self.log.update_auth(credential_received=cmd.verb == "LOGIN")
+            await self.channel.send(texts.IMAP_TLS_REQUIRED.format(tag=tag))
+        return True
+
     async def _login(self, cmd: _Command) -> bool:
-        self.log.begin_auth("LOGIN", in_clear=False)  # port 993 is TLS from the first byte
+        self.log.begin_auth("LOGIN", in_clear=False)  # TLS from the first byte, or after STARTTLS
         if self.behaviour is not None:
             await self.channel.send(texts.IMAP_BAD_STATE.format(tag=cmd.tag))
             return True

@@ -18,7 +18,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable
 
-from conntest.lab.channel import Channel, LineTooLong
+from conntest.lab.channel import Channel, LineTooLong, delay_flights
 
 Handler = Callable[[Channel], Awaitable[None]]
 
@@ -34,10 +34,19 @@ _CLIENT_FAULTS = (OSError, EOFError, LineTooLong, asyncio.LimitOverrunError)
 class Listener:
     """Accepts connections on ``127.0.0.1`` and runs ``handler`` for each."""
 
-    def __init__(self, name: str, handler: Handler, *, latency_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        latency_s: float = 0.0,
+        on_flight: Callable[[str], None] | None = None,
+    ) -> None:
         self.name = name
         self._handler = handler
         self._latency_s = latency_s
+        self._on_flight = on_flight
+        """Told (with the listener's name) of each server flight the latency delayed."""
         self._sock: socket.socket | None = None
         self._accept_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -96,7 +105,26 @@ class Listener:
             task.add_done_callback(self._tasks.discard)
 
     async def _serve(self, conn: socket.socket, peer: tuple[str, int]) -> None:
-        channel = Channel(conn, peer, latency_s=self._latency_s)
+        relay: asyncio.Future[None] | None = None
+        if self._latency_s > 0:
+            # Relay through a socket pair so that the TLS handshake's flights
+            # are delayed too (asyncio writes them, below any Channel.write).
+            inner, outer = socket.socketpair()
+            inner.setblocking(False)
+            outer.setblocking(False)
+            on_flight = self._on_flight
+            name = self.name
+            relay = asyncio.ensure_future(
+                delay_flights(
+                    conn,
+                    outer,
+                    self._latency_s,
+                    (lambda: on_flight(name)) if on_flight is not None else (lambda: None),
+                )
+            )
+            channel = Channel(inner, peer, latency_s=0.0, tcp=conn)
+        else:
+            channel = Channel(conn, peer, latency_s=0.0)
         self._channels.add(channel)
         try:
             await self._handler(channel)
@@ -109,4 +137,10 @@ class Listener:
         finally:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await channel.close()
+            if relay is not None:
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(relay, _STOP_TIMEOUT_S + self._latency_s)
+                relay.cancel()
+                outer.close()
+                conn.close()
             self._channels.discard(channel)

@@ -229,9 +229,10 @@ class Record:
         self.watchers: list[Callable[[ConnectionLog, Command], None]] = []
         """Called on the lab's loop with each command as it arrives, while the
         client waits for the reply (tests inspect the live connection there)."""
-        self.flights = 0
+        self.flights: collections.Counter[str] = collections.Counter()
         """Server flights (greetings, replies, TLS handshake flights) the lab's
-        latency delayed: the round trips a client paid for, counted by the lab."""
+        latency delayed, per listener name (DNS answers: ``"dns"``): the round
+        trips a client paid for, counted by the lab."""
 
     def open(
         self, *, protocol: str, listener: str, scenario: str, peer: tuple[str, int]
@@ -257,17 +258,17 @@ class Record:
                 self.dropped.dns_queries += 1
             self._dns.append(query)
 
-    def delayed_flight(self) -> None:
+    def delayed_flight(self, listener: str) -> None:
         """Count one server flight held back by the lab's latency."""
         with self.lock:
-            self.flights += 1
+            self.flights[listener] += 1
 
     def clear(self) -> None:
         with self.lock:
             self._logs.clear()
             self._dns.clear()
             self.dropped = Dropped()
-            self.flights = 0
+            self.flights.clear()
 
     def connections(
         self,

@@ -23,7 +23,6 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
 import ssl
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from conntest.interrupts import on_stop
 from conntest.lab.accounts import load_accounts
 from conntest.lab.ca import LabCertificates
 from conntest.lab.dns_server import DnsServer
@@ -80,6 +80,9 @@ class LabEndpoints:
         if self.identity is None:
             raise RuntimeError("the lab has no identity platform")
         return f"https://{self.identity[0]}:{self.identity[1]}"
+
+    imap_starttls: tuple[str, int] | None = None
+    """IMAP with STARTTLS (what port 143 serves), on the shared listeners only."""
 
     def check_args(self) -> list[str]:
         """The ``conntest check`` arguments that point a check at these endpoints."""
@@ -222,6 +225,11 @@ class Lab:
             client_tls_max=found.client_tls_max,
             expected_networks=EXPECTED_NETWORKS,
             identity=(IDENTITY_HOST, self._ports[("", "identity")].port),
+            imap_starttls=(
+                None
+                if found.own_listeners
+                else (IMAP_HOST, self._ports[("", "imap-starttls")].port)
+            ),
         )
 
     def listener_name(self, scenario_name: str, protocol: str) -> str:
@@ -281,11 +289,23 @@ class Lab:
     def _build(self, certificates: LabCertificates) -> None:
         latency_s = self.latency_ms / 1000
         shared = SCENARIOS["ok"]
+        flight = self.record.delayed_flight
         self._ports[("", "imap")] = Listener(
-            "imap", self._imap(certificates, shared, "imap", fixed=False), latency_s=latency_s
+            "imap",
+            self._imap(certificates, shared, "imap", fixed=False),
+            latency_s=latency_s,
+            on_flight=flight,
         )
         self._ports[("", "smtp")] = Listener(
-            "smtp", self._smtp(certificates, shared, "smtp", fixed=False), latency_s=latency_s
+            "smtp",
+            self._smtp(certificates, shared, "smtp", fixed=False),
+            latency_s=latency_s,
+            on_flight=flight,
+        )
+        starttls = self._imap(certificates, shared, "imap-starttls", fixed=False)
+        starttls.config = dataclasses.replace(starttls.config, starttls=True)
+        self._ports[("", "imap-starttls")] = Listener(
+            "imap-starttls", starttls, latency_s=latency_s
         )
         self._dns[""] = DnsServer("main", DnsView.NORMAL, record=self.record, latency_s=latency_s)
         self.identity = IdentityServer(
@@ -334,7 +354,7 @@ class Lab:
             handler = self._imap(certificates, item, name, fixed=True)
         else:
             handler = self._smtp(certificates, item, name, fixed=True)
-        return Listener(name, handler, latency_s=latency_s)
+        return Listener(name, handler, latency_s=latency_s, on_flight=self.record.delayed_flight)
 
     def _imap(
         self, certificates: LabCertificates, item: Scenario, name: str, *, fixed: bool
@@ -420,8 +440,7 @@ async def _serve(
 ) -> int:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
+    on_stop(loop, stopping.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
     async with Lab(
         default_scenario=default_scenario, accounts=accounts, latency_ms=latency_ms
     ) as lab:

@@ -13,7 +13,7 @@ greetings.  Where the cited entry has no trailer the lab sends none either.
 
 from __future__ import annotations
 
-# --- IMAP (outlook.office365.com:993) -------------------------------------------------
+# --- IMAP (outlook.office365.com:993, and 143 with STARTTLS) -------------------------
 
 # id: imap-greeting-standard
 IMAP_GREETING = "* OK The Microsoft Exchange IMAP4 service is ready. [{token}]"
@@ -82,6 +82,15 @@ IMAP_BAD_COMMAND = "{tag} BAD Unknown command."  # not in responses.yaml
 IMAP_BAD_SYNTAX = "{tag} BAD Syntax error in arguments."  # not in responses.yaml
 IMAP_BAD_STATE = "{tag} BAD Command not valid in this state."  # not in responses.yaml
 IMAP_LINE_TOO_LONG = "* BAD Line too long."  # not in responses.yaml
+
+# IMAP with STARTTLS (port 143).  responses.yaml and behaviour.md document only 993:
+# neither the capability list before TLS nor the answer to STARTTLS is known, so these
+# are the RFC 3501 wordings (§6.2.1, §7.1), and the diagnosis learns nothing from them.
+IMAP_STARTTLS_CAPABILITY = (  # not in responses.yaml: the 993 list plus STARTTLS
+    IMAP_CAPABILITY_PREAUTH + " STARTTLS"
+)
+IMAP_STARTTLS_OK = "{tag} OK Begin TLS negotiation now."  # not in responses.yaml
+IMAP_TLS_REQUIRED = "{tag} BAD Command received in invalid state."  # not in responses.yaml
 
 # Protocol syntax, not a text: the empty SASL challenge of RFC 3501.
 IMAP_SASL_CONTINUE = "+ "

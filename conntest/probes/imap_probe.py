@@ -1,4 +1,4 @@
-"""IMAP over implicit TLS, driven by imapclient in worker threads.
+"""IMAP over implicit TLS (993) or STARTTLS (143), driven by imapclient in worker threads.
 
 imapclient is synchronous; this is the only module that touches it.  TCP and
 TLS are done here (not by imapclient) so that connect, TLS, greeting and
@@ -7,8 +7,19 @@ to the address DNS or ``--resolve`` gave while TLS still verifies the real
 name.  A :class:`_Tap` sits under imaplib and records every line with its
 time; credentials are replaced before a line is stored.
 
-Order: connect, tls, greeting, capability, [id], login, [id], mailbox
-(``EXAMINE INBOX``: mailbox-level refusals only show there), logout.
+A hostile server is read within bounds (:data:`LIMITS`): a line, a literal,
+the lines of one command and the bytes of one step are capped, and a step
+that goes past one ends as a protocol failure naming the limit.  The worker
+thread is a daemon the run never waits for: at a step's deadline the socket
+is shut down from the event loop and the step ends, whatever the thread does.
+SASL continuations get exactly one answer: a second ``+`` is answered with
+``*`` (cancel) and a third ends the step, so a credential is sent once.
+
+Order (``imap.security: tls``): connect, tls, greeting, capability, [id], login,
+[id], mailbox (``EXAMINE INBOX``: mailbox-level refusals only show there), logout.
+With ``imap.security: starttls`` the greeting is read in plain text, then
+``STARTTLS`` and the handshake: connect, greeting, starttls, tls, capability, ….
+Either way no credential is sent before a verified handshake for the real name.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from imapclient import IMAPClient
@@ -31,50 +43,127 @@ from conntest.model import FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
 from conntest.probes.net import classify, connect_step
-from conntest.probes.session import AuthGate, Credentials, Endpoint
+from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
-from conntest.redact import REDACTED
+from conntest.redact import REDACTED, Redactor
 
 T = TypeVar("T")
 STEPS = ("connect", "tls", "greeting", "capability", "id", "login", "mailbox", "logout")
+STARTTLS_STEPS = (
+    "connect",
+    "greeting",
+    "starttls",
+    "tls",
+    "capability",
+    "id",
+    "login",
+    "mailbox",
+    "logout",
+)
+"""The order with ``imap.security: starttls`` (the greeting comes before TLS)."""
+_STARTTLS_TAG = "S1"
+_MAX_PLAIN_LINE = 8192
+"""Bound on a plain-text line before STARTTLS (a greeting or the STARTTLS answer)."""
 _TAGGED = re.compile(r"^(?P<tag>[A-Za-z0-9.]+) (?P<status>OK|NO|BAD) ?(?P<text>.*)$", re.I)
 _UNTAGGED = re.compile(r"^\* (?P<status>OK|NO|BAD|BYE|PREAUTH) ?(?P<text>.*)$", re.I)
 _MAX_TRANSCRIPT_LINE = 400
 
 
-class _Tap:
-    """Records what imaplib sends and receives, with times, credentials redacted."""
+@dataclass(frozen=True)
+class Limits:
+    """How much a server may send before conntest stops reading (none is near a real answer)."""
 
-    def __init__(self) -> None:
+    line: int = 64 * 1024
+    literal: int = 1024 * 1024
+    lines_per_command: int = 10_000
+    step_bytes: int = 4 * 1024 * 1024
+    kept_lines: int = 200
+    """Transcript lines kept per step; the rest are counted, not stored."""
+
+
+LIMITS = Limits()
+
+
+class _LimitExceeded(imaplib.IMAP4.abort):
+    """The server went past one of :data:`LIMITS` (imaplib re-wraps it; the tap keeps the name)."""
+
+
+class _Tap:
+    """Records what imaplib sends and receives, with times, credentials redacted; counts bytes."""
+
+    def __init__(self, redact: Redactor, limits: Limits = LIMITS) -> None:
         self.lines: list[tuple[float, str, str]] = []
         self.sensitive = False
+        self.redact = redact
+        self.limits = limits
+        self.limit: str | None = None
+        """Which limit stopped reading (``line``, ``literal``, ``lines``, ``bytes``), if any."""
+        self.limit_message = ""
         self._lock = threading.Lock()
         self._mark = 0
+        self._dropped = 0
+        self._first_received: float | None = None
+        self._step_bytes = 0
+        self._command_lines = 0
+
+    def begin_step(self) -> None:
+        self._step_bytes = 0
+        self._command_lines = 0
 
     def sent(self, data: bytes) -> None:
+        self._command_lines = 0
         text = data.decode("utf-8", "replace").rstrip("\r\n")
         if self.sensitive:
             text = _redact_command(text)
         self._add("C", text)
 
     def received(self, data: bytes) -> None:
+        if self._first_received is None:
+            self._first_received = time.monotonic()
         self._add("S", data.decode("utf-8", "replace").rstrip("\r\n"))
 
+    def count(self, size: int, line: bool) -> None:
+        """Account for ``size`` bytes about to be kept; raise past a limit."""
+        self._step_bytes += size
+        if line:
+            self._command_lines += 1
+        if self._command_lines > self.limits.lines_per_command:
+            raise self.exceeded(
+                "lines",
+                f"the server sent more than {self.limits.lines_per_command:,} lines in answer to "
+                "one command; conntest stopped reading",
+            )
+        if self._step_bytes > self.limits.step_bytes:
+            raise self.exceeded(
+                "bytes",
+                f"the server sent more than {self.limits.step_bytes // 1024 // 1024} MiB in one "
+                "step; conntest stopped reading",
+            )
+
+    def exceeded(self, limit: str, message: str) -> _LimitExceeded:
+        self.limit, self.limit_message = limit, message
+        return _LimitExceeded(message)
+
     def _add(self, who: str, text: str) -> None:
-        if len(text) > _MAX_TRANSCRIPT_LINE:
-            text = text[:_MAX_TRANSCRIPT_LINE] + f"… ({len(text)} characters)"
         with self._lock:
-            self.lines.append((time.monotonic(), who, text))
+            if len(self.lines) - self._mark >= self.limits.kept_lines:
+                self._dropped += 1
+                return
+            # Redact the whole line before it is cut: a cut must not leave part of a secret.
+            self.lines.append((time.monotonic(), who, self.redact.cut(text, _MAX_TRANSCRIPT_LINE)))
 
     def drain(self) -> list[str]:
         with self._lock:
             new = self.lines[self._mark :]
             self._mark = len(self.lines)
-        return [f"{who}: {text}" for _, who, text in new]
+            dropped, self._dropped = self._dropped, 0
+        lines = [f"{who}: {text}" for _, who, text in new]
+        if dropped:
+            lines.append(f"… {dropped:,} more lines not kept")
+        return lines
 
     def first_received_at(self) -> float | None:
-        with self._lock:
-            return next((t for t, who, _ in self.lines if who == "S"), None)
+        return self._first_received
 
     def last_reply(self) -> Reply | None:
         """The last status line the server sent in the whole session."""
@@ -116,22 +205,49 @@ def _redact_command(text: str) -> str:
 
 
 class _TappedIMAP4(imaplib.IMAP4):
-    """imaplib on a socket we connected and wrapped ourselves, with a tap."""
+    """imaplib on a socket we connected and wrapped ourselves, with a tap and read limits.
 
-    def __init__(self, sock: socket.socket, tap: _Tap, host: str, port: int) -> None:
+    ``greeting``: after STARTTLS no new greeting comes, so the one read in plain
+    text is handed to imaplib as its first line (not tapped twice).
+    """
+
+    def __init__(
+        self, sock: socket.socket, tap: _Tap, host: str, port: int, greeting: bytes | None = None
+    ) -> None:
         self._presock = sock
         self._tap = tap
+        self._replay = greeting
         super().__init__(host, port)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         return self._presock
 
     def readline(self) -> bytes:
-        line = super().readline()
-        self._tap.received(line)
+        if self._replay is not None:
+            line, self._replay = self._replay, None
+            return line
+        limit = self._tap.limits.line
+        read = self.file.readline(limit + 1)
+        assert isinstance(read, bytes)  # imaplib's file is opened in binary mode
+        line = read
+        if line:
+            self._tap.received(line[:limit])
+        if len(line) > limit:
+            raise self._tap.exceeded(
+                "line",
+                f"the server sent a line longer than {limit // 1024} KiB; conntest stopped reading",
+            )
+        self._tap.count(len(line), line=True)
         return line
 
     def read(self, size: int) -> bytes:
+        if size > self._tap.limits.literal:
+            raise self._tap.exceeded(
+                "literal",
+                f"the server announced {size:,} bytes of data in one answer (a literal); "
+                "conntest did not read them",
+            )
+        self._tap.count(size, line=False)
         data = super().read(size)
         self._tap.received(data)
         return data
@@ -142,29 +258,53 @@ class _TappedIMAP4(imaplib.IMAP4):
 
 
 class _ProbeClient(IMAPClient):  # type: ignore[misc]
-    def __init__(self, sock: socket.socket, tap: _Tap, host: str, port: int) -> None:
+    def __init__(
+        self, sock: socket.socket, tap: _Tap, host: str, port: int, greeting: bytes | None = None
+    ) -> None:
         self._presock = sock
         self._tap = tap
+        self._greeting = greeting
         super().__init__(host, port=port, ssl=False, timeout=None)
 
     def _create_IMAP4(self) -> imaplib.IMAP4:
-        return _TappedIMAP4(self._presock, self._tap, self.host, self.port)
+        return _TappedIMAP4(self._presock, self._tap, self.host, self.port, self._greeting)
 
 
 async def _blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | None) -> T:
-    """Run ``fn`` in a worker thread under a hard deadline.
+    """Run ``fn`` in a daemon thread under a hard deadline the run does not wait past.
 
     The socket timeout normally fires first; if a server drips bytes slowly
-    enough to dodge it, the socket is shut down here so the thread ends too.
+    enough to dodge it (or the thread is blocked anywhere else), the deadline
+    wins: the socket is shut down here so the thread ends soon, and the step
+    ends now.  Nothing joins the thread, so neither the run nor the process
+    exit waits for it.
     """
     if sock is not None:
         sock.settimeout(timeout)
-    task = asyncio.ensure_future(asyncio.to_thread(fn))
-    # If the deadline wins, the thread's own error arrives later: read it so
-    # asyncio does not print "Task exception was never retrieved".
-    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, exc: BaseException | None) -> None:
+        if future.done():  # the deadline won; the late outcome is dropped
+            return
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    def work() -> None:
+        try:
+            outcome: tuple[Any, BaseException | None] = (fn(), None)
+        except BaseException as exc:
+            outcome = (None, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop is gone: nobody is waiting any more
+            pass
+
+    threading.Thread(target=work, name="conntest-imap", daemon=True).start()
     try:
-        return await asyncio.wait_for(asyncio.shield(task), timeout + 0.5)
+        return await asyncio.wait_for(future, timeout + 0.5)
     except TimeoutError:
         if sock is not None:
             try:
@@ -175,6 +315,10 @@ async def _blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | N
 
 
 def _imap_failure(exc: BaseException, tap: _Tap) -> tuple[FailureKind, str]:
+    if tap.limit is not None:
+        return FailureKind.PROTOCOL, tap.limit_message
+    if isinstance(exc, _SecondChallenge):
+        return FailureKind.PROTOCOL, str(exc)
     if isinstance(exc, imaplib.IMAP4.abort | imaplib.IMAP4.error | IMAPClientError):
         message = str(exc)
         if "EOF" in message or "closed" in message.lower():
@@ -185,7 +329,13 @@ def _imap_failure(exc: BaseException, tap: _Tap) -> tuple[FailureKind, str]:
             )
         if "got more than" in message:
             return FailureKind.PROTOCOL, "the server sent an endless line"
-        return FailureKind.PROTOCOL, message[:200]
+        # Not cut here: the engine redacts the whole message first, then cuts it.
+        return FailureKind.PROTOCOL, message
+    if isinstance(exc, UnicodeDecodeError):
+        return FailureKind.PROTOCOL, "the server sent bytes that are not text (not valid UTF-8)"
+    if isinstance(exc, ValueError) and not isinstance(exc, UnicodeError):
+        # imaplib parsing what the server sent (a literal size, a base64 challenge).
+        return FailureKind.PROTOCOL, f"the server sent a malformed answer ({type(exc).__name__})"
     kind, message, _ = classify(exc)
     return kind, message
 
@@ -201,10 +351,11 @@ async def probe_imap(
     on_step: Callable[[Step], None] | None = None,
 ) -> list[Step]:
     """Run the IMAP steps of ``profile``; never raises for network trouble."""
-    log = StepLog(clock, "imap", STEPS, on_step)
+    settings = profile.imap
+    starttls = settings.security == "starttls"
+    log = StepLog(clock, "imap", STARTTLS_STEPS if starttls else STEPS, on_step)
     steps, add, skip_rest = log.steps, log.add, log.skip_rest
 
-    settings = profile.imap
     tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
 
     # connect
@@ -214,9 +365,22 @@ async def probe_imap(
     if raw is None:
         return skip_rest("connect", "no connection")
 
+    # greeting and STARTTLS in plain text (imap.security: starttls)
+    plain_greeting: bytes | None = None
+    if starttls:
+        plain_greeting = await _plain_starttls(clock, raw, add)
+        if plain_greeting is None:
+            raw.close()
+            return skip_rest(steps[-1].name, "credentials not sent: no TLS session")
+
     # tls
     rec = StepRecorder(clock, "imap", "tls")
-    rec.data.update(tls_min=tmin, tls_max=tmax)
+    rec.data.update(
+        tls_min=tmin,
+        tls_max=tmax,
+        mode="starttls" if starttls else "implicit",
+        trust="ca-file" if ca_file is not None else "system",
+    )
     ctx = tlsmod.client_context(tmin, tmax, ca_file)
     budget = clock.budget("tls")
     try:
@@ -233,6 +397,7 @@ async def probe_imap(
             tmin,
             tmax,
             clock.budget("tls"),
+            _starttls_prelude if starttls else None,
         )
         rec.tls = tlsmod.failed_verification_info(exc, presented)
         add(
@@ -250,16 +415,25 @@ async def probe_imap(
     add(rec.passed())
 
     # greeting + capability: imaplib reads both inside its constructor
-    tap = _Tap()
-    rec = StepRecorder(clock, "imap", "greeting")
+    tap = _Tap(creds.redact)
+    rec = StepRecorder(clock, "imap", "capability" if starttls else "greeting")
     budget = clock.budget("greeting")
     try:
         client = await _blocking(
-            lambda: _ProbeClient(sock, tap, endpoint.host, endpoint.port), budget, sock
+            lambda: _ProbeClient(sock, tap, endpoint.host, endpoint.port, plain_greeting),
+            budget,
+            sock,
         )
     except Exception as exc:
         got_greeting = tap.first_received_at()
         transcript = tap.drain()
+        if starttls:
+            # The greeting came before TLS: whatever failed here is CAPABILITY.
+            rec.transcript = transcript
+            kind, message = _imap_failure(exc, tap)
+            add(rec.failed(kind, message, reply=tap.last_reply()))
+            sock.close()
+            return skip_rest("capability", "no usable IMAP session")
         if got_greeting is None:
             rec.transcript = transcript
             kind, message = _imap_failure(exc, tap)
@@ -276,27 +450,39 @@ async def probe_imap(
         sock.close()
         return skip_rest("capability", "no usable IMAP session")
     transcript = tap.drain()
-    first = tap.first_received_at() or time.monotonic()
-    add(_greeting_step(clock, rec, first, transcript[:1], tap))
-    rec = StepRecorder(clock, "imap", "capability")
-    rec.started = first
-    rec.transcript = transcript[1:]
+    if starttls:
+        rec.transcript = transcript
+    else:
+        first = tap.first_received_at() or time.monotonic()
+        add(_greeting_step(clock, rec, first, transcript[:1], tap))
+        rec = StepRecorder(clock, "imap", "capability")
+        rec.started = first
+        rec.transcript = transcript[1:]
     caps = [c.decode() if isinstance(c, bytes) else str(c) for c in client.capabilities()]
     rec.data["capabilities"] = caps
     add(rec.passed(Reply("OK", "CAPABILITY " + " ".join(caps))))
 
     async def run(name: str, fn: Callable[[], Any], sensitive: bool = False) -> Step:
         rec = StepRecorder(clock, "imap", name)
+        if clock.remaining() <= 0:
+            if name == "logout":
+                return rec.skipped("the run's deadline passed")
+            return rec.failed(FailureKind.TIMEOUT, "the run's deadline passed before this step")
         budget = clock.budget(name)
         tap.sensitive = sensitive
+        tap.begin_step()
         try:
             await _blocking(fn, budget, sock)
         except Exception as exc:
             tap.sensitive = False
             rec.transcript = tap.drain()
             reply = _reply_in(rec.transcript)
+            if tap.limit is not None:
+                rec.data["limit"] = tap.limit
             if (
-                reply is not None
+                tap.limit is None
+                and not isinstance(exc, _SecondChallenge)
+                and reply is not None
                 and reply.code in {"NO", "BAD"}
                 and not isinstance(exc, TimeoutError)
             ):
@@ -339,7 +525,9 @@ async def probe_imap(
     login_mech = settings.login if creds.token is None else "xoauth2"
     if creds.token is not None:
         user = creds.user  # XOAUTH2's user= is the mailbox the token is for
-    unsendable = _unsendable(login_mech, password) if creds.token is None else None
+    unsendable = unsafe_user(user) or (
+        _unsendable(settings.login, user, password) if creds.token is None else None
+    )
     if unsendable is not None:
         rec.data["mechanism"] = settings.login
         add(rec.failed(FailureKind.UNSAFE, unsendable))
@@ -374,12 +562,14 @@ async def probe_imap(
 
     published: list[Step] = []
     try:
+        notes: dict[str, Any] = {}
         login_call = (
-            _login_call(client, settings.login, settings.sasl_ir, user, password)
+            _login_call(client, settings.login, settings.sasl_ir, user, password, notes)
             if creds.token is None
-            else xoauth2_call(client, user, creds.token)
+            else xoauth2_call(client, user, creds.token, notes)
         )
         login_step = await run("login", login_call, sensitive=True)
+        login_step.data.update(notes)
         login_step.data["mechanism"] = (
             settings.login + (" (SASL-IR)" if settings.sasl_ir else "")
             if creds.token is None
@@ -419,13 +609,20 @@ def _greeting_step(
     return step
 
 
-def _unsendable(login: str, password: str) -> str | None:
-    """Why this password cannot go out as the client would send it, if it cannot.
+def _unsendable(login: str, user: str, password: str) -> str | None:
+    """Why these credentials cannot go out as the client would send them, if they cannot.
 
     LOGIN's quoted string has no way to carry a line break, and imaplib sends
-    it as ASCII; a NUL would end the PLAIN credential early.  Sending anyway
-    would split the command or fail half-way, so conntest says so instead.
+    it as ASCII; a NUL would end the PLAIN credential early.  imaplib sends
+    LOGIN's user name as a bare atom, so a space or a quote in it would change
+    the command's arguments.  Sending anyway would split the command or fail
+    half-way, so conntest says so instead.
     """
+    if login == "login" and (not user.isascii() or any(c in _ATOM_SPECIALS for c in user)):
+        return (
+            "credentials not sent: the user name has characters that IMAP LOGIN (as imaplib "
+            "sends it, unquoted) cannot carry"
+        )
     if "\0" in password:
         return "credentials not sent: the password contains a NUL character"
     if login == "login" and ("\r" in password or "\n" in password):
@@ -436,6 +633,9 @@ def _unsendable(login: str, password: str) -> str | None:
             "(as imaplib sends it) cannot carry"
         )
     return None
+
+
+_ATOM_SPECIALS = frozenset(' "()\\{%*]')
 
 
 def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
@@ -449,53 +649,100 @@ def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
     return None
 
 
+class _SecondChallenge(Exception):
+    """The server asked for the credential again after it was sent (and after a cancel)."""
+
+
+class _OneAnswer:
+    """Answers a SASL exchange once: the credential, then ``*`` (cancel), then gives up.
+
+    imaplib calls :meth:`process` (a bound method, as it requires) for every
+    ``+`` continuation and would send whatever it returns; a server that
+    answers every line with ``+`` would otherwise get the credential again and
+    again.  ``answered`` is true from the start when the credential went out
+    as a SASL initial response.
+    """
+
+    def __init__(self, response: bytes | None, data: dict[str, Any]) -> None:
+        self._response = response
+        self._data = data
+        self.challenges = 0
+
+    def process(self, challenge: bytes) -> bytes:
+        self.challenges += 1
+        if self._response is not None:
+            response, self._response = self._response, None
+            return base64.b64encode(response)
+        if self.challenges <= 2:
+            self._data["cancelled"] = (
+                "the server asked for the credential again; conntest answered '*' (cancel) "
+                "instead of sending it twice"
+            )
+            return b"*"
+        raise _SecondChallenge(
+            "the server kept asking for the credential after it was sent and the exchange "
+            "cancelled; conntest sent it once and stopped"
+        )
+
+
 def xoauth2_payload(user: str, token: str) -> str:
     """The XOAUTH2 initial response: base64 of ``user=U^Aauth=Bearer T^A^A`` (oauth.md §2)."""
     return base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()).decode()
 
 
-def xoauth2_call(client: IMAPClient, user: str, token: str) -> Callable[[], Any]:
+def xoauth2_call(
+    client: IMAPClient, user: str, token: str, data: dict[str, Any]
+) -> Callable[[], Any]:
     """``AUTHENTICATE XOAUTH2 <initial response>`` (SASL-IR), sent once.
 
     A server that answers with a continuation instead (an error challenge) gets
-    ``*``, never the token again: imaplib calls the literal callback for each
-    ``+`` and ``_Authenticator`` turns ``None`` into the cancel line.
+    ``*``, never the token again (:class:`_OneAnswer`, as for PLAIN with SASL-IR).
     """
 
     def authenticate() -> Any:
         imap = client._imap
-        imap.literal = imaplib._Authenticator(lambda _challenge: None).process
-        typ, data = imap._simple_command("AUTHENTICATE", "XOAUTH2", xoauth2_payload(user, token))
+        answer = _OneAnswer(None, data)  # sent already: every "+" gets a cancel
+        answer.challenges = 1
+        imap.literal = answer.process
+        typ, response = imap._simple_command(
+            "AUTHENTICATE", "XOAUTH2", xoauth2_payload(user, token)
+        )
         if typ != "OK":
             raise imaplib.IMAP4.error(
-                data[-1].decode("utf-8", "replace") if data else "AUTHENTICATE failed"
+                response[-1].decode("utf-8", "replace") if response else "AUTHENTICATE failed"
             )
         imap.state = "AUTH"
-        return data
+        return response
 
     return authenticate
 
 
 def _login_call(
-    client: IMAPClient, login: str, sasl_ir: bool, user: str, password: str
+    client: IMAPClient, login: str, sasl_ir: bool, user: str, password: str, data: dict[str, Any]
 ) -> Callable[[], Any]:
     if login == "login":
         return lambda: client.login(user, password)
-    if not sasl_ir:
-        return lambda: client.plain_login(user, password)
+    blob = f"\0{user}\0{password}".encode()
 
-    def plain_with_initial_response() -> Any:
-        blob = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+    def authenticate_plain() -> Any:
         imap = client._imap
-        typ, data = imap._simple_command("AUTHENTICATE", "PLAIN", blob)
+        args: tuple[str, ...] = ("PLAIN",)
+        if sasl_ir:
+            args += (base64.b64encode(blob).decode(),)
+            answer = _OneAnswer(None, data)  # sent already: every "+" gets a cancel
+            answer.challenges = 1
+        else:
+            answer = _OneAnswer(blob, data)
+        imap.literal = answer.process
+        typ, response = imap._simple_command("AUTHENTICATE", *args)
         if typ != "OK":
             raise imaplib.IMAP4.error(
-                data[-1].decode("utf-8", "replace") if data else "AUTHENTICATE failed"
+                response[-1].decode("utf-8", "replace") if response else "AUTHENTICATE failed"
             )
         imap.state = "AUTH"
-        return data
+        return response
 
-    return plain_with_initial_response
+    return authenticate_plain
 
 
 async def _id_step(
@@ -510,3 +757,87 @@ async def _id_step(
     step: Step = await run("id", lambda: client.id_(fields or None))
     step.data["fields"] = fields
     return step
+
+
+async def _plain_starttls(
+    clock: RunClock, raw: socket.socket, add: Callable[[Step], Step]
+) -> bytes | None:
+    """The plain-text greeting and ``STARTTLS`` (``imap.security: starttls``), as two steps.
+
+    Returns the greeting line for imaplib once TLS is up, or ``None`` when either
+    step failed (the failed step is recorded; nothing secret was sent).
+    """
+    rec = StepRecorder(clock, "imap", "greeting")
+    rec.data["mode"] = "starttls"
+    budget = clock.budget("greeting")
+    try:
+        line = await _blocking(lambda: _read_plain_line(raw), budget, raw)
+    except Exception as exc:
+        kind, message, errno = classify(exc)
+        if kind is FailureKind.TIMEOUT:
+            message = "connected, but the server sent no greeting"
+        add(rec.failed(kind, message, errno=errno))
+        return None
+    text = line.decode("utf-8", "replace").rstrip("\r\n")
+    rec.transcript.append(f"S: {text[:_MAX_TRANSCRIPT_LINE]}")
+    m = _UNTAGGED.match(text)
+    if m is None or m["status"].upper() not in ("OK", "PREAUTH"):
+        reply = Reply("*", f"{m['status'].upper()} {m['text']}") if m else Reply("*", text[:200])
+        add(rec.failed(FailureKind.PROTOCOL, f"not an IMAP greeting: {text[:200]}", reply=reply))
+        return None
+    add(rec.passed(Reply("*", f"{m['status'].upper()} {m['text']}")))
+
+    rec = StepRecorder(clock, "imap", "starttls")
+    rec.transcript.append(f"C: {_STARTTLS_TAG} STARTTLS")
+    budget = clock.budget("starttls")
+    try:
+        answer = await _blocking(lambda: _starttls_exchange(raw), budget, raw)
+    except Exception as exc:
+        kind, message, errno = classify(exc)
+        add(rec.failed(kind, message, errno=errno))
+        return None
+    rec.transcript += [f"S: {t[:_MAX_TRANSCRIPT_LINE]}" for t in answer]
+    tagged = _TAGGED.match(answer[-1]) if answer else None
+    if tagged is None or tagged["status"].upper() != "OK":
+        refusal = Reply(tagged["status"].upper(), tagged["text"]) if tagged else None
+        add(
+            rec.failed(
+                FailureKind.REJECTED if refusal is not None else FailureKind.PROTOCOL,
+                f"STARTTLS refused: {answer[-1] if answer else 'no answer'}",
+                reply=refusal,
+            )
+        )
+        return None
+    add(rec.passed(Reply("OK", tagged["text"])))
+    return line
+
+
+def _read_plain_line(sock: socket.socket) -> bytes:
+    """One CRLF-ended line from a plain socket, byte by byte (nothing of TLS is read ahead)."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        if len(data) >= _MAX_PLAIN_LINE:
+            raise imaplib.IMAP4.abort("the server sent an endless line")
+        chunk = sock.recv(1)
+        if not chunk:
+            raise EOFError("the server closed the connection")
+        data += chunk
+    return bytes(data)
+
+
+def _starttls_exchange(sock: socket.socket) -> list[str]:
+    """Send ``STARTTLS``; the lines up to the tagged answer (untagged ones included)."""
+    sock.sendall(f"{_STARTTLS_TAG} STARTTLS\r\n".encode())
+    lines: list[str] = []
+    for _ in range(16):
+        text = _read_plain_line(sock).decode("utf-8", "replace").rstrip("\r\n")
+        lines.append(text)
+        if text.upper().startswith(f"{_STARTTLS_TAG} "):
+            return lines
+    raise imaplib.IMAP4.abort("no tagged answer to STARTTLS")
+
+
+def _starttls_prelude(sock: socket.socket) -> None:
+    """Greeting and STARTTLS on the second, credential-free connection that reads the chain."""
+    _read_plain_line(sock)
+    _starttls_exchange(sock)

@@ -1,11 +1,16 @@
-"""SMTP submission with STARTTLS, driven by aiosmtplib.
+"""SMTP submission with STARTTLS (587) or implicit TLS (465), driven by aiosmtplib.
 
-Order: connect, greeting, ehlo, starttls, tls, ehlo-tls, auth, quit.  No mail
-is sent.  The profile's AUTH mechanism is sent explicitly with
+Order (``smtp.security: starttls``): connect, greeting, ehlo, starttls, tls,
+ehlo-tls, auth, quit.  With ``smtp.security: tls`` the handshake comes first and
+there is one EHLO, on the encrypted connection: connect, tls, greeting,
+ehlo-tls, auth, quit.  No mail is sent.  The profile's AUTH mechanism is sent explicitly with
 ``execute_command``, never through ``SMTP.login()``, which tries every
 advertised mechanism in turn and so can spend two failed attempts of the
 user's lockout budget on one check.  Credentials are only ever sent after a
-verified TLS handshake.
+verified TLS handshake, and once: a ``334`` after the password (or after
+PLAIN's initial response) is answered with ``*`` (cancel, RFC 4954) and
+recorded, never with the credential again.  aiosmtplib bounds what it reads
+(8 KiB lines, 32 KiB replies); every step also ends by the run's deadline.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,11 +29,13 @@ from conntest.model import FailureKind, Reply, Status, Step, TLSInfo
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
 from conntest.probes.net import classify, connect_step, tcp_connect
-from conntest.probes.session import AuthGate, Credentials, Endpoint
+from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
 from conntest.redact import REDACTED
 
 STEPS = ("connect", "greeting", "ehlo", "starttls", "tls", "ehlo-tls", "auth", "quit")
+IMPLICIT_STEPS = ("connect", "tls", "greeting", "ehlo-tls", "auth", "quit")
+"""The order with ``smtp.security: tls`` (TLS from the first byte)."""
 LOCAL_HOSTNAME = "conntest.invalid"
 
 
@@ -75,7 +83,8 @@ async def probe_smtp(
     on_step: Callable[[Step], None] | None = None,
 ) -> list[Step]:
     """Run the SMTP steps of ``profile``; never raises for network trouble."""
-    log = StepLog(clock, "smtp", STEPS, on_step)
+    implicit = profile.smtp.security == "tls"
+    log = StepLog(clock, "smtp", IMPLICIT_STEPS if implicit else STEPS, on_step)
     steps, add, skip_rest = log.steps, log.add, log.skip_rest
 
     tmin, tmax = tlsmod.effective_range(profile.tls.min, profile.tls.max, tls_max)
@@ -86,13 +95,16 @@ async def probe_smtp(
     if raw is None:
         return skip_rest("connect", "no connection")
 
+    trust = "ca-file" if ca_file is not None else "system"
+    ctx = tlsmod.client_context(tmin, tmax, ca_file)
     smtp = aiosmtplib.SMTP(
         hostname=endpoint.host,
         sock=raw,
         start_tls=False,
-        use_tls=False,
+        use_tls=implicit,
+        tls_context=ctx if implicit else None,
         local_hostname=LOCAL_HOSTNAME,
-        timeout=clock.budget("greeting"),
+        timeout=clock.budget("tls" if implicit else "greeting"),
     )
 
     async def command(
@@ -100,6 +112,12 @@ async def probe_smtp(
     ) -> tuple[Step, SMTPResponse | None]:
         """One SMTP command as one step (used for the simple ones)."""
         rec = StepRecorder(clock, "smtp", name)
+        if clock.remaining() <= 0:
+            if name == "quit":
+                return rec.skipped("the run's deadline passed"), None
+            return rec.failed(
+                FailureKind.TIMEOUT, "the run's deadline passed before this step"
+            ), None
         rec.transcript.append("C: " + (shown if shown is not None else b" ".join(args).decode()))
         try:
             resp = await asyncio.wait_for(
@@ -118,6 +136,8 @@ async def probe_smtp(
     async def ehlo(name: str) -> Step:
         """EHLO through aiosmtplib, so that it knows the extensions (STARTTLS needs them)."""
         rec = StepRecorder(clock, "smtp", name)
+        if clock.remaining() <= 0:
+            return rec.failed(FailureKind.TIMEOUT, "the run's deadline passed before this step")
         rec.transcript.append(f"C: EHLO {LOCAL_HOSTNAME}")
         budget = clock.budget(name)
         try:
@@ -133,7 +153,8 @@ async def probe_smtp(
 
     async def finish(after: str, reason: str) -> list[Step]:
         """Skip what is left, then QUIT politely if the connection still stands."""
-        for name in STEPS[STEPS.index(after) + 1 : STEPS.index("quit")]:
+        order = log.order
+        for name in order[order.index(after) + 1 : order.index("quit")]:
             add(skipped_step(clock, "smtp", name, reason))
         if smtp.is_connected:
             step, _ = await command("quit", b"QUIT")
@@ -143,11 +164,81 @@ async def probe_smtp(
             add(skipped_step(clock, "smtp", "quit", "the connection is closed"))
         return steps
 
-    # greeting
+    async def upgrade() -> list[Step] | None:
+        """EHLO, STARTTLS and the handshake (``smtp.security: starttls``): the finished
+        steps when the run ends there, ``None`` to go on over the encrypted connection."""
+        step = await ehlo("ehlo")
+        add(step)
+        if step.status is not Status.PASS:
+            return await finish("ehlo", "EHLO failed")
+
+        # starttls
+        rec = StepRecorder(clock, "smtp", "starttls")
+        if "STARTTLS" not in step.data["capabilities"]:
+            add(
+                rec.failed(
+                    FailureKind.NOT_OFFERED,
+                    "the server did not offer STARTTLS; credentials not sent",
+                    reply=step.reply,
+                )
+            )
+            return await finish("starttls", "credentials not sent: no STARTTLS")
+        rec.transcript.append("C: STARTTLS")
+        tls_rec.started = time.monotonic()
+        try:
+            resp = await asyncio.wait_for(
+                smtp.starttls(
+                    tls_context=ctx, server_hostname=endpoint.host, timeout=clock.budget("tls")
+                ),
+                clock.budget("tls") + 0.5,
+            )
+        except Exception as exc:
+            kind, message, reply = _failure(exc)
+            if reply is not None or kind in {FailureKind.TIMEOUT, FailureKind.CLOSED}:
+                # STARTTLS itself was refused or unanswered: no handshake happened.
+                add(rec.failed(kind, message, reply=reply))
+                return await finish("starttls", "no TLS session")
+            rec.transcript.append("S: 220 (accepted; the TLS handshake then failed)")
+            add(rec.passed(Reply("220", "ready to start TLS")))
+            tls_rec.started = rec.started
+            verify = _verify_error(exc)
+            if verify is not None:
+                presented = await _smtp_presented_chain(clock, endpoint, tmin, tmax)
+                tls_rec.tls = tlsmod.failed_verification_info(verify, presented)
+                add(
+                    tls_rec.failed(
+                        FailureKind.TLS_VERIFY,
+                        f"certificate verification failed: {verify.verify_message}",
+                    )
+                )
+                smtp.close()
+                return skip_rest("tls", "credentials not sent: the certificate failed verification")
+            add(tls_rec.failed(kind, message))
+            smtp.close()
+            return skip_rest("tls", "no TLS session")
+        rec.transcript.extend(_lines(resp))
+        add(rec.passed(_reply(resp)))
+        sslobj = smtp.get_transport_info("ssl_object")
+        if sslobj is not None:
+            tls_rec.tls = tlsmod.tls_info(sslobj)
+        add(tls_rec.passed())
+        return None
+
+    # greeting (smtp.security: tls — the handshake first, inside connect())
+    tls_rec = StepRecorder(clock, "smtp", "tls")
+    tls_rec.data.update(tls_min=tmin, tls_max=tmax, mode="implicit" if implicit else "starttls")
+    tls_rec.data["trust"] = trust
     rec = StepRecorder(clock, "smtp", "greeting")
+    budget = (
+        clock.budget("tls") + clock.budget("greeting") if implicit else clock.budget("greeting")
+    )
     try:
-        resp = await asyncio.wait_for(smtp.connect(), clock.budget("greeting") + 0.5)
+        resp = await asyncio.wait_for(smtp.connect(), budget + 0.5)
     except Exception as exc:
+        if implicit and _in_handshake(exc):
+            return await _implicit_tls_failed(clock, exc, tls_rec, endpoint, tmin, tmax, log)
+        if implicit:
+            add(tls_rec.passed())
         kind, message, reply = _failure(exc)
         if kind is FailureKind.TIMEOUT:
             message = "connected, but the server sent no greeting"
@@ -157,70 +248,20 @@ async def probe_smtp(
         smtp.close()
         raw.close()
         return skip_rest("greeting", "no greeting")
+    if implicit:
+        sslobj = smtp.get_transport_info("ssl_object")
+        if sslobj is not None:
+            tls_rec.tls = tlsmod.tls_info(sslobj)
+        add(tls_rec.passed())
     rec.transcript.extend(_lines(resp))
     if resp.code != 220:
         add(rec.failed(FailureKind.REJECTED, f"{resp.code} {resp.message}", reply=_reply(resp)))
         return await finish("greeting", "the server refused the session")
     add(rec.passed(_reply(resp)))
-
-    # ehlo
-    step = await ehlo("ehlo")
-    add(step)
-    if step.status is not Status.PASS:
-        return await finish("ehlo", "EHLO failed")
-
-    # starttls
-    rec = StepRecorder(clock, "smtp", "starttls")
-    if "STARTTLS" not in step.data["capabilities"]:
-        add(
-            rec.failed(
-                FailureKind.NOT_OFFERED,
-                "the server did not offer STARTTLS; credentials not sent",
-                reply=step.reply,
-            )
-        )
-        return await finish("starttls", "credentials not sent: no STARTTLS")
-    rec.transcript.append("C: STARTTLS")
-    ctx = tlsmod.client_context(tmin, tmax, ca_file)
-    tls_rec = StepRecorder(clock, "smtp", "tls")
-    tls_rec.data.update(tls_min=tmin, tls_max=tmax)
-    try:
-        resp = await asyncio.wait_for(
-            smtp.starttls(
-                tls_context=ctx, server_hostname=endpoint.host, timeout=clock.budget("tls")
-            ),
-            clock.budget("tls") + 0.5,
-        )
-    except Exception as exc:
-        kind, message, reply = _failure(exc)
-        if reply is not None or kind in {FailureKind.TIMEOUT, FailureKind.CLOSED}:
-            # STARTTLS itself was refused or unanswered: no handshake happened.
-            add(rec.failed(kind, message, reply=reply))
-            return await finish("starttls", "no TLS session")
-        rec.transcript.append("S: 220 (accepted; the TLS handshake then failed)")
-        add(rec.passed(Reply("220", "ready to start TLS")))
-        tls_rec.started = rec.started
-        verify = _verify_error(exc)
-        if verify is not None:
-            presented = await _smtp_presented_chain(clock, endpoint, tmin, tmax)
-            tls_rec.tls = tlsmod.failed_verification_info(verify, presented)
-            add(
-                tls_rec.failed(
-                    FailureKind.TLS_VERIFY,
-                    f"certificate verification failed: {verify.verify_message}",
-                )
-            )
-            smtp.close()
-            return skip_rest("tls", "credentials not sent: the certificate failed verification")
-        add(tls_rec.failed(kind, message))
-        smtp.close()
-        return skip_rest("tls", "no TLS session")
-    rec.transcript.extend(_lines(resp))
-    add(rec.passed(_reply(resp)))
-    sslobj = smtp.get_transport_info("ssl_object")
-    if sslobj is not None:
-        tls_rec.tls = tlsmod.tls_info(sslobj)
-    add(tls_rec.passed())
+    if not implicit:
+        done = await upgrade()
+        if done is not None:
+            return done
 
     # ehlo after TLS (Microsoft answers 421 4.7.66 here to TLS 1.0/1.1)
     step = await ehlo("ehlo-tls")
@@ -240,6 +281,12 @@ async def probe_smtp(
     offered = step.data["capabilities"].get("AUTH", "").upper().split()
     rec.data["offered"] = offered
     user = creds.user if profile.username_form == "address" else creds.user.split("@")[0]
+    unsafe = unsafe_user(user)
+    if unsafe is None and creds.password is not None and "\0" in creds.password:
+        unsafe = "credentials not sent: the password contains a NUL character"
+    if unsafe is not None:
+        add(rec.failed(FailureKind.UNSAFE, unsafe))
+        return await finish("auth", "")
 
     if not gate.claim(profile.id):
         shared = await gate.shared_outcome(clock.remaining() + 2.0)
@@ -282,6 +329,15 @@ async def _authenticate(
         rec.transcript.extend(_lines(resp))
         return resp
 
+    async def cancel_if_asked_again(resp: SMTPResponse) -> None:
+        """The credential is out: a further 334 gets ``*``, never the credential again."""
+        if resp.code == 334:
+            rec.data["cancelled"] = (
+                "the server asked for the credential again; conntest answered '*' (cancel) "
+                "instead of sending it twice"
+            )
+            await send(b"*", "*")
+
     try:
         if mechanism == "plain":
             if "PLAIN" not in offered:
@@ -296,15 +352,21 @@ async def _authenticate(
             else:
                 blob = base64.b64encode(f"\0{user}\0{password}".encode())
                 resp = await send(b"AUTH PLAIN " + blob, f"AUTH PLAIN {REDACTED}")
+                await cancel_if_asked_again(resp)
         else:
             resp = await send(b"AUTH LOGIN", "AUTH LOGIN")
             if resp.code == 334:
                 resp = await send(base64.b64encode(user.encode()), f"{REDACTED} (user name)")
                 if resp.code == 334:
                     resp = await send(base64.b64encode(password.encode()), f"{REDACTED} (password)")
+                    await cancel_if_asked_again(resp)
     except Exception as exc:
         kind, message, reply = _failure(exc)
+        if "cancelled" in rec.data:
+            message = f"{rec.data['cancelled']}; then: {message}"
         return rec.failed(kind, message, reply=reply)
+    if "cancelled" in rec.data:
+        return rec.failed(FailureKind.PROTOCOL, rec.data["cancelled"])
     rec.data["user"] = user
     if resp.code == 235:
         return rec.passed(_reply(resp))
@@ -397,3 +459,47 @@ async def _smtp_presented_chain(
         return info
     except Exception:
         return None
+
+
+def _in_handshake(exc: BaseException) -> bool:
+    """Whether an implicit-TLS ``connect()`` failed in the handshake (not at the greeting)."""
+    if isinstance(exc, aiosmtplib.SMTPConnectTimeoutError):
+        return "waiting for server ready" not in str(exc)
+    if isinstance(exc, aiosmtplib.SMTPConnectError):
+        return isinstance(exc.__cause__, OSError)
+    return isinstance(exc, ssl.SSLError)
+
+
+async def _implicit_tls_failed(
+    clock: RunClock,
+    exc: BaseException,
+    rec: StepRecorder,
+    endpoint: Endpoint,
+    tmin: str,
+    tmax: str,
+    log: StepLog,
+) -> list[Step]:
+    """Record the failed implicit-TLS handshake (naming the issuer when verification failed)."""
+    verify = _verify_error(exc)
+    if verify is not None:
+        presented = await asyncio.to_thread(
+            tlsmod.read_presented_chain,
+            endpoint.address,
+            endpoint.port,
+            endpoint.host,
+            tmin,
+            tmax,
+            clock.budget("tls"),
+        )
+        rec.tls = tlsmod.failed_verification_info(verify, presented)
+        log.add(
+            rec.failed(
+                FailureKind.TLS_VERIFY, f"certificate verification failed: {verify.verify_message}"
+            )
+        )
+        return log.skip_rest("tls", "credentials not sent: the certificate failed verification")
+    kind, message, _ = _failure(exc)
+    if kind is FailureKind.TIMEOUT:
+        message = "no TLS handshake before the deadline"
+    log.add(rec.failed(kind, message))
+    return log.skip_rest("tls", "no TLS session")

@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -163,9 +164,19 @@ def handshake(sock: socket.socket, ctx: ssl.SSLContext, host: str, timeout: floa
 
 
 def read_presented_chain(
-    address: str, port: int, host: str, tls_min: str, tls_max: str, timeout: float
+    address: str,
+    port: int,
+    host: str,
+    tls_min: str,
+    tls_max: str,
+    timeout: float,
+    prelude: Callable[[socket.socket], None] | None = None,
 ) -> TLSInfo | None:
-    """Connect again without verification and describe the leaf certificate (implicit TLS)."""
+    """Connect again without verification and describe the leaf certificate.
+
+    Implicit TLS, or ``prelude`` first (the plain-text exchange that leads to a
+    STARTTLS handshake); no credential is ever sent on this connection.
+    """
     ctx = client_context(tls_min, tls_max, verify=False)
     try:
         with socket.create_connection((address, port), timeout=timeout) as raw:
@@ -175,12 +186,14 @@ def read_presented_chain(
             watchdog = threading.Timer(timeout, _shutdown, args=(raw,))
             watchdog.start()
             try:
+                if prelude is not None:
+                    prelude(raw)
                 tls = handshake(raw, ctx, host, timeout)
                 with tls:
                     return tls_info(tls, verified=False)
             finally:
                 watchdog.cancel()
-    except (OSError, ValueError):
+    except Exception:  # whatever the server did, there is simply no chain to show
         return None
 
 

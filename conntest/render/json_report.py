@@ -1,7 +1,9 @@
 """The JSON document of ``conntest check --format json`` (schema 1).
 
 Stable keys for scripts: ``schema``, ``verdict``, ``elapsed_ms``, ``profiles``
-with ``findings`` (most likely cause first) and ``steps``.  Additions are
+with ``findings`` (most likely cause first) and ``steps``, and ``matrix`` (one
+row per profile: ``receive``, ``send``, ``modern_auth`` with ``status``,
+``route`` and ``note``; ``modern_auth`` is ``null`` when the way is unknown).  Additions are
 allowed within a schema version; removals and renames are not.
 """
 
@@ -12,6 +14,7 @@ import json
 from typing import Any
 
 from conntest.model import Finding, ProfileResult, Report, Step
+from conntest.render.matrix import matrix_dict
 
 SCHEMA = 1
 
@@ -68,6 +71,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "user": report.user,
         "elapsed_ms": report.elapsed_ms,
         "profiles": [profile_dict(p) for p in report.profiles],
+        "matrix": matrix_dict(report),
     }
 
 

@@ -12,6 +12,10 @@ exactly.  Labels: ``account``, ``profile``, ``protocol``, ``step``, ``code``
     conntest_finding{account,profile,protocol,code,severity}  1 per finding
     conntest_certificate_expiry_timestamp_seconds{account,profile,protocol}
     conntest_auth_skipped{account}                            1: the password was held back
+    conntest_basic_auth_in_use{account,profile,protocol}      1 a password sign-in succeeded,
+                                                              0 it did not (or was not tried)
+    conntest_basic_auth_default_off_timestamp_seconds         when Microsoft turns SMTP AUTH
+                                                              basic authentication off by default
     conntest_batch_accounts{verdict}                          (batch only, as the two below)
     conntest_batch_duration_seconds, conntest_batch_timestamp_seconds
 
@@ -27,6 +31,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from conntest.diagnosis.retirement import change_timestamp
+from conntest.migration import basic_auth_in_use
 from conntest.model import Severity
 from conntest.results import AccountResult, BatchResult
 from conntest.results.measures import certificate_expiry, step_timings
@@ -82,6 +88,7 @@ class BatchCollector(Collector):
         for result in self.batch.results:
             self._account(result, up, state, duration, steps, findings, expiry, skipped)
         yield from (up, state, duration, steps, findings, expiry, skipped)
+        yield from self._dependence()
         if self.batch_metrics:
             yield from self._batch()
 
@@ -121,6 +128,33 @@ class BatchCollector(Collector):
             )
         for cert in certificate_expiry(result):
             expiry.add_metric([account, cert.profile, cert.protocol], cert.timestamp)
+
+    def _dependence(self) -> Iterator[Metric]:
+        """Who still signs in with a password, and when Microsoft's default changes."""
+        in_use = GaugeMetricFamily(
+            "conntest_basic_auth_in_use",
+            "1 when a password sign-in (basic authentication) succeeded in the last check, "
+            "0 when it did not (refused, not reached, or no password given).",
+            labels=["account", "profile", "protocol"],
+        )
+        for result in self.batch.results:
+            if result.report is None:
+                for profile_id in result.entry.profile_ids:
+                    for protocol in ("imap", "smtp"):
+                        in_use.add_metric([result.address, profile_id, protocol], 0)
+                continue
+            for profile in result.report.profiles:
+                used = basic_auth_in_use(profile.steps)
+                for protocol in ("imap", "smtp"):
+                    value = int(used.get(protocol, False))
+                    in_use.add_metric([result.address, profile.profile, protocol], value)
+        yield in_use
+        yield GaugeMetricFamily(
+            "conntest_basic_auth_default_off_timestamp_seconds",
+            "When Microsoft disables SMTP AUTH basic authentication by default for existing "
+            "tenants ('end of December 2026', counted as 31 December 2026 00:00 UTC; Unix time).",
+            value=change_timestamp(),
+        )
 
     def _batch(self) -> Iterator[Metric]:
         accounts = GaugeMetricFamily(

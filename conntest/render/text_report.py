@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from conntest.model import Finding, ProfileResult, Report, Severity, Status, Step
+from conntest.render.matrix import matrix_lines
 
 _MARK = {Status.PASS: "ok  ", Status.FAIL: "FAIL", Status.SKIP: "skip"}
 _VERDICT_WORDS = {
@@ -81,6 +82,9 @@ def render_text(report: Report, verbose: bool = False) -> str:
         f"{_VERDICT_WORDS[verdict]} ({report.user}, {len(report.profiles)} profile(s), "
         f"{report.elapsed_ms / 1000:.1f} s)"
     ]
+    matrix = matrix_lines(report, WIDTH)
+    if matrix:
+        lines += ["", *matrix]
     for result in report.profiles:
         lines.append("")
         lines += render_profile(result, verbose)

@@ -12,6 +12,7 @@ small :class:`Account` protocol, which the batch file's entries satisfy.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -19,7 +20,7 @@ from typing import Literal, Protocol
 from conntest.model import Report, Severity
 from conntest.profile import Profile
 
-__all__ = ["VERDICTS", "Account", "AccountResult", "Authentication", "BatchResult"]
+__all__ = ["VERDICTS", "Account", "AccountResult", "Authentication", "BatchResult", "Totals"]
 
 Authentication = Literal["sent", "skipped", "none"]
 VERDICTS = ("ok", "warning", "critical", "unknown")
@@ -61,6 +62,8 @@ class AccountResult:
     ``none``: a connectivity-only entry."""
     skip_reason: str | None = None
     error: str | None = None
+    summarised: bool = False
+    """The report was dropped after it was streamed (see :meth:`summary`)."""
 
     @property
     def address(self) -> str:
@@ -75,28 +78,61 @@ class AccountResult:
     def exit_code(self) -> int:
         return self.state.exit_code
 
+    def summary(self) -> AccountResult:
+        """The same result without its report: what a table of accounts needs.
+
+        A batch that streams its reports to a renderer keeps only this, so its
+        memory grows by a few hundred bytes per account, not by a report.
+        """
+        return dataclasses.replace(self, report=None, summarised=True)
+
+
+@dataclass
+class Totals:
+    """Counts and the worst state, kept as results stream past (a batch that keeps none)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VERDICTS, 0))
+    worst: Severity | None = None
+
+    def add(self, result: AccountResult) -> None:
+        self.counts[result.verdict] += 1
+        self.worst = result.state if self.worst is None else max(self.worst, result.state)
+
 
 @dataclass
 class BatchResult:
-    """Every account's result, in the batch file's order."""
+    """Every account's result, in the batch file's order (or, streamed, only the totals)."""
 
     results: list[AccountResult]
+    """Every account's result; summaries without reports, or empty, when the
+    runner streamed them (``retain``); :attr:`totals` then still counts them all."""
     started: float
     """Wall-clock start (seconds since the epoch)."""
     elapsed_ms: float
     warnings: list[str] = field(default_factory=list)
     """Problems met on the way that did not stop the run (a state file that was reset)."""
+    totals: Totals | None = None
+    """Set by the runner; ``None`` (a hand-made batch): computed from :attr:`results`."""
 
     @property
     def state(self) -> Severity:
+        if self.totals is not None and self.totals.worst is not None:
+            return self.totals.worst
         return max((r.state for r in self.results), default=Severity.UNKNOWN)
 
     @property
     def exit_code(self) -> int:
         return self.state.exit_code
 
+    @property
+    def accounts(self) -> int:
+        """How many accounts were checked."""
+        return sum(self.totals.counts.values()) if self.totals is not None else len(self.results)
+
     def counts(self) -> dict[str, int]:
         """Accounts per verdict, every verdict present (zeros included)."""
+        if self.totals is not None:
+            return dict(self.totals.counts)
         return count_verdicts(self.results)
 
 

@@ -154,4 +154,10 @@ def run_tui(args: argparse.Namespace) -> int:
         notices=notices,
     )
     app.run()
-    return 0
+    # Textual sets return_code 1 when the app dies (a StylesheetError, a bug)
+    # and prints its own report; the CLI reports that as UNKNOWN, never as 0.
+    return 0 if not app.return_code else TUI_CRASHED
+
+
+TUI_CRASHED = 3
+"""Exit code of a screen that died: UNKNOWN, like any internal error."""

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from conntest.migration import modern_auth_cell
 from conntest.model import Finding, ProfileResult, Report, Severity, Status, Step
 from conntest.password import strip_invisible
 
@@ -231,6 +232,8 @@ class ClientOutcome:
     severity: Severity
     primary: Finding | None
     """Why not (or the warning), ``None`` when nothing is wrong."""
+    modern_auth: str = ""
+    """The way to modern authentication and whether this run verified it, in a few words."""
 
 
 def short_name(name: str) -> str:
@@ -252,8 +255,16 @@ def client_outcome(result: ProfileResult, name: str) -> ClientOutcome:
         kind = "unknown"
     else:
         kind = "fails"
+    cell = modern_auth_cell(result)
     return ClientOutcome(
-        result.profile, short_name(name), receive, send, kind, severity, primary_finding(result)
+        result.profile,
+        short_name(name),
+        receive,
+        send,
+        kind,
+        severity,
+        primary_finding(result),
+        cell.short if cell is not None else "",
     )
 
 

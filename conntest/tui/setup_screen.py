@@ -33,6 +33,7 @@ from textual.widgets import (
     Static,
 )
 
+from conntest.inputs.values import validate_address
 from conntest.password import analyse_password
 from conntest.profile import Profile
 from conntest.tui.demo_lab import ScenarioChoice
@@ -275,6 +276,10 @@ class SetupScreen(Screen[None]):
         user = self.query_one("#user", Input).value.strip()
         if not user:
             raise FormError("user", "Enter the mailbox address.")
+        checked = validate_address(user)
+        if not isinstance(checked, str):
+            raise FormError("user", f"Mailbox address: {checked}.")
+        user = checked
         password = self.query_one(PasswordField).value
         index = self.query_one("#clients", RadioSet).pressed_index
         profile_ids = self._choices[index][1] if index >= 0 else self._choices[-1][1]

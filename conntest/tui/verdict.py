@@ -106,6 +106,10 @@ def outcome_index(outcome: ClientOutcome) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in outcome.profile_id)
 
 
+MODERN_AUTH_WIDTH = 22
+"""The matrix's modern-authentication column (``OAuth2 · not verified``)."""
+
+
 class ClientMatrix(DataTable[str]):
     """Which client would connect, and why not; Enter opens a client's diagnosis."""
 
@@ -125,11 +129,22 @@ class ClientMatrix(DataTable[str]):
         fixed = {"Client": 13, "Receive (IMAP)": 14, "Send (SMTP)": 12}
         for label, width in fixed.items():
             self.add_column(label, width=width)
-        # The last column takes what is left of the screen; the rest is one Enter away.
+        # "Why not" takes what is left of the screen; the rest is one Enter away. The way to
+        # modern authentication goes before it when the screen is wide enough, else after it
+        # (one scroll to the right), so "Why not" is never cut to a few letters.
         spare = self.app.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 4
-        self.add_column("Why not", width=max(spare, 20))
+        wide = spare - MODERN_AUTH_WIDTH - 2 >= 30
+        if wide:
+            self.add_column("Modern auth", width=MODERN_AUTH_WIDTH)
+            self.add_column("Why not", width=spare - MODERN_AUTH_WIDTH - 2)
+        else:
+            self.add_column("Why not", width=max(spare, 20))
+            self.add_column("Modern auth", width=MODERN_AUTH_WIDTH)
         for outcome in self.outcomes:
-            self.add_row(*matrix_cells(outcome), key=outcome.profile_id)
+            client, receive, send, why = matrix_cells(outcome)
+            modern = outcome.modern_auth or "–"
+            last = (modern, why) if wide else (why, modern)
+            self.add_row(client, receive, send, *last, key=outcome.profile_id)
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:

@@ -42,8 +42,10 @@ from conntest.lab import LAB_PASSWORD, SCENARIOS, Lab
 from conntest.lockout import AuthLedger, AuthOutcome
 from conntest.model import Severity
 from conntest.profiles import ProfileSet, load_profiles
+from conntest.render.prometheus import render_prometheus
 from tests.conftest import EXPECTED_PRIMARY as EXPECTED
 from tests.conftest import SECRET, assert_no_secret
+from tests.integration.dependence import assert_dependence_metrics
 from tests.unit.test_nagios import parse_plugin_output
 
 WAITING_SCENARIOS = {"port-filtered", "silent-server"}
@@ -168,6 +170,49 @@ async def test_a_thousand_accounts_across_every_scenario() -> None:
     assert not wrong, f"scenario → unexpected code: {dict(wrong)}"
     assert batch.counts()["ok"] == sum(1 for s in scenario_of.values() if s == "ok")
     assert fds_after <= fds_before, f"{fds_after - fds_before} descriptors left open"
+    # Who still signs in with a password, per account and protocol (the December 2026 change).
+    assert_dependence_metrics(render_prometheus(batch), scenario_of)
+
+
+async def test_streamed_batch_keeps_totals_not_reports_and_asks_dns_once_per_domain() -> None:
+    """``retain``: the reports go to ``on_result`` only; MX/autodiscover once per domain."""
+    count = 30
+    asyncio.get_running_loop().set_default_executor(make_executor(10, 1))
+    async with Lab(default_scenario="ok") as lab:
+        entries = [
+            lab_entry(lab, f"user{i:02d}@{'contoso' if i % 3 else 'fabrikam'}.com", "ok")
+            for i in range(count)
+        ]
+        streamed: list[AccountResult] = []
+        none = await run_batch(entries, concurrency=10, retain="none", on_result=streamed.append)
+        mx = Counter(q.name for q in lab.record.dns_queries() if q.rdtype == "MX")
+        lab.record.clear()
+        summary = await run_batch(entries, concurrency=10, retain="summary")
+    assert none.results == []
+    assert none.accounts == count and none.counts()["ok"] == count and none.exit_code == 0
+    assert len(streamed) == count and all(r.report is not None for r in streamed)
+    assert all(r.report.profiles[0].steps for r in streamed if r.report is not None)
+    # Ten accounts of one domain and twenty of another: two MX questions, not thirty.
+    assert mx == {"contoso.com": 1, "fabrikam.com": 1}
+    assert [r.address for r in summary.results] == [e.address for e in entries]
+    assert all(r.report is None and r.summarised for r in summary.results)
+    assert [r.code for r in summary.results] == ["ok"] * count
+
+
+async def test_single_protocol_batch_talks_only_to_that_protocol() -> None:
+    asyncio.get_running_loop().set_default_executor(make_executor(4, 1))
+    async with Lab(default_scenario="ok") as lab:
+        entries = [lab_entry(lab, f"sender{i}@contoso.com", "ok") for i in range(3)]
+        batch = await run_batch(entries, concurrency=3, protocols=("smtp",))
+        record = lab.record
+        assert record.connections(protocol="imap") == []
+        assert len(record.connections(protocol="smtp")) == 3
+        assert record.auth_attempts(protocol="smtp") == 3
+    assert [r.code for r in batch.results] == ["ok"] * 3
+    for result in batch.results:
+        assert result.report is not None
+        protocols = {s.protocol for s in result.report.profiles[0].steps}
+        assert "imap" not in protocols and "smtp" in protocols
 
 
 async def test_each_account_keeps_its_own_deadline() -> None:
@@ -191,10 +236,10 @@ async def test_each_account_keeps_its_own_deadline() -> None:
 async def test_a_hung_check_still_gives_exactly_one_result(monkeypatch: pytest.MonkeyPatch) -> None:
     """A check that never returns (a bug) is cancelled after its deadline and reported UNKNOWN."""
 
-    async def hang_for_bob(request: Any, on_step: Any = None) -> Any:
+    async def hang_for_bob(request: Any, on_step: Any = None, **shared: Any) -> Any:
         if request.user.startswith("bob"):
             await asyncio.Event().wait()
-        return await real_run_check(request, on_step)
+        return await real_run_check(request, on_step, **shared)
 
     monkeypatch.setattr(batch_runner, "run_check", hang_for_bob)
     monkeypatch.setattr(batch_runner, "GRACE", 0.5)

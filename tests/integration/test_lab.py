@@ -1092,17 +1092,22 @@ def test_accounts_file(tmp_path: Path) -> None:
     cases = [
         (
             "accounts: [{address: a@contoso.com, scenario: nope}]",
-            r"accounts\[0\] \(a@contoso.com\): unknown scenario 'nope'; expected one of: ok,",
+            r"accounts\[0\]\.scenario: expected a scenario among ok,.*found 'nope' \(line 1\)",
         ),
-        ("accounts: [{address: not-an-address, scenario: ok}]", r"accounts\[0\]: 'address' must"),
-        ("accounts: [{address: a@contoso.com}]", r"accounts\[0\]: expected exactly the keys"),
+        (
+            "accounts: [{address: not-an-address, scenario: ok}]",
+            r"accounts\[0\]\.address: expected",
+        ),
+        ("accounts: [{address: a@contoso.com}]", r"accounts\[0\]\.scenario: expected a value"),
         ("accounts: [a@contoso.com]", r"accounts\[0\]: expected a mapping"),
         ("users: []", "expected a mapping with an 'accounts' list"),
         (
             "accounts: [{address: a@x.com, scenario: ok}, {address: A@x.com, scenario: ok}]",
-            r"accounts\[1\]: .* listed twice",
+            r"accounts\[1\]\.address: expected each address once",
         ),
-        ("accounts: [", "not valid YAML"),
+        ("accounts: [", "expected valid YAML"),
+        ("accounts: [{<<: {address: a@x.com}, scenario: ok}]", "no merge keys"),
+        ("accounts: !!python/object:os.system [{address: a@x.com}]", "found the tag"),
     ]
     for text, message in cases:
         bad = tmp_path / "bad.yaml"
@@ -1144,3 +1149,27 @@ def test_run_lab_until_sigterm(tmp_path: Path) -> None:
     assert "conntest check --user carol@contoso.com --ca-file" in out
     assert "Traceback" not in err
     assert not state.exists()  # … and the state file goes away with the lab
+
+
+def test_accounts_file_reports_every_bad_entry(tmp_path: Path) -> None:
+    """A hand-edited file gets every problem at once, each with its line."""
+    bad = tmp_path / "accounts.yaml"
+    bad.write_text(
+        "accounts:\n"
+        "  - {address: a@contoso.com, scenario: nope}\n"
+        "  - {address: b@contoso.com, scenario: ok}\n"
+        "  - {address: 'c\\r\\nX DELETE', scenario: ok}\n"
+        "  - {address: d@contoso.com, scenario: okk, colour: blue}\n"
+    )
+    with pytest.raises(ValueError) as caught:
+        load_accounts(bad)
+    lines = [str(p) for p in caught.value.problems]  # type: ignore[attr-defined]
+    assert [line.split(": ")[1] for line in lines] == [
+        "accounts[0].scenario",
+        "accounts[2].address",
+        "accounts[3].colour",
+        "accounts[3].scenario",
+    ]
+    assert all(line.startswith(f"{bad}: ") for line in lines)
+    assert "(line 2)" in lines[0] and "(line 5)" in lines[3]
+    assert "did you mean 'ok'?" in lines[3]

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from conntest.engine import CheckRequest, StepCallback
+from conntest.migration import route_for
 from conntest.model import (
     Failure,
     FailureKind,
     Finding,
+    ModernAuthRoute,
     ProfileResult,
     Reply,
     Report,
@@ -23,8 +26,16 @@ from conntest.model import (
     Step,
     TLSInfo,
 )
+from conntest.profiles import load_profiles
 
 USER = "adele.vance@contoso.com"
+
+
+def route(profile_id: str) -> ModernAuthRoute:
+    """The shipped profile's way to modern authentication, as the engine records it."""
+    return route_for(load_profiles(user=Path("/nonexistent")).get(profile_id))
+
+
 TRAILER = "[YQXPR0101CA6748.CANPRD01.PROD.OUTLOOK.COM 2026-11-22T04:43:38.673Z 08D9BE8BA03EA6B9]"
 SMTP_AUTH_DISABLED = (
     "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
@@ -149,7 +160,14 @@ def single_client_report() -> Report:
     return Report(
         USER,
         1204.0,
-        [ProfileResult("thunderbird", steps, [smtp_auth_disabled_finding("Thunderbird")])],
+        [
+            ProfileResult(
+                "thunderbird",
+                steps,
+                [smtp_auth_disabled_finding("Thunderbird")],
+                modern_auth=route("thunderbird"),
+            )
+        ],
     )
 
 
@@ -212,16 +230,23 @@ def all_clients_report() -> Report:
         USER,
         1630.0,
         [
-            ProfileResult("outlook-2016", tls_rejected_steps(), [tls_rejected_finding()]),
+            ProfileResult(
+                "outlook-2016",
+                tls_rejected_steps(),
+                [tls_rejected_finding()],
+                modern_auth=route("outlook-2016"),
+            ),
             ProfileResult(
                 "ios-mail",
                 [*dns_steps(), *imap_ok(), *smtp_refused()],
                 [smtp_auth_disabled_finding("iOS Mail")],
+                modern_auth=route("ios-mail"),
             ),
             ProfileResult(
                 "thunderbird",
                 [*dns_steps(), *imap_ok(), *smtp_refused()],
                 [smtp_auth_disabled_finding("Thunderbird")],
+                modern_auth=route("thunderbird"),
             ),
         ],
     )

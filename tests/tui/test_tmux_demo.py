@@ -25,16 +25,38 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class Pane:
-    """One tmux session running a command, driven like a person at the keyboard."""
+    """One tmux session running a command, driven like a person at the keyboard.
+
+    Each pane has a tmux server of its own (``-L``), so a test never touches
+    another tmux on the machine and ``kill-server`` ends only what it started.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     def tmux(self, *args: str) -> str:
         done = subprocess.run(
-            ["tmux", *args], capture_output=True, text=True, check=False, timeout=10
+            ["tmux", "-L", self.name, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
         )
         return done.stdout
+
+    def start(self, command: str, *, width: int = 100, height: int = 32) -> None:
+        subprocess.run(
+            [
+                *("tmux", "-L", self.name, "new-session", "-d", "-s", self.name),
+                *("-x", str(width), "-y", str(height), command),
+            ],
+            check=True,
+            cwd=REPO,
+            timeout=10,
+        )
+
+    def close(self) -> None:
+        self.tmux("kill-server")
 
     def text(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.name)
@@ -60,28 +82,27 @@ class Pane:
     def alive(self) -> bool:
         return (
             subprocess.run(
-                ["tmux", "has-session", "-t", self.name], capture_output=True, check=False
+                ["tmux", "-L", self.name, "has-session", "-t", self.name],
+                capture_output=True,
+                check=False,
             ).returncode
             == 0
         )
 
 
 @pytest.fixture
-def demo_pane(tmp_path: Path) -> Iterator[Pane]:
-    name = f"conntest-test-{uuid.uuid4().hex[:10]}"
-    command = f"cd {tmp_path} && {sys.executable} -m conntest demo"
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "32", command],
-        check=True,
-        cwd=REPO,
-        timeout=10,
-    )
-    pane = Pane(name)
+def pane() -> Iterator[Pane]:
+    pane = Pane(f"conntest-test-{uuid.uuid4().hex[:10]}")
     try:
         yield pane
     finally:
-        if pane.alive():
-            pane.tmux("kill-session", "-t", name)
+        pane.close()
+
+
+@pytest.fixture
+def demo_pane(pane: Pane, tmp_path: Path) -> Pane:
+    pane.start(f"cd {tmp_path} && {sys.executable} -m conntest demo")
+    return pane
 
 
 def test_conntest_demo_in_tmux(demo_pane: Pane, tmp_path: Path) -> None:
@@ -119,3 +140,23 @@ def test_conntest_demo_in_tmux(demo_pane: Pane, tmp_path: Path) -> None:
     while demo_pane.alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not demo_pane.alive(), "q should quit conntest (and end the tmux session)"
+
+
+def test_a_screen_that_dies_exits_non_zero(pane: Pane, tmp_path: Path) -> None:
+    """A broken install (the stylesheet missing from the wheel) must not look like success.
+
+    Textual prints its error and returns; conntest then exits 3 (UNKNOWN), so
+    a script, CI or a monitoring wrapper sees the failure.
+    """
+    rc = tmp_path / "rc"
+    script = (
+        "import sys; from conntest.tui.app import ConntestApp; "
+        "ConntestApp.CSS_PATH = 'no-such-stylesheet.tcss'; "
+        "from conntest.cli import main; sys.exit(main(['demo']))"
+    )
+    pane.start(f'{sys.executable} -c "{script}"; echo $? > {rc}; sleep 30')
+    deadline = time.monotonic() + 30
+    while not (rc.exists() and rc.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rc.read_text().strip() == "3", pane.text()
+    assert "no-such-stylesheet.tcss" in pane.text()

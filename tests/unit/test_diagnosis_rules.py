@@ -8,6 +8,7 @@ at most, no unfilled template).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from collections.abc import Sequence
@@ -190,18 +191,22 @@ def check(findings: Sequence[Finding]) -> list[Finding]:
     oks = [f for f in findings if f.code == "ok"]
     assert len(oks) <= 1
     if oks:
-        assert findings[0].code == "ok"
         assert oks[0].severity is Severity.OK
         assert all(f.severity < Severity.CRITICAL for f in findings)
-    severities = [f.severity for f in findings if f.code != "ok"]
-    assert severities == sorted(severities, reverse=True)
+        # ok comes after the warnings and before the info findings
+        position = findings.index(oks[0])
+        assert all(f.severity is Severity.WARNING for f in findings[:position])
+        assert all(f.severity <= Severity.INFO for f in findings[position:])
+    # the first finding's severity is the verdict's
+    assert max(f.severity for f in findings) <= max(findings[0].severity, Severity.INFO)
     for f in findings:
         assert f.code in CATALOGUE
         for text in (f.title, f.detail, f.remedy, f.admin_action or ""):
             assert "{" not in text and "}" not in text, text
             assert not re.search(r"(?<![\w`])\?(?![\w`])", text), f"unfilled placeholder: {text}"
         assert f.evidence
-        assert f.title[:1].isupper()
+        first = f.title.split(" ", 1)[0]
+        assert f.title[:1].isupper() or "." in first, f.title  # host names keep their case
     return list(findings)
 
 
@@ -411,8 +416,9 @@ def test_whitespace_is_the_likely_cause_when_sign_in_then_failed() -> None:
 
 def test_whitespace_is_a_warning_when_sign_in_worked() -> None:
     findings = check(diagnose(run("imap") + run("smtp"), THUNDERBIRD, ctx("secret ")))
-    assert codes(findings) == ["ok", "password-whitespace"]
-    assert findings[1].severity is Severity.WARNING
+    # nothing failed: the warning leads (the verdict is its severity), ok follows
+    assert codes(findings) == ["password-whitespace", "ok"]
+    assert findings[0].severity is Severity.WARNING
 
 
 def test_whitespace_is_a_warning_when_not_tried() -> None:
@@ -485,7 +491,7 @@ def test_username_problem_is_a_warning_when_sign_in_worked() -> None:
     findings = check(
         diagnose(run("imap") + run("smtp"), THUNDERBIRD, ctx(user=" anna@contoso.com"))
     )
-    assert codes(findings) == ["ok", "username-format"]
+    assert codes(findings) == ["username-format", "ok"]
 
 
 # --------------------------------------------------------------------------------------
@@ -716,8 +722,8 @@ def test_tls_handshake_failed_otherwise() -> None:
 def test_legacy_tls_that_still_works_is_a_warning() -> None:
     old = step("imap", "tls", tls=TLSInfo(version="TLSv1.1", verified=True, issuer=GOOD_TLS.issuer))
     findings = check(diagnose(run("imap", replace={"tls": old}) + run("smtp"), OUTLOOK_2016, ctx()))
-    assert codes(findings) == ["ok", "tls-legacy-version"]
-    assert "1 July to 31 December 2026" in findings[1].detail
+    assert codes(findings) == ["tls-legacy-version", "ok"]
+    assert "1 July to 31 December 2026" in findings[0].detail
 
 
 def test_tls_intercepted_names_the_issuer() -> None:
@@ -745,9 +751,9 @@ def test_tls_intercepted_but_trusted_is_a_warning() -> None:
     )
     steps = run("imap", replace={"tls": step("imap", "tls", tls=info)}) + run("smtp")
     findings = check(diagnose(steps, THUNDERBIRD, ctx()))
-    assert codes(findings) == ["ok", "tls-intercepted"]
-    assert findings[1].severity is Severity.WARNING
-    assert "Avast Web/Mail Shield Root" in findings[1].title
+    assert codes(findings) == ["tls-intercepted", "ok"]
+    assert findings[0].severity is Severity.WARNING
+    assert "Avast Web/Mail Shield Root" in findings[0].title
 
 
 @pytest.mark.parametrize(
@@ -900,17 +906,95 @@ def test_dns_failure() -> None:
 def test_dns_unexpected_private_address() -> None:
     resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["10.20.30.40"])
     findings = check(diagnose([resolve, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
+    # TCP, TLS verification for the real name and the replies went through: context
     assert codes(findings) == ["ok", "dns-unexpected-address"]
-    assert findings[1].severity is Severity.WARNING
+    assert findings[1].severity is Severity.INFO
     assert "10.20.30.40" in findings[1].title
 
 
 def test_dns_unexpected_address_is_critical_when_connection_then_fails() -> None:
-    resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["127.0.0.1"])
+    resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["10.20.30.40"])
     steps = [resolve, *run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))]
     findings = check(diagnose(steps, THUNDERBIRD, ctx()))
     assert codes(findings)[:2] == ["dns-unexpected-address", "port-closed"]
     assert findings[0].severity is Severity.CRITICAL
+
+
+def test_loopback_answer_without_expected_networks_is_context_beside_the_failure() -> None:
+    """127.0.0.1 may be the user's own test server: the refusal is the cause."""
+    resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["127.0.0.1"])
+    steps = [resolve, *run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))]
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings)[:2] == ["port-closed", "dns-unexpected-address"]
+    assert findings[1].severity is Severity.WARNING
+    # with --expected-network the answer contradicts what the user said: the cause
+    findings = check(diagnose(steps, THUNDERBIRD, ctx(expected_networks=("52.96.0.0/14",))))
+    assert codes(findings)[:2] == ["dns-unexpected-address", "port-closed"]
+
+
+def test_unexpected_answer_before_a_wrong_password_is_context() -> None:
+    """The issue's case: the password is the cause, not the address the name resolved to."""
+    resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["10.20.30.40"])
+    steps = [resolve, *run("imap", "login", reply=LOGIN_FAILED)]
+    incorrect = "5.7.139 Authentication unsuccessful, the user credentials were incorrect."
+    steps += run("smtp", "auth", reply=Reply("535", incorrect))
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings)[0] == "wrong-credentials"
+    assert by_code(findings, "dns-unexpected-address").severity is Severity.INFO
+
+
+def test_pinned_address_is_info_never_a_hijack() -> None:
+    pinned = [
+        step("dns", "resolve", host=h, addresses=["10.9.8.7"], source="--resolve")
+        for h in ("outlook.office365.com", "smtp.office365.com")
+    ]
+    findings = check(diagnose([*pinned, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok", "dns-pinned"]
+    pin = findings[1]
+    assert pin.severity is Severity.INFO
+    hosts = "outlook.office365.com and smtp.office365.com"
+    assert pin.title == f"{hosts} pinned to 10.9.8.7 by --resolve"
+    assert pin.evidence.count("pinned to 10.9.8.7 by --resolve") == 2
+    refused = [*pinned, *run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))]
+    assert codes(check(diagnose(refused, THUNDERBIRD, ctx())))[0] == "port-closed"
+
+
+def test_certificate_from_the_ca_file_is_info_not_interception() -> None:
+    info = TLSInfo(version="TLSv1.3", issuer="CN=Test Root,O=Acme Test CA", verified=True)
+    ca_file = {"trust": "ca-file"}
+    steps = run("imap", replace={"tls": step("imap", "tls", tls=info, **ca_file)})
+    steps += run("smtp", replace={"tls": step("smtp", "tls", tls=info, **ca_file)})
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok", "tls-ca-file"]
+    assert "verified against the CA in --ca-file" in findings[1].title
+    assert "Acme Test CA" in findings[1].title
+    assert len(findings[1].evidence.splitlines()) == 2  # one cause, one line per protocol
+    # without --ca-file the same chain is the interception warning it always was
+    system = run("imap", replace={"tls": step("imap", "tls", tls=info, trust="system")})
+    assert codes(check(diagnose(system + run("smtp"), THUNDERBIRD, ctx())))[0] == "tls-intercepted"
+
+
+def test_same_interceptor_on_both_protocols_is_one_finding() -> None:
+    info = TLSInfo(
+        issuer="OU=Testing CA,O=Corp Interception Proxy",
+        verified=False,
+        verify_code=20,
+        verify_message="unable to get local issuer certificate",
+    )
+    failure = fail(FailureKind.TLS_VERIFY, "certificate verify failed")
+    steps = run("imap", "tls", failure=failure, tls=info)
+    steps += run("smtp", "tls", failure=failure, tls=info)
+    findings = check(diagnose(steps, THUNDERBIRD, ctx()))
+    assert codes(findings).count("tls-intercepted") == 1
+    lines = findings[0].evidence.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["imap", "smtp"]
+    assert findings[0].protocol is None
+
+
+def test_titles_keep_the_case_of_host_names() -> None:
+    steps = run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))
+    finding = check(diagnose(steps, THUNDERBIRD, ctx()))[0]
+    assert finding.title.startswith("outlook.office365.com refused the connection on port 993")
 
 
 def test_expected_networks() -> None:
@@ -1118,3 +1202,30 @@ def test_one_dated_table() -> None:
         "consumer-basic-auth-off",
         "smtp-basic-default-off",
     } <= set(keys)
+
+
+def test_imap_starttls_refused_speaks_of_imap() -> None:
+    profile = dataclasses.replace(
+        THUNDERBIRD, imap=dataclasses.replace(THUNDERBIRD.imap, port=143, security="starttls")
+    )
+    steps = [
+        step("imap", "connect"),
+        step(
+            "imap",
+            "greeting",
+            reply=Reply("*", "OK The Microsoft Exchange IMAP4 service is ready."),
+        ),
+        step(
+            "imap",
+            "starttls",
+            Status.FAIL,
+            reply=Reply("BAD", "Command received in invalid state."),
+            failure=fail(FailureKind.REJECTED, "STARTTLS refused"),
+        ),
+        *[step("imap", n, Status.SKIP) for n in ("tls", "capability", "login", "mailbox")],
+    ]
+    findings = check(diagnose(steps, profile, ctx()))
+    assert codes(findings)[:2] == ["wrong-port", "starttls-missing"]
+    missing = by_code(findings, "starttls-missing")
+    assert missing.title.startswith("The IMAP server did not switch to encryption")
+    assert "port 143" in missing.detail and "993" in missing.remedy

@@ -15,7 +15,14 @@ import pytest
 import yaml
 
 from conntest.errors import ConntestError, ProfileError, UsageError
-from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings, TLSRange
+from conntest.profile import (
+    ImapSettings,
+    OAuth2Support,
+    Profile,
+    SmtpSettings,
+    TLSRange,
+    WayForward,
+)
 from conntest.profiles import (
     Problem,
     builtin_dir,
@@ -64,14 +71,11 @@ def test_builtin_profiles_load_cleanly() -> None:
     assert all(loaded.entry(i).kind == "builtin" for i in BUILTIN_IDS)
 
 
-def test_top_level_and_packaged_profiles_are_identical() -> None:
-    """``profiles/`` is the source of truth; the package ships a byte-for-byte copy."""
-    top = {p.name: p.read_bytes() for p in TOP_LEVEL.glob("*.yaml")}
-    packaged = {p.name: p.read_bytes() for p in PACKAGED.glob("*.yaml")}
-    assert sorted(top) == [f"{i}.yaml" for i in BUILTIN_IDS]
-    assert sorted(packaged) == sorted(top), "run: cp profiles/*.yaml conntest/profiles_data/"
-    for name, data in top.items():
-        assert packaged[name] == data, f"conntest/profiles_data/{name} differs from profiles/{name}"
+def test_top_level_profiles_are_the_packaged_ones() -> None:
+    """One source of truth: ``profiles/`` is a link to ``conntest/profiles_data`` (in the wheel)."""
+    assert TOP_LEVEL.is_symlink()
+    assert TOP_LEVEL.resolve() == PACKAGED.resolve()
+    assert sorted(p.name for p in PACKAGED.glob("*.yaml")) == [f"{i}.yaml" for i in BUILTIN_IDS]
 
 
 def test_builtin_dir_is_the_packaged_directory() -> None:
@@ -89,6 +93,7 @@ def test_builtin_files_write_every_field(profile_id: str) -> None:
         ("smtp", SmtpSettings),
         ("tls", TLSRange),
         ("oauth2", OAuth2Support),
+        ("way_forward", WayForward),
     ):
         assert set(raw[key]) == {f.name for f in dataclasses.fields(cls)}, key
     assert raw["id"] == profile_id
@@ -303,7 +308,8 @@ def test_load_profile_raises_with_every_problem() -> None:
             MINIMAL + "colour: blue\n",
             [
                 "x.yaml: colour: expected one of the keys id, name, imap, smtp, tls, "
-                "username_form, oauth2, password_path, notes, found an unknown key (line 4)"
+                "username_form, oauth2, way_forward, password_path, notes, "
+                "found an unknown key (line 4)"
             ],
             id="unknown-key-without-close-match",
         ),
@@ -421,14 +427,21 @@ def test_minimal_profile_takes_the_model_defaults() -> None:
 
 
 @pytest.mark.usefixtures("in_tmp")
-def test_yaml_merge_keys_are_not_duplicates() -> None:
+def test_yaml_merge_keys_and_aliases_are_refused() -> None:
+    """Merge keys hide where a value came from (issue 8): refused with their line."""
     text = (
         "name: A\n"
         "imap: &server {host: mail.example.test, port: 993}\n"
         "smtp:\n  <<: *server\n  port: 587\n"
     )
-    assert report("x.yaml", text) == []
-    assert load_profile(Path("x.yaml")).smtp.host == "mail.example.test"
+    assert report("x.yaml", text) == [
+        "x.yaml: expected no aliases or merge keys (write the values out), "
+        "found the alias *server (line 4)"
+    ]
+    plain_merge = "name: A\nimap: {}\nsmtp:\n  <<: {host: mail.example.test}\n"
+    assert report("x.yaml", plain_merge) == [
+        "x.yaml: smtp.<<: expected no merge keys (write the keys out), found a merge key (line 4)"
+    ]
 
 
 @pytest.mark.usefixtures("in_tmp")

@@ -97,6 +97,8 @@ def test_exposition_parses_and_has_the_documented_families() -> None:
         "conntest_finding",
         "conntest_certificate_expiry_timestamp_seconds",
         "conntest_auth_skipped",
+        "conntest_basic_auth_in_use",
+        "conntest_basic_auth_default_off_timestamp_seconds",
         "conntest_batch_accounts",
         "conntest_batch_duration_seconds",
         "conntest_batch_timestamp_seconds",

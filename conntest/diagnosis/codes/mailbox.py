@@ -67,7 +67,12 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         ),
         scope="explain",
         patterns=(
-            Pattern(r"mailbox full|quotaexceeded", source="responses.yaml smtp-554-mailbox-full"),
+            Pattern(
+                # SubmissionQuotaExceeded is the daily recipient limit (throttled), not a
+                # full mailbox.
+                r"mailbox full|(?<!submission)quotaexceeded",
+                source="responses.yaml smtp-554-mailbox-full",
+            ),
         ),
     ),
 )

@@ -36,6 +36,10 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 r"|http request",
                 variant="tls-mismatch",
                 source="behaviour.md §1 (OpenSSL, Go)",
+                examples=(
+                    "tls: first record does not look like a TLS handshake",
+                    "wrong version number",
+                ),
             ),
             Pattern(
                 r"unrecognized command",
@@ -116,6 +120,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         patterns=(
             Pattern(
                 r"\btimed out\b|\betimedout\b|\b0x8004210b\b|\b0x800ccc19\b",
+                examples=("TimeoutError: timed out",),
                 variant="timeout",
                 source="socket/Outlook timeouts",
             ),
@@ -175,7 +180,13 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "Check the server name and port in {settings} ({expected_host}, {expected_port}) and "
             "any firewall or antivirus on this device."
         ),
-        patterns=(Pattern(r"connection refused|econnrefused|errno 111", source="socket errors"),),
+        patterns=(
+            Pattern(
+                r"connection refused|econnrefused|errno 111",
+                source="socket errors",
+                examples=("[Errno 111] Connection refused",),
+            ),
+        ),
     ),
     CatalogueEntry(
         code="connection-reset",
@@ -198,6 +209,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         patterns=(
             Pattern(
                 r"connection reset|econnreset|errno 104|connection aborted|\b0x800ccc0f\b",
+                examples=("[Errno 104] Connection reset by peer",),
                 source="socket errors; Outlook 'connection closed'",
             ),
         ),
@@ -275,16 +287,20 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         code="dns-unexpected-address",
         severity=Severity.WARNING,
         layer="dns",
-        title="{host} resolves to an unexpected address ({addresses})",
+        title="DNS sends {host} to an unexpected address ({addresses})",
         meaning=(
-            "{host} resolves to {addresses}, {why}. Microsoft 365's servers have public "
+            "DNS answers {addresses} for {host}: {why}. Microsoft 365's servers have public "
             "addresses. A hosts-file entry, a company DNS override, or a VPN or proxy tool "
             "answering with its own addresses sends the mail connection somewhere else."
         ),
         evidence=(
             "The resolve step's addresses include private, loopback, link-local or reserved "
-            "addresses, or (when expected networks are given) addresses outside them. Critical "
-            "when a connection to that host then failed."
+            "addresses, or (when expected networks are given) addresses outside them. The cause "
+            "(critical, variant `failed`) only when the connection to that host then failed "
+            "before the server proved its name (without expected networks, not for 127.0.0.1 or "
+            "::1, which may be your own test server or a local proxy); a warning beside a failure "
+            "it may explain; otherwise context (info): TCP, TLS verification for the real name "
+            "and the server's replies went through, so the answer did not make anything fail."
         ),
         remedy=remedies(
             "Nothing in {client} causes this. Look for an entry for {host} in the hosts file "
@@ -293,6 +309,21 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "this way."
         ),
         variants={"failed": Variant(severity=Severity.CRITICAL)},
+    ),
+    CatalogueEntry(
+        code="dns-pinned",
+        severity=Severity.INFO,
+        layer="dns",
+        title="{host} pinned to {addresses} by --resolve",
+        meaning=(
+            "conntest did not ask DNS for {host}: --resolve pinned it to {addresses}, as you "
+            "asked. The check says nothing about what this device's DNS answers for the name."
+        ),
+        evidence="A resolve step whose source is `--resolve` (never judged as a hijack).",
+        remedy=remedies(
+            "Nothing to fix. To test the DNS {client} relies on, run the check without --resolve."
+        ),
+        decisive=False,
     ),
     CatalogueEntry(
         code="domain-not-m365",

@@ -231,6 +231,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 r"^authentication unsuccessful\b",
                 variant="unknown-sentence",
                 source="5.7.139 with a sentence conntest does not know",
+                fallback=True,
             ),
         ),
         variants={
@@ -285,7 +286,15 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 r"\baccount locked\b|\baccount is locked\b",
                 source="responses.yaml smtp-account-locked-*",
             ),
-            Pattern(r"account has an issue", variant="issue", source="behaviour.md §4"),
+            Pattern(
+                r"account has an issue",
+                variant="issue",
+                source="behaviour.md §4",
+                examples=(
+                    "535 5.7.139 Authentication unsuccessful, account has an issue."
+                    " Contact your administrator.",
+                ),
+            ),
             Pattern(r"\baadsts50053\b|\bidslocked\b", source="Entra ID IdsLocked"),
             Pattern(
                 r"\baadsts50057\b|user account is disabled",

@@ -80,6 +80,10 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             Pattern(
                 r"does not have permissions to send as|sendasdenied|not allowed to send as",
                 source="responses.yaml smtp-5-7-60-*, smtp-554-sendasdenied-storedrv",
+                examples=(
+                    "554 5.2.252 SendAsDenied; anna@contoso.com not allowed to send as"
+                    " boss@contoso.com;",
+                ),
             ),
         ),
     ),

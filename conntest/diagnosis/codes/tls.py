@@ -129,6 +129,27 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         },
     ),
     CatalogueEntry(
+        code="tls-ca-file",
+        severity=Severity.INFO,
+        layer="tls",
+        title="The certificate for {host} verified against the CA in --ca-file ({issuer_name})",
+        meaning=(
+            "The certificate presented for {host} verified against the CA in --ca-file, issued "
+            "by {issuer_name} ({issuer}). That is the CA you gave, so this is not taken for "
+            "interception; Microsoft's own servers present certificates of public CAs."
+        ),
+        evidence=(
+            "A verified handshake whose trust came from `--ca-file` (the TLS step records it) and "
+            "whose issuer is neither Microsoft nor DigiCert. Without --ca-file the same "
+            "certificate is `tls-intercepted` (variant `trusted`)."
+        ),
+        remedy=remedies(
+            "Nothing to fix in the check. {client} itself does not use --ca-file: it trusts this "
+            "certificate only if the CA is installed where {client} looks for CAs."
+        ),
+        decisive=False,
+    ),
+    CatalogueEntry(
         code="tls-certificate-invalid",
         severity=Severity.CRITICAL,
         layer="tls",
@@ -144,17 +165,27 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "device's date, time and root certificates are up to date."
         ),
         patterns=(
-            Pattern(r"certificate has expired", variant="expired", source="OpenSSL verify code 10"),
+            Pattern(
+                r"certificate has expired",
+                variant="expired",
+                source="OpenSSL verify code 10",
+                examples=("certificate has expired",),
+            ),
             Pattern(
                 r"hostname mismatch|ip address mismatch|doesn't match|does not match",
                 variant="name-mismatch",
                 source="OpenSSL verify codes 62/64",
+                examples=(
+                    "Hostname mismatch",
+                    "IP address mismatch",
+                ),
             ),
             Pattern(
                 r"certificate verify failed|unable to get local issuer|self[- ]signed certificate"
                 r"|\b0x800ccc0[12]\b",
                 variant="untrusted",
                 source="OpenSSL verify codes 19/20/21; Outlook invalid certificate errors",
+                examples=("certificate verify failed: unable to get local issuer certificate",),
             ),
         ),
         variants={
@@ -259,6 +290,24 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "Disable SMTP/ESMTP inspection (STARTTLS stripping) for {smtp_host}:{smtp_port} on the "
             "firewall."
         ),
+        variants={
+            "imap": Variant(
+                title="The IMAP server did not switch to encryption (STARTTLS)",
+                detail=(
+                    "{client} is set to start IMAP unencrypted on port {port} and switch with "
+                    "STARTTLS; here that failed ({how}), so no password was sent. Microsoft 365 "
+                    "documents IMAP on {expected_port} with {expected_security} only."
+                ),
+                remedy=remedies(
+                    "In {imap_settings}, use {expected_host}, port {expected_port}, encryption "
+                    "{expected_security}. Never switch {client} to an unencrypted connection."
+                ),
+                admin_action=(
+                    "If the server is yours, offer STARTTLS on port {port}; otherwise nothing: "
+                    "Microsoft 365 serves IMAP on {expected_port} with {expected_security}."
+                ),
+            ),
+        },
     ),
     CatalogueEntry(
         code="starttls-required",

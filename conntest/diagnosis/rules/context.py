@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from conntest.diagnosis.catalogue import CONSUMER_MX_SUFFIX, EXPECTED_ENDPOINTS, M365_MX_SUFFIX
 from conntest.diagnosis.rules.failed import known_issuer, tls_values
 from conntest.diagnosis.rules.observed import (
+    NETWORK_KINDS,
     Candidate,
     Observed,
     as_text,
@@ -20,7 +21,7 @@ from conntest.diagnosis.rules.observed import (
     protocol_values,
     said,
 )
-from conntest.model import Status, Step
+from conntest.model import Severity, Status, Step
 from conntest.profile import Profile
 
 
@@ -50,23 +51,51 @@ def tls_rule(observed: Observed, profile: Profile) -> list[Candidate]:
             )
         host = values.get("host", "")
         if info.issuer and not known_issuer(info.issuer) and is_microsoft(host):
-            found.append(
-                Candidate(
-                    "tls-intercepted",
-                    "trusted",
-                    values={**values, **tls_values(info, "verified")},
-                    evidence=[
-                        f"{step.protocol} tls: certificate for {host} issued by {info.issuer}"
-                    ],
-                    protocol=step.protocol,
-                    step=step,
+            tls_values_ = {**values, **tls_values(info, "verified")}
+            if step.data.get("trust") == "ca-file":
+                # The user named this CA: a chain it verifies is what they asked for.
+                found.append(
+                    Candidate(
+                        "tls-ca-file",
+                        values=tls_values_,
+                        evidence=[
+                            f"{step.protocol} tls: certificate for {host} verified against "
+                            f"--ca-file, issued by {info.issuer}"
+                        ],
+                        protocol=step.protocol,
+                        step=step,
+                    )
                 )
-            )
+            else:
+                found.append(
+                    Candidate(
+                        "tls-intercepted",
+                        "trusted",
+                        values=tls_values_,
+                        evidence=[
+                            f"{step.protocol} tls: certificate for {host} issued by {info.issuer}"
+                        ],
+                        protocol=step.protocol,
+                        step=step,
+                    )
+                )
     return found
 
 
 def capability_rule(observed: Observed, profile: Profile, signing_in: bool) -> list[Candidate]:
-    """What the advertised capabilities say before any password is sent."""
+    """What the advertised capabilities say before any password is sent.
+
+    A cause when a step of the same protocol failed (the capability explains it);
+    otherwise a prediction (connectivity-only checks), which is context.
+    """
+    found = _capability_findings(observed, profile, signing_in)
+    failed = {s.protocol for s in observed.failed()}
+    for candidate in found:
+        candidate.cause = candidate.protocol in failed
+    return found
+
+
+def _capability_findings(observed: Observed, profile: Profile, signing_in: bool) -> list[Candidate]:
     found: list[Candidate] = []
     cap = observed.first("imap", "capability")
     if cap is not None and cap.status is Status.PASS:
@@ -193,7 +222,18 @@ def _smtp_capabilities(step: Step) -> dict[str, str]:
 def dns_rule(
     observed: Observed, profile: Profile, expected_networks: Sequence[str], user: str
 ) -> list[Candidate]:
-    """Addresses that are not Microsoft's, and a domain whose mail does not go to Microsoft 365."""
+    """Addresses that are not Microsoft's, pinned names, and a domain not on Microsoft 365.
+
+    * A name pinned with ``--resolve`` is what the user said: ``dns-pinned`` (info).
+    * An unexpected address is the cause only when the connection to it then failed
+      before the server could prove its name (connect, or a TLS handshake cut short):
+      ``dns-unexpected-address`` variant ``failed``, primary.  When TCP, TLS
+      verification for the real name and the server's replies went through, it is
+      context (info); when the certificate or the protocol check then failed, that
+      failure is the cause and the address a warning beside it.  Without
+      ``--expected-network``, 127.0.0.1 or ::1 is never the cause (it may be the
+      user's own test server or a local proxy): a warning beside the failure.
+    """
     found: list[Candidate] = []
     networks = [ipaddress.ip_network(n, strict=False) for n in expected_networks]
     for step in observed.named("dns", "resolve"):
@@ -201,6 +241,18 @@ def dns_rule(
             continue
         host = str(step.data.get("host", ""))
         addresses = [as_text(x) for x in step.data.get("addresses", ()) or ()]
+        answer = [f"dns resolve: {host} → {', '.join(addresses)}"]
+        if step.data.get("source") == "--resolve":
+            found.append(
+                Candidate(
+                    "dns-pinned",
+                    values={"host": host, "addresses": ", ".join(addresses)},
+                    evidence=[f"dns resolve: {host} pinned to {', '.join(addresses)} by --resolve"],
+                    protocol="dns",
+                    step=step,
+                )
+            )
+            continue
         flagged = [a for a in addresses if _unexpected(a, networks)]
         if not flagged:
             continue
@@ -209,22 +261,36 @@ def dns_rule(
             if networks
             else "a private, loopback, link-local or reserved address"
         )
-        failed_after = any(
-            s.failed
-            and s.protocol in ("imap", "smtp")
-            and host_of(s.protocol, profile) == host.lower()
-            for s in observed.steps
-        )
-        found.append(
-            Candidate(
-                "dns-unexpected-address",
-                "failed" if failed_after else None,
-                {"host": host, "addresses": ", ".join(flagged), "why": why},
-                [f"dns resolve: {host} → {', '.join(as_text(x) for x in addresses)}"],
-                protocol="dns",
-                step=step,
+        values = {"host": host, "addresses": ", ".join(flagged), "why": why}
+        outcome = _after_answer(observed, profile, host)
+        # Without --expected-network, this machine's own address may well be the user's
+        # test server or a local proxy: it stays context beside the failure it may explain.
+        contradicted = bool(networks) or any(not _localhost(a) for a in flagged)
+        if outcome == "failed" and contradicted:
+            found.append(
+                Candidate(
+                    "dns-unexpected-address",
+                    "failed",
+                    values,
+                    answer,
+                    protocol="dns",
+                    step=step,
+                    primary=True,
+                    cause=True,
+                )
             )
-        )
+        else:
+            found.append(
+                Candidate(
+                    "dns-unexpected-address",
+                    None,
+                    values,
+                    answer,
+                    protocol="dns",
+                    step=step,
+                    severity=Severity.INFO if outcome == "fine" else Severity.WARNING,
+                )
+            )
     mx = observed.first("dns", "mx")
     if mx is not None and mx.status is not Status.SKIP:
         domain = str(mx.data.get("domain", user.rpartition("@")[2]))
@@ -254,6 +320,45 @@ def dns_rule(
                 )
             )
     return found
+
+
+_CONNECTION = frozenset({"connect", "tls", "greeting", "starttls"})
+"""Steps before the server has proved its name and spoken its protocol."""
+
+
+def _after_answer(observed: Observed, profile: Profile, host: str) -> str:
+    """What happened on the connections to ``host``: ``failed`` (refused, timed out, cut before
+    the server proved its name), ``unverified`` (it answered, but a certificate or protocol
+    check then failed: that failure is the cause), or ``fine``."""
+    name = host.lower().rstrip(".")
+    outcome = "fine"
+    for protocol in ("imap", "smtp"):
+        connect = observed.first(protocol, "connect")
+        if connect is None:
+            continue
+        target = str(connect.data.get("host") or host_of(protocol, profile))
+        if target.lower().rstrip(".") != name:
+            continue
+        failed = next(
+            (s for s in observed.failed() if s.protocol == protocol and s.name in _CONNECTION),
+            None,
+        )
+        if failed is None:
+            continue
+        kind = failed.failure.kind if failed.failure is not None else None
+        if failed.name == "connect" or kind in NETWORK_KINDS:
+            return "failed"
+        outcome = "unverified"  # it answered, but not as the real server: the cause is that
+    return outcome
+
+
+def _localhost(address: str) -> bool:
+    """``127.0.0.1`` or ``::1``: where local test servers and proxies listen."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", maxsplit=1)[0])
+    except ValueError:
+        return False
+    return ip in (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 
 
 def _exchange(value: object) -> str:
@@ -287,13 +392,16 @@ def settings_rule(observed: Observed, profile: Profile) -> list[Candidate]:
         if (settings.port, settings.security) in EXPECTED_ENDPOINTS[protocol]:
             continue
         values = protocol_values(protocol, profile)
+        failed = observed.failed_before_auth(protocol)
         found.append(
             Candidate(
                 "wrong-port",
-                "failed" if observed.failed_before_auth(protocol) else None,
+                "failed" if failed else None,
                 values,
                 [f"{protocol} settings: {settings.host}:{settings.port} {values['security']}"],
                 protocol=protocol,
+                primary=failed,
+                cause=failed,
             )
         )
     return found

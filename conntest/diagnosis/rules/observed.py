@@ -87,8 +87,12 @@ class Candidate:
     extra: list[str] = field(default_factory=list)
     """Sentences (templates) appended to the detail."""
     primary: bool = False
-    """Named as the most likely cause, ahead of everything of the same severity."""
+    """Named as the most likely cause, ahead of every other cause."""
     step: Step | None = None
+    cause: bool = False
+    """It made a step fail (or explains a step that failed); see :mod:`conntest.diagnosis.ranking`.
+
+    Findings that are not causes are context: they never outrank a cause."""
 
     def merge(self, other: Candidate) -> None:
         """Fold ``other`` (same code) into this one: evidence and sentences add up.
@@ -101,11 +105,15 @@ class Candidate:
         if self.variant is None and other.variant is not None:
             self.variant = other.variant
             self.values.update(other.values)
+        host, other_host = self.values.get("host"), other.values.get("host")
+        if host and other_host and other_host not in host.split(" and "):
+            self.values["host"] = f"{host} and {other_host}"
         for key, value in other.values.items():
             self.values.setdefault(key, value)
         if self.protocol != other.protocol:
             self.protocol = None
         self.primary = self.primary or other.primary
+        self.cause = self.cause or other.cause
 
 
 def display(text: str) -> str:
@@ -191,15 +199,14 @@ def protocol_values(
     settings = profile.imap if protocol == "imap" else profile.smtp
     expected_port, expected_security = EXPECTED_ENDPOINTS[protocol][0]
     host = settings.host
-    port = settings.port
     if step is not None:
         host = str(step.data.get("host", host))
-        raw_port = str(step.data.get("port", port))
-        port = int(raw_port) if raw_port.isdigit() else port
+    # The port is the profile's (what the client uses, and what advice must name), not
+    # the one a test server or the lab listened on; evidence lines keep the tested one.
     return {
         "protocol_name": protocol.upper(),
         "host": host,
-        "port": str(port),
+        "port": str(settings.port),
         "security": SECURITY_WORDS.get(settings.security, settings.security),
         "expected_host": settings.host
         if is_microsoft(settings.host)

@@ -127,13 +127,17 @@ def password_rule(
         if retry_succeeded is True:
             if retry_step is None:
                 ev.append("local retry: accepted with these characters removed")
-            found.append(Candidate("password-whitespace", "confirmed", values, ev, primary=True))
+            found.append(
+                Candidate("password-whitespace", "confirmed", values, ev, primary=True, cause=True)
+            )
         elif retry_succeeded is False:
             if retry_step is None:
                 ev.append("local retry: refused with these characters removed")
             found.append(Candidate("password-whitespace", "retry-failed", values, ev))
         elif refused and not accepted:
-            found.append(Candidate("password-whitespace", "likely", values, ev, primary=True))
+            found.append(
+                Candidate("password-whitespace", "likely", values, ev, primary=True, cause=True)
+            )
         else:
             found.append(Candidate("password-whitespace", None, values, ev))
     if (
@@ -170,5 +174,6 @@ def username_rule(user: str, profile: Profile, refused: bool, accepted: bool) ->
             {"problem": "; ".join(problems)},
             [f"local user name: '{user}'"],
             primary=refused and not accepted,
+            cause=refused and not accepted,
         )
     ]

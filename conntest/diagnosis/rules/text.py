@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from conntest.diagnosis.catalogue import CATALOGUE, MATCH_ORDER, SUCCESS_PATTERNS
+from conntest.diagnosis.catalogue import CATALOGUE, MATCH_ORDER, OUTRANKS, SUCCESS_PATTERNS
 from conntest.diagnosis.normalise import NormalisedReply, normalise
 
 _SUCCESS = tuple(re.compile(p) for p in SUCCESS_PATTERNS)
@@ -22,12 +22,45 @@ class TextMatch:
 
 
 def match_text(text: str) -> TextMatch | None:
-    """The first catalogue pattern (in :data:`MATCH_ORDER`) that ``text`` matches."""
+    """The catalogue entry ``text`` means (see :func:`match_normalised`)."""
     return match_normalised(normalise(text))
 
 
 def match_normalised(reply: NormalisedReply) -> TextMatch | None:
+    """The one entry a reply means, decided by specificity, not by the order of entries.
+
+    Every entry whose patterns match is a contender; then, in turn:
+
+    1. a fallback pattern (``Pattern.fallback``: "some 5.7.139 sentence") gives way to
+       any entry that names the sentence;
+    2. an entry gives way to one that outranks it (:data:`OUTRANKS`: the more specific
+       of two entries that must share words);
+    3. of what is left, the longest matched text wins (it says more).
+
+    The overlap test asserts that every example text in the catalogue and in
+    ``responses.yaml`` leaves exactly one contender after rules 1 and 2; rule 3 only
+    settles texts nobody has seen yet.
+    """
+    contenders = all_matches(reply)
+    if not contenders:
+        return None
+    return decide(contenders)
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One entry whose pattern matched a reply."""
+
+    match: TextMatch
+    fallback: bool
+    span: int
+    """How many characters the pattern matched."""
+
+
+def all_matches(reply: NormalisedReply) -> list[Contender]:
+    """Every entry one of whose patterns matches ``reply`` (its first matching pattern)."""
     key = reply.key
+    found_all: list[Contender] = []
     for code in MATCH_ORDER:
         for pattern in CATALOGUE[code].patterns:
             if pattern.enhanced is not None and (reply.enhanced or "") != pattern.enhanced:
@@ -39,8 +72,32 @@ def match_normalised(reply: NormalisedReply) -> TextMatch | None:
                 continue
             captured = {k: v for k, v in found.groupdict().items() if v is not None}
             variant = captured.pop("variant", None) or pattern.variant
-            return TextMatch(code, variant, captured, reply)
-    return None
+            found_all.append(
+                Contender(
+                    TextMatch(code, variant, captured, reply),
+                    pattern.fallback,
+                    found.end() - found.start(),
+                )
+            )
+            break
+    return found_all
+
+
+def specific(contenders: list[Contender]) -> list[Contender]:
+    """Rules 1 and 2 of :func:`match_normalised`: what specificity alone leaves standing."""
+    named = [c for c in contenders if not c.fallback] or contenders
+    codes = {c.match.code for c in named}
+    return [
+        c
+        for c in named
+        if not any(c.match.code in OUTRANKS.get(other, ()) for other in codes - {c.match.code})
+    ]
+
+
+def decide(contenders: list[Contender]) -> TextMatch:
+    """The contender that wins (rule 3 breaks ties left by rules 1 and 2)."""
+    left = specific(contenders) or contenders
+    return max(left, key=lambda c: c.span).match
 
 
 def is_success(reply: NormalisedReply) -> bool:

@@ -1,0 +1,70 @@
+"""Stop and reload on every system: SIGINT/SIGTERM/SIGHUP; Ctrl-C/Ctrl-Break on Windows.
+
+asyncio's ``loop.add_signal_handler`` exists only on POSIX event loops (on
+Windows it raises ``NotImplementedError``), and Windows has no ``SIGHUP``
+but a ``SIGBREAK`` for Ctrl-Break, whose default is to end the process on
+the spot.  The front ends (``serve``, ``lab``, ``check``) ask here instead of
+naming signals themselves, so a run ends the same clean way everywhere: the
+check in flight is cancelled, its lockout claim settled, the listener closed.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only annotations: importing this module stays cheap for the CLI
+    import asyncio
+    from collections.abc import Callable
+
+__all__ = ["RELOAD_SIGNAL", "break_as_interrupt", "on_reload", "on_stop"]
+
+RELOAD_SIGNAL: signal.Signals | None = getattr(signal, "SIGHUP", None)
+"""The signal that asks ``serve`` to reload its config; ``None`` on Windows
+(where ``POST /-/reload`` is the only way)."""
+
+
+def stop_signals() -> list[signal.Signals]:
+    """The signals that mean "stop": SIGINT, SIGTERM, and SIGBREAK where it exists."""
+    found = [signal.SIGINT, signal.SIGTERM]
+    brk = getattr(signal, "SIGBREAK", None)
+    if brk is not None:
+        found.append(brk)
+    return found
+
+
+def _handle(loop: asyncio.AbstractEventLoop, signum: int, callback: Callable[[], None]) -> None:
+    try:
+        loop.add_signal_handler(signum, callback)
+    except NotImplementedError:
+        # Windows: a plain handler, run between bytecodes in the main thread,
+        # hands the callback to the loop (which the signal wakes up).
+        signal.signal(signum, lambda _signum, _frame: loop.call_soon_threadsafe(callback))
+
+
+def on_stop(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    """Call ``callback`` in ``loop`` on Ctrl-C, Ctrl-Break or SIGTERM."""
+    for signum in stop_signals():
+        _handle(loop, signum, callback)
+
+
+def on_reload(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> bool:
+    """Call ``callback`` on SIGHUP; ``False`` where the system has none (Windows)."""
+    if RELOAD_SIGNAL is None:
+        return False
+    _handle(loop, RELOAD_SIGNAL, callback)
+    return True
+
+
+def break_as_interrupt() -> None:
+    """Make Ctrl-Break raise ``KeyboardInterrupt`` like Ctrl-C, not kill the process.
+
+    For the commands without an event loop of their own to stop (``check``,
+    batches): asyncio turns the ``KeyboardInterrupt`` into a cancellation, so
+    lockout claims are settled and the CLI ends with one line.
+    """
+    import threading
+
+    brk = getattr(signal, "SIGBREAK", None)
+    if brk is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(brk, signal.default_int_handler)

@@ -1,0 +1,78 @@
+"""The lab's ``--latency-ms`` is a WAN's: every server flight waits, the TLS handshake's too.
+
+And its record is bounded: a lab that serves for days keeps the newest
+connections and counts what it dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+
+from conntest.lab import Lab
+from conntest.lab.record import Record
+
+LATENCY_MS = 60
+
+
+def _handshake_then_noop(port: int, ca_file: str) -> tuple[float, float, bytes]:
+    """(handshake seconds, greeting seconds, the greeting) of a raw TLS client."""
+    context = ssl.create_default_context(cafile=ca_file)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        started = time.monotonic()
+        with context.wrap_socket(raw, server_hostname="outlook.office365.com") as tls:
+            handshake = time.monotonic() - started
+            started = time.monotonic()
+            greeting = tls.recv(4096)
+            waited = time.monotonic() - started
+            tls.sendall(b"a1 LOGOUT\r\n")
+            while tls.recv(4096):
+                pass
+    return handshake, waited, greeting
+
+
+async def test_latency_delays_the_tls_handshake_and_every_reply() -> None:
+    async with Lab(latency_ms=LATENCY_MS) as lab:
+        port = lab.endpoints("ok").imap[1]
+        handshake, waited, greeting = await asyncio.to_thread(
+            _handshake_then_noop, port, str(lab.ca_file)
+        )
+        flights = dict(lab.record.flights)
+    assert greeting.startswith(b"* OK"), greeting
+    # The handshake's server flight waited (a lower bound: the relay sleeps).
+    assert handshake >= 0.9 * LATENCY_MS / 1000, handshake
+    # Two round trips to the greeting, whatever the TLS version: TLS 1.3's one
+    # handshake flight and the greeting after the client's Finished, or TLS 1.2's
+    # two flights with the greeting in the second.  The LOGOUT reply counts no
+    # flight: the client only hung up after it.
+    assert flights == {"imap": 2}, flights
+    assert handshake + waited >= 2 * 0.9 * LATENCY_MS / 1000, (handshake, waited)
+
+
+async def test_no_latency_means_no_relay_and_no_flights() -> None:
+    async with Lab() as lab:
+        port = lab.endpoints("ok").imap[1]
+        _, _, greeting = await asyncio.to_thread(_handshake_then_noop, port, str(lab.ca_file))
+        assert greeting.startswith(b"* OK")
+        assert dict(lab.record.flights) == {}
+
+
+def test_the_record_keeps_the_newest_connections_and_counts_the_rest() -> None:
+    record = Record(max_connections=3, max_dns_queries=2, max_commands=4)
+    logs = [
+        record.open(protocol="imap", listener="imap", scenario="ok", peer=("127.0.0.1", 1000 + i))
+        for i in range(5)
+    ]
+    for i in range(6):
+        logs[-1].command("NOOP", str(i))
+    kept = record.connections()
+    assert [c.peer[1] for c in kept] == [1002, 1003, 1004]
+    assert [c.args for c in kept[-1].commands] == ["0", "1", "2", "3"]
+    assert record.dropped.connections == 2
+    assert record.dropped.commands == 2
+    assert record.dropped.total == 4
+    record.clear()
+    assert record.connections() == [] and record.dropped.total == 0

@@ -1,0 +1,106 @@
+"""Two batches at once on one state file: no account is authenticated twice.
+
+Both are real ``conntest check --batch`` processes (so the lock between them
+is the operating system's, through :mod:`conntest.file_lock`) against one lab
+whose accounts all refuse the password: whichever run gets to an account
+first authenticates it once, and the other finds either its live claim or
+its recorded failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conntest.lab import Lab
+from tests.conftest import SECRET
+
+PASSWORD_VAR = "CONNTEST_CONCURRENT_TEST_PASSWORD"
+ACCOUNTS = [f"user{i:02d}@contoso.com" for i in range(60)]
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Write shared values out: conntest's loader refuses YAML aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_NoAliases)
+
+
+def batch_yaml(lab: Lab, accounts: list[str]) -> dict[str, Any]:
+    ends = lab.endpoints("wrong-password")
+    pins = [f"{ends.imap[0]}:127.0.0.1", f"{ends.smtp[0]}:127.0.0.1"]
+    entries = [
+        {
+            "address": address,
+            "profile": "thunderbird",
+            "password_env": PASSWORD_VAR,
+            "imap": f"{ends.imap[0]}:{ends.imap[1]}",
+            "smtp": f"{ends.smtp[0]}:{ends.smtp[1]}",
+            "resolve": pins,
+            "nameserver": f"{ends.nameserver[0]}:{ends.nameserver[1]}",
+            "expected_networks": list(ends.expected_networks),
+            "timeout": 20,
+        }
+        for address in accounts
+    ]
+    return {"defaults": {"ca_file": str(lab.ca_file)}, "accounts": entries}
+
+
+async def run_batch(batch: Path, state: Path) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "conntest",
+        "check",
+        "--batch",
+        str(batch),
+        "--state-file",
+        str(state),
+        "--concurrency",
+        "20",
+        "--format",
+        "json",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, PASSWORD_VAR: SECRET, "CI": "1"},
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 110)
+    assert process.returncode == 2, err.decode()
+    assert not err.strip(), err.decode()
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+async def test_two_concurrent_batches_never_authenticate_an_account_twice(tmp_path: Path) -> None:
+    state = tmp_path / "auth-state.json"
+    async with Lab(accounts=dict.fromkeys(ACCOUNTS, "wrong-password")) as lab:
+        forward, backward = tmp_path / "forward.yaml", tmp_path / "backward.yaml"
+        forward.write_text(_dump(batch_yaml(lab, ACCOUNTS)))
+        # The second batch walks the accounts the other way, so the two meet in the middle.
+        backward.write_text(_dump(batch_yaml(lab, ACCOUNTS[::-1])))
+        first, second = await asyncio.gather(run_batch(forward, state), run_batch(backward, state))
+        for account in ACCOUNTS:
+            for protocol in ("imap", "smtp"):
+                assert lab.record.auth_attempts(protocol, account) == 1, (account, protocol)
+    sent: dict[str, int] = dict.fromkeys(ACCOUNTS, 0)
+    for batch in (first, second):
+        for result in batch["accounts"]:
+            assert result["authentication"] in {"sent", "skipped"}
+            sent[result["account"]] += result["authentication"] == "sent"
+            if result["authentication"] == "skipped":
+                assert result["code"] == "auth-skipped"
+    assert set(sent.values()) == {1}, "each account authenticated by exactly one of the runs"
+    failures = json.loads(state.read_text())["accounts"]
+    assert set(failures) == set(ACCOUNTS)
+    # Every refusal remembered, every claim released.
+    assert all("failed_at" in r and "claimed_by" not in r for r in failures.values())
