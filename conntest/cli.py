@@ -297,6 +297,7 @@ async def _check(
         }
         fields.update(from_lab)
         lab_authority = getattr(args, "lab_authority", None)
+        fields["account_authority"] = _account_authority(args, lab_authority)
         if getattr(args, "oauth", False):
             fields.update(_oauth_fields(args, fields, lab_authority))
         request = CheckRequest(
@@ -311,6 +312,25 @@ async def _check(
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)
+
+
+def _account_authority(args: argparse.Namespace, lab_authority: object) -> str | None:
+    """Where to classify the account (``account-kind``), or ``None`` to skip it.
+
+    Skipped when the check is pointed at other servers (``--imap``, ``--smtp``,
+    ``--resolve``) without ``--nameserver`` and without pinning the identity
+    host: then the Microsoft sign-in service is not what is being tested.
+    """
+    from conntest.oauth.command import authority_and_tenant
+
+    if isinstance(lab_authority, str):
+        return lab_authority
+    authority, _tenant = authority_and_tenant(args, None)
+    host = authority.split("://", 1)[1].split(":")[0].split("/")[0].lower()
+    pinned = any(name.lower() == host for name, _address in args.resolve)
+    if args.nameserver is None and (args.imap or args.smtp or args.resolve) and not pinned:
+        return None
+    return authority
 
 
 def _oauth_fields(

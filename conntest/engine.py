@@ -25,6 +25,7 @@ from conntest.password import analyse_password, strip_invisible
 from conntest.probes.clock import RunClock, StepRecorder, skipped_step
 from conntest.probes.dns_probe import ResolverConfig, domain_info, resolve_host
 from conntest.probes.identity_probe import probe_identity
+from conntest.probes.realm_probe import account_kind
 from conntest.probes.session import AuthGate, Credentials, Endpoint
 from conntest.profile import Profile
 from conntest.redact import Redactor, bearer_forms, secret_forms
@@ -73,6 +74,8 @@ class CheckRequest:
     """Sign in with OAuth2 and probe with XOAUTH2 (``--oauth``); the password is unused."""
     login_command: str = "conntest oauth login"
     """What fixes a missing or expired OAuth sign-in (quoted in the remedy)."""
+    account_authority: str | None = None
+    """Classify the account (``account-kind``) at this identity platform; ``None``: do not."""
     protocols: tuple[ProtocolName, ...] = PROTOCOLS
     """``--protocol``: check only these (a device that only sends, monitoring one path)."""
     today: date | None = None
@@ -164,6 +167,19 @@ async def run_check(
             hosts[host] = asyncio.ensure_future(resolve_host(clock, host, request.resolver))
         return hosts[host]
 
+    realm_task = (
+        asyncio.ensure_future(
+            account_kind(
+                RunClock(8.0),
+                request.user,
+                request.account_authority,
+                request.resolver,
+                request.ca_file,
+            )
+        )
+        if request.account_authority is not None and "@" in request.user
+        else None
+    )
     domain = request.user.rpartition("@")[2]
     domain_task: asyncio.Task[list[Step]] | None = None
     if "@" in request.user and domain:
@@ -223,6 +239,18 @@ async def run_check(
             info_steps = [
                 skipped_step(clock, "dns", n, "no answer before the check finished")
                 for n in ("mx", "autodiscover")
+            ]
+
+    if realm_task is not None:
+        # Informational, like the MX lookup: never hold the verdict up for it.
+        realm_done, _ = await asyncio.wait({realm_task}, timeout=0.5)
+        if realm_done and realm_task.exception() is None:
+            info_steps = [*info_steps, realm_task.result()]
+        else:
+            realm_task.cancel()
+            info_steps = [
+                *info_steps,
+                skipped_step(clock, "identity", "realm", "no answer before the check finished"),
             ]
 
     per_profile: list[list[Step]] = []

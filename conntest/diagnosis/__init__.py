@@ -67,7 +67,7 @@ from conntest.diagnosis.rules import (
     tls_rule,
     username_rule,
 )
-from conntest.diagnosis.rules.oauth import oauth_rule
+from conntest.diagnosis.rules.oauth import account_kind_rule, oauth_rule
 from conntest.diagnosis.rules.retirement import after_change_note, retiring_rule
 from conntest.model import Finding, Severity, Status, Step
 from conntest.password import PasswordShape
@@ -148,8 +148,9 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
     cross_protocol(observed, by_step)
     if context.oauth:
         oauth_rule(observed, by_step, context.login_command, context.tenant)
+    informational = account_kind_rule(observed)
 
-    candidates = list(by_step.values())
+    candidates = [*by_step.values(), *informational]
     signing_in = context.password is not None
     candidates += capability_rule(observed, profile, signing_in)
     candidates += tls_rule(observed, profile)
@@ -278,6 +279,8 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "expected_security": "SSL/TLS (IMAP) or STARTTLS (SMTP)",
     "smtp_said": "it gave no verdict",
     "aadsts": "no code",
+    "tenant_id": "unknown",
+    "idp_host": "its identity provider",
     "login_command": "conntest oauth login",
     "tenant": "organizations",
     "fix": "check the settings below",

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from conntest.lab.channel import Channel, LineTooLong
 from conntest.lab.identity_grants import (
@@ -141,7 +141,7 @@ class IdentityServer:
         if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
             return self._discovery(parts[0], tls)
         if len(parts) == 3 and parts[0] == "common" and parts[1] == "userrealm":
-            return self._userrealm(parts[2], tls)
+            return self._userrealm(unquote(parts[2]), tls)
         if len(parts) == 4 and parts[1:3] == ["oauth2", "v2.0"]:
             tenant, endpoint = parts[0], parts[3]
             if endpoint == "authorize" and method == "GET":

@@ -61,7 +61,7 @@ async def account_kind(
     context = tlsmod.client_context("1.2", "1.3", ca_file)
     base = authority.rstrip("/")
     budget = clock.budget("realm")
-    realm_url = f"{base}/common/userrealm/{quote(user)}?api-version=1.0"
+    realm_url = f"{base}/common/userrealm/{quote(user, safe='@')}?api-version=1.0"
     rec.transcript.append(f"C: GET {realm_url}")
     try:
         answer = await asyncio.wait_for(

@@ -197,6 +197,67 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         ),
     ),
     CatalogueEntry(
+        code="account-kind",
+        severity=Severity.INFO,
+        layer="result",
+        title="{user} is a Microsoft 365 work or school account (tenant {tenant_id})",
+        meaning=(
+            "Microsoft's identity platform knows {domain} as a managed work or school domain: "
+            "the password (or OAuth2 sign-in) is checked by Entra ID itself."
+        ),
+        evidence=(
+            "The identity realm step (user realm and OpenID configuration, no credential sent); "
+            "informational, it never decides the verdict."
+        ),
+        remedy={"default": "Nothing to change for this; {client} signs in against Entra ID."},
+        decisive=False,
+        variants={
+            "federated": Variant(
+                title="{user} is a work or school account signed in by {idp_host} (federated)",
+                detail=(
+                    "{domain} is federated: Entra ID (tenant {tenant_id}) hands the sign-in to "
+                    "the organisation's own identity provider at {idp_host}, so a password is "
+                    "checked there, and that server's outages or policies apply too."
+                ),
+                remedy={
+                    "default": (
+                        "If sign-in fails, the organisation's identity provider ({idp_host}) is "
+                        "one more place to look; {client} still connects to Microsoft 365."
+                    )
+                },
+            ),
+            "personal": Variant(
+                title="{user} is a personal Microsoft account (Outlook.com)",
+                detail=(
+                    "{domain} belongs to Microsoft's consumer service: no organisation, tenant "
+                    "or administrator is involved, and basic authentication for IMAP is off "
+                    "for these accounts."
+                ),
+                remedy={
+                    "default": (
+                        "Use the personal-account advice: {client} needs OAuth2 or an app "
+                        "password where Microsoft still allows one; --tenant consumers for "
+                        "--oauth."
+                    )
+                },
+            ),
+            "none": Variant(
+                title="{domain} is not on Microsoft 365",
+                detail=(
+                    "Microsoft's identity platform does not know {domain} (user realm "
+                    "'Unknown'): this mailbox is probably hosted elsewhere, and the Microsoft "
+                    "servers are the wrong ones for it."
+                ),
+                remedy={
+                    "default": (
+                        "Ask the mail provider for its server names and use them in {client}: "
+                        "{imap_settings} and {smtp_settings}."
+                    )
+                },
+            ),
+        },
+    ),
+    CatalogueEntry(
         code="oauth-signin-failed",
         severity=Severity.CRITICAL,
         layer="auth",

@@ -91,7 +91,7 @@ def oauth_rule(
     """Replace the generic candidates of the identity, sign-in and XOAUTH2 steps."""
     steps = observed.steps
     for step in steps:
-        if step.protocol == "identity" and step.status is Status.FAIL:
+        if step.protocol == "identity" and step.name != "realm" and step.status is Status.FAIL:
             by_step[id(step)] = _identity(step)
             return
     signin = next((s for s in steps if s.protocol == "oauth" and s.name == "sign-in"), None)
@@ -124,6 +124,21 @@ def oauth_rule(
 
 
 _GENERIC_REFUSALS = frozenset({"wrong-credentials", "login-rejected", "not-authenticated"})
+
+
+def account_kind_rule(observed: Observed) -> list[Candidate]:
+    """The informational ``account-kind`` finding from the identity realm step, if it answered."""
+    step = observed.first("identity", "realm")
+    if step is None or step.status is not Status.PASS:
+        return []
+    kind = str(step.data.get("kind", "none"))
+    values = {
+        "domain": str(step.data.get("domain", "the domain")),
+        "tenant_id": str(step.data.get("tenant_id", "unknown")),
+        "idp_host": str(step.data.get("idp_host") or "its identity provider"),
+    }
+    variant = None if kind == "managed" else kind
+    return [Candidate("account-kind", variant, values, [evidence(step)], protocol=None, step=step)]
 
 
 def _identity(step: Step) -> Candidate:
