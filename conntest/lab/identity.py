@@ -121,17 +121,17 @@ class IdentityServer:
     async def __call__(self, channel: Channel) -> None:
         await channel.open(self.config.tls)
         try:
-            method, target, body = await _read_request(channel)
+            method, target, body, host = await _read_request(channel)
         except (LineTooLong, ValueError):
             await _respond(channel, 400, "text/plain", b"bad request")
             return
-        status, content_type, payload, headers = self._route(method, target, body, channel)
+        status, content_type, payload, headers = self._route(method, target, body, channel, host)
         await _respond(channel, status, content_type, payload, headers)
 
     # --- routing -------------------------------------------------------------------------
 
     def _route(
-        self, method: str, target: str, body: bytes, channel: Channel
+        self, method: str, target: str, body: bytes, channel: Channel, host: str = ""
     ) -> tuple[int, str, bytes, dict[str, str]]:
         url = urlsplit(target)
         parts = [p for p in url.path.split("/") if p]
@@ -139,7 +139,8 @@ class IdentityServer:
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         tls = channel.tls_version
         if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
-            return self._discovery(parts[0], tls)
+            # Endpoints under the name the client used (the lab answers to 127.0.0.1 too).
+            return self._discovery(parts[0], tls, f"https://{host}" if host else "")
         if len(parts) == 3 and parts[0] == "common" and parts[1] == "userrealm":
             return self._userrealm(unquote(parts[2]), tls)
         if len(parts) == 4 and parts[1:3] == ["oauth2", "v2.0"]:
@@ -183,10 +184,12 @@ class IdentityServer:
 
     # --- endpoints -----------------------------------------------------------------------
 
-    def _discovery(self, tenant: str, tls: str | None) -> tuple[int, str, bytes, dict[str, str]]:
+    def _discovery(
+        self, tenant: str, tls: str | None, base: str = ""
+    ) -> tuple[int, str, bytes, dict[str, str]]:
         if "." in tenant and tenant.lower().endswith(".example"):
             return self._error(90002, "discovery", None, None, tls)
-        base = self.config.base_url
+        base = base or self.config.base_url
         self._note("discovery", None, None, None, "ok", tls)
         return self._json(
             200,
@@ -363,10 +366,11 @@ def _pkce_ok(challenge: str, verifier: str) -> bool:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == challenge
 
 
-async def _read_request(channel: Channel) -> tuple[str, str, bytes]:
+async def _read_request(channel: Channel) -> tuple[str, str, bytes, str]:
     line = (await channel.read_line()).decode("latin-1")
     method, target, _version = line.split(" ", 2)
     length = 0
+    host = ""
     for _ in range(_MAX_HEADERS):
         header = (await channel.read_line()).decode("latin-1")
         if not header:
@@ -374,10 +378,12 @@ async def _read_request(channel: Channel) -> tuple[str, str, bytes]:
         name, _, value = header.partition(":")
         if name.strip().lower() == "content-length":
             length = int(value.strip())
+        elif name.strip().lower() == "host":
+            host = value.strip()
     if not 0 <= length <= _MAX_BODY:
         raise ValueError("body too large")
     body = await channel.read_exactly(length) if length else b""
-    return method.upper(), target, body
+    return method.upper(), target, body, host
 
 
 _REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}

@@ -198,3 +198,57 @@ def test_a_password_check_never_imports_msal() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert "MSAL False False" in out.stdout, out.stderr
+
+
+async def _run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "conntest",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_login_once_then_headless_checks_on_the_saved_sign_in(tmp_path: Path) -> None:
+    """`conntest oauth login` (device code), `status`, then `check --oauth` with no terminal."""
+    env = {k: v for k, v in os.environ.items() if k != "BROWSER"}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    async with Lab(default_scenario="oauth-ok", identity_user=USER) as lab:
+        ends = lab.endpoints("oauth-ok")
+        # An IP authority: the lab's certificate names 127.0.0.1, and no DNS is asked.
+        authority = f"https://127.0.0.1:{ends.identity[1] if ends.identity else 0}"
+        common = ["--client-id", CLIENT_ID, "--authority", authority]
+        code, out, err = await _run(
+            "oauth", "login", "--user", USER, "--device-code", "--ca-file", str(lab.ca_file),
+            *common, env=env,
+        )  # fmt: skip
+        assert code == 0, err
+        assert "enter the code" in err and f"signed in as {USER}" in out
+        [cache] = list((tmp_path / "state" / "conntest").glob("oauth-*.json"))
+        assert cache.stat().st_mode & 0o777 == 0o600
+        code, out, _ = await _run("oauth", "status", *common, env=env)
+        assert f"signed in: {USER}" in out
+        assert lab.identity is not None
+        lab.identity.clear()
+        code, out, err = await _run(
+            "check", "--oauth", "--user", USER, "--profile", "thunderbird", "--format", "json",
+            "--imap", f"{ends.imap[0]}:{ends.imap[1]}", "--smtp", f"{ends.smtp[0]}:{ends.smtp[1]}",
+            "--nameserver", f"{ends.nameserver[0]}:{ends.nameserver[1]}",
+            "--ca-file", str(lab.ca_file), "--expected-network", "127.0.0.1/32", *common, env=env,
+        )  # fmt: skip
+        grants = list(lab.grants._access)
+        endpoints = [e.endpoint for e in lab.identity.log()]
+    doc = json.loads(out)
+    assert doc["profiles"][0]["findings"][0]["code"] == "ok", err
+    assert "devicecode" not in endpoints and "authorize" not in endpoints  # no prompt
+    assert code == 0
+    for token in grants:  # MSAL's own cache holds it by design; nothing conntest prints does
+        assert token not in out and token not in err
+    code, out, _ = await _run("oauth", "logout", *common, env=env)
+    assert code == 0 and "removed" in out and not cache.exists()
