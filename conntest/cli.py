@@ -36,6 +36,7 @@ from conntest.inputs.values import (
     parse_seconds,
     parse_timeout,
 )
+from conntest.oauth.command import add_check_oauth_arguments, add_oauth_command
 
 if TYPE_CHECKING:
     from conntest.model import Report
@@ -206,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_check_arguments(check)
+    add_check_oauth_arguments(check)
+    add_oauth_command(sub)
     add_retirement_arguments(check)
 
     serve = sub.add_parser(
@@ -294,6 +297,10 @@ async def _check(
             "expected_networks": tuple(args.expected_network),
         }
         fields.update(from_lab)
+        lab_authority = getattr(args, "lab_authority", None)
+        fields["account_authority"] = _account_authority(args, lab_authority)
+        if getattr(args, "oauth", False):
+            fields.update(_oauth_fields(args, fields, lab_authority))
         request = CheckRequest(
             user=user,
             password=password,
@@ -306,6 +313,46 @@ async def _check(
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)
+
+
+def _account_authority(args: argparse.Namespace, lab_authority: object) -> str | None:
+    """Where to classify the account (``account-kind``), or ``None`` to skip it.
+
+    Skipped when the check is pointed at other servers (``--imap``, ``--smtp``,
+    ``--resolve``) without ``--nameserver`` and without pinning the identity
+    host: then the Microsoft sign-in service is not what is being tested.
+    """
+    from conntest.oauth.command import authority_and_tenant
+
+    if isinstance(lab_authority, str):
+        return lab_authority
+    authority, _tenant = authority_and_tenant(args, None)
+    host = authority.split("://", 1)[1].split(":")[0].split("/")[0].lower()
+    pinned = any(name.lower() == host for name, _address in args.resolve)
+    if args.nameserver is None and (args.imap or args.smtp or args.resolve) and not pinned:
+        return None
+    return authority
+
+
+def _oauth_fields(
+    args: argparse.Namespace, fields: dict[str, object], lab_authority: object
+) -> dict[str, object]:
+    """``oauth`` and ``login_command`` for the request (``--oauth``); MSAL is not imported here."""
+    import tempfile
+
+    from conntest.oauth.command import build_plan
+
+    ca_file = fields.get("ca_file")
+    cache_file = None
+    if lab_authority is not None:  # the lab's tokens never go into the real token cache
+        cache_file = Path(tempfile.mkdtemp(prefix="conntest-lab-oauth-")) / "cache.json"
+    plan, command = build_plan(
+        args,
+        ca_file=ca_file if isinstance(ca_file, Path) else None,
+        cache_file=cache_file,
+        lab_authority=str(lab_authority) if lab_authority is not None else None,
+    )
+    return {"oauth": plan, "login_command": command}
 
 
 def cmd_check(
@@ -327,7 +374,7 @@ def cmd_check(
         raise UsageError("--user is required (or --batch FILE)")
     user = option_value("--user", parse_address, args.user)
     profiles = select_profiles(args.profile_file, args.profile, stderr)
-    password = password_from_args(args, stdin)
+    password = None if getattr(args, "oauth", False) else password_from_args(args, stdin)
     redact = Redactor.for_credentials(user, password)
     try:
         report = asyncio.run(_check(args, user, password, profiles))
@@ -489,6 +536,10 @@ def _dispatch(
         return cmd_serve(args, stdout, stderr)
     if args.command == "lab":
         return cmd_lab(args, stdout)
+    if args.command == "oauth":
+        from conntest.oauth.command import cmd_oauth
+
+        return cmd_oauth(args, stdout, stderr)
     if args.command == "profiles":
         return cmd_profiles(args, stdout, stderr)
     if args.command == "explain":
