@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--timeout",
+        "-t",
         type=_arg(parse_timeout),
         default=60.0,
         metavar="SECONDS",
@@ -409,6 +410,7 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    advice_date(args)  # a malformed $CONNTEST_TODAY is bad input: say so before the screen
     try:
         from conntest.tui.app import run_tui
     except ImportError:
@@ -465,6 +467,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _failure(exc, getattr(args, "format", None), stdout, stderr)
     except KeyboardInterrupt:
         print("conntest: interrupted", file=stderr)
+        if getattr(args, "format", None) == "nagios":
+            from conntest.render.nagios import render_unknown
+
+            stdout.write(render_unknown("interrupted before the check finished"))
+            stdout.flush()
         return EXIT_UNKNOWN
 
 
