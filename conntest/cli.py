@@ -279,9 +279,9 @@ async def _check(
     import asyncio
     import concurrent.futures
 
+    from conntest.embedded_lab import lab_fields
     from conntest.engine import CheckRequest, run_check
     from conntest.inputs.selection import protocols_of
-    from conntest.lab_context import lab_fields
     from conntest.probes.dns_probe import ResolverConfig
 
     loop = asyncio.get_running_loop()
@@ -503,7 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(raw)
     except ConntestError as exc:
-        return _failure(exc, _format_of(raw), stdout, stderr)
+        # argparse's own errors end the process, as argparse always has (exit 3).
+        raise SystemExit(_failure(exc, _format_of(raw), stdout, stderr)) from None
     from conntest.interrupts import break_as_interrupt
 
     break_as_interrupt()  # Windows: Ctrl-Break ends a run as cleanly as Ctrl-C
