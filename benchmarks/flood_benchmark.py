@@ -7,7 +7,7 @@ A hostile IMAP server (implicit TLS, loopback) answers CAPABILITY with
 it; the installed ``conntest check`` runs against it as a subprocess with
 ``--timeout 10`` (one profile, connectivity only, so no credential is at
 stake) and its peak RSS comes from ``os.wait4``.  The probe's read limits
-(``conntest.probes.imap_probe.LIMITS``) should end both runs long before
+(``conntest.probes.imap_wire.LIMITS``) should end both runs long before
 the server is done, at a few MiB read and well under the deadline.
 """
 

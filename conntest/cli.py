@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--timeout",
+        "-t",
         type=_arg(parse_timeout),
         default=60.0,
         metavar="SECONDS",
@@ -465,6 +466,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _failure(exc, getattr(args, "format", None), stdout, stderr)
     except KeyboardInterrupt:
         print("conntest: interrupted", file=stderr)
+        if getattr(args, "format", None) == "nagios":
+            from conntest.render.nagios import render_unknown
+
+            stdout.write(render_unknown("interrupted before the check finished"))
+            stdout.flush()
         return EXIT_UNKNOWN
 
 

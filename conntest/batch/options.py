@@ -99,8 +99,9 @@ def _lockout_arguments(parser: argparse.ArgumentParser, default_note: str) -> No
         "--state-file",
         type=Path,
         metavar="PATH",
-        help="where the lockout rules keep their state (default "
-        "$XDG_STATE_HOME/conntest/auth-state.json or ~/.local/state/conntest/auth-state.json)",
+        help="where the lockout rules keep their state (default: auth-state.json in the "
+        "state directory, ~/.local/state/conntest on Linux, %%LOCALAPPDATA%%\\conntest on "
+        "Windows; docs/files.md)",
     )
 
 
@@ -121,6 +122,7 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--warning",
+        "-w",
         type=_range,
         metavar="RANGE",
         help="warning threshold on each account's total time, in seconds "
@@ -128,6 +130,7 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--critical",
+        "-c",
         type=_range,
         metavar="RANGE",
         help="critical threshold on each account's total time, in seconds",
@@ -186,6 +189,21 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         "timeout Prometheus sends, else 60)",
     )
     _lockout_arguments(serve, f"default {DEFAULT_MIN_AUTH_INTERVAL:g}")
+    serve.add_argument(
+        "--min-probe-interval",
+        type=_interval,
+        default=60.0,
+        metavar="SECONDS",
+        help="answer a probe with the account's last successful result if it is younger "
+        "than SECONDS, instead of signing in again (default 60; 0: off)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_concurrency,
+        default=256,
+        metavar="N",
+        help="serve at most N HTTP connections at once; close further ones (default 256)",
+    )
 
 
 def wants_batch_path(args: argparse.Namespace) -> bool:

@@ -1,15 +1,18 @@
 """IMAP over implicit TLS (993) or STARTTLS (143), driven by imapclient in worker threads.
 
-imapclient is synchronous; this is the only module that touches it.  TCP and
+imapclient is synchronous; this module and :mod:`conntest.probes.imap_wire`
+(the tap, the read limits and the deadline under imaplib) are the only ones
+that touch it.  TCP and
 TLS are done here (not by imapclient) so that connect, TLS, greeting and
 CAPABILITY are separate steps with separate deadlines, and the connection goes
 to the address DNS or ``--resolve`` gave while TLS still verifies the real
-name.  A :class:`_Tap` sits under imaplib and records every line with its
+name.  A :class:`Tap` sits under imaplib and records every line with its
 time; credentials are replaced before a line is stored.
 
-A hostile server is read within bounds (:data:`LIMITS`): a line, a literal,
-the lines of one command and the bytes of one step are capped, and a step
-that goes past one ends as a protocol failure naming the limit.  The worker
+A hostile server is read within bounds (:data:`~conntest.probes.imap_wire.LIMITS`):
+a line, a literal, the lines of one command and the bytes of one step are
+capped, and a step that goes past one ends as a protocol failure naming the
+limit.  The worker
 thread is a daemon the run never waits for: at a step's deadline the socket
 is shut down from the event loop and the step ends, whatever the thread does.
 SASL continuations get exactly one answer: a second ``+`` is answered with
@@ -27,13 +30,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import imaplib
-import re
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from imapclient import IMAPClient
@@ -42,10 +42,18 @@ from imapclient.exceptions import IMAPClientError
 from conntest.model import FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
+from conntest.probes.imap_wire import (
+    MAX_TRANSCRIPT_LINE,
+    TAGGED,
+    UNTAGGED,
+    ProbeClient,
+    Tap,
+    blocking,
+    reply_in,
+)
 from conntest.probes.net import classify, connect_step
 from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
-from conntest.redact import REDACTED, Redactor
 
 T = TypeVar("T")
 STEPS = ("connect", "tls", "greeting", "capability", "id", "login", "mailbox", "logout")
@@ -64,257 +72,9 @@ STARTTLS_STEPS = (
 _STARTTLS_TAG = "S1"
 _MAX_PLAIN_LINE = 8192
 """Bound on a plain-text line before STARTTLS (a greeting or the STARTTLS answer)."""
-_TAGGED = re.compile(r"^(?P<tag>[A-Za-z0-9.]+) (?P<status>OK|NO|BAD) ?(?P<text>.*)$", re.I)
-_UNTAGGED = re.compile(r"^\* (?P<status>OK|NO|BAD|BYE|PREAUTH) ?(?P<text>.*)$", re.I)
-_MAX_TRANSCRIPT_LINE = 400
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How much a server may send before conntest stops reading (none is near a real answer)."""
-
-    line: int = 64 * 1024
-    literal: int = 1024 * 1024
-    lines_per_command: int = 10_000
-    step_bytes: int = 4 * 1024 * 1024
-    kept_lines: int = 200
-    """Transcript lines kept per step; the rest are counted, not stored."""
-
-
-LIMITS = Limits()
-
-
-class _LimitExceeded(imaplib.IMAP4.abort):
-    """The server went past one of :data:`LIMITS` (imaplib re-wraps it; the tap keeps the name)."""
-
-
-class _Tap:
-    """Records what imaplib sends and receives, with times, credentials redacted; counts bytes."""
-
-    def __init__(self, redact: Redactor, limits: Limits = LIMITS) -> None:
-        self.lines: list[tuple[float, str, str]] = []
-        self.sensitive = False
-        self.redact = redact
-        self.limits = limits
-        self.limit: str | None = None
-        """Which limit stopped reading (``line``, ``literal``, ``lines``, ``bytes``), if any."""
-        self.limit_message = ""
-        self._lock = threading.Lock()
-        self._mark = 0
-        self._dropped = 0
-        self._first_received: float | None = None
-        self._step_bytes = 0
-        self._command_lines = 0
-
-    def begin_step(self) -> None:
-        self._step_bytes = 0
-        self._command_lines = 0
-
-    def sent(self, data: bytes) -> None:
-        self._command_lines = 0
-        text = data.decode("utf-8", "replace").rstrip("\r\n")
-        if self.sensitive:
-            text = _redact_command(text)
-        self._add("C", text)
-
-    def received(self, data: bytes) -> None:
-        if self._first_received is None:
-            self._first_received = time.monotonic()
-        self._add("S", data.decode("utf-8", "replace").rstrip("\r\n"))
-
-    def count(self, size: int, line: bool) -> None:
-        """Account for ``size`` bytes about to be kept; raise past a limit."""
-        self._step_bytes += size
-        if line:
-            self._command_lines += 1
-        if self._command_lines > self.limits.lines_per_command:
-            raise self.exceeded(
-                "lines",
-                f"the server sent more than {self.limits.lines_per_command:,} lines in answer to "
-                "one command; conntest stopped reading",
-            )
-        if self._step_bytes > self.limits.step_bytes:
-            raise self.exceeded(
-                "bytes",
-                f"the server sent more than {self.limits.step_bytes // 1024 // 1024} MiB in one "
-                "step; conntest stopped reading",
-            )
-
-    def exceeded(self, limit: str, message: str) -> _LimitExceeded:
-        self.limit, self.limit_message = limit, message
-        return _LimitExceeded(message)
-
-    def _add(self, who: str, text: str) -> None:
-        with self._lock:
-            if len(self.lines) - self._mark >= self.limits.kept_lines:
-                self._dropped += 1
-                return
-            # Redact the whole line before it is cut: a cut must not leave part of a secret.
-            self.lines.append((time.monotonic(), who, self.redact.cut(text, _MAX_TRANSCRIPT_LINE)))
-
-    def drain(self) -> list[str]:
-        with self._lock:
-            new = self.lines[self._mark :]
-            self._mark = len(self.lines)
-            dropped, self._dropped = self._dropped, 0
-        lines = [f"{who}: {text}" for _, who, text in new]
-        if dropped:
-            lines.append(f"… {dropped:,} more lines not kept")
-        return lines
-
-    def first_received_at(self) -> float | None:
-        return self._first_received
-
-    def last_reply(self) -> Reply | None:
-        """The last status line the server sent in the whole session."""
-        with self._lock:
-            return _reply_in([f"{who}: {text}" for _, who, text in self.lines])
-
-    def untagged_bye(self) -> str | None:
-        with self._lock:
-            received = [text for _, who, text in self.lines if who == "S"]
-        for text in reversed(received):
-            m = _UNTAGGED.match(text)
-            if m and m["status"].upper() == "BYE":
-                return m["text"]
-        return None
-
-
-def _reply_in(transcript: list[str]) -> Reply | None:
-    """The last tagged (or, failing that, untagged) status line among ``S:`` lines."""
-    received = [line[3:] for line in transcript if line.startswith("S: ")]
-    for text in reversed(received):
-        m = _TAGGED.match(text)
-        if m:
-            return Reply(m["status"].upper(), m["text"])
-    for text in reversed(received):
-        m = _UNTAGGED.match(text)
-        if m:
-            return Reply(m["status"].upper(), m["text"])
-    return None
-
-
-def _redact_command(text: str) -> str:
-    """Keep the tag, command and user name; drop passwords and SASL payloads."""
-    parts = text.split(" ")
-    if len(parts) >= 2 and parts[1].upper() == "LOGIN":
-        return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
-    if len(parts) >= 3 and parts[1].upper() == "AUTHENTICATE":
-        return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
-    return REDACTED  # a continuation line during authentication
-
-
-class _TappedIMAP4(imaplib.IMAP4):
-    """imaplib on a socket we connected and wrapped ourselves, with a tap and read limits.
-
-    ``greeting``: after STARTTLS no new greeting comes, so the one read in plain
-    text is handed to imaplib as its first line (not tapped twice).
-    """
-
-    def __init__(
-        self, sock: socket.socket, tap: _Tap, host: str, port: int, greeting: bytes | None = None
-    ) -> None:
-        self._presock = sock
-        self._tap = tap
-        self._replay = greeting
-        super().__init__(host, port)
-
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return self._presock
-
-    def readline(self) -> bytes:
-        if self._replay is not None:
-            line, self._replay = self._replay, None
-            return line
-        limit = self._tap.limits.line
-        read = self.file.readline(limit + 1)
-        assert isinstance(read, bytes)  # imaplib's file is opened in binary mode
-        line = read
-        if line:
-            self._tap.received(line[:limit])
-        if len(line) > limit:
-            raise self._tap.exceeded(
-                "line",
-                f"the server sent a line longer than {limit // 1024} KiB; conntest stopped reading",
-            )
-        self._tap.count(len(line), line=True)
-        return line
-
-    def read(self, size: int) -> bytes:
-        if size > self._tap.limits.literal:
-            raise self._tap.exceeded(
-                "literal",
-                f"the server announced {size:,} bytes of data in one answer (a literal); "
-                "conntest did not read them",
-            )
-        self._tap.count(size, line=False)
-        data = super().read(size)
-        self._tap.received(data)
-        return data
-
-    def send(self, data: bytes) -> None:  # type: ignore[override]
-        self._tap.sent(data)
-        super().send(data)
-
-
-class _ProbeClient(IMAPClient):  # type: ignore[misc]
-    def __init__(
-        self, sock: socket.socket, tap: _Tap, host: str, port: int, greeting: bytes | None = None
-    ) -> None:
-        self._presock = sock
-        self._tap = tap
-        self._greeting = greeting
-        super().__init__(host, port=port, ssl=False, timeout=None)
-
-    def _create_IMAP4(self) -> imaplib.IMAP4:
-        return _TappedIMAP4(self._presock, self._tap, self.host, self.port, self._greeting)
-
-
-async def _blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | None) -> T:
-    """Run ``fn`` in a daemon thread under a hard deadline the run does not wait past.
-
-    The socket timeout normally fires first; if a server drips bytes slowly
-    enough to dodge it (or the thread is blocked anywhere else), the deadline
-    wins: the socket is shut down here so the thread ends soon, and the step
-    ends now.  Nothing joins the thread, so neither the run nor the process
-    exit waits for it.
-    """
-    if sock is not None:
-        sock.settimeout(timeout)
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: Any, exc: BaseException | None) -> None:
-        if future.done():  # the deadline won; the late outcome is dropped
-            return
-        if exc is not None:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-
-    def work() -> None:
-        try:
-            outcome: tuple[Any, BaseException | None] = (fn(), None)
-        except BaseException as exc:
-            outcome = (None, exc)
-        try:
-            loop.call_soon_threadsafe(settle, *outcome)
-        except RuntimeError:  # the loop is gone: nobody is waiting any more
-            pass
-
-    threading.Thread(target=work, name="conntest-imap", daemon=True).start()
-    try:
-        return await asyncio.wait_for(future, timeout + 0.5)
-    except TimeoutError:
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        raise
-
-
-def _imap_failure(exc: BaseException, tap: _Tap) -> tuple[FailureKind, str]:
+def _imap_failure(exc: BaseException, tap: Tap) -> tuple[FailureKind, str]:
     if tap.limit is not None:
         return FailureKind.PROTOCOL, tap.limit_message
     if isinstance(exc, _SecondChallenge):
@@ -384,7 +144,7 @@ async def probe_imap(
     ctx = tlsmod.client_context(tmin, tmax, ca_file)
     budget = clock.budget("tls")
     try:
-        sock: ssl.SSLSocket = await _blocking(
+        sock: ssl.SSLSocket = await blocking(
             lambda: tlsmod.handshake(raw, ctx, endpoint.host, budget), budget, raw
         )
     except ssl.SSLCertVerificationError as exc:
@@ -415,12 +175,12 @@ async def probe_imap(
     add(rec.passed())
 
     # greeting + capability: imaplib reads both inside its constructor
-    tap = _Tap(creds.redact)
+    tap = Tap(creds.redact)
     rec = StepRecorder(clock, "imap", "capability" if starttls else "greeting")
     budget = clock.budget("greeting")
     try:
-        client = await _blocking(
-            lambda: _ProbeClient(sock, tap, endpoint.host, endpoint.port, plain_greeting),
+        client = await blocking(
+            lambda: ProbeClient(sock, tap, endpoint.host, endpoint.port, plain_greeting),
             budget,
             sock,
         )
@@ -472,11 +232,11 @@ async def probe_imap(
         tap.sensitive = sensitive
         tap.begin_step()
         try:
-            await _blocking(fn, budget, sock)
+            await blocking(fn, budget, sock)
         except Exception as exc:
             tap.sensitive = False
             rec.transcript = tap.drain()
-            reply = _reply_in(rec.transcript)
+            reply = reply_in(rec.transcript)
             if tap.limit is not None:
                 rec.data["limit"] = tap.limit
             if (
@@ -494,7 +254,7 @@ async def probe_imap(
             return rec.failed(kind, message, reply=reply)
         tap.sensitive = False
         rec.transcript = tap.drain()
-        return rec.passed(_reply_in(rec.transcript))
+        return rec.passed(reply_in(rec.transcript))
 
     def hangup() -> None:
         """Close imaplib's file and the socket (closing only the socket leaks the file)."""
@@ -587,13 +347,13 @@ async def probe_imap(
 
 
 def _greeting_step(
-    clock: RunClock, rec: StepRecorder, at: float, lines: list[str], tap: _Tap
+    clock: RunClock, rec: StepRecorder, at: float, lines: list[str], tap: Tap
 ) -> Step:
     rec.transcript = lines
     step = rec.passed()
     step.elapsed_ms = round((at - rec.started) * 1000, 1)
     if lines:
-        m = _UNTAGGED.match(lines[0][3:])
+        m = UNTAGGED.match(lines[0][3:])
         if m:
             step.reply = Reply("*", f"{m['status'].upper()} {m['text']}")
     return step
@@ -727,7 +487,7 @@ async def _plain_starttls(
     rec.data["mode"] = "starttls"
     budget = clock.budget("greeting")
     try:
-        line = await _blocking(lambda: _read_plain_line(raw), budget, raw)
+        line = await blocking(lambda: _read_plain_line(raw), budget, raw)
     except Exception as exc:
         kind, message, errno = classify(exc)
         if kind is FailureKind.TIMEOUT:
@@ -735,8 +495,8 @@ async def _plain_starttls(
         add(rec.failed(kind, message, errno=errno))
         return None
     text = line.decode("utf-8", "replace").rstrip("\r\n")
-    rec.transcript.append(f"S: {text[:_MAX_TRANSCRIPT_LINE]}")
-    m = _UNTAGGED.match(text)
+    rec.transcript.append(f"S: {text[:MAX_TRANSCRIPT_LINE]}")
+    m = UNTAGGED.match(text)
     if m is None or m["status"].upper() not in ("OK", "PREAUTH"):
         reply = Reply("*", f"{m['status'].upper()} {m['text']}") if m else Reply("*", text[:200])
         add(rec.failed(FailureKind.PROTOCOL, f"not an IMAP greeting: {text[:200]}", reply=reply))
@@ -747,13 +507,13 @@ async def _plain_starttls(
     rec.transcript.append(f"C: {_STARTTLS_TAG} STARTTLS")
     budget = clock.budget("starttls")
     try:
-        answer = await _blocking(lambda: _starttls_exchange(raw), budget, raw)
+        answer = await blocking(lambda: _starttls_exchange(raw), budget, raw)
     except Exception as exc:
         kind, message, errno = classify(exc)
         add(rec.failed(kind, message, errno=errno))
         return None
-    rec.transcript += [f"S: {t[:_MAX_TRANSCRIPT_LINE]}" for t in answer]
-    tagged = _TAGGED.match(answer[-1]) if answer else None
+    rec.transcript += [f"S: {t[:MAX_TRANSCRIPT_LINE]}" for t in answer]
+    tagged = TAGGED.match(answer[-1]) if answer else None
     if tagged is None or tagged["status"].upper() != "OK":
         refusal = Reply(tagged["status"].upper(), tagged["text"]) if tagged else None
         add(

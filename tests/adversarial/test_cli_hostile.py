@@ -35,8 +35,9 @@ from tests.adversarial.test_hostile_scripts import check, everything_shown
 
 PASSWORD = 'Qx "quoted\\ pass{1}" Zy'
 TIMEOUT = 3.0
-STARTUP = 3.0
-"""Allowance for starting the interpreter and importing conntest on a loaded machine."""
+STARTUP = 10.0
+"""Allowance for starting the interpreter and importing conntest on a loaded machine (the
+deadline itself is checked on the engine's clock, in the JSON report's ``elapsed_ms``)."""
 MEMORY_MIB = 150
 
 FORMATS = {

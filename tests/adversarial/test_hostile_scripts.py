@@ -109,8 +109,10 @@ def assert_sound(report: Report, seconds: float, received: bytes, tmp: Path) -> 
         codes = {f.code for f in result.findings}
         assert "internal-error" not in codes, (result.profile, codes)
         assert all(s.failure is None or s.failure.kind != "internal" for s in result.steps)
-    # within the deadline (+1 s), whatever the server does
-    assert seconds < TIMEOUT + 1.0, seconds
+    # within the deadline (+1 s) on the run's own clock, whatever the server does; the
+    # wall time around it only proves nothing hung (a loaded machine adds to it)
+    assert report.elapsed_ms < (TIMEOUT + 1.0) * 1000, report.elapsed_ms
+    assert seconds < TIMEOUT + 3.0, seconds
     # the credential at most once per protocol, across both profiles
     assert credentials_received(PASSWORD, received) <= 2, received[-400:]
     # no form of the password anywhere a person can see it

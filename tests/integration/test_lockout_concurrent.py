@@ -1,10 +1,11 @@
-"""Two batches at once on one state file: no account is authenticated twice.
+"""Real batches on a shared or damaged state file: no account authenticated twice, nothing fatal.
 
 Both are real ``conntest check --batch`` processes (so the lock between them
 is the operating system's, through :mod:`conntest.file_lock`) against one lab
 whose accounts all refuse the password: whichever run gets to an account
 first authenticates it once, and the other finds either its live claim or
-its recorded failure.
+its recorded failure.  A state file holding non-finite numbers costs one
+line on stderr, not the run.
 """
 
 from __future__ import annotations
@@ -104,3 +105,39 @@ async def test_two_concurrent_batches_never_authenticate_an_account_twice(tmp_pa
     assert set(failures) == set(ACCOUNTS)
     # Every refusal remembered, every claim released.
     assert all("failed_at" in r and "claimed_by" not in r for r in failures.values())
+
+
+async def test_a_state_file_holding_infinity_is_one_line_on_stderr_not_an_error(
+    tmp_path: Path,
+) -> None:
+    """issue 8 item 7: ``Infinity`` in the state file aborted the batch with an internal error."""
+    state = tmp_path / "auth-state.json"
+    state.write_text(
+        '{"schema": 1, "accounts": {"user00@contoso.com": {"failed_at": Infinity}, '
+        '"user01@contoso.com": {"failed_at": NaN, "code": "wrong-credentials"}}}'
+    )
+    async with Lab(accounts=dict.fromkeys(ACCOUNTS[:2], "wrong-password")) as lab:
+        batch = tmp_path / "b.yaml"
+        batch.write_text(yaml.safe_dump(batch_yaml(lab, ACCOUNTS[:2])))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "conntest",
+            "check",
+            "--batch",
+            str(batch),
+            "--state-file",
+            str(state),
+            "--format",
+            "json",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, PASSWORD_VAR: SECRET, "CI": "1"},
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 110)
+        for account in ACCOUNTS[:2]:
+            assert lab.record.auth_attempts("imap", account) == 1
+    assert process.returncode == 2
+    [line] = err.decode().splitlines()
+    assert str(state) in line and "not a finite number" in line and "(and 1 more)" in line
+    assert all(r["authentication"] == "sent" for r in json.loads(out)["accounts"])
