@@ -106,9 +106,6 @@ class Candidate:
         if self.variant is None and other.variant is not None:
             self.variant = other.variant
             self.values.update(other.values)
-        host, other_host = self.values.get("host"), other.values.get("host")
-        if host and other_host and other_host not in host.split(" and "):
-            self.values["host"] = f"{host} and {other_host}"
         for key, value in other.values.items():
             self.values.setdefault(key, value)
         if self.protocol != other.protocol:
