@@ -176,6 +176,8 @@ def test_sdist_holds_docs_profiles_tests_and_licence(dists: Dists) -> None:
         "docs/user-guide.md",
         "docs/img/setup-demo.svg",
         "profiles/outlook-2016.yaml",
+        "monitoring/conntest-alerts.yml",
+        "monitoring/conntest-alerts.test.yml",
         "tests/conftest.py",
         "tests/tui/__snapshots__/test_snapshots/test_live_progress.svg",
         "conntest/tui/conntest.tcss",
