@@ -78,12 +78,13 @@ class Group:
         settled = {account: outcome for account, outcome, _ in releases}
         try:
             refused = await asyncio.to_thread(ledger.apply, wanted, settled)
-        except OSError as exc:
+        except Exception as exc:  # every waiting check gets an answer, whatever went wrong
+            error = exc if isinstance(exc, OSError) else OSError(f"{type(exc).__name__}: {exc}")
             if releases:
-                ledger.warnings.append(f"cannot update the state file {ledger.path}: {exc}")
+                ledger.warnings.append(f"cannot update the state file {ledger.path}: {error}")
             for _account, _, future in claims:
                 if not future.done():
-                    future.set_result(Refusal.unavailable(ledger.path, exc, ledger.clock()))
+                    future.set_result(Refusal.unavailable(ledger.path, error, ledger.clock()))
             refused = None
         for _, _, done in releases:
             if not done.done():

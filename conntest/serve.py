@@ -466,6 +466,8 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
     interval = min_auth_interval(args)
     ledger = open_ledger(args.state_file, interval)
+    for warning in ledger.warnings if ledger is not None else ():
+        print(f"conntest: {warning}", file=stderr)  # a broken state entry, say: never fatal
     advice_date(args)  # a malformed $CONNTEST_TODAY is bad input: say so before serving
 
     async def main() -> None:

@@ -99,8 +99,9 @@ def _lockout_arguments(parser: argparse.ArgumentParser, default_note: str) -> No
         "--state-file",
         type=Path,
         metavar="PATH",
-        help="where the lockout rules keep their state (default "
-        "$XDG_STATE_HOME/conntest/auth-state.json or ~/.local/state/conntest/auth-state.json)",
+        help="where the lockout rules keep their state (default: auth-state.json in the "
+        "state directory, ~/.local/state/conntest on Linux, %%LOCALAPPDATA%%\\conntest on "
+        "Windows; docs/files.md)",
     )
 
 
@@ -268,11 +269,11 @@ def add_retirement_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def advice_date(args: argparse.Namespace) -> date:
+def advice_date(args: argparse.Namespace | None = None) -> date:
     """``--today``, else ``$CONNTEST_TODAY``, else the local date; read when a check starts."""
     from conntest.errors import UsageError
 
-    given: date | None = getattr(args, "today", None)
+    given: date | None = getattr(args, "today", None) if args is not None else None
     if given is not None:
         return given
     env = os.environ.get(TODAY_ENV, "").strip()

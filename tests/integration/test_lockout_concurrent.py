@@ -1,10 +1,11 @@
-"""Two batches at once on one state file: no account is authenticated twice.
+"""Real batches on a shared or damaged state file: no account authenticated twice, nothing fatal.
 
 Both are real ``conntest check --batch`` processes (so the lock between them
 is the operating system's, through :mod:`conntest.file_lock`) against one lab
 whose accounts all refuse the password: whichever run gets to an account
 first authenticates it once, and the other finds either its live claim or
-its recorded failure.
+its recorded failure.  A state file holding non-finite numbers costs one
+line on stderr, not the run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,17 @@ from tests.conftest import SECRET
 
 PASSWORD_VAR = "CONNTEST_CONCURRENT_TEST_PASSWORD"
 ACCOUNTS = [f"user{i:02d}@contoso.com" for i in range(60)]
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Write shared values out: conntest's loader refuses YAML aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_NoAliases)
 
 
 def batch_yaml(lab: Lab, accounts: list[str]) -> dict[str, Any]:
@@ -74,9 +86,9 @@ async def test_two_concurrent_batches_never_authenticate_an_account_twice(tmp_pa
     state = tmp_path / "auth-state.json"
     async with Lab(accounts=dict.fromkeys(ACCOUNTS, "wrong-password")) as lab:
         forward, backward = tmp_path / "forward.yaml", tmp_path / "backward.yaml"
-        forward.write_text(yaml.safe_dump(batch_yaml(lab, ACCOUNTS)))
+        forward.write_text(_dump(batch_yaml(lab, ACCOUNTS)))
         # The second batch walks the accounts the other way, so the two meet in the middle.
-        backward.write_text(yaml.safe_dump(batch_yaml(lab, ACCOUNTS[::-1])))
+        backward.write_text(_dump(batch_yaml(lab, ACCOUNTS[::-1])))
         first, second = await asyncio.gather(run_batch(forward, state), run_batch(backward, state))
         for account in ACCOUNTS:
             for protocol in ("imap", "smtp"):
@@ -93,3 +105,39 @@ async def test_two_concurrent_batches_never_authenticate_an_account_twice(tmp_pa
     assert set(failures) == set(ACCOUNTS)
     # Every refusal remembered, every claim released.
     assert all("failed_at" in r and "claimed_by" not in r for r in failures.values())
+
+
+async def test_a_state_file_holding_infinity_is_one_line_on_stderr_not_an_error(
+    tmp_path: Path,
+) -> None:
+    """issue 8 item 7: ``Infinity`` in the state file aborted the batch with an internal error."""
+    state = tmp_path / "auth-state.json"
+    state.write_text(
+        '{"schema": 1, "accounts": {"user00@contoso.com": {"failed_at": Infinity}, '
+        '"user01@contoso.com": {"failed_at": NaN, "code": "wrong-credentials"}}}'
+    )
+    async with Lab(accounts=dict.fromkeys(ACCOUNTS[:2], "wrong-password")) as lab:
+        batch = tmp_path / "b.yaml"
+        batch.write_text(yaml.safe_dump(batch_yaml(lab, ACCOUNTS[:2])))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "conntest",
+            "check",
+            "--batch",
+            str(batch),
+            "--state-file",
+            str(state),
+            "--format",
+            "json",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, PASSWORD_VAR: SECRET, "CI": "1"},
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 110)
+        for account in ACCOUNTS[:2]:
+            assert lab.record.auth_attempts("imap", account) == 1
+    assert process.returncode == 2
+    [line] = err.decode().splitlines()
+    assert str(state) in line and "not a finite number" in line and "(and 1 more)" in line
+    assert all(r["authentication"] == "sent" for r in json.loads(out)["accounts"])
