@@ -648,7 +648,7 @@ def test_batch_and_monitoring_modules_import_neither_the_lab_nor_textual() -> No
         "import conntest.render.nagios, conntest.render.prometheus, conntest.render.junit\n"
         "import conntest.render.jsonl\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith("
-        "('textual.', 'conntest.tui', 'conntest.lab')))\n"
+        "('textual.', 'conntest.tui', 'conntest.lab.')) or m == 'conntest.lab')\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

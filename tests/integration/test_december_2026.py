@@ -27,16 +27,17 @@ from conntest.cli import main
 from conntest.lab import LAB_PASSWORD, Lab
 from conntest.render.nagios import render_nagios
 from conntest.render.prometheus import render_prometheus
-from tests.integration.dependence import assert_dependence_metrics
+from tests.integration.dependence import CHANGE, assert_dependence_metrics
 from tests.integration.test_batch import PASSWORD_VAR, lab_entry
 from tests.integration.test_own_server import PASSWORD as OWN_PASSWORD
 from tests.integration.test_own_server import OwnServer, own_ca
 from tests.integration.test_own_server import _check as own_check
 from tests.integration.test_own_server import _pins as own_pins
+from tests.integration.test_serve import Running, get, running, samples
 
 BEFORE, INSIDE, AFTER = "2026-06-01", "2026-11-15", "2027-01-10"
 """213 days before the change, 46 days before it (inside the 60-day window), 10 days after."""
-__all__ = ["own_ca"]  # the fixture, imported for the own-server tests
+__all__ = ["own_ca", "running"]  # fixtures, imported for the own-server and serve tests
 
 EXIT = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 
@@ -300,3 +301,23 @@ def test_own_server_advice_follows_the_smtp_host(
     else:
         assert code == 0
         assert advice is None
+
+
+# --------------------------------------------------------------------------
+# conntest serve
+
+
+async def test_serve_exposes_the_dependence_and_the_advice(running: Running) -> None:
+    """A scrape inside the window: alice (the lab's ok) still sends with a password."""
+    running.exporter.today = lambda: date.fromisoformat(INSIDE)
+    answer = await get(running.base, "/probe?account=alice@contoso.com&profile=thunderbird")
+    assert answer.status == 200
+    in_use = samples(answer.body, "conntest_basic_auth_in_use")
+    key = (("account", "alice@contoso.com"), ("profile", "thunderbird"))
+    assert in_use == {(*key, ("protocol", "imap")): 1.0, (*key, ("protocol", "smtp")): 1.0}
+    [change] = samples(answer.body, "conntest_basic_auth_default_off_timestamp_seconds").values()
+    assert change == CHANGE
+    findings = samples(answer.body, "conntest_finding")
+    labels = {"account": "alice@contoso.com", "profile": "thunderbird", "protocol": "smtp"}
+    advice = tuple(sorted({**labels, "code": "basic-auth-retiring", "severity": "warning"}.items()))
+    assert findings.get(advice) == 1.0

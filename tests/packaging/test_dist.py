@@ -178,6 +178,7 @@ def test_sdist_holds_docs_profiles_tests_and_licence(dists: Dists) -> None:
         "profiles/outlook-2016.yaml",
         "monitoring/conntest-alerts.yml",
         "monitoring/conntest-alerts.test.yml",
+        "contrib/prometheus/basic-auth-december-2026.rules.yml",
         "tests/conftest.py",
         "tests/tui/__snapshots__/test_snapshots/test_live_progress.svg",
         "conntest/tui/conntest.tcss",
