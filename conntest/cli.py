@@ -240,6 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
     psub = profiles.add_subparsers(dest="profiles_command", required=True, parser_class=_Parser)
     plist = psub.add_parser("list", help="show the loaded profiles and where they come from")
     plist.add_argument("--profile-file", action="append", default=[], type=Path, metavar="PATH")
+    pshow = psub.add_parser(
+        "show", help="print a profile's file as loaded (copy a builtin one to edit it)"
+    )
+    pshow.add_argument("id", metavar="ID")
+    pshow.add_argument(
+        "--builtin", action="store_true", help="the shipped file, even if one of yours overrides it"
+    )
+    pshow.add_argument("--profile-file", action="append", default=[], type=Path, metavar="PATH")
+    ppath = psub.add_parser("path", help="print the folders profiles are loaded from")
+    ppath.add_argument("--user", action="store_true", help="only the folder for your own profiles")
     pval = psub.add_parser("validate", help="report every problem in profile files")
     pval.add_argument(
         "paths",
@@ -409,6 +419,14 @@ def cmd_lab(args: argparse.Namespace, stdout: TextIO) -> int:
 def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from conntest.profiles import load_profiles, validate
 
+    if args.profiles_command in ("show", "path"):
+        from conntest.profile_files import profile_paths, profile_text
+
+        if args.profiles_command == "path":
+            stdout.write(profile_paths(user_only=args.user))
+            return 0
+        stdout.write(profile_text(load_profiles(args.profile_file), args.id, args.builtin))
+        return 0
     if args.profiles_command == "list":
         loaded = load_profiles(args.profile_file)
         rows = [
