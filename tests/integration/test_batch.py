@@ -647,8 +647,8 @@ def test_batch_and_monitoring_modules_import_neither_the_lab_nor_textual() -> No
         "import conntest.batch, conntest.batch.command, conntest.lockout, conntest.serve\n"
         "import conntest.render.nagios, conntest.render.prometheus, conntest.render.junit\n"
         "import conntest.render.jsonl\n"
-        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith("
-        "('textual.', 'conntest.tui', 'conntest.lab')))\n"
+        "bad = sorted(m for m in sys.modules if m in {'textual', 'conntest.tui', 'conntest.lab'}"
+        " or m.startswith(('textual.', 'conntest.tui.', 'conntest.lab.')))\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
