@@ -5,8 +5,8 @@ CA, the name pinned with ``resolve:``, as a user's own server would be): it
 answers like Microsoft 365 up to authentication, then takes the credential
 and never replies.  While conntest waits for the answer the test kills it
 (SIGKILL, SIGTERM), interrupts it (Ctrl-C: SIGINT) or stops ``serve``
-(SIGTERM); the next run must not send
-the credential again, and must say why.
+(SIGTERM); the next run must not send the credential again, and must say
+why.
 """
 
 from __future__ import annotations
