@@ -60,7 +60,7 @@ async def checks(latency_ms: float, profiles: list[str] | None, runs: int) -> li
             report = await run_check(request)
             if i:
                 times.append((time.perf_counter() - t) * 1000)
-            assert report.severity.verdict == "ok", report.severity
+            assert report.severity.verdict in {"ok", "warning"}, report.severity
     return times
 
 

@@ -15,6 +15,13 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from lab_process import installed_env
+
+ENV = installed_env()
 
 COMMANDS = {
     "--help": ["-m", "conntest", "--help"],
@@ -33,7 +40,7 @@ BASELINE = ["-c", "pass"]
 
 def once(args: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, *args], capture_output=True, check=False)
+    subprocess.run([sys.executable, *args], capture_output=True, check=False, env=ENV)
     return (time.perf_counter() - started) * 1000
 
 

@@ -20,7 +20,6 @@ Run: ``.venv/bin/python benchmarks/floor_benchmark.py [LATENCY_MS] [RUNS]``.
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from lab_process import LabProcess, lab_process
+from lab_process import LabProcess, installed_env, lab_process
 
 PROFILE = "thunderbird"
 IMPORTS = (
@@ -71,7 +70,7 @@ async def in_process(lab: LabProcess, runs: int) -> list[tuple[float, tuple[int,
         started = time.perf_counter()
         report = await run_check(request)
         wall = (time.perf_counter() - started) * 1000
-        assert report.severity.verdict == "ok", report.severity
+        assert report.severity.verdict in {"ok", "warning"}, report.severity
         if i:  # the first one warms the TLS contexts
             out.append((wall, critical_flights(lab.ask("flights"))))
     return out
@@ -80,7 +79,7 @@ async def in_process(lab: LabProcess, runs: int) -> list[tuple[float, tuple[int,
 def command(lab: LabProcess, runs: int) -> tuple[list[tuple[float, tuple[int, int, int]]], float]:
     from conntest.lab import LAB_PASSWORD
 
-    env = {**os.environ, "BENCH_PASSWORD": LAB_PASSWORD}
+    env = {**installed_env(), "BENCH_PASSWORD": LAB_PASSWORD}
     argv = [
         sys.executable,
         "-m",
@@ -100,10 +99,11 @@ def command(lab: LabProcess, runs: int) -> tuple[list[tuple[float, tuple[int, in
         started = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
         wall = (time.perf_counter() - started) * 1000
-        assert done.returncode == 0, done.stdout + done.stderr
+        # 1: a working account warned that Basic auth is being retired (date-aware advice).
+        assert done.returncode <= 1, done.stdout + done.stderr
         out.append((wall, critical_flights(lab.ask("flights"))))
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", IMPORTS], check=True)
+        subprocess.run([sys.executable, "-c", IMPORTS], check=True, env=env)
         imports.append((time.perf_counter() - started) * 1000)
     return out, statistics.median(imports)
 

@@ -4,19 +4,35 @@ Run in-process, the lab would share conntest's event loop and CPU and the
 figures would measure both.  The child prints one JSON line with its
 endpoints, then answers commands on standard input, one per line:
 ``flights`` (the delayed server flights per listener and the DNS questions
-since the last ``clear``), ``rss`` (its own peak RSS in KiB), ``clear``.
+since the last ``clear``), ``rss`` (its RSS now and at its peak, KiB), ``clear``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import compileall
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+
+def installed_env() -> dict[str, str]:
+    """The environment of a conntest that is installed as pip installs it: with its bytecode.
+
+    Some shells here set PYTHONDONTWRITEBYTECODE, so an editable checkout
+    compiles every conntest module from source at each start (~0.4 s); a
+    benchmark of start-up would measure the compiler.  This compiles the
+    package once and drops the variable for the children.
+    """
+    package = Path(__file__).resolve().parent.parent / "conntest"
+    compileall.compile_dir(str(package), quiet=1)
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass
@@ -44,6 +60,7 @@ def lab_process(latency_ms: float = 0.0, scenario: str = "ok") -> Iterator[LabPr
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        env=installed_env(),
     )
     try:
         assert proc.stdout is not None
@@ -88,7 +105,9 @@ async def _child(latency_ms: float, scenario: str) -> None:
                     "dropped": lab.record.dropped.total,
                 }
             elif line == "rss":
-                answer = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                with open("/proc/self/status", encoding="ascii") as status:
+                    now = next(int(x.split()[1]) for x in status if x.startswith("VmRSS:"))
+                answer = {"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "now": now}
             elif line == "clear":
                 lab.record.clear()
                 answer = "ok"

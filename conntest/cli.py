@@ -1,4 +1,4 @@
-"""The command line: ``conntest check``, ``lab``, ``profiles``, ``explain``, ``tui``, ``demo``.
+"""The command line: ``check``, ``serve``, ``lab``, ``profiles``, ``schema``, ``explain``, ``tui``.
 
 The CLI owns exit codes and streams: stdout is the report, stderr gets one
 plain line per error.  Exit codes follow the Monitoring Plugins guidelines:
@@ -24,7 +24,6 @@ from conntest.batch.options import (
     wants_batch_path,
 )
 from conntest.errors import ConntestError, UsageError
-from conntest.inputs.passwords import password_from_args
 from conntest.inputs.values import (
     InvalidValue,
     option_value,
@@ -191,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--timeout",
+        "-t",
         type=_arg(parse_timeout),
         default=60.0,
         metavar="SECONDS",
@@ -246,6 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="files to validate (default: every profile conntest would load)",
     )
 
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of a file conntest reads (for editors)"
+    )
+    schema.add_argument(
+        "kind",
+        choices=("profile", "batch", "serve", "lab-accounts"),
+        help="profile, batch (check --batch), serve (serve --config) or lab-accounts",
+    )
+
     explain = sub.add_parser("explain", help="explain an error text a mail client showed")
     explain.add_argument("text", help="the error text, or - to read standard input")
     explain.add_argument("--profile", metavar="ID", help="word the remedy for this client")
@@ -268,8 +277,8 @@ async def _check(
     import concurrent.futures
 
     from conntest.engine import CheckRequest, run_check
-    from conntest.inputs.lab_context import lab_fields
     from conntest.inputs.selection import protocols_of
+    from conntest.lab_context import lab_fields
     from conntest.probes.dns_probe import ResolverConfig
 
     loop = asyncio.get_running_loop()
@@ -304,6 +313,7 @@ def cmd_check(
 ) -> int:
     import asyncio
 
+    from conntest.inputs.passwords import password_from_args
     from conntest.inputs.selection import select_profiles
     from conntest.redact import Redactor
     from conntest.render.json_report import render_json
@@ -400,6 +410,7 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    advice_date(args)  # a malformed $CONNTEST_TODAY is bad input: say so before the screen
     try:
         from conntest.tui.app import run_tui
     except ImportError:
@@ -455,6 +466,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _failure(exc, getattr(args, "format", None), stdout, stderr)
     except KeyboardInterrupt:
         print("conntest: interrupted", file=stderr)
+        if getattr(args, "format", None) == "nagios":
+            from conntest.render.nagios import render_unknown
+
+            stdout.write(render_unknown("interrupted before the check finished"))
+            stdout.flush()
         return EXIT_UNKNOWN
 
 
@@ -477,6 +493,11 @@ def _dispatch(
         return cmd_profiles(args, stdout, stderr)
     if args.command == "explain":
         return cmd_explain(args, stdout, stdin)
+    if args.command == "schema":
+        from conntest.json_schemas import render_schema
+
+        stdout.write(render_schema(args.kind))
+        return 0
     if args.command in (None, "tui", "demo"):
         if not (stdin is not None and stdin.isatty() and stdout.isatty()):
             # No terminal to draw on (cron, a pipe, CI): say how to use it.

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from conntest.diagnosis import DiagnosisContext, diagnose
 from conntest.migration import route_for
@@ -330,17 +330,63 @@ async def _stripped_retry(
     return None, []
 
 
+MAX_LINE = 400
+"""Characters kept of one transcript line, after redaction."""
+MAX_MESSAGE = 200
+"""Characters kept of a failure message, after redaction."""
+MAX_REPLY = 2000
+"""Characters kept of a reply's text, after redaction (a long EHLO answer fits)."""
+MAX_TRANSCRIPT = 200
+"""Transcript lines kept per step; a flood is summarised, not stored."""
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
+_CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 0x0A}
+
+
+def printable(text: str, newlines: bool = False) -> str:
+    """Server text made safe to print: control characters shown as ``\\xNN``, no lone surrogates.
+
+    A hostile server's escape sequences must not drive the user's terminal, its
+    line breaks must not forge report lines, and undecodable bytes (kept by
+    aiosmtplib as surrogates) must not stop the report from being written.
+    """
+    if text.isprintable():
+        return text
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.translate(_CONTROL_BUT_NEWLINE if newlines else _CONTROL)
+
+
+def _clean(value: Any, redact: Redactor) -> Any:
+    """Every string in step data made printable and redacted (server words end up there too)."""
+    if isinstance(value, str):
+        return redact(printable(value, newlines=True))
+    if isinstance(value, dict):
+        return {k: _clean(v, redact) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(v, redact) for v in value)
+    return value
+
+
 def _redacted(step: Step, redact: Redactor) -> Step:
+    """The step made printable, every secret form removed, then cut to size (in that order)."""
     reply = step.reply
     if reply is not None:
-        reply = dataclasses.replace(reply, text=redact(reply.text))
+        reply = dataclasses.replace(
+            reply, text=redact.cut(printable(reply.text, newlines=True), MAX_REPLY)
+        )
     failure = step.failure
     if failure is not None:
-        failure = dataclasses.replace(failure, message=redact(failure.message))
+        failure = dataclasses.replace(
+            failure, message=redact.cut(printable(failure.message, newlines=True), MAX_MESSAGE)
+        )
+    lines = step.transcript
+    transcript = [redact.cut(printable(line), MAX_LINE) for line in lines[:MAX_TRANSCRIPT]]
+    if len(lines) > MAX_TRANSCRIPT:
+        transcript.append(f"… {len(lines) - MAX_TRANSCRIPT} more lines not kept")
     return dataclasses.replace(
         step,
         reply=reply,
         failure=failure,
-        transcript=[redact(line) for line in step.transcript],
-        data={k: redact(v) if isinstance(v, str) else v for k, v in step.data.items()},
+        transcript=transcript,
+        data=_clean(step.data, redact),
     )

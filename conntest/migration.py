@@ -28,6 +28,7 @@ __all__ = [
     "ModernAuthCell",
     "basic_auth_in_use",
     "modern_auth_cell",
+    "oauth_sign_in",
     "route_for",
 ]
 
@@ -140,7 +141,7 @@ def modern_auth_cell(result: ProfileResult) -> ModernAuthCell | None:
     if route is None:
         return None
     if route.kind == "oauth2":
-        signed = result.oauth_signed_in
+        signed = result.oauth_signed_in or oauth_sign_in(result.steps)
         refused = sorted(p.upper() for p, ok in signed.items() if not ok)
         if refused:
             return ModernAuthCell(
@@ -157,19 +158,32 @@ def modern_auth_cell(result: ProfileResult) -> ModernAuthCell | None:
     return ModernAuthCell("none", route.summary, "")
 
 
-def basic_auth_in_use(steps: Iterable[Step]) -> dict[str, bool]:
-    """Per protocol, whether a password sign-in succeeded (``False``: tried and refused).
-
-    A protocol whose password step never ran (no password given, or the
-    connection failed before it) is absent: nothing was learnt about it.
-    """
+def _sign_ins(steps: Iterable[Step], *, token: bool) -> dict[str, bool]:
     outcome: dict[str, bool] = {}
     for step in steps:
         names = PASSWORD_STEPS.get(step.protocol, ())
         if step.name not in names or step.status is Status.SKIP:
             continue
         mechanism = str(step.data.get("mechanism", "")).upper()
-        if any(token in mechanism for token in TOKEN_MECHANISMS):
+        if any(t in mechanism for t in TOKEN_MECHANISMS) is not token:
             continue
         outcome[step.protocol] = outcome.get(step.protocol, False) or step.status is Status.PASS
     return outcome
+
+
+def basic_auth_in_use(steps: Iterable[Step]) -> dict[str, bool]:
+    """Per protocol, whether a password sign-in succeeded (``False``: tried and refused).
+
+    A protocol whose password step never ran (no password given, or the
+    connection failed before it) is absent: nothing was learnt about it.
+    """
+    return _sign_ins(steps, token=False)
+
+
+def oauth_sign_in(steps: Iterable[Step]) -> dict[str, bool]:
+    """Per protocol, whether a sign-in with a token (XOAUTH2) succeeded; absent: not tried.
+
+    What :func:`modern_auth_cell` reads when the result's ``oauth_signed_in`` is empty,
+    so the column says "verified" as soon as the probes sign in with a token.
+    """
+    return _sign_ins(steps, token=True)

@@ -13,9 +13,14 @@ Vocabulary shared by the probes and the diagnosis (keep the two in step):
     dns: ``"resolve"`` (one per server host; ``data["host"]``,
     ``data["addresses"]``), ``"mx"`` and ``"autodiscover"`` (informational).
     imap: ``"connect"``, ``"tls"``, ``"greeting"``, ``"capability"``,
-    ``"id"``, ``"login"``, ``"mailbox"``, ``"logout"``.
+    ``"id"``, ``"login"``, ``"mailbox"``, ``"logout"`` (with STARTTLS:
+    ``"greeting"`` and ``"starttls"`` come before ``"tls"``).
     smtp: ``"connect"``, ``"greeting"``, ``"ehlo"``, ``"starttls"``,
-    ``"tls"``, ``"ehlo-tls"``, ``"auth"``, ``"quit"``.
+    ``"tls"``, ``"ehlo-tls"``, ``"auth"``, ``"quit"`` (implicit TLS:
+    ``"tls"`` first, then ``"greeting"``, ``"ehlo-tls"``, …).
+    A ``tls`` step's ``data`` says ``mode`` (``"implicit"``/``"starttls"``)
+    and ``trust`` (``"ca-file"``: verified against ``--ca-file`` only;
+    ``"system"``: the system's store).
 ``Failure.kind``
     see :class:`FailureKind`.
 """

@@ -9,14 +9,25 @@ client can switch to OAuth2).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
+
+from conntest.schema.models import Keywords
 
 Security = Literal["tls", "starttls"]
 ImapLogin = Literal["login", "authenticate-plain"]
 SmtpAuth = Literal["login", "plain"]
 IdWhen = Literal["never", "before-login", "after-login"]
 UsernameForm = Literal["address", "local-part"]
-TLSVersion = Literal["1.0", "1.1", "1.2", "1.3"]
+TLSVersion = Annotated[
+    Literal["1.0", "1.1", "1.2", "1.3"],
+    # YAML reads an unquoted 1.2 as a number; the loader accepts it, so does the schema.
+    Keywords(
+        {"type": ["string", "number"], "enum": ["1.0", "1.1", "1.2", "1.3", 1.0, 1.1, 1.2, 1.3]}
+    ),
+]
+Port = Annotated[int, Keywords({"minimum": 1, "maximum": 65535})]
+Host = Annotated[str, Keywords({"pattern": r"^\S+$"})]
+ProfileId = Annotated[str, Keywords({"pattern": "^[a-z0-9][a-z0-9-]*$"})]
 
 TLS_VERSIONS: tuple[str, ...] = ("1.0", "1.1", "1.2", "1.3")
 
@@ -26,36 +37,53 @@ class TLSRange:
     """The TLS versions the client's stack can negotiate."""
 
     min: TLSVersion = "1.2"
+    """The oldest version the client offers."""
     max: TLSVersion = "1.3"
+    """The newest version the client offers."""
 
 
 @dataclass(frozen=True)
 class ImapSettings:
-    host: str = "outlook.office365.com"
-    port: int = 993
+    """How the client reaches and signs in to the incoming (IMAP) server."""
+
+    host: Host = "outlook.office365.com"
+    """The IMAP server's host name."""
+    port: Port = 993
+    """The IMAP port (993: TLS from the first byte)."""
     security: Security = "tls"
+    """``tls`` (implicit TLS) or ``starttls`` (plain, then STARTTLS)."""
     login: ImapLogin = "login"
     """``login`` = the LOGIN command; ``authenticate-plain`` = AUTHENTICATE PLAIN."""
     sasl_ir: bool = False
     """Send the PLAIN response with the command (RFC 4959) instead of after a ``+``."""
     send_id: IdWhen = "never"
+    """Whether and when the client sends the IMAP ID command (RFC 2971)."""
     id_fields: dict[str, str] = field(default_factory=dict)
+    """The ID fields the client sends (at most 30; names up to 30 bytes, values up to 1024)."""
     settings_path: str = ""
     """Where the incoming-server settings live in the client's UI."""
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    host: str = "smtp.office365.com"
-    port: int = 587
+    """How the client reaches and signs in to the outgoing (SMTP submission) server."""
+
+    host: Host = "smtp.office365.com"
+    """The SMTP server's host name."""
+    port: Port = 587
+    """The submission port (587: STARTTLS)."""
     security: Security = "starttls"
+    """``starttls`` (plain, then STARTTLS) or ``tls`` (implicit TLS)."""
     auth: SmtpAuth = "login"
+    """The SASL mechanism: ``login`` (AUTH LOGIN) or ``plain`` (AUTH PLAIN)."""
     settings_path: str = ""
     """Where the outgoing-server settings live in the client's UI."""
 
 
 @dataclass(frozen=True)
 class OAuth2Support:
+    """Whether the client can move to modern authentication (the remedy for basic-auth refusals)."""
+
     supported: bool = False
     """Whether this client can use modern authentication with Microsoft 365 for IMAP/SMTP."""
     how: str = ""
@@ -87,17 +115,27 @@ class WayForward:
 
 @dataclass(frozen=True)
 class Profile:
-    id: str
+    """What one mail client does on the wire, and where its settings live."""
+
+    id: ProfileId
+    """Lowercase letters, digits and ``-``; defaults to the file name without ``.yaml``."""
     name: str
+    """The client as people know it (``Outlook 2016 (IMAP account)``)."""
     imap: ImapSettings
+    """The incoming-server side."""
     smtp: SmtpSettings
+    """The outgoing-server side."""
     tls: TLSRange = TLSRange()
+    """The TLS versions the client's stack can negotiate."""
     username_form: UsernameForm = "address"
+    """What the client sends as the user name: the full ``address`` or its ``local-part``."""
     oauth2: OAuth2Support = OAuth2Support()
+    """Whether and how the client can use modern authentication."""
     way_forward: WayForward = WayForward()
     """The way to modern authentication (empty in a profile that does not say)."""
     password_path: str = ""
     """Where the user re-enters the stored password."""
     notes: tuple[str, ...] = ()
+    """Caveats quoted in the report."""
     source: str = ""
     """The file this profile was loaded from (for ``profiles list``)."""

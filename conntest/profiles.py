@@ -23,7 +23,8 @@ ones, the types and the enum values are read off the dataclasses in
 default) is accepted here with no second list to keep in step. The few rules a
 type cannot express (port range, id pattern, TLS order, settings that
 contradict each other) are in ``_VALUE_RULES`` and
-``_DocumentReader.check_section``.
+``_ProfileReader.check_section``; the reading itself is
+:class:`conntest.schema.reader.ModelReader`, shared with the other file kinds.
 
 Nothing here imports a UI or touches the network.
 """
@@ -33,18 +34,18 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from conntest.errors import ProfileError, UsageError
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.schema.problem import Problem
-from conntest.schema.safe_yaml import YamlMap, parse_yaml, read_text
+from conntest.schema.reader import ModelReader, ValueRule, describe_yaml, plural
+from conntest.schema.safe_yaml import parse_yaml, read_text
 
 __all__ = [
     "ID_PATTERN",
@@ -74,36 +75,23 @@ directory, or a ``--profile-file`` argument (in increasing precedence)."""
 _LOADER_SET = frozenset({"source"})
 """Model fields the loader fills in itself; a file may not set them."""
 
-_T = TypeVar("_T")
-
-
-# --------------------------------------------------------------------------
-# Problems
-
 
 # --------------------------------------------------------------------------
 # Rules a type cannot express
-
-
-@dataclass(frozen=True)
-class _ValueRule:
-    expected: str
-    """Also used when the type is wrong, so the user reads one phrasing."""
-    accepts: Callable[[Any], bool]
 
 
 def _is_host(value: str) -> bool:
     return bool(value) and not any(ch.isspace() for ch in value)
 
 
-_PORT_RULE = _ValueRule("an integer 1-65535", lambda v: 1 <= v <= 65535)
-_HOST_RULE = _ValueRule("a host name (no spaces)", _is_host)
-_VALUE_RULES: dict[str, _ValueRule] = {
-    "id": _ValueRule(
+_PORT_RULE = ValueRule("an integer 1-65535", lambda v: 1 <= v <= 65535)
+_HOST_RULE = ValueRule("a host name (no spaces)", _is_host)
+_VALUE_RULES: dict[str, ValueRule] = {
+    "id": ValueRule(
         "an id of lowercase letters, digits and '-' (starting with a letter or digit)",
         lambda v: ID_PATTERN.fullmatch(v) is not None,
     ),
-    "name": _ValueRule("a non-empty string", lambda v: bool(v.strip())),
+    "name": ValueRule("a non-empty string", lambda v: bool(v.strip())),
     "imap.host": _HOST_RULE,
     "imap.port": _PORT_RULE,
     "smtp.host": _HOST_RULE,
@@ -121,68 +109,15 @@ _ID_MAX_VALUE = 1024
 # Reading one document
 
 
-class _Invalid:
-    """Marks a value that failed a check (``None`` is a value YAML can produce)."""
-
-
-_INVALID = _Invalid()
-
-
-def _join(where: str, key: object) -> str:
-    return f"{where}.{key}" if where else str(key)
-
-
-def _describe(value: object) -> str:
-    """Name a YAML value the way a user would recognise it in their file."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        text = repr(value)
-        return text if len(text) <= 60 else text[:56] + "...'"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bytes):
-        return "binary data"
-    if hasattr(value, "isoformat"):
-        return f"a date ({value.isoformat()})"  # YAML reads 2024-01-01 as a date
-    return f"a {type(value).__name__}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _field_default(f: dataclasses.Field[Any]) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return _INVALID
-
-
-class _DocumentReader:
-    """Turns one parsed YAML document into a :class:`Profile`, noting every problem.
-
-    Reading never stops at the first problem: a bad value is recorded and
-    skipped, and the object is only built when nothing was recorded.
-    """
+class _ProfileReader(ModelReader):
+    """Turns one parsed YAML document into a :class:`Profile`, noting every problem."""
 
     def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def add(self, field: str, expected: str, found: str, line: int | None = None) -> None:
-        self.problems.append(Problem(self.file, field, expected, found, line))
+        super().__init__(file, _VALUE_RULES, _LOADER_SET)
 
     def profile(self, raw: object, stem: str) -> Profile | None:
         if not isinstance(raw, dict):
-            found = "an empty file" if raw is None else _describe(raw)
+            found = "an empty file" if raw is None else describe_yaml(raw)
             self.add("", "a mapping of profile keys (id, name, imap, smtp, ...)", found)
             return None
         preset: dict[str, Any] = {}
@@ -197,137 +132,6 @@ class _DocumentReader:
         built = self.section(raw, Profile, "", None, preset=preset)
         return built if isinstance(built, Profile) and not self.problems else None
 
-    def section(
-        self,
-        raw: object,
-        cls: type[_T],
-        where: str,
-        line: int | None,
-        *,
-        preset: Mapping[str, Any] | None = None,
-    ) -> _T | _Invalid:
-        """Read a mapping into the dataclass ``cls``, whose fields are its keys."""
-        if not isinstance(raw, dict):
-            self.add(where, f"a mapping of {where} settings", _describe(raw), line)
-            return _INVALID
-        lines = raw.key_lines if isinstance(raw, YamlMap) else {}
-        if isinstance(raw, YamlMap):
-            for key, dup_line in raw.duplicates:
-                self.add(_join(where, key), "each key once", "it again", dup_line)
-        assert dataclasses.is_dataclass(cls)
-        fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _LOADER_SET}
-        hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = dict(preset or {})
-        failed: set[str] = set()
-        for key, value in raw.items():
-            path = _join(where, key)
-            key_line = lines.get(key, line)
-            if not isinstance(key, str) or key not in fields:
-                self.unknown_key(path, key, value, fields, key_line)
-                continue
-            converted = self.value(value, hints[key], path, key_line)
-            if converted is _INVALID:
-                failed.add(key)
-            else:
-                values[key] = converted
-        for name, f in fields.items():
-            if name not in values and name not in failed and _field_default(f) is _INVALID:
-                self.add(_join(where, name), "a value (the key is required)", "no such key")
-                failed.add(name)
-        known = {n: _field_default(f) for n, f in fields.items() if n not in failed}
-        known.update(values)
-        self.check_section(where, known, lines)
-        if failed:
-            return _INVALID
-        return cls(**values)
-
-    def unknown_key(
-        self, path: str, key: object, value: object, fields: Mapping[str, object], line: int | None
-    ) -> None:
-        if key in _LOADER_SET:
-            expected = f"no {key!r} key (conntest sets it to the file's path)"
-            self.add(path, expected, _describe(value), line)
-            return
-        close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.6)
-        if close:
-            expected = f"a known key (did you mean {close[0]!r}?)"
-        else:
-            expected = f"one of the keys {', '.join(fields)}"
-        self.add(path, expected, "an unknown key", line)
-
-    def value(self, value: object, hint: Any, path: str, line: int | None) -> Any:
-        """Check ``value`` against the type hint ``hint``; ``_INVALID`` if it fails."""
-        origin = typing.get_origin(hint)
-        rule = _VALUE_RULES.get(path)
-        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-            return self.section(value, hint, path, line)
-        if origin is Literal:
-            return self.enum(value, typing.get_args(hint), path, line)
-        if origin is dict:
-            return self.string_map(value, path, line)
-        if origin is tuple:
-            return self.string_list(value, path, line)
-        if hint is bool:
-            if isinstance(value, bool):
-                return value
-            self.add(path, "true or false", _describe(value), line)
-            return _INVALID
-        if hint is int:
-            if (
-                isinstance(value, int)
-                and not isinstance(value, bool)
-                and (rule is None or rule.accepts(value))
-            ):
-                return value
-            self.add(path, rule.expected if rule else "an integer", _describe(value), line)
-            return _INVALID
-        if hint is str:
-            if isinstance(value, str) and (rule is None or rule.accepts(value)):
-                return value
-            expected = rule.expected if rule else "a string"
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                expected += " (put numbers in quotes)"
-            self.add(path, expected, _describe(value), line)
-            return _INVALID
-        # A model field of a type this reader does not know is a bug, not a
-        # user mistake: the builtin-profile tests load every field.
-        raise TypeError(f"profiles: no reader for {path} of type {hint!r}")
-
-    def enum(self, value: object, allowed: tuple[Any, ...], path: str, line: int | None) -> Any:
-        if isinstance(value, str) and value in allowed:
-            return value
-        if isinstance(value, int | float) and not isinstance(value, bool) and str(value) in allowed:
-            return str(value)  # `min: 1.2` without quotes reads as a float; accept it
-        expected = "one of " + ", ".join(repr(a) for a in allowed)
-        if isinstance(value, str):
-            by_lower = {str(a).lower(): str(a) for a in allowed}
-            # A high cutoff: suggest for case slips and typos, not '1.3' for '1.4'.
-            close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.75)
-            if close:
-                expected += f" (did you mean {by_lower[close[0]]!r}?)"
-        self.add(path, expected, _describe(value), line)
-        return _INVALID
-
-    def string_map(self, value: object, path: str, line: int | None) -> Any:
-        if not isinstance(value, dict):
-            self.add(path, "a mapping of names to strings", _describe(value), line)
-            return _INVALID
-        lines = value.key_lines if isinstance(value, YamlMap) else {}
-        ok = True
-        for key, item in value.items():
-            item_path = _join(path, key)
-            item_line = lines.get(key, line)
-            if not isinstance(key, str) or not key:
-                expected = "a field name in text (put numbers in quotes)"
-                self.add(item_path, expected, _describe(key), item_line)
-                ok = False
-            if not isinstance(item, str):
-                self.add(item_path, "a string (put numbers in quotes)", _describe(item), item_line)
-                ok = False
-            elif path == "imap.id_fields" and isinstance(key, str):
-                ok = self.check_id_field(item_path, key, item, item_line) and ok
-        return dict(value) if ok else _INVALID
-
     def check_id_field(self, path: str, name: str, text: str, line: int | None) -> bool:
         """RFC 2971 limits, so a profile cannot make a probe send an invalid ID."""
         ok = True
@@ -335,7 +139,7 @@ class _DocumentReader:
             self.add(
                 path,
                 f"a field name of at most {_ID_MAX_FIELD} bytes (RFC 2971)",
-                _plural(len(name.encode()), "byte"),
+                plural(len(name.encode()), "byte"),
                 line,
             )
             ok = False
@@ -343,20 +147,11 @@ class _DocumentReader:
             self.add(
                 path,
                 f"a value of at most {_ID_MAX_VALUE} bytes (RFC 2971)",
-                _plural(len(text.encode()), "byte"),
+                plural(len(text.encode()), "byte"),
                 line,
             )
             ok = False
         return ok
-
-    def string_list(self, value: object, path: str, line: int | None) -> Any:
-        if not isinstance(value, list):
-            self.add(path, "a list of strings", _describe(value), line)
-            return _INVALID
-        bad = [i for i, item in enumerate(value) if not isinstance(item, str)]
-        for i in bad:
-            self.add(f"{path}[{i}]", "a string", _describe(value[i]), line)
-        return _INVALID if bad else tuple(value)
 
     def check_section(self, where: str, known: Mapping[str, Any], lines: Mapping[Any, int]) -> None:
         """Rules that relate two settings of one section.
@@ -395,23 +190,30 @@ class _DocumentReader:
                 "imap.id_fields",
                 "no fields while imap.send_id is 'never' "
                 "(set send_id to 'before-login' or 'after-login', or remove id_fields)",
-                f"{_plural(len(id_fields), 'field')} ({', '.join(map(str, id_fields))})",
+                f"{plural(len(id_fields), 'field')} ({', '.join(map(str, id_fields))})",
                 lines.get("id_fields"),
             )
         if len(id_fields) > _ID_MAX_PAIRS:
             self.add(
                 "imap.id_fields",
                 f"at most {_ID_MAX_PAIRS} fields (RFC 2971)",
-                _plural(len(id_fields), "field"),
+                plural(len(id_fields), "field"),
                 lines.get("id_fields"),
             )
+
+    def check_map_item(
+        self, path: str, item_path: str, key: str, text: str, line: int | None
+    ) -> bool:
+        if path != "imap.id_fields":
+            return True
+        return self.check_id_field(item_path, key, text, line)
 
 
 def _parse(text: str, file: str, stem: str) -> tuple[Profile | None, list[Problem]]:
     raw, problems = parse_yaml(text, file)
     if problems:
         return None, problems
-    reader = _DocumentReader(file)
+    reader = _ProfileReader(file)
     profile = reader.profile(raw, stem)
     if profile is None:
         # In file order, so the report reads top to bottom like the file;

@@ -1,61 +1,208 @@
 """Keep credentials out of everything conntest records.
 
 The probes never write a credential into a transcript in the first place;
-:class:`Redactor` is the second line of defence, applied by the engine to every
-transcript line, reply text and failure message before a step leaves it.  It
-knows the password and the encodings a mail protocol could carry it in (AUTH
-LOGIN's base64 password, AUTH PLAIN's base64 ``authzid\\0user\\0password``)
-and replaces any of them with ``<redacted>``.
+:class:`Redactor` is the second line of defence, applied where a line is
+recorded and again by the engine to every step before it leaves it.  It is a
+property, not a list of places: for each secret (the password, an OAuth token)
+it knows every form a library or a renderer can give it inside a longer text,
+
+* as sent: raw, an IMAP quoted string (``"`` and ``\\`` escaped), base64 of
+  AUTH LOGIN's password, of AUTH PLAIN's ``authzid\\0user\\0password`` with
+  and without the authzid, of XOAUTH2's ``user=…\\x01auth=Bearer …\\x01\\x01``,
+  padded and unpadded;
+* as reported: Python's ``repr`` of a ``str`` or of ``bytes`` (an imaplib
+  abort quotes the server's line that way), with either quote escaped, and a
+  repr of a repr;
+* as rendered: JSON-escaped, with and without ``ensure_ascii``;
+
+and replaces any of them with ``<redacted>``.  Text is redacted *before* it
+is cut, and :meth:`Redactor.cut` re-checks the cut end so that no prefix of a
+secret form (:data:`PARTIAL_MIN` characters or more) is left there; the ends
+of every redacted text get the same check, which also catches a server that
+echoes a credential cut short at its own line limit.
+
+A secret shorter than three characters is not redacted: blanking every such
+fragment would destroy the server's words (and such a password is diagnosed
+by its shape anyway).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable
+from typing import Any
 
 from conntest.password import strip_invisible
 
 REDACTED = "<redacted>"
 
+PARTIAL_MIN = 6
+"""A cut end that keeps this many characters of a secret form (or more) is scrubbed."""
 
-def secret_forms(user: str, password: str) -> list[str]:
-    """Every form in which ``password`` could travel on the wire, longest first."""
-    if not password:
-        return []
-    # Every password that may be sent (the consented retry strips it) and
-    # every user form a profile may use (the full address or its local part).
-    passwords = {password, password.strip(), strip_invisible(password)}
+_MIN_FORM = 3
+
+
+def imap_quoted(text: str) -> str:
+    """The inside of an IMAP quoted string as imaplib writes it (``\\`` and ``"`` escaped)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _repr_str(text: str, escape_single: bool) -> str:
+    """The inside of ``repr(text)`` as CPython writes it, for either choice of quote."""
+    out = []
+    for ch in text:
+        if ch in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[ch])
+        elif ch == "'" and escape_single:
+            out.append("\\'")
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
+def _repr_bytes(data: bytes, escape_single: bool) -> str:
+    """The inside of ``repr(data)`` for ``bytes``, for either choice of quote."""
+    out = []
+    for byte in data:
+        ch = chr(byte)
+        if ch in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[ch])
+        elif ch == "'" and escape_single:
+            out.append("\\'")
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return "".join(out)
+
+
+def _reprs(text: str) -> set[str]:
+    forms = {text}
+    for single in (True, False):
+        forms.add(_repr_str(text, single))
+        forms.add(_repr_bytes(text.encode("utf-8", "surrogatepass"), single))
+    return forms
+
+
+def text_forms(secret: str) -> set[str]:
+    """Every spelling of ``secret`` that a library or renderer can put inside a longer text."""
+    layer = {secret, imap_quoted(secret)}
+    for _ in range(2):  # a repr of a repr: an exception text that quotes a bytes repr
+        layer = {form for text in layer for form in _reprs(text)}
+    forms = set(layer)
+    for form in layer:
+        forms.add(json.dumps(form)[1:-1])
+        forms.add(json.dumps(form, ensure_ascii=False)[1:-1])
+    return forms
+
+
+def _b64(text: str) -> set[str]:
+    encoded = base64.b64encode(text.encode("utf-8", "surrogatepass")).decode()
+    return {encoded, encoded.rstrip("=")}
+
+
+def secret_forms(user: str, password: str | None = None, token: str | None = None) -> list[str]:
+    """Every form in which a password or token could travel or be reported, longest first."""
     users = {user, user.partition("@")[0]}
-    forms = set(passwords)
-    raw: list[bytes] = []
-    for pw in passwords:
-        raw.append(pw.encode())
+    raw: set[str] = set()
+    wire: set[str] = set()
+    if password:
+        # Every password that may be sent (the consented retry strips it).
+        passwords = {password, password.strip(), strip_invisible(password)} - {""}
+        raw |= passwords
+        for pw in passwords:
+            wire |= _b64(pw)
+            for name in users:
+                for blob in (f"\0{name}\0{pw}", f"{name}\0{name}\0{pw}", f"{name}\0{pw}"):
+                    wire |= _b64(blob)
+    if token:
+        raw.add(token)
+        wire |= _b64(token)
         for name in users:
-            raw += [
-                f"\0{name}\0{pw}".encode(),
-                f"{name}\0{name}\0{pw}".encode(),
-                f"{name}\0{pw}".encode(),
-            ]
-    for blob in raw:
-        encoded = base64.b64encode(blob).decode()
-        forms.add(encoded)
-        # A base64 form can also appear without its padding.
-        forms.add(encoded.rstrip("="))
-    return sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)
+            wire |= _b64(f"user={name}\x01auth=Bearer {token}\x01\x01")
+    forms: set[str] = set(wire)
+    for secret in raw:
+        forms |= text_forms(secret)
+    return sorted((f for f in forms if len(f) >= _MIN_FORM), key=len, reverse=True)
 
 
 class Redactor:
-    """Replace known secrets in text."""
+    """Replace known secrets, in every known form, in text and in data."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = [s for s in secrets if s]
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._partial = [s for s in self._secrets if len(s) > PARTIAL_MIN]
+
+    @classmethod
+    def for_secrets(
+        cls, user: str, password: str | None = None, token: str | None = None
+    ) -> Redactor:
+        """The redactor of one run: its password and/or OAuth bearer token."""
+        return cls(secret_forms(user, password, token))
 
     @classmethod
     def for_credentials(cls, user: str, password: str | None) -> Redactor:
-        return cls(secret_forms(user, password or ""))
+        return cls.for_secrets(user, password=password)
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
 
     def __call__(self, text: str) -> str:
+        """``text`` with every secret form replaced, and no partial form at either end."""
+        if not self._secrets:
+            return text
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        return self._scrub_ends(text)
+
+    def cut(self, text: str, limit: int) -> str:
+        """Redact, then cut to ``limit`` characters on a boundary that keeps no partial secret."""
+        text = self(text)
+        if len(text) <= limit:
+            return text
+        return self._scrub_ends(text[:limit]) + f"… ({len(text)} characters)"
+
+    def data(self, value: Any) -> Any:
+        """Redact every string inside ``value`` (dicts, lists and tuples, recursively)."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {k: self.data(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.data(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.data(v) for v in value)
+        return value
+
+    def _scrub_ends(self, text: str) -> str:
+        """Replace a secret form's prefix at the end of ``text`` or its suffix at the start."""
+        for secret in self._partial:
+            # The earliest match is the longest prefix left at the end.
+            head = secret[:PARTIAL_MIN]
+            start = text.find(head, max(0, len(text) - len(secret) + 1))
+            while start != -1:
+                if secret.startswith(text[start:]):
+                    text = text[:start] + REDACTED
+                    break
+                start = text.find(head, start + 1)
+            # The latest match is the longest suffix left at the start.
+            tail = secret[-PARTIAL_MIN:]
+            end, found = text.find(tail, 0, len(secret) - 1), -1
+            while end != -1:
+                if secret.endswith(text[: end + PARTIAL_MIN]):
+                    found = end + PARTIAL_MIN
+                end = text.find(tail, end + 1, len(secret) - 1)
+            if found != -1:
+                text = REDACTED + text[found:]
         return text

@@ -15,7 +15,7 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from conntest.batch.config import AccountEntry, EntryDefaults, load_batch
 from conntest.batch.options import advice_date, min_auth_interval
@@ -23,10 +23,10 @@ from conntest.batch.progress import progress_for
 from conntest.batch.runner import AccountResult, BatchResult, Retain, make_executor, run_batch
 from conntest.batch.thresholds import Thresholds
 from conntest.errors import ConntestError, UsageError
-from conntest.inputs.lab_context import lab_fields
 from conntest.inputs.passwords import PasswordSource, password_from_args
 from conntest.inputs.selection import load_profile_set, protocols_of, select_profiles
 from conntest.inputs.values import option_value, parse_address
+from conntest.lab_context import lab_fields
 from conntest.lockout import open_ledger
 from conntest.output_file import write_report
 from conntest.probes.dns_probe import ResolverConfig
@@ -80,8 +80,11 @@ def check_batch(
     progress = progress_for(stderr, len(entries)) if not single else None
     stream_jsonl = args.format == "jsonl" and args.output is None
     jsonl_lines: list[str] = []
+    stream = None if single else _stream_for(args.format)
 
     def on_result(result: AccountResult) -> None:
+        if stream is not None:
+            stream.add(result)
         if args.format == "jsonl":
             from conntest.render.jsonl import render_jsonl_line
 
@@ -135,7 +138,7 @@ def check_batch(
         print(f"conntest: {warning}", file=stderr)
     if single and args.format in {"text", "json"}:
         return _single_report(args, batch.results[0], stdout, stderr, redact)
-    text = _render(args, batch, thresholds, single)
+    text = stream.finish(batch) if stream is not None else _render(args, batch, thresholds, single)
     if text is not None:
         _emit(args, stdout, redact(text))
     elif args.format == "jsonl" and args.output is not None:
@@ -167,17 +170,51 @@ def _render(
     return render_batch_text(batch)
 
 
+class _Stream(Protocol):
+    def add(self, result: AccountResult) -> None: ...
+
+    def finish(self, batch: BatchResult) -> str: ...
+
+
+class _PrometheusStream:
+    def __init__(self) -> None:
+        from conntest.render.prometheus import BatchCollector
+
+        self.collector = BatchCollector()
+
+    def add(self, result: AccountResult) -> None:
+        self.collector.add(result)
+
+    def finish(self, batch: BatchResult) -> str:
+        from conntest.render.prometheus import render_collected
+
+        self.collector.finish(batch)
+        return render_collected(self.collector)
+
+
+def _stream_for(fmt: str) -> _Stream | None:
+    """The renderer a batch's results are streamed into as they finish, for formats with one."""
+    if fmt == "prometheus":
+        return _PrometheusStream()
+    if fmt == "junit":
+        from conntest.render.junit import JUnitStream
+
+        return JUnitStream()
+    return None
+
+
 def _retain(fmt: str, single: bool) -> Retain:
     """What the runner keeps of each result: the reports only where the renderer reads them.
 
-    JSON Lines is rendered as each account finishes and the text table needs
-    no reports, so a batch in either stays flat in memory at any size.
+    JSON Lines, Prometheus and JUnit are rendered as each account finishes
+    (only their samples or test cases are kept) and the text table needs no
+    reports.  The JSON document and Nagios read every report at the end.
     """
     if single:
         return "all"
     if fmt == "jsonl":
         return "none"
-    return "summary" if fmt == "text" else "all"
+    return "summary" if fmt in {"text", "prometheus", "junit"} else "all"
 
 
 def render_batch_text(batch: BatchResult) -> str:

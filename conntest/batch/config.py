@@ -56,6 +56,7 @@ from conntest.inputs.values import (
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.profiles import ProfileSet
+from conntest.schema.models import BatchAccount, BatchDefaults, BatchDocument, field_names
 from conntest.schema.problem import Problem
 from conntest.schema.safe_yaml import YamlList, YamlMap, line_of, load_yaml
 
@@ -177,25 +178,13 @@ class BatchFile:
 # --------------------------------------------------------------------------
 # Loading
 
-_ENTRY_KEYS = (
-    "address",
-    "profile",
-    "profiles",
-    "password_env",
-    "password_file",
-    "imap",
-    "smtp",
-    "resolve",
-    "nameserver",
-    "ca_file",
-    "tls_max",
-    "expected_networks",
-    "timeout",
-)
-_DEFAULT_KEYS = tuple(
-    k for k in _ENTRY_KEYS if k not in {"address", "password_env", "password_file"}
-)
-_TOP_KEYS = ("defaults", "accounts")
+# The keys come from the typed models (conntest.schema.models), which also
+# give the published JSON Schema: a key added there is accepted here.
+_DEFAULT_KEYS = field_names(BatchDefaults)
+_OWN_KEYS = tuple(k for k in field_names(BatchAccount) if k not in _DEFAULT_KEYS)
+_ENTRY_KEYS = (*_OWN_KEYS[:1], *_DEFAULT_KEYS, *_OWN_KEYS[1:])
+"""``address`` first, then the shared settings, then the password source."""
+_TOP_KEYS = tuple(reversed(field_names(BatchDocument)))
 
 
 def load_batch(

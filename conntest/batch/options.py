@@ -122,6 +122,7 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--warning",
+        "-w",
         type=_range,
         metavar="RANGE",
         help="warning threshold on each account's total time, in seconds "
@@ -129,6 +130,7 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--critical",
+        "-c",
         type=_range,
         metavar="RANGE",
         help="critical threshold on each account's total time, in seconds",
@@ -187,6 +189,21 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         "timeout Prometheus sends, else 60)",
     )
     _lockout_arguments(serve, f"default {DEFAULT_MIN_AUTH_INTERVAL:g}")
+    serve.add_argument(
+        "--min-probe-interval",
+        type=_interval,
+        default=60.0,
+        metavar="SECONDS",
+        help="answer a probe with the account's last successful result if it is younger "
+        "than SECONDS, instead of signing in again (default 60; 0: off)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_concurrency,
+        default=256,
+        metavar="N",
+        help="serve at most N HTTP connections at once; close further ones (default 256)",
+    )
 
 
 def wants_batch_path(args: argparse.Namespace) -> bool:
@@ -252,11 +269,11 @@ def add_retirement_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def advice_date(args: argparse.Namespace) -> date:
+def advice_date(args: argparse.Namespace | None = None) -> date:
     """``--today``, else ``$CONNTEST_TODAY``, else the local date; read when a check starts."""
     from conntest.errors import UsageError
 
-    given: date | None = getattr(args, "today", None)
+    given: date | None = getattr(args, "today", None) if args is not None else None
     if given is not None:
         return given
     env = os.environ.get(TODAY_ENV, "").strip()

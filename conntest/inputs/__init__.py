@@ -12,9 +12,12 @@ sent:
 * :mod:`conntest.inputs.passwords`: where a password comes from and how it is
   read (bounded, with a deadline, only from a regular file, a pipe, standard
   input or a terminal);
-* :mod:`conntest.inputs.selection`: which profiles a run tests;
-* :mod:`conntest.inputs.lab_context`: the request fields of the embedded lab
-  (``--lab``), the one module here that may start the lab (lazily).
+* :mod:`conntest.inputs.selection`: which profiles a run tests.
+
+The embedded lab of ``--lab`` is started by :mod:`conntest.lab_context`, a
+sibling of this package rather than part of it, because the lab itself uses
+these validators (its accounts file) and a package should not import back
+from what imports it.
 
 The submodules are imported by name; this package imports none of them, so
 that importing one stays cheap.

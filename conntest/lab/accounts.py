@@ -24,11 +24,13 @@ from typing import Any
 from conntest.errors import FileProblems
 from conntest.inputs.values import InvalidValue, describe, parse_address
 from conntest.lab.scenarios import SCENARIOS
+from conntest.schema.models import LabAccount, field_names
 from conntest.schema.problem import Problem
 from conntest.schema.safe_yaml import YamlList, YamlMap, line_of, load_yaml
 
 _EXAMPLE = "{accounts: [{address: alice@contoso.com, scenario: ok}]}"
-_ENTRY_KEYS = ("address", "scenario")
+_ENTRY_KEYS = field_names(LabAccount)
+"""``address`` and ``scenario``, from the typed model (and its JSON Schema)."""
 
 
 def load_accounts(path: Path) -> dict[str, str]:

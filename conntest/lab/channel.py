@@ -73,10 +73,12 @@ class Channel:
         """Start the streams; with ``tls``, do the server handshake first (raises on failure)."""
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=MAX_LINE + 2)
-        connected: asyncio.Future[asyncio.StreamWriter] = loop.create_future()
+        waiter: asyncio.Future[asyncio.StreamWriter] = loop.create_future()
+        connected: asyncio.Future[asyncio.StreamWriter] | None = waiter
 
         def on_connected(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            connected.set_result(writer)
+            if connected is not None:
+                connected.set_result(writer)
 
         protocol = asyncio.StreamReaderProtocol(reader, on_connected)
         if tls is not None:
@@ -95,8 +97,14 @@ class Channel:
             ssl=tls,
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S if tls is not None else None,
         )
-        self._writer = await connected
+        self._writer = await waiter
         self._reader = reader
+        # The protocol keeps this callback, whose closure kept the future, which
+        # kept the writer, which keeps the protocol: a cycle holding asyncio's
+        # 128 KiB TLS buffer until a full garbage collection, so a busy lab grew
+        # by hundreds of MiB.  Emptying the cell breaks it.
+        connected = None
+        del waiter
 
     async def start_tls(self, tls: ssl.SSLContext) -> None:
         """Upgrade to TLS as the server (SMTP STARTTLS); raises on a failed handshake."""

@@ -67,7 +67,8 @@ def _dns_failure(exc: BaseException) -> tuple[FailureKind, str]:
         return FailureKind.DNS_NXDOMAIN, "the name does not exist (NXDOMAIN)"
     if isinstance(exc, dns.resolver.NoAnswer):
         return FailureKind.DNS_NXDOMAIN, "the name has no records of this type"
-    if isinstance(exc, dns.exception.Timeout):
+    if isinstance(exc, dns.exception.Timeout | TimeoutError):
+        # TimeoutError: the step's own deadline (asyncio.wait_for) ended the lookup.
         return FailureKind.DNS_TIMEOUT, "no DNS server answered in time"
     if isinstance(exc, dns.resolver.NoNameservers):
         return FailureKind.DNS_ERROR, "every DNS server failed to answer (SERVFAIL or refused)"
@@ -76,6 +77,9 @@ def _dns_failure(exc: BaseException) -> tuple[FailureKind, str]:
             "no DNS server is configured on this machine, or its configuration cannot be "
             "read; name one with --nameserver ADDRESS (nameserver: in a batch file)"
         )
+    if isinstance(exc, dns.exception.DNSException):
+        # A malformed or truncated answer: say so in words, not a class name.
+        return FailureKind.DNS_ERROR, "the DNS server sent an answer that could not be read"
     return FailureKind.DNS_ERROR, f"DNS lookup failed: {exc.__class__.__name__}"
 
 

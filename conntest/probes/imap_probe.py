@@ -1,11 +1,22 @@
 """IMAP over implicit TLS (993) or STARTTLS (143), driven by imapclient in worker threads.
 
-imapclient is synchronous; this is the only module that touches it.  TCP and
+imapclient is synchronous; this module and :mod:`conntest.probes.imap_wire`
+(the tap, the read limits and the deadline under imaplib) are the only ones
+that touch it.  TCP and
 TLS are done here (not by imapclient) so that connect, TLS, greeting and
 CAPABILITY are separate steps with separate deadlines, and the connection goes
 to the address DNS or ``--resolve`` gave while TLS still verifies the real
-name.  A :class:`_Tap` sits under imaplib and records every line with its
+name.  A :class:`Tap` sits under imaplib and records every line with its
 time; credentials are replaced before a line is stored.
+
+A hostile server is read within bounds (:data:`~conntest.probes.imap_wire.LIMITS`):
+a line, a literal, the lines of one command and the bytes of one step are
+capped, and a step that goes past one ends as a protocol failure naming the
+limit.  The worker
+thread is a daemon the run never waits for: at a step's deadline the socket
+is shut down from the event loop and the step ends, whatever the thread does.
+SASL continuations get exactly one answer: a second ``+`` is answered with
+``*`` (cancel) and a third ends the step, so a credential is sent once.
 
 Order (``imap.security: tls``): connect, tls, greeting, capability, [id], login,
 [id], mailbox (``EXAMINE INBOX``: mailbox-level refusals only show there), logout.
@@ -19,10 +30,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import imaplib
-import re
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -33,10 +42,18 @@ from imapclient.exceptions import IMAPClientError
 from conntest.model import FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
+from conntest.probes.imap_wire import (
+    MAX_TRANSCRIPT_LINE,
+    TAGGED,
+    UNTAGGED,
+    ProbeClient,
+    Tap,
+    blocking,
+    reply_in,
+)
 from conntest.probes.net import classify, connect_step
-from conntest.probes.session import AuthGate, Credentials, Endpoint
+from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
-from conntest.redact import REDACTED
 
 T = TypeVar("T")
 STEPS = ("connect", "tls", "greeting", "capability", "id", "login", "mailbox", "logout")
@@ -55,157 +72,13 @@ STARTTLS_STEPS = (
 _STARTTLS_TAG = "S1"
 _MAX_PLAIN_LINE = 8192
 """Bound on a plain-text line before STARTTLS (a greeting or the STARTTLS answer)."""
-_TAGGED = re.compile(r"^(?P<tag>[A-Za-z0-9.]+) (?P<status>OK|NO|BAD) ?(?P<text>.*)$", re.I)
-_UNTAGGED = re.compile(r"^\* (?P<status>OK|NO|BAD|BYE|PREAUTH) ?(?P<text>.*)$", re.I)
-_MAX_TRANSCRIPT_LINE = 400
 
 
-class _Tap:
-    """Records what imaplib sends and receives, with times, credentials redacted."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[float, str, str]] = []
-        self.sensitive = False
-        self._lock = threading.Lock()
-        self._mark = 0
-
-    def sent(self, data: bytes) -> None:
-        text = data.decode("utf-8", "replace").rstrip("\r\n")
-        if self.sensitive:
-            text = _redact_command(text)
-        self._add("C", text)
-
-    def received(self, data: bytes) -> None:
-        self._add("S", data.decode("utf-8", "replace").rstrip("\r\n"))
-
-    def _add(self, who: str, text: str) -> None:
-        if len(text) > _MAX_TRANSCRIPT_LINE:
-            text = text[:_MAX_TRANSCRIPT_LINE] + f"… ({len(text)} characters)"
-        with self._lock:
-            self.lines.append((time.monotonic(), who, text))
-
-    def drain(self) -> list[str]:
-        with self._lock:
-            new = self.lines[self._mark :]
-            self._mark = len(self.lines)
-        return [f"{who}: {text}" for _, who, text in new]
-
-    def first_received_at(self) -> float | None:
-        with self._lock:
-            return next((t for t, who, _ in self.lines if who == "S"), None)
-
-    def last_reply(self) -> Reply | None:
-        """The last status line the server sent in the whole session."""
-        with self._lock:
-            return _reply_in([f"{who}: {text}" for _, who, text in self.lines])
-
-    def untagged_bye(self) -> str | None:
-        with self._lock:
-            received = [text for _, who, text in self.lines if who == "S"]
-        for text in reversed(received):
-            m = _UNTAGGED.match(text)
-            if m and m["status"].upper() == "BYE":
-                return m["text"]
-        return None
-
-
-def _reply_in(transcript: list[str]) -> Reply | None:
-    """The last tagged (or, failing that, untagged) status line among ``S:`` lines."""
-    received = [line[3:] for line in transcript if line.startswith("S: ")]
-    for text in reversed(received):
-        m = _TAGGED.match(text)
-        if m:
-            return Reply(m["status"].upper(), m["text"])
-    for text in reversed(received):
-        m = _UNTAGGED.match(text)
-        if m:
-            return Reply(m["status"].upper(), m["text"])
-    return None
-
-
-def _redact_command(text: str) -> str:
-    """Keep the tag, command and user name; drop passwords and SASL payloads."""
-    parts = text.split(" ")
-    if len(parts) >= 2 and parts[1].upper() == "LOGIN":
-        return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
-    if len(parts) >= 3 and parts[1].upper() == "AUTHENTICATE":
-        return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
-    return REDACTED  # a continuation line during authentication
-
-
-class _TappedIMAP4(imaplib.IMAP4):
-    """imaplib on a socket we connected and wrapped ourselves, with a tap.
-
-    ``greeting``: after STARTTLS no new greeting comes, so the one read in plain
-    text is handed to imaplib as its first line (not tapped twice).
-    """
-
-    def __init__(
-        self, sock: socket.socket, tap: _Tap, host: str, port: int, greeting: bytes | None = None
-    ) -> None:
-        self._presock = sock
-        self._tap = tap
-        self._replay = greeting
-        super().__init__(host, port)
-
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return self._presock
-
-    def readline(self) -> bytes:
-        if self._replay is not None:
-            line, self._replay = self._replay, None
-            return line
-        line = super().readline()
-        self._tap.received(line)
-        return line
-
-    def read(self, size: int) -> bytes:
-        data = super().read(size)
-        self._tap.received(data)
-        return data
-
-    def send(self, data: bytes) -> None:  # type: ignore[override]
-        self._tap.sent(data)
-        super().send(data)
-
-
-class _ProbeClient(IMAPClient):  # type: ignore[misc]
-    def __init__(
-        self, sock: socket.socket, tap: _Tap, host: str, port: int, greeting: bytes | None = None
-    ) -> None:
-        self._presock = sock
-        self._tap = tap
-        self._greeting = greeting
-        super().__init__(host, port=port, ssl=False, timeout=None)
-
-    def _create_IMAP4(self) -> imaplib.IMAP4:
-        return _TappedIMAP4(self._presock, self._tap, self.host, self.port, self._greeting)
-
-
-async def _blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | None) -> T:
-    """Run ``fn`` in a worker thread under a hard deadline.
-
-    The socket timeout normally fires first; if a server drips bytes slowly
-    enough to dodge it, the socket is shut down here so the thread ends too.
-    """
-    if sock is not None:
-        sock.settimeout(timeout)
-    task = asyncio.ensure_future(asyncio.to_thread(fn))
-    # If the deadline wins, the thread's own error arrives later: read it so
-    # asyncio does not print "Task exception was never retrieved".
-    task.add_done_callback(lambda t: t.cancelled() or t.exception())
-    try:
-        return await asyncio.wait_for(asyncio.shield(task), timeout + 0.5)
-    except TimeoutError:
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        raise
-
-
-def _imap_failure(exc: BaseException, tap: _Tap) -> tuple[FailureKind, str]:
+def _imap_failure(exc: BaseException, tap: Tap) -> tuple[FailureKind, str]:
+    if tap.limit is not None:
+        return FailureKind.PROTOCOL, tap.limit_message
+    if isinstance(exc, _SecondChallenge):
+        return FailureKind.PROTOCOL, str(exc)
     if isinstance(exc, imaplib.IMAP4.abort | imaplib.IMAP4.error | IMAPClientError):
         message = str(exc)
         if "EOF" in message or "closed" in message.lower():
@@ -216,7 +89,13 @@ def _imap_failure(exc: BaseException, tap: _Tap) -> tuple[FailureKind, str]:
             )
         if "got more than" in message:
             return FailureKind.PROTOCOL, "the server sent an endless line"
-        return FailureKind.PROTOCOL, message[:200]
+        # Not cut here: the engine redacts the whole message first, then cuts it.
+        return FailureKind.PROTOCOL, message
+    if isinstance(exc, UnicodeDecodeError):
+        return FailureKind.PROTOCOL, "the server sent bytes that are not text (not valid UTF-8)"
+    if isinstance(exc, ValueError) and not isinstance(exc, UnicodeError):
+        # imaplib parsing what the server sent (a literal size, a base64 challenge).
+        return FailureKind.PROTOCOL, f"the server sent a malformed answer ({type(exc).__name__})"
     kind, message, _ = classify(exc)
     return kind, message
 
@@ -265,7 +144,7 @@ async def probe_imap(
     ctx = tlsmod.client_context(tmin, tmax, ca_file)
     budget = clock.budget("tls")
     try:
-        sock: ssl.SSLSocket = await _blocking(
+        sock: ssl.SSLSocket = await blocking(
             lambda: tlsmod.handshake(raw, ctx, endpoint.host, budget), budget, raw
         )
     except ssl.SSLCertVerificationError as exc:
@@ -296,12 +175,12 @@ async def probe_imap(
     add(rec.passed())
 
     # greeting + capability: imaplib reads both inside its constructor
-    tap = _Tap()
+    tap = Tap(creds.redact)
     rec = StepRecorder(clock, "imap", "capability" if starttls else "greeting")
     budget = clock.budget("greeting")
     try:
-        client = await _blocking(
-            lambda: _ProbeClient(sock, tap, endpoint.host, endpoint.port, plain_greeting),
+        client = await blocking(
+            lambda: ProbeClient(sock, tap, endpoint.host, endpoint.port, plain_greeting),
             budget,
             sock,
         )
@@ -345,16 +224,25 @@ async def probe_imap(
 
     async def run(name: str, fn: Callable[[], Any], sensitive: bool = False) -> Step:
         rec = StepRecorder(clock, "imap", name)
+        if clock.remaining() <= 0:
+            if name == "logout":
+                return rec.skipped("the run's deadline passed")
+            return rec.failed(FailureKind.TIMEOUT, "the run's deadline passed before this step")
         budget = clock.budget(name)
         tap.sensitive = sensitive
+        tap.begin_step()
         try:
-            await _blocking(fn, budget, sock)
+            await blocking(fn, budget, sock)
         except Exception as exc:
             tap.sensitive = False
             rec.transcript = tap.drain()
-            reply = _reply_in(rec.transcript)
+            reply = reply_in(rec.transcript)
+            if tap.limit is not None:
+                rec.data["limit"] = tap.limit
             if (
-                reply is not None
+                tap.limit is None
+                and not isinstance(exc, _SecondChallenge)
+                and reply is not None
                 and reply.code in {"NO", "BAD"}
                 and not isinstance(exc, TimeoutError)
             ):
@@ -366,7 +254,7 @@ async def probe_imap(
             return rec.failed(kind, message, reply=reply)
         tap.sensitive = False
         rec.transcript = tap.drain()
-        return rec.passed(_reply_in(rec.transcript))
+        return rec.passed(reply_in(rec.transcript))
 
     def hangup() -> None:
         """Close imaplib's file and the socket (closing only the socket leaks the file)."""
@@ -394,7 +282,7 @@ async def probe_imap(
         return steps
     user = creds.user if profile.username_form == "address" else creds.user.split("@")[0]
     password = creds.password
-    unsendable = _unsendable(settings.login, password)
+    unsendable = unsafe_user(user) or _unsendable(settings.login, user, password)
     if unsendable is not None:
         rec.data["mechanism"] = settings.login
         add(rec.failed(FailureKind.UNSAFE, unsendable))
@@ -429,11 +317,13 @@ async def probe_imap(
 
     published: list[Step] = []
     try:
+        notes: dict[str, Any] = {}
         login_step = await run(
             "login",
-            _login_call(client, settings.login, settings.sasl_ir, user, password),
+            _login_call(client, settings.login, settings.sasl_ir, user, password, notes),
             sensitive=True,
         )
+        login_step.data.update(notes)
         login_step.data["mechanism"] = settings.login + (" (SASL-IR)" if settings.sasl_ir else "")
         login_step.data["user"] = user
         published.append(add(login_step))
@@ -457,25 +347,32 @@ async def probe_imap(
 
 
 def _greeting_step(
-    clock: RunClock, rec: StepRecorder, at: float, lines: list[str], tap: _Tap
+    clock: RunClock, rec: StepRecorder, at: float, lines: list[str], tap: Tap
 ) -> Step:
     rec.transcript = lines
     step = rec.passed()
     step.elapsed_ms = round((at - rec.started) * 1000, 1)
     if lines:
-        m = _UNTAGGED.match(lines[0][3:])
+        m = UNTAGGED.match(lines[0][3:])
         if m:
             step.reply = Reply("*", f"{m['status'].upper()} {m['text']}")
     return step
 
 
-def _unsendable(login: str, password: str) -> str | None:
-    """Why this password cannot go out as the client would send it, if it cannot.
+def _unsendable(login: str, user: str, password: str) -> str | None:
+    """Why these credentials cannot go out as the client would send them, if they cannot.
 
     LOGIN's quoted string has no way to carry a line break, and imaplib sends
-    it as ASCII; a NUL would end the PLAIN credential early.  Sending anyway
-    would split the command or fail half-way, so conntest says so instead.
+    it as ASCII; a NUL would end the PLAIN credential early.  imaplib sends
+    LOGIN's user name as a bare atom, so a space or a quote in it would change
+    the command's arguments.  Sending anyway would split the command or fail
+    half-way, so conntest says so instead.
     """
+    if login == "login" and (not user.isascii() or any(c in _ATOM_SPECIALS for c in user)):
+        return (
+            "credentials not sent: the user name has characters that IMAP LOGIN (as imaplib "
+            "sends it, unquoted) cannot carry"
+        )
     if "\0" in password:
         return "credentials not sent: the password contains a NUL character"
     if login == "login" and ("\r" in password or "\n" in password):
@@ -488,6 +385,9 @@ def _unsendable(login: str, password: str) -> str | None:
     return None
 
 
+_ATOM_SPECIALS = frozenset(' "()\\{%*]')
+
+
 def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
     upper = {c.upper() for c in caps}
     if login == "login" and "LOGINDISABLED" in upper:
@@ -497,26 +397,68 @@ def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
     return None
 
 
+class _SecondChallenge(Exception):
+    """The server asked for the credential again after it was sent (and after a cancel)."""
+
+
+class _OneAnswer:
+    """Answers a SASL exchange once: the credential, then ``*`` (cancel), then gives up.
+
+    imaplib calls :meth:`process` (a bound method, as it requires) for every
+    ``+`` continuation and would send whatever it returns; a server that
+    answers every line with ``+`` would otherwise get the credential again and
+    again.  ``answered`` is true from the start when the credential went out
+    as a SASL initial response.
+    """
+
+    def __init__(self, response: bytes | None, data: dict[str, Any]) -> None:
+        self._response = response
+        self._data = data
+        self.challenges = 0
+
+    def process(self, challenge: bytes) -> bytes:
+        self.challenges += 1
+        if self._response is not None:
+            response, self._response = self._response, None
+            return base64.b64encode(response)
+        if self.challenges <= 2:
+            self._data["cancelled"] = (
+                "the server asked for the credential again; conntest answered '*' (cancel) "
+                "instead of sending it twice"
+            )
+            return b"*"
+        raise _SecondChallenge(
+            "the server kept asking for the credential after it was sent and the exchange "
+            "cancelled; conntest sent it once and stopped"
+        )
+
+
 def _login_call(
-    client: IMAPClient, login: str, sasl_ir: bool, user: str, password: str
+    client: IMAPClient, login: str, sasl_ir: bool, user: str, password: str, data: dict[str, Any]
 ) -> Callable[[], Any]:
     if login == "login":
         return lambda: client.login(user, password)
-    if not sasl_ir:
-        return lambda: client.plain_login(user, password)
+    blob = f"\0{user}\0{password}".encode()
 
-    def plain_with_initial_response() -> Any:
-        blob = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+    def authenticate_plain() -> Any:
         imap = client._imap
-        typ, data = imap._simple_command("AUTHENTICATE", "PLAIN", blob)
+        args: tuple[str, ...] = ("PLAIN",)
+        if sasl_ir:
+            args += (base64.b64encode(blob).decode(),)
+            answer = _OneAnswer(None, data)  # sent already: every "+" gets a cancel
+            answer.challenges = 1
+        else:
+            answer = _OneAnswer(blob, data)
+        imap.literal = answer.process
+        typ, response = imap._simple_command("AUTHENTICATE", *args)
         if typ != "OK":
             raise imaplib.IMAP4.error(
-                data[-1].decode("utf-8", "replace") if data else "AUTHENTICATE failed"
+                response[-1].decode("utf-8", "replace") if response else "AUTHENTICATE failed"
             )
         imap.state = "AUTH"
-        return data
+        return response
 
-    return plain_with_initial_response
+    return authenticate_plain
 
 
 async def _id_step(
@@ -545,7 +487,7 @@ async def _plain_starttls(
     rec.data["mode"] = "starttls"
     budget = clock.budget("greeting")
     try:
-        line = await _blocking(lambda: _read_plain_line(raw), budget, raw)
+        line = await blocking(lambda: _read_plain_line(raw), budget, raw)
     except Exception as exc:
         kind, message, errno = classify(exc)
         if kind is FailureKind.TIMEOUT:
@@ -553,8 +495,8 @@ async def _plain_starttls(
         add(rec.failed(kind, message, errno=errno))
         return None
     text = line.decode("utf-8", "replace").rstrip("\r\n")
-    rec.transcript.append(f"S: {text[:_MAX_TRANSCRIPT_LINE]}")
-    m = _UNTAGGED.match(text)
+    rec.transcript.append(f"S: {text[:MAX_TRANSCRIPT_LINE]}")
+    m = UNTAGGED.match(text)
     if m is None or m["status"].upper() not in ("OK", "PREAUTH"):
         reply = Reply("*", f"{m['status'].upper()} {m['text']}") if m else Reply("*", text[:200])
         add(rec.failed(FailureKind.PROTOCOL, f"not an IMAP greeting: {text[:200]}", reply=reply))
@@ -565,13 +507,13 @@ async def _plain_starttls(
     rec.transcript.append(f"C: {_STARTTLS_TAG} STARTTLS")
     budget = clock.budget("starttls")
     try:
-        answer = await _blocking(lambda: _starttls_exchange(raw), budget, raw)
+        answer = await blocking(lambda: _starttls_exchange(raw), budget, raw)
     except Exception as exc:
         kind, message, errno = classify(exc)
         add(rec.failed(kind, message, errno=errno))
         return None
-    rec.transcript += [f"S: {t[:_MAX_TRANSCRIPT_LINE]}" for t in answer]
-    tagged = _TAGGED.match(answer[-1]) if answer else None
+    rec.transcript += [f"S: {t[:MAX_TRANSCRIPT_LINE]}" for t in answer]
+    tagged = TAGGED.match(answer[-1]) if answer else None
     if tagged is None or tagged["status"].upper() != "OK":
         refusal = Reply(tagged["status"].upper(), tagged["text"]) if tagged else None
         add(

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import unicodedata
 from dataclasses import dataclass
 
 from conntest.model import Step
+from conntest.redact import Redactor
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,27 @@ class Credentials:
     user: str
     password: str | None = dataclasses.field(repr=False)
     """``None`` for a connectivity-only check: probes stop before authentication."""
+
+    @functools.cached_property
+    def redact(self) -> Redactor:
+        """Redacts every form of this run's secrets; probes apply it where a line is recorded."""
+        return Redactor.for_secrets(self.user, password=self.password)
+
+
+def unsafe_user(user: str) -> str | None:
+    """Why ``user`` must not go on the wire, if it must not (the probes' last line of defence).
+
+    The command line and batch files validate addresses first; this guard keeps
+    a CR, LF, NUL or any other control character (or a Unicode line separator)
+    from ever reaching a server, where it would end the command and start another.
+    """
+    for ch in user:
+        if unicodedata.category(ch) in {"Cc", "Zl", "Zp"}:
+            return (
+                f"credentials not sent: the user name contains a control character "
+                f"(U+{ord(ch):04X}), which would end the command early"
+            )
+    return None
 
 
 class AuthGate:

@@ -7,7 +7,10 @@ ehlo-tls, auth, quit.  No mail is sent.  The profile's AUTH mechanism is sent ex
 ``execute_command``, never through ``SMTP.login()``, which tries every
 advertised mechanism in turn and so can spend two failed attempts of the
 user's lockout budget on one check.  Credentials are only ever sent after a
-verified TLS handshake.
+verified TLS handshake, and once: a ``334`` after the password (or after
+PLAIN's initial response) is answered with ``*`` (cancel, RFC 4954) and
+recorded, never with the credential again.  aiosmtplib bounds what it reads
+(8 KiB lines, 32 KiB replies); every step also ends by the run's deadline.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from conntest.model import FailureKind, Reply, Status, Step, TLSInfo
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
 from conntest.probes.net import classify, connect_step, tcp_connect
-from conntest.probes.session import AuthGate, Credentials, Endpoint
+from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
 from conntest.redact import REDACTED
 
@@ -109,6 +112,12 @@ async def probe_smtp(
     ) -> tuple[Step, SMTPResponse | None]:
         """One SMTP command as one step (used for the simple ones)."""
         rec = StepRecorder(clock, "smtp", name)
+        if clock.remaining() <= 0:
+            if name == "quit":
+                return rec.skipped("the run's deadline passed"), None
+            return rec.failed(
+                FailureKind.TIMEOUT, "the run's deadline passed before this step"
+            ), None
         rec.transcript.append("C: " + (shown if shown is not None else b" ".join(args).decode()))
         try:
             resp = await asyncio.wait_for(
@@ -127,6 +136,8 @@ async def probe_smtp(
     async def ehlo(name: str) -> Step:
         """EHLO through aiosmtplib, so that it knows the extensions (STARTTLS needs them)."""
         rec = StepRecorder(clock, "smtp", name)
+        if clock.remaining() <= 0:
+            return rec.failed(FailureKind.TIMEOUT, "the run's deadline passed before this step")
         rec.transcript.append(f"C: EHLO {LOCAL_HOSTNAME}")
         budget = clock.budget(name)
         try:
@@ -268,6 +279,12 @@ async def probe_smtp(
     offered = step.data["capabilities"].get("AUTH", "").upper().split()
     rec.data["offered"] = offered
     user = creds.user if profile.username_form == "address" else creds.user.split("@")[0]
+    unsafe = unsafe_user(user)
+    if unsafe is None and "\0" in creds.password:
+        unsafe = "credentials not sent: the password contains a NUL character"
+    if unsafe is not None:
+        add(rec.failed(FailureKind.UNSAFE, unsafe))
+        return await finish("auth", "")
 
     if not gate.claim(profile.id):
         shared = await gate.shared_outcome(clock.remaining() + 2.0)
@@ -303,6 +320,15 @@ async def _authenticate(
         rec.transcript.extend(_lines(resp))
         return resp
 
+    async def cancel_if_asked_again(resp: SMTPResponse) -> None:
+        """The credential is out: a further 334 gets ``*``, never the credential again."""
+        if resp.code == 334:
+            rec.data["cancelled"] = (
+                "the server asked for the credential again; conntest answered '*' (cancel) "
+                "instead of sending it twice"
+            )
+            await send(b"*", "*")
+
     try:
         if mechanism == "plain":
             if "PLAIN" not in offered:
@@ -317,15 +343,21 @@ async def _authenticate(
             else:
                 blob = base64.b64encode(f"\0{user}\0{password}".encode())
                 resp = await send(b"AUTH PLAIN " + blob, f"AUTH PLAIN {REDACTED}")
+                await cancel_if_asked_again(resp)
         else:
             resp = await send(b"AUTH LOGIN", "AUTH LOGIN")
             if resp.code == 334:
                 resp = await send(base64.b64encode(user.encode()), f"{REDACTED} (user name)")
                 if resp.code == 334:
                     resp = await send(base64.b64encode(password.encode()), f"{REDACTED} (password)")
+                    await cancel_if_asked_again(resp)
     except Exception as exc:
         kind, message, reply = _failure(exc)
+        if "cancelled" in rec.data:
+            message = f"{rec.data['cancelled']}; then: {message}"
         return rec.failed(kind, message, reply=reply)
+    if "cancelled" in rec.data:
+        return rec.failed(FailureKind.PROTOCOL, rec.data["cancelled"])
     rec.data["user"] = user
     if resp.code == 235:
         return rec.passed(_reply(resp))

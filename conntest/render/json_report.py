@@ -1,10 +1,11 @@
 """The JSON document of ``conntest check --format json`` (schema 1).
 
 Stable keys for scripts: ``schema``, ``verdict``, ``elapsed_ms``, ``profiles``
-with ``findings`` (most likely cause first) and ``steps``, and ``matrix`` (one
-row per profile: ``receive``, ``send``, ``modern_auth`` with ``status``,
-``route`` and ``note``; ``modern_auth`` is ``null`` when the way is unknown).  Additions are
-allowed within a schema version; removals and renames are not.
+with ``findings`` (most likely cause first), ``steps`` and ``basic_auth_in_use``
+(per protocol whose password step ran: did the password sign-in succeed), and
+``matrix`` (one row per profile: ``receive``, ``send``, ``modern_auth`` with
+``status``, ``route`` and ``note``; ``null`` when the way is unknown).  Additions
+are allowed within a schema version; removals and renames are not.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import json
 from typing import Any
 
+from conntest.migration import basic_auth_in_use
 from conntest.model import Finding, ProfileResult, Report, Step
 from conntest.render.matrix import matrix_dict
 
@@ -61,6 +63,7 @@ def profile_dict(result: ProfileResult) -> dict[str, Any]:
         "verdict": result.severity.verdict,
         "findings": [finding_dict(f) for f in result.findings],
         "steps": [step_dict(s) for s in result.steps],
+        "basic_auth_in_use": basic_auth_in_use(result.steps),
     }
 
 

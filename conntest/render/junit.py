@@ -18,39 +18,59 @@ import xml.etree.ElementTree as ET  # building only; nothing is parsed
 from conntest.model import Finding, ProfileResult, Severity
 from conntest.results import AccountResult, BatchResult
 
-__all__ = ["render_junit"]
+__all__ = ["JUnitStream", "render_junit"]
 
 
 def render_junit(batch: BatchResult) -> str:
-    suite = ET.Element(
-        "testsuite",
-        name="conntest",
-        timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(batch.started)),
-        hostname=socket.gethostname(),
-        time=_seconds(batch.elapsed_ms),
-    )
-    tests = failures = errors = 0
+    stream = JUnitStream()
     for result in batch.results:
+        stream.add(result)
+    return stream.finish(batch)
+
+
+class JUnitStream:
+    """The test cases of a batch, built as each account finishes (the report can go after)."""
+
+    def __init__(self) -> None:
+        self._cases: list[ET.Element] = []
+        self.tests = self.failures = self.errors = 0
+
+    def add(self, result: AccountResult) -> None:
         for case, outcome in _cases(result):
-            suite.append(case)
-            tests += 1
-            failures += outcome == "failure"
-            errors += outcome == "error"
-    suite.set("tests", str(tests))
-    suite.set("failures", str(failures))
-    suite.set("errors", str(errors))
-    suite.set("skipped", "0")
-    root = ET.Element(
-        "testsuites",
-        name="conntest",
-        tests=str(tests),
-        failures=str(failures),
-        errors=str(errors),
-        time=_seconds(batch.elapsed_ms),
-    )
-    root.append(suite)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+            self._cases.append(case)
+            self.tests += 1
+            self.failures += outcome == "failure"
+            self.errors += outcome == "error"
+
+    def finish(self, batch: BatchResult) -> str:
+        """The document, with ``batch``'s start and duration."""
+        suite = ET.Element(
+            "testsuite",
+            name="conntest",
+            timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(batch.started)),
+            hostname=socket.gethostname(),
+            time=_seconds(batch.elapsed_ms),
+        )
+        suite.extend(self._cases)
+        suite.set("tests", str(self.tests))
+        suite.set("failures", str(self.failures))
+        suite.set("errors", str(self.errors))
+        suite.set("skipped", "0")
+        root = ET.Element(
+            "testsuites",
+            name="conntest",
+            tests=str(self.tests),
+            failures=str(self.failures),
+            errors=str(self.errors),
+            time=_seconds(batch.elapsed_ms),
+        )
+        root.append(suite)
+        ET.indent(root)
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            + ET.tostring(root, encoding="unicode")
+            + "\n"
+        )
 
 
 def _cases(result: AccountResult) -> list[tuple[ET.Element, str]]:

@@ -37,59 +37,83 @@ from conntest.model import Severity
 from conntest.results import AccountResult, BatchResult
 from conntest.results.measures import certificate_expiry, step_timings
 
-__all__ = ["CONTENT_TYPE", "BatchCollector", "render_prometheus"]
+__all__ = ["CONTENT_TYPE", "BatchCollector", "render_collected", "render_prometheus"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class BatchCollector(Collector):
-    """Yields the metric families of one batch (or one probe, ``batch_metrics=False``)."""
+    """Yields the metric families of one batch (or one probe, ``batch_metrics=False``).
 
-    def __init__(self, batch: BatchResult, *, batch_metrics: bool = True) -> None:
+    Streamed: :meth:`add` turns each account's result into its samples as it
+    finishes and keeps only those (a few dozen per account, not the report),
+    :meth:`finish` gives the batch totals; or pass a whole ``batch``.
+    """
+
+    def __init__(self, batch: BatchResult | None = None, *, batch_metrics: bool = True) -> None:
         self.batch = batch
         self.batch_metrics = batch_metrics
-
-    def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "conntest_up",
-            "Whether the client profile can use the account (1) or not (0), per the last check.",
-            labels=["account", "profile"],
+        self._families = (
+            GaugeMetricFamily(
+                "conntest_up",
+                "Whether the client profile can use the account (1) or not (0), "
+                "per the last check.",
+                labels=["account", "profile"],
+            ),
+            GaugeMetricFamily(
+                "conntest_account_state",
+                "The account's monitoring state: 0 ok, 1 warning, 2 critical, 3 unknown.",
+                labels=["account"],
+            ),
+            GaugeMetricFamily(
+                "conntest_check_duration_seconds",
+                "How long the account's check took.",
+                labels=["account"],
+            ),
+            GaugeMetricFamily(
+                "conntest_step_duration_seconds",
+                "How long each step of the check took (dns is the lookup of that protocol's host).",
+                labels=["account", "profile", "protocol", "step"],
+            ),
+            GaugeMetricFamily(
+                "conntest_finding",
+                "A finding of the diagnosis (1 while it holds); code is the stable finding code.",
+                labels=["account", "profile", "protocol", "code", "severity"],
+            ),
+            GaugeMetricFamily(
+                "conntest_certificate_expiry_timestamp_seconds",
+                "When the server certificate the check was shown expires (Unix time).",
+                labels=["account", "profile", "protocol"],
+            ),
+            GaugeMetricFamily(
+                "conntest_auth_skipped",
+                "1 when the lockout rules kept the password back in this check.",
+                labels=["account"],
+            ),
         )
-        state = GaugeMetricFamily(
-            "conntest_account_state",
-            "The account's monitoring state: 0 ok, 1 warning, 2 critical, 3 unknown.",
-            labels=["account"],
-        )
-        duration = GaugeMetricFamily(
-            "conntest_check_duration_seconds",
-            "How long the account's check took.",
-            labels=["account"],
-        )
-        steps = GaugeMetricFamily(
-            "conntest_step_duration_seconds",
-            "How long each step of the check took (dns is the lookup of that protocol's host).",
-            labels=["account", "profile", "protocol", "step"],
-        )
-        findings = GaugeMetricFamily(
-            "conntest_finding",
-            "A finding of the diagnosis (1 while it holds); code is the stable finding code.",
-            labels=["account", "profile", "protocol", "code", "severity"],
-        )
-        expiry = GaugeMetricFamily(
-            "conntest_certificate_expiry_timestamp_seconds",
-            "When the server certificate the check was shown expires (Unix time).",
+        self._in_use = GaugeMetricFamily(
+            "conntest_basic_auth_in_use",
+            "1 when a password sign-in (basic authentication) succeeded in the last check, "
+            "0 when it did not (refused, not reached, or no password given).",
             labels=["account", "profile", "protocol"],
         )
-        skipped = GaugeMetricFamily(
-            "conntest_auth_skipped",
-            "1 when the lockout rules kept the password back in this check.",
-            labels=["account"],
-        )
-        for result in self.batch.results:
-            self._account(result, up, state, duration, steps, findings, expiry, skipped)
-        yield from (up, state, duration, steps, findings, expiry, skipped)
+        if batch is not None:
+            for result in batch.results:
+                self.add(result)
+
+    def add(self, result: AccountResult) -> None:
+        """One account's samples (call as each result arrives; the report can go after)."""
+        self._account(result, *self._families)
+        self._dependence_of(result)
+
+    def finish(self, batch: BatchResult) -> None:
+        """The batch the added results belong to (its totals, start and duration)."""
+        self.batch = batch
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._families
         yield from self._dependence()
-        if self.batch_metrics:
+        if self.batch_metrics and self.batch is not None:
             yield from self._batch()
 
     def _account(
@@ -129,26 +153,22 @@ class BatchCollector(Collector):
         for cert in certificate_expiry(result):
             expiry.add_metric([account, cert.profile, cert.protocol], cert.timestamp)
 
+    def _dependence_of(self, result: AccountResult) -> None:
+        in_use = self._in_use
+        if result.report is None:
+            for profile_id in result.entry.profile_ids:
+                for protocol in ("imap", "smtp"):
+                    in_use.add_metric([result.address, profile_id, protocol], 0)
+            return
+        for profile in result.report.profiles:
+            used = basic_auth_in_use(profile.steps)
+            for protocol in ("imap", "smtp"):
+                value = int(used.get(protocol, False))
+                in_use.add_metric([result.address, profile.profile, protocol], value)
+
     def _dependence(self) -> Iterator[Metric]:
         """Who still signs in with a password, and when Microsoft's default changes."""
-        in_use = GaugeMetricFamily(
-            "conntest_basic_auth_in_use",
-            "1 when a password sign-in (basic authentication) succeeded in the last check, "
-            "0 when it did not (refused, not reached, or no password given).",
-            labels=["account", "profile", "protocol"],
-        )
-        for result in self.batch.results:
-            if result.report is None:
-                for profile_id in result.entry.profile_ids:
-                    for protocol in ("imap", "smtp"):
-                        in_use.add_metric([result.address, profile_id, protocol], 0)
-                continue
-            for profile in result.report.profiles:
-                used = basic_auth_in_use(profile.steps)
-                for protocol in ("imap", "smtp"):
-                    value = int(used.get(protocol, False))
-                    in_use.add_metric([result.address, profile.profile, protocol], value)
-        yield in_use
+        yield self._in_use
         yield GaugeMetricFamily(
             "conntest_basic_auth_default_off_timestamp_seconds",
             "When Microsoft disables SMTP AUTH basic authentication by default for existing "
@@ -157,6 +177,7 @@ class BatchCollector(Collector):
         )
 
     def _batch(self) -> Iterator[Metric]:
+        assert self.batch is not None
         accounts = GaugeMetricFamily(
             "conntest_batch_accounts",
             "Accounts per verdict in the last batch.",
@@ -179,6 +200,11 @@ class BatchCollector(Collector):
 
 def render_prometheus(batch: BatchResult, *, batch_metrics: bool = True) -> str:
     """The text exposition (version 0.0.4) of ``batch``."""
+    return render_collected(BatchCollector(batch, batch_metrics=batch_metrics))
+
+
+def render_collected(collector: BatchCollector) -> str:
+    """The text exposition of a collector the results were streamed into."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BatchCollector(batch, batch_metrics=batch_metrics))
+    registry.register(collector)
     return generate_latest(registry).decode("utf-8")

@@ -8,8 +8,12 @@
 * :mod:`conntest.schema.models`: the typed models of the batch file, the
   ``serve`` config and the lab's accounts file (profiles are
   :mod:`conntest.profile`), with a docstring per field;
-* :mod:`conntest.schema.json_schema`: the published JSON Schemas
-  (``conntest schema KIND``), generated from the models.
+* :mod:`conntest.schema.reader`: the model-driven reader that turns a loaded
+  document into a dataclass, noting every problem.
+
+The published JSON Schemas (``conntest schema KIND``) are generated from the
+models by :mod:`conntest.json_schemas`, one level up, because they also cover
+the profile model (:mod:`conntest.profile`), which builds on this package.
 
 Nothing here touches the network, a UI or the lab.
 """

@@ -53,7 +53,10 @@ class ConntestApp(App[None]):
 
     TITLE = "conntest"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        # On every screen's footer, beside the command palette (ctrl+p): how to
+        # quit and the one help key (F1 works while typing in a field; ? would not).
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
     ]
 
     def __init__(

@@ -16,12 +16,15 @@ HELP_TEXT = """\
 conntest does what Outlook 2016, iOS Mail or Thunderbird does when
 it connects to Microsoft 365, step by step, and explains what fails.
 
+Everywhere
+  F1       this help          Ctrl+P   command palette (theme…)
+  Ctrl+Q   quit
+
 Setup
   Tab, Shift+Tab   move between fields
   Space, Enter     tick Show, pick a client, open a list
   Ctrl+R, Enter    run the check
-  ? or F1          this help (F1 while typing in a field)
-  Ctrl+Q           quit
+  Escape, q        quit (q when not typing in a field)
   The hint under the password counts spaces and invisible
   characters without ever showing the password.
 
@@ -31,7 +34,8 @@ Result
            folder, and copy it to the clipboard if the terminal can
   w        retry once without whitespace (only when offered)
   ← →      switch tabs: Clients, Diagnosis, Steps, Transcript
-  Tab      into a tab; Enter on a client opens its diagnosis
+  Tab      into a tab, then ↑ ↓ PageUp PageDown to scroll;
+           Enter on a client opens its diagnosis
   Escape   back to the settings
   q        quit
 
@@ -44,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
     """The keys and what conntest does with the password."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark,f1", "dismiss", "Close"),
+        Binding("escape,q,f1", "dismiss", "Close"),
     ]
 
     def compose(self) -> ComposeResult:

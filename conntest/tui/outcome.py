@@ -356,6 +356,19 @@ def matrix_cells(o: ClientOutcome) -> tuple[str, str, str, str]:
     return o.name, mark[o.receive], mark[o.send], why
 
 
+def ellipsize(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells, ending in "…" if anything was cut (at a word if it can)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space >= width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:·-") + "…"
+
+
 def offers_stripped_retry(report: Report, password: str | None = None) -> bool:
     """The diagnosis suspects whitespace in the password and no retry has been made yet.
 
@@ -394,6 +407,7 @@ __all__ = [
     "banner",
     "client_outcome",
     "client_outcomes",
+    "ellipsize",
     "matrix_cells",
     "offers_stripped_retry",
     "primary_finding",

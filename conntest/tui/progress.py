@@ -129,7 +129,6 @@ class ProfileProgress(Vertical):
         """The client and its server hosts."""
         self.with_detail = detail
         """Whether rows show their detail column."""
-        """The client and its server hosts."""
         self.steps: list[Step] = []
         """Every step recorded, in arrival order."""
         self.running = False
@@ -175,18 +174,27 @@ def _inferred_dns(protocol: str, seen: dict[str, Step]) -> Step | None:
 
 
 class ProgressView(Horizontal):
-    """Every client's checklists side by side; spins while a run is in progress."""
+    """Every client's checklists side by side; spins while a run is in progress.
+
+    ``stacked`` puts the clients one below the other with every reason shown
+    (the verdict's Steps tab, which scrolls); side by side, several clients
+    share the width and the reasons are left out.
+    """
 
     def __init__(
         self,
         plan: Sequence[PlannedProfile],
         *,
         spinners: bool = True,
+        stacked: bool = False,
         id: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes="-many" if len(plan) > 1 else "-single")
+        classes = "-many" if len(plan) > 1 else "-single"
+        super().__init__(id=id, classes=f"{classes} -stacked" if stacked else classes)
         self.plan = tuple(plan)
         """The clients, in display order."""
+        self.stacked = stacked
+        """One client below the other, with the reasons."""
         self._spinning = spinners
         self._frame = 0
         self._running = False
@@ -194,7 +202,7 @@ class ProgressView(Horizontal):
 
     def compose(self) -> ComposeResult:
         for planned in self.plan:
-            yield ProfileProgress(planned, detail=len(self.plan) == 1)
+            yield ProfileProgress(planned, detail=self.stacked or len(self.plan) == 1)
 
     def on_mount(self) -> None:
         if self._spinning:

@@ -42,8 +42,7 @@ class RunScreen(Screen[None]):
         Binding("s", "save", "Save"),
         Binding("w", "retry_stripped", "Retry w/o spaces"),
         Binding("escape", "back", "Back"),
-        Binding("question_mark,f1", "app.help", "Help", key_display="?"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("q", "app.quit", "Quit", show=False),
     ]
 
     def __init__(
@@ -83,7 +82,7 @@ class RunScreen(Screen[None]):
             yield VerticalScroll(id="progress-pane", can_focus=False)
             yield Vertical(id="verdict-pane")
         yield self.runner
-        yield Footer(show_command_palette=False)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.start(self.settings)

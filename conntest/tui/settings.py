@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conntest.batch.options import advice_date
 from conntest.engine import CheckRequest
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import Profile
@@ -121,6 +122,7 @@ def build_request(
             ca_file=settings.ca_file,
             timeout=settings.timeout,
             try_stripped=settings.try_stripped,
+            today=advice_date(),
         )
     return CheckRequest(
         user=settings.user,
@@ -134,4 +136,5 @@ def build_request(
         tls_max=lab.tls_max,
         expected_networks=lab.expected_networks,
         try_stripped=settings.try_stripped,
+        today=advice_date(),
     )

@@ -128,8 +128,9 @@ class SetupScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run check", priority=True),
-        Binding("f1,question_mark", "app.help", "Help"),
-        Binding("ctrl+q", "app.quit", "Quit"),
+        # The first screen: Escape (back) and q leave, as on the result screen;
+        # a text field keeps q as a letter, and an open list takes Escape first.
+        Binding("escape,q", "app.quit", "Quit", show=False),
     ]
 
     @dataclass
@@ -226,7 +227,7 @@ class SetupScreen(Screen[None]):
             with Horizontal(id="run-row"):
                 yield Button("Run check", id="run", variant="primary", compact=True)
         yield Static(id="form-error")
-        yield Footer(show_command_palette=False)
+        yield Footer()
 
     def on_mount(self) -> None:
         self._show_scenario()

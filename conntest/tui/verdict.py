@@ -23,6 +23,7 @@ from conntest.tui.outcome import (
     ClientOutcome,
     banner,
     client_outcomes,
+    ellipsize,
     matrix_cells,
     transcript_lines,
 )
@@ -134,15 +135,18 @@ class ClientMatrix(DataTable[str]):
         # (one scroll to the right), so "Why not" is never cut to a few letters.
         spare = self.app.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 4
         wide = spare - MODERN_AUTH_WIDTH - 2 >= 30
+        why_width = spare - MODERN_AUTH_WIDTH - 2 if wide else max(spare, 20)
         if wide:
             self.add_column("Modern auth", width=MODERN_AUTH_WIDTH)
-            self.add_column("Why not", width=spare - MODERN_AUTH_WIDTH - 2)
+            self.add_column("Why not", width=why_width)
         else:
-            self.add_column("Why not", width=max(spare, 20))
+            self.add_column("Why not", width=why_width)
             self.add_column("Modern auth", width=MODERN_AUTH_WIDTH)
         for outcome in self.outcomes:
             client, receive, send, why = matrix_cells(outcome)
-            modern = outcome.modern_auth or "–"
+            # Cut with an ellipsis, so nobody takes a cut reason for the whole of it.
+            why = ellipsize(why, why_width)
+            modern = ellipsize(outcome.modern_auth or "–", MODERN_AUTH_WIDTH)
             last = (modern, why) if wide else (why, modern)
             self.add_row(client, receive, send, *last, key=outcome.profile_id)
 
@@ -198,7 +202,7 @@ class VerdictView(Vertical):
                 for result, outcome in zip(self.report.profiles, outcomes, strict=True):
                     yield ClientFindings(result, outcome, heading=many)
             with TabPane("Steps", id="tab-steps"), VerticalScroll():
-                yield ProgressView(self.plan, spinners=False, id="final-steps")
+                yield ProgressView(self.plan, spinners=False, stacked=True, id="final-steps")
             with TabPane("Transcript", id="tab-transcript"):
                 yield Log(id="transcript", highlight=False, auto_scroll=False)
 

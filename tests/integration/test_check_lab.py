@@ -301,3 +301,113 @@ def test_stripped_retry_is_one_more_attempt_and_confirms_the_cause() -> None:
     primary = report.profiles[0].findings[0]
     assert primary.code == "password-whitespace"
     assert primary.title.startswith("Confirmed")
+
+
+def _modes_profile(tmp_path: Any, imap: tuple[int, str], smtp: tuple[int, str]) -> Any:
+    """Thunderbird's profile with other ports and security modes, as a profile file."""
+    from conntest.profiles import builtin_dir
+
+    source = builtin_dir().joinpath("thunderbird.yaml").read_text(encoding="utf-8")
+    text = source.replace("id: thunderbird", "id: tb-modes")
+    text = text.replace("  port: 993\n  security: tls", f"  port: {imap[0]}\n  security: {imap[1]}")
+    text = text.replace(
+        "  port: 587\n  security: starttls", f"  port: {smtp[0]}\n  security: {smtp[1]}"
+    )
+    path = tmp_path / "tb-modes.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _run_modes(path: Any, *, imap_starttls: bool) -> Any:
+    import asyncio
+
+    from conntest.engine import CheckRequest, run_check
+    from conntest.lab import Lab
+    from conntest.probes.dns_probe import ResolverConfig
+
+    async def go() -> Any:
+        async with Lab() as lab:
+            ends = lab.endpoints("ok")
+            profile = load_profiles([path]).get("tb-modes")
+            report = await run_check(
+                CheckRequest(
+                    user="ida@contoso.com",
+                    password=LAB_PASSWORD,
+                    profiles=[profile],
+                    imap_server=ends.imap_starttls if imap_starttls else ends.imap,
+                    smtp_server=ends.smtp,
+                    resolver=ResolverConfig(nameserver=ends.nameserver),
+                    ca_file=lab.ca_file,
+                    expected_networks=ends.expected_networks,
+                    timeout=6,
+                )
+            )
+            return report, lab.record
+
+    return asyncio.run(go())
+
+
+def test_smtp_on_465_with_implicit_tls_gets_the_true_wrong_port(tmp_path: Any) -> None:
+    """Microsoft: a device that defaults to 465 does not support SMTP AUTH client submission.
+
+    The lab serves submission the 587 way (behaviour.md documents nothing for 465): an
+    implicit-TLS client meets the plain-text banner, and no credential is ever sent.
+    """
+    report, record = _run_modes(
+        _modes_profile(tmp_path, (993, "tls"), (465, "tls")), imap_starttls=False
+    )
+    [result] = report.profiles
+    primary = result.findings[0]
+    assert primary.code == "wrong-port", [f.code for f in result.findings]
+    assert report.severity.exit_code == 2
+    assert "port 465" in primary.title and "587" in primary.remedy
+    smtp = [s.name for s in result.steps if s.protocol == "smtp"]
+    assert smtp[:2] == ["connect", "tls"] and "starttls" not in smtp
+    tls = next(s for s in result.steps if s.protocol == "smtp" and s.name == "tls")
+    assert tls.data["mode"] == "implicit"
+    [connection] = [c for c in record.connections() if c.protocol == "smtp"]
+    assert connection.tls_version is None and connection.auth == ()
+
+
+def test_imap_on_143_with_starttls_is_probed_that_way(tmp_path: Any) -> None:
+    report, record = _run_modes(
+        _modes_profile(tmp_path, (143, "starttls"), (587, "starttls")), imap_starttls=True
+    )
+    [result] = report.profiles
+    imap = [s.name for s in result.steps if s.protocol == "imap"]
+    assert imap[:5] == ["connect", "greeting", "starttls", "tls", "capability"]
+    # it works, and the advice is Microsoft's documented port (a warning leads, then ok)
+    assert [f.code for f in result.findings][:2] == ["wrong-port", "ok"]
+    assert report.severity.exit_code == 1
+    [connection] = [c for c in record.connections() if c.protocol == "imap"]
+    assert connection.listener == "imap-starttls"
+    verbs = [c.verb for c in connection.commands]
+    assert verbs.index("STARTTLS") < verbs.index("AUTHENTICATE")
+    assert connection.tls_version == "TLSv1.2"
+    assert all(not a.in_clear for a in connection.auth) and len(connection.auth) == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "nagios"])
+def test_one_cause_is_one_finding_in_every_output(
+    fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interceptor seen on IMAP and SMTP: one finding, one evidence line per protocol."""
+    monkeypatch.setenv("PW", LAB_PASSWORD)
+    args = ["--lab", "tls-intercepted", "--profile", "thunderbird", "--user", "j@contoso.com"]
+    code = main(["check", *args, "--password-env", "PW", "--format", fmt])
+    out = capsys.readouterr().out
+    assert code == 2
+    if fmt == "json":
+        findings = json.loads(out)["profiles"][0]["findings"]
+        [found] = [f for f in findings if f["code"] == "tls-intercepted"]
+        assert [line.split(" ", 1)[0] for line in found["evidence"].splitlines()] == [
+            "imap",
+            "smtp",
+        ]
+    elif fmt == "text":
+        assert out.count("(tls-intercepted)") == 1
+        assert "imap tls:" in out and "smtp tls:" in out
+    else:
+        assert out.splitlines()[0].startswith("CONNTEST CRITICAL")
+        assert "tls-intercepted" in out.splitlines()[0] or "tls-intercepted" in out
+        assert out.count("tls-intercepted") <= 2  # the status line and the profile line

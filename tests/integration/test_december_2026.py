@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import ssl
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,11 +27,18 @@ from conntest.cli import main
 from conntest.lab import LAB_PASSWORD, Lab
 from conntest.render.nagios import render_nagios
 from conntest.render.prometheus import render_prometheus
-from tests.integration.dependence import assert_dependence_metrics
+from tests.integration.dependence import CHANGE, assert_dependence_metrics
 from tests.integration.test_batch import PASSWORD_VAR, lab_entry
+from tests.integration.test_own_server import PASSWORD as OWN_PASSWORD
+from tests.integration.test_own_server import OwnServer, own_ca
+from tests.integration.test_own_server import _check as own_check
+from tests.integration.test_own_server import _pins as own_pins
+from tests.integration.test_serve import Running, get, running, samples
 
 BEFORE, INSIDE, AFTER = "2026-06-01", "2026-11-15", "2027-01-10"
 """213 days before the change, 46 days before it (inside the 60-day window), 10 days after."""
+__all__ = ["own_ca", "running"]  # fixtures, imported for the own-server and serve tests
+
 EXIT = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 
 
@@ -151,9 +160,7 @@ def test_a_malformed_date_is_bad_input(
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "conntest: CONNTEST_TODAY: expected a date YYYY-MM-DD, found '31/12/2026'\n"
-    with pytest.raises(SystemExit) as exit_info:
-        main([*argv, "--today", "2026-13-01"])
-    assert exit_info.value.code == 3
+    assert main([*argv, "--today", "2026-13-01"]) == 3
     assert "--today: expected a date YYYY-MM-DD, found '2026-13-01'" in capsys.readouterr().err
 
 
@@ -247,3 +254,70 @@ async def test_monitoring_sees_the_dependence_and_nagios_warns_inside_the_window
     warned = [line for line in nagios[1:] if line.startswith("WARNING ")]
     assert len(warned) == 3
     assert all(scenario_of[line.split()[1].rstrip(":")] == "ok" for line in warned)
+    assert all(": basic-auth-retiring (" in line for line in warned)
+
+
+# --------------------------------------------------------------------------
+# A server of the user's own (private CA, names pinned): no flattering by the lab
+
+
+@pytest.mark.parametrize(
+    ("smtp_name", "advised"), [("smtp.office365.com", True), ("mail.example.test", False)]
+)
+def test_own_server_advice_follows_the_smtp_host(
+    smtp_name: str,
+    advised: bool,
+    own_ca: tuple[ssl.SSLContext, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Microsoft's change is about Microsoft 365's SMTP hosts: pinned to the user's own
+    server, the Microsoft name still gets the advice (as the lab), another name does not."""
+    server_tls, ca_path = own_ca
+    with OwnServer(server_tls, accept=True) as own:
+        code, doc = own_check(
+            capsys,
+            monkeypatch,
+            "--profile",
+            "thunderbird",
+            "--imap",
+            f"outlook.office365.com:{own.ports['imaps']}",
+            "--smtp",
+            f"{smtp_name}:{own.ports['submission']}",
+            *own_pins("outlook.office365.com", smtp_name),
+            "--ca-file",
+            str(ca_path),
+            "--nameserver",
+            f"127.0.0.1:{own.ports['dns']}",
+            "--today",
+            INSIDE,
+            password=OWN_PASSWORD,
+        )
+    assert own.seen.credentials_in_clear == 0
+    advice = retiring(doc)
+    if advised:
+        assert code == 1
+        assert advice is not None and advice["severity"] == "warning"
+    else:
+        assert code == 0
+        assert advice is None
+
+
+# --------------------------------------------------------------------------
+# conntest serve
+
+
+async def test_serve_exposes_the_dependence_and_the_advice(running: Running) -> None:
+    """A scrape inside the window: alice (the lab's ok) still sends with a password."""
+    running.exporter.today = lambda: date.fromisoformat(INSIDE)
+    answer = await get(running.base, "/probe?account=alice@contoso.com&profile=thunderbird")
+    assert answer.status == 200
+    in_use = samples(answer.body, "conntest_basic_auth_in_use")
+    key = (("account", "alice@contoso.com"), ("profile", "thunderbird"))
+    assert in_use == {(*key, ("protocol", "imap")): 1.0, (*key, ("protocol", "smtp")): 1.0}
+    [change] = samples(answer.body, "conntest_basic_auth_default_off_timestamp_seconds").values()
+    assert change == CHANGE
+    findings = samples(answer.body, "conntest_finding")
+    labels = {"account": "alice@contoso.com", "profile": "thunderbird", "protocol": "smtp"}
+    advice = tuple(sorted({**labels, "code": "basic-auth-retiring", "severity": "warning"}.items()))
+    assert findings.get(advice) == 1.0

@@ -247,3 +247,38 @@ async def test_smtp_without_starttls_sends_no_credentials(ca_file: Path) -> None
     assert (step.name, step.failure and step.failure.kind) == ("starttls", FailureKind.NOT_OFFERED)
     assert not any(b"AUTH" in line.upper() for line in seen)
     assert [line.split()[0].upper() for line in seen] == [b"EHLO", b"QUIT"]
+
+
+@pytest.mark.parametrize(
+    "user", ["a@contoso.com\r\nX99 DELETE INBOX", "a@contoso.com\0", "a\x1b@b.c"]
+)
+async def test_a_user_name_with_control_characters_is_never_sent(
+    user: str, server_tls: ssl.SSLContext, ca_file: Path
+) -> None:
+    """The probes' own guard (the command line validates first): nothing goes on the wire."""
+    seen: list[bytes] = []
+
+    async def imap_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"* OK ready\r\n")
+        while line := await reader.readline():
+            seen.append(line)
+            tag = line.split(b" ")[0]
+            if b"CAPABILITY" in line.upper():
+                writer.write(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+            else:
+                writer.write(tag + b" OK done\r\n")
+            await writer.drain()
+
+    async with serve(imap_server, server_tls) as port:
+        steps = await probe_imap(
+            RunClock(5),
+            make_profile(),
+            Endpoint(HOST, port, "127.0.0.1"),
+            Credentials(user, SECRET),
+            AuthGate("imap"),
+            ca_file=ca_file,
+        )
+    login = next(s for s in steps if s.name == "login")
+    assert login.failure is not None and login.failure.kind is FailureKind.UNSAFE
+    assert "control character" in login.failure.message
+    assert not any(b"LOGIN" in line.upper() or b"DELETE" in line.upper() for line in seen)

@@ -76,3 +76,48 @@ def test_the_record_keeps_the_newest_connections_and_counts_the_rest() -> None:
     assert record.dropped.total == 4
     record.clear()
     assert record.connections() == [] and record.dropped.total == 0
+
+
+async def test_closed_connections_leave_no_tls_state_for_the_garbage_collector() -> None:
+    """Each TLS connection holds a 128 KiB buffer; a cycle would keep it until a full
+    collection, and a lab serving batches grew by hundreds of MiB that way."""
+    import asyncio.sslproto
+    import gc
+
+    from conntest.engine import CheckRequest, run_check
+    from conntest.lab import LAB_PASSWORD
+    from conntest.probes.dns_probe import ResolverConfig
+    from conntest.profiles import load_profiles
+
+    gc.collect()
+    gc.disable()
+    try:
+        async with Lab() as lab:
+            ends = lab.endpoints("ok")
+            request = CheckRequest(
+                user="gc@contoso.com",
+                password=LAB_PASSWORD,
+                profiles=[load_profiles().get("thunderbird")],
+                imap_server=ends.imap,
+                smtp_server=ends.smtp,
+                resolver=ResolverConfig(nameserver=ends.nameserver),
+                ca_file=lab.ca_file,
+                expected_networks=ends.expected_networks,
+                timeout=10,
+            )
+            for _ in range(3):
+                assert (await run_check(request)).severity.verdict == "ok"
+            for _ in range(100):  # the lab's side closes just after the client's
+                if all(c.closed is not None for c in lab.record.connections()):
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.3)
+            servers = [
+                o
+                for o in gc.get_objects()
+                if isinstance(o, asyncio.sslproto.SSLProtocol) and o._server_side
+            ]
+            assert len(lab.record.connections()) == 6
+            assert servers == [], f"{len(servers)} lab TLS connections kept alive by a cycle"
+    finally:
+        gc.enable()

@@ -237,7 +237,12 @@ async def test_serve_stopped_mid_authentication_records_the_attempt(
         finally:
             imap.hang_up()  # ...and the IMAP worker blocked on its socket may now end.
             if serve.returncode is None:
-                serve.send_signal(signal.SIGTERM)
+                # serve does not wait for a blocked worker thread: it may be exiting already,
+                # and a second SIGTERM during its shutdown would kill it.
+                try:
+                    await asyncio.wait_for(serve.wait(), 10)
+                except TimeoutError:
+                    serve.send_signal(signal.SIGTERM)
             await asyncio.wait_for(serve.communicate(), 60)
             if scrape is not None:
                 scrape.cancel()

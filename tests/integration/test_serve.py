@@ -9,6 +9,7 @@ the exporter itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -265,3 +266,207 @@ async def test_cmd_serve_refuses_a_bad_config(tmp_path: Path) -> None:
     _, err = await process.communicate()
     assert process.returncode == 3
     assert b"accounts[0].password" in err and b"hunter2" not in err
+
+
+async def test_scrapes_that_differ_in_headers_share_one_check_then_hit_the_cache(
+    running: Running,
+) -> None:
+    """Two Prometheus servers with other scrape timeouts sign in once, not once each."""
+    paths = "/probe?account=alice@contoso.com&profile=thunderbird"
+    answers = await asyncio.gather(
+        *(
+            get(running.base, paths, **{"X-Prometheus-Scrape-Timeout-Seconds": str(t)})
+            for t in (10, 14.5, 20, 30, 59)
+        )
+    )
+    assert [a.status for a in answers] == [200] * 5
+    assert running.lab.record.auth_attempts(user="alice@contoso.com") == 2  # IMAP + SMTP, once
+    for _ in range(3):  # later scrapes within --min-probe-interval: no sign-in at all
+        again = await get(running.base, paths, **{"X-Prometheus-Scrape-Timeout-Seconds": "9"})
+        assert samples(again.body, "conntest_up")
+    assert running.lab.record.auth_attempts(user="alice@contoso.com") == 2
+    metrics = await get(running.base, "/metrics")
+    assert samples(metrics.body, "conntest_exporter_probes_total") == {(("verdict", "ok"),): 1.0}
+    assert samples(metrics.body, "conntest_exporter_probe_cache_hits_total") == {(): 3.0}
+
+
+async def test_a_failure_is_not_cached(running: Running) -> None:
+    """A failed probe is checked again (connectivity only, under the lockout rules)."""
+    await get(running.base, "/probe?account=bob@contoso.com")
+    await get(running.base, "/probe?account=bob@contoso.com")
+    metrics = await get(running.base, "/metrics")
+    assert samples(metrics.body, "conntest_exporter_probes_total") == {
+        (("verdict", "critical"),): 2.0
+    }
+
+
+async def test_blackbox_exporter_families(running: Running) -> None:
+    ok = await get(running.base, "/probe?account=alice@contoso.com&profile=thunderbird")
+    assert samples(ok.body, "probe_success") == {(): 1.0}
+    (duration,) = samples(ok.body, "probe_duration_seconds").values()
+    assert 0 < duration < 20
+    failed = await get(running.base, "/probe?account=bob@contoso.com")
+    assert samples(failed.body, "probe_success") == {(): 0.0}
+
+
+class Serve:
+    """``conntest serve`` in a subprocess; its stderr collected line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._reader = asyncio.ensure_future(self._read())
+        self.base = ""
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    async def wait_for(self, pattern: str, count: int = 1, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.lines if re.search(pattern, line)]
+            if len(found) >= count:
+                return found[count - 1]
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{pattern!r} never logged; stderr: {self.lines}")
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.process.wait(), 20)
+        await asyncio.wait_for(self._reader, 5)
+        return code
+
+
+async def start_serve(config: Path, tmp_path: Path, *extra: str, **popen: object) -> Serve:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "conntest",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        str(config),
+        "--state-file",
+        str(tmp_path / "state.json"),
+        *extra,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, PASSWORD_VAR: LAB_PASSWORD},
+        **popen,  # type: ignore[arg-type]
+    )
+    serve = Serve(process)
+    line = await serve.wait_for(r"listening on http://")
+    match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+    assert match, line
+    serve.base = match[1]
+    return serve
+
+
+async def test_sighup_and_post_reload_the_config_and_a_broken_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    both = {"alice@contoso.com": "ok", "carol@contoso.com": "ok"}
+    async with Lab(accounts=both) as lab:
+        config = tmp_path / "conntest.yaml"
+        config.write_text(yaml.safe_dump(batch_yaml(lab, {"alice@contoso.com": "ok"})))
+        serve = await start_serve(config, tmp_path)
+        try:
+            assert (await get(serve.base, "/probe?account=carol@contoso.com")).status == 404
+            probe = await get(serve.base, "/probe?account=alice@contoso.com")
+            assert samples(probe.body, "probe_success") == {(): 1.0}
+            logged = await serve.wait_for(r"probe account=alice@contoso.com")
+            assert re.search(r"profile=thunderbird verdict=ok code=ok ms=\d+ checked$", logged), (
+                logged
+            )
+
+            config.write_text(yaml.safe_dump(batch_yaml(lab, both)))
+            serve.process.send_signal(signal.SIGHUP)
+            await serve.wait_for(r"reloaded: 2 accounts")
+            assert (await get(serve.base, "/probe?account=carol@contoso.com")).status == 200
+
+            config.write_text("accounts:\n  - address: dave@contoso.com\n    password: hunter2\n")
+            serve.process.send_signal(signal.SIGHUP)
+            await serve.wait_for(r"reload failed, keeping the 2 accounts")
+            await serve.wait_for(r"accounts\[0\]\.password")
+            assert (await get(serve.base, "/probe?account=carol@contoso.com")).status == 200
+            refused = await get(serve.base, "/-/reload", method="POST")
+            assert refused.status == 500 and "old config is kept" in refused.body
+
+            config.write_text(yaml.safe_dump(batch_yaml(lab, {"carol@contoso.com": "ok"})))
+            reloaded = await get(serve.base, "/-/reload", method="POST")
+            assert (reloaded.status, reloaded.body) == (200, "reloaded: 1 accounts\n")
+            assert (await get(serve.base, "/probe?account=alice@contoso.com")).status == 404
+            assert serve.process.returncode is None, "SIGHUP must not end serve"
+        finally:
+            code = await serve.stop()
+    assert code == 0, serve.lines
+    text = "\n".join(serve.lines)
+    assert "Traceback" not in text
+    assert "hunter2" not in text and LAB_PASSWORD not in text
+
+
+def _low_fd_limit() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+
+
+async def test_out_of_descriptors_is_one_line_not_a_traceback_per_accept(tmp_path: Path) -> None:
+    """With the descriptor limit reached, serve says so once, keeps running and recovers."""
+    async with Lab(accounts={"alice@contoso.com": "ok"}) as lab:
+        config = tmp_path / "conntest.yaml"
+        config.write_text(yaml.safe_dump(batch_yaml(lab, {"alice@contoso.com": "ok"})))
+        serve = await start_serve(config, tmp_path, preexec_fn=_low_fd_limit)
+        host, port = serve.base.removeprefix("http://").split(":")
+        idle: list[asyncio.StreamWriter] = []
+        try:
+            for _ in range(80):  # idle clients: each holds one of the server's descriptors
+                _, writer = await asyncio.open_connection(host, int(port))
+                idle.append(writer)
+            await serve.wait_for(r"cannot accept connections: Too many open files \(EMFILE\)")
+            await asyncio.sleep(2.5)  # asyncio retries the accept every second
+            assert serve.process.returncode is None
+        finally:
+            for writer in idle:
+                writer.close()
+        healthy = None
+        for _ in range(50):
+            with contextlib.suppress(OSError):
+                healthy = await get(serve.base, "/-/healthy")
+                break
+            await asyncio.sleep(0.2)
+        assert healthy is not None and healthy.body == "OK\n"
+        code = await serve.stop()
+    assert code == 0
+    assert sum("cannot accept connections" in line for line in serve.lines) == 1, serve.lines
+    assert not any("Traceback" in line for line in serve.lines), serve.lines
+
+
+async def test_connections_beyond_the_cap_are_closed_with_one_line(tmp_path: Path) -> None:
+    async with Lab(accounts={"alice@contoso.com": "ok"}) as lab:
+        config = tmp_path / "conntest.yaml"
+        config.write_text(yaml.safe_dump(batch_yaml(lab, {"alice@contoso.com": "ok"})))
+        serve = await start_serve(config, tmp_path, "--max-connections", "4")
+        host, port = serve.base.removeprefix("http://").split(":")
+        idle = [(await asyncio.open_connection(host, int(port)))[1] for _ in range(4)]
+        try:
+            await asyncio.sleep(0.3)
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"GET /-/healthy HTTP/1.1\r\n\r\n")
+            try:
+                reply = await asyncio.wait_for(reader.read(), 10)
+            except ConnectionResetError:  # closed with our request unread
+                reply = b""
+            assert reply == b"", reply  # closed, not served
+            writer.close()
+            await serve.wait_for(r"4 connections open \(--max-connections 4\)")
+        finally:
+            for writer in idle:
+                writer.close()
+        await asyncio.sleep(0.3)
+        assert (await get(serve.base, "/-/healthy")).body == "OK\n"
+        await serve.stop()
+    assert sum("--max-connections" in line for line in serve.lines) == 1

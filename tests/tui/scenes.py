@@ -110,6 +110,7 @@ def _tab(tab: str) -> Callable[[], Scene]:
             await _run_to_verdict(pilot)
             pilot.app.screen.query_one("#verdict-tabs", TabbedContent).active = tab
             await pilot.pause()
+            await pilot.wait_for_scheduled_animations()  # the tab underline slides
 
         return Scene(app, run_before)
 
@@ -118,6 +119,33 @@ def _tab(tab: str) -> Callable[[], Scene]:
 
 steps_tab = _tab("tab-steps")
 transcript_tab = _tab("tab-transcript")
+
+
+def all_clients_steps() -> Scene:
+    """Three clients' Steps tab: one below the other, every reason shown."""
+    check = ScriptedCheck(all_clients_report())
+    app = make_app(user=USER, selected=ALL, check=check)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _run_to_verdict(pilot)
+        pilot.app.screen.query_one("#verdict-tabs", TabbedContent).active = "tab-steps"
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+
+    return Scene(app, run_before)
+
+
+def verdict_admin() -> Scene:
+    """Thunderbird's diagnosis after PageDown: the administrator's part."""
+    check = ScriptedCheck(single_client_report())
+    app = make_app(user=USER, selected=("thunderbird",), check=check)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _run_to_verdict(pilot)
+        await pilot.press("tab", "pagedown", "pagedown")
+        await pilot.pause()
+
+    return Scene(app, run_before)
 
 
 def retry_warning() -> Scene:
@@ -150,6 +178,8 @@ SCENES: dict[str, Callable[[], Scene]] = {
     "verdict-remedy": verdict_with_remedy,
     "verdict-light": verdict_light,
     "all-clients-matrix": all_clients_matrix,
+    "all-clients-steps": all_clients_steps,
+    "verdict-admin": verdict_admin,
     "steps-tab": steps_tab,
     "transcript-tab": transcript_tab,
     "retry-warning": retry_warning,

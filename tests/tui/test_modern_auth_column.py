@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from conntest.tui.verdict import ClientMatrix
+from conntest.model import Severity
+from conntest.tui.verdict import ClientMatrix, FindingCard
 from tests.tui.conftest import ALL, Messages, make_app, wait_for_verdict
 
 
@@ -34,3 +35,21 @@ async def test_matrix_has_the_modern_authentication_column(
         "iOS Mail": "Exchange · not probed",
         "Thunderbird": "OAuth2 · not verified",
     }
+
+
+async def test_the_verdict_gives_the_december_advice_inside_the_window(
+    messages: Messages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """46 days before the change, a working Outlook 2016 still sends with a password: the
+    screen warns and the finding tells its way forward (re-add as an Exchange account)."""
+    monkeypatch.setenv("CONNTEST_TODAY", "2026-11-15")
+    app = make_app(demo=True, scenario="ok", selected=("outlook-2016",))
+    async with app.run_test(size=(100, 30), message_hook=messages) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        screen = await wait_for_verdict(pilot)
+        cards = {c.finding.code: c.finding for c in screen.query(FindingCard)}
+    advice = cards["basic-auth-retiring"]
+    assert advice.severity is Severity.WARNING
+    assert "Microsoft 365 / Exchange account" in advice.remedy
+    assert "in 46 days" in advice.detail

@@ -15,6 +15,7 @@ from conntest.render.markdown_report import render_markdown
 from conntest.tui.outcome import (
     banner,
     client_outcomes,
+    ellipsize,
     matrix_cells,
     offers_stripped_retry,
     protocol_works,
@@ -319,3 +320,17 @@ def test_ca_file_that_cannot_be_looked_at_is_a_field_error_not_a_crash() -> None
 
     with pytest.raises(ValueError):
         parse_ca_file("~no-such-user-here/ca.pem")
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "shown"),
+    [
+        ("Sending is switched off", 30, "Sending is switched off"),
+        ("Sending is switched off: SMTP AUTH", 29, "Sending is switched off…"),
+        ("The server refuses Outlook 2016's old TLS version", 29, "The server refuses Outlook…"),
+        ("Unbreakable-token-without-spaces", 10, "Unbreakab…"),
+    ],
+)
+def test_ellipsize_marks_what_it_cuts(text: str, width: int, shown: str) -> None:
+    assert ellipsize(text, width) == shown
+    assert len(ellipsize(text, width)) <= width

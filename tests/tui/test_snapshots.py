@@ -25,7 +25,8 @@ def test_setup_with_whitespace_hint(snap_compare: Any) -> None:
     The password field shows 20 dots, never the characters. Beneath it, in the
     warning colour: "20 characters: 1 trailing space, 3 spaces inside", then
     "Shaped like a Microsoft app password (16 lowercase letters)."  The client
-    row has Thunderbird selected; the footer offers ^r Run check and f1 Help.
+    row has Thunderbird selected; the footer offers ^r Run check, ^q Quit and
+    f1 Help, and ^p palette on the right.
     """
     assert snap(snap_compare, scenes.setup_whitespace_hint())
 
@@ -50,7 +51,8 @@ def test_live_progress(snap_compare: Any) -> None:
     greeting ✔ 35 ms, capabilities ✔ 33 ms, then login with the spinner and
     mailbox still a dot.  SMTP (send): DNS ✔, connect ✔ 30 ms, greeting ✔
     44 ms, capabilities ✔ 36 ms, TLS spinning, the rest dots.  Footer: r Run
-    again, esc Back, ? Help, q Quit (Save greyed out until there is a report).
+    again, esc Back, ^q Quit, f1 Help, ^p palette (Save greyed out until there
+    is a report).
     """
     assert snap(snap_compare, scenes.live_progress())
 
@@ -73,11 +75,33 @@ def test_all_clients_matrix(snap_compare: Any) -> None:
 
     Banner "◐ Partly works: 2 of 3 clients can receive, 0 of 3 can send".
     The Clients tab shows a table: Outlook 2016 ✘ fails / ✘ fails "The server
-    refuses Outlook 2016's old TLS version"; iOS Mail and Thunderbird ✔ works /
-    ✘ fails "Sending is switched off: …".  Below it: "Enter on a client shows
-    its diagnosis and what to do."
+    refuses Outlook…"; iOS Mail and Thunderbird ✔ works / ✘ fails "Sending is
+    switched off…": a reason cut at 80 columns ends in "…".  The "Modern auth"
+    column starts at the right edge (one scroll to the right).  Below it:
+    "Enter on a client shows its diagnosis and what to do."
     """
     assert snap(snap_compare, scenes.all_clients_matrix())
+
+
+def test_all_clients_steps_tab(snap_compare: Any) -> None:
+    """The Steps tab with three clients: one below the other, with the reasons.
+
+    Outlook 2016 first, across the whole width: IMAP ✘ TLS 48 ms "TLS
+    handshake failed: TLSV1_ALERT_PROTOCOL_VERS…" (cut, with "…"), greeting
+    to mailbox "– no TLS session"; then its SMTP checklist begins.  A
+    scrollbar on the right says there is more below (iOS Mail, Thunderbird).
+    """
+    assert snap(snap_compare, scenes.all_clients_steps())
+
+
+def test_diagnosis_scrolled_to_the_administrator(snap_compare: Any) -> None:
+    """Thunderbird's Diagnosis after Tab and PageDown twice: the end of the finding.
+
+    The card's "For your administrator" part with the Set-CASMailbox and
+    Set-TransportConfig commands and the evidence line, the scrollbar at the
+    bottom; the banner stays at the top.
+    """
+    assert snap(snap_compare, scenes.verdict_admin())
 
 
 def test_verdict_light_theme(snap_compare: Any) -> None:

@@ -34,3 +34,64 @@ def test_bare_conntest_without_a_terminal_prints_usage_and_exits_3() -> None:
         assert done.stderr.startswith("usage: conntest"), done.stderr
         assert "conntest check" in done.stderr
         assert done.stdout == ""
+
+
+def test_nagios_usage_error_says_unknown_on_stdout() -> None:
+    """Nagios shows stdout: a bad option must not read "(No output on stdout)"."""
+    done = run("check", "--format", "nagios", "--user", "a@contoso.com", "--bogus")
+    assert done.returncode == 3
+    assert done.stdout.startswith("CONNTEST UNKNOWN - "), done.stdout
+    assert "--bogus" in done.stdout
+
+
+def test_short_options_as_in_the_monitoring_plugins() -> None:
+    from conntest.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["check", "--user", "a@contoso.com", "-w", "5", "-c", "10:", "-t", "7"]
+    )
+    assert (str(args.warning), str(args.critical), args.timeout) == ("5", "10:", 7.0)
+
+
+def sockets_of(pid: int) -> int:
+    import os
+
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    return count
+
+
+def test_ctrl_c_under_nagios_prints_unknown() -> None:
+    """Interrupted (Ctrl-C, a monitoring timeout's SIGINT) mid-check: UNKNOWN on stdout, exit 3."""
+    import signal
+    import time
+
+    with subprocess.Popen(
+        [
+            *(sys.executable, "-m", "conntest", "check", "--format", "nagios"),
+            *("--lab", "silent-server", "--user", "a@contoso.com", "--password-stdin"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None
+        process.stdin.write("correcthorsebatt\n")
+        process.stdin.close()
+        # Interrupt once the run is under way: the lab listens and the probes connect.
+        deadline = time.monotonic() + 60
+        while sockets_of(process.pid) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sockets_of(process.pid) >= 6, "the check never started"
+        process.send_signal(signal.SIGINT)
+        assert process.stdout is not None and process.stderr is not None
+        process.wait(timeout=30)
+        out, err = process.stdout.read(), process.stderr.read()
+    assert process.returncode == 3, err
+    assert out.startswith("CONNTEST UNKNOWN - interrupted"), out
+    assert "conntest: interrupted" in err

@@ -8,6 +8,7 @@ at most, no unfilled template).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from collections.abc import Sequence
@@ -1201,3 +1202,30 @@ def test_one_dated_table() -> None:
         "consumer-basic-auth-off",
         "smtp-basic-default-off",
     } <= set(keys)
+
+
+def test_imap_starttls_refused_speaks_of_imap() -> None:
+    profile = dataclasses.replace(
+        THUNDERBIRD, imap=dataclasses.replace(THUNDERBIRD.imap, port=143, security="starttls")
+    )
+    steps = [
+        step("imap", "connect"),
+        step(
+            "imap",
+            "greeting",
+            reply=Reply("*", "OK The Microsoft Exchange IMAP4 service is ready."),
+        ),
+        step(
+            "imap",
+            "starttls",
+            Status.FAIL,
+            reply=Reply("BAD", "Command received in invalid state."),
+            failure=fail(FailureKind.REJECTED, "STARTTLS refused"),
+        ),
+        *[step("imap", n, Status.SKIP) for n in ("tls", "capability", "login", "mailbox")],
+    ]
+    findings = check(diagnose(steps, profile, ctx()))
+    assert codes(findings)[:2] == ["wrong-port", "starttls-missing"]
+    missing = by_code(findings, "starttls-missing")
+    assert missing.title.startswith("The IMAP server did not switch to encryption")
+    assert "port 143" in missing.detail and "993" in missing.remedy

@@ -1,10 +1,122 @@
-"""The second line of defence: known secret forms never survive redaction."""
+"""The second line of defence: no form of a secret survives redaction, whole or cut short.
+
+The property tests build texts the way the libraries do (``repr`` of bytes
+and str, imaplib's quoting, ``json.dumps``, base64 of the SASL blobs) and
+check the redactor's output against those same library calls, not against
+the redactor's own list of forms.
+"""
 
 from __future__ import annotations
 
 import base64
+import imaplib
+import json
+from collections.abc import Callable
 
-from conntest.redact import REDACTED, Redactor, secret_forms
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conntest.redact import PARTIAL_MIN, REDACTED, Redactor, secret_forms
+
+USER = "alice@contoso.com"
+
+# Passwords a person could type: quotes, backslashes, spaces, non-ASCII, and at least
+# PARTIAL_MIN characters so that a cut-short form is a meaningful leak.
+passwords = st.text(
+    alphabet=st.sampled_from(list("aZ9 \"'\\$%{}()*é€ß😀\t"))
+    | st.characters(exclude_categories=("Cs",)),
+    min_size=PARTIAL_MIN + 2,
+    max_size=40,
+).filter(lambda p: p.strip() == p and "\0" not in p)
+context = st.text(alphabet=st.sampled_from(list("ab '\"\\:+")), max_size=12)
+
+
+MARK1, MARK2 = "QQMARKQQone", "QQMARKQQtwo"  # letters: every encoding keeps them as they are
+
+
+def _quote(text: str) -> str:
+    return str(imaplib.IMAP4._quote(None, text))  # type: ignore[arg-type]
+
+
+def _repr_bytes(text: str) -> str:
+    return repr(text.encode())
+
+
+def _json(text: str) -> str:
+    return json.dumps(text)
+
+
+def _json_utf8(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+ENCODINGS: dict[str, list[Callable[[str], str]]] = {
+    "raw": [],
+    "imap quoted": [_quote],
+    "repr str": [repr],
+    "repr bytes": [_repr_bytes],
+    "json": [_json],
+    "json utf-8": [_json_utf8],
+    "repr of an echoed LOGIN line": [_quote, _repr_bytes],
+    "exception text quoting it": [_quote, _repr_bytes, repr],
+    "json of an imaplib abort": [_quote, _repr_bytes, _json],
+    "json of an exception text": [_quote, _repr_bytes, repr, _json_utf8],
+}
+
+
+def encode(steps: list[Callable[[str], str]], text: str) -> str:
+    for step in steps:
+        text = step(text)
+    return text
+
+
+def spelling_in_context(steps: list[Callable[[str], str]], before: str, pw: str, after: str) -> str:
+    """How the libraries spell ``pw`` inside ``before + pw + after`` (found between markers)."""
+    marked = encode(steps, f"{before}{MARK1}{pw}{MARK2}{after}")
+    return marked.split(MARK1)[1].split(MARK2)[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(pw=passwords, before=context, after=context)
+def test_every_library_spelling_is_redacted(pw: str, before: str, after: str) -> None:
+    redact = Redactor.for_credentials(USER, pw)
+    for name, steps in ENCODINGS.items():
+        spelling = spelling_in_context(steps, before, pw, after)
+        out = redact("S: " + encode(steps, f"{before}{pw}{after}"))
+        assert spelling not in out, (name, out)
+        # and once more JSON-escaped, as a report carries the redacted line
+        assert json.dumps(spelling)[1:-1] not in json.dumps(out), name
+    for blob in (f"\0{USER}\0{pw}", f"{USER}\0{USER}\0{pw}", pw):
+        b64 = base64.b64encode(blob.encode()).decode()
+        for form in (b64, b64.rstrip("=")):
+            assert form not in redact(f"C: {before}{form}{after}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(pw=passwords, before=context, data=st.data())
+def test_a_cut_never_leaves_a_prefix_of_a_secret(pw: str, before: str, data: st.DataObject) -> None:
+    # A line holding a secret form (whole, or as a prefix the server cut short and went on
+    # after) is cut anywhere: what is kept ends with no prefix of any form.
+    redact = Redactor.for_credentials(USER, pw)
+    for form in secret_forms(USER, pw)[:8]:
+        kept_of_form = data.draw(st.integers(min_value=PARTIAL_MIN, max_value=len(form)))
+        text = f"S: {before}{form[:kept_of_form]}~ and more words after it"
+        limit = data.draw(st.integers(min_value=0, max_value=len(text) - 1))
+        out = redact.cut(text, limit)
+        kept = out.rpartition("… (")[0]
+        for k in range(PARTIAL_MIN, len(form) + 1):
+            assert not kept.endswith(form[:k]), (form, out)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pw=passwords)
+def test_a_server_echo_cut_short_at_its_own_limit_is_scrubbed(pw: str) -> None:
+    # The server keeps the first characters of what it received and stops its line there.
+    redact = Redactor.for_credentials(USER, pw)
+    quoted = imaplib.IMAP4._quote(None, pw)  # type: ignore[arg-type]
+    echo = f"S: A0001 BAD unknown command: A0001 LOGIN {USER} {quoted}"[:-2]
+    out = redact(echo)
+    assert not any(out.endswith(quoted[1:k]) for k in range(PARTIAL_MIN + 1, len(quoted)))
 
 
 def test_password_and_its_base64_forms_are_redacted() -> None:
@@ -19,6 +131,34 @@ def test_password_and_its_base64_forms_are_redacted() -> None:
     assert out.count(REDACTED) == 4
 
 
+def test_imap_quoted_and_repr_forms_of_a_quoting_password() -> None:
+    pw = 'pa"ss\\word q'
+    redact = Redactor.for_credentials(USER, pw)
+    imaplib_abort = f"unexpected response: {(b'* BAD ' + pw.encode())!r}"
+    echo = 'S: A1 NO LOGIN "pa\\"ss\\\\word q" refused'
+    for text in (imaplib_abort, echo, json.dumps(echo)):
+        assert "ss\\" not in redact(text).replace(REDACTED, ""), redact(text)
+
+
+def test_bearer_token_and_its_xoauth2_form() -> None:
+    token = "EwBwA8l6BAAUbDba3x2OMJElkF7gJ4z/VbCPEZ0AAU+ZC1x9Qgt"
+    redact = Redactor.for_secrets(USER, token=token)
+    sasl = base64.b64encode(f"user={USER}\x01auth=Bearer {token}\x01\x01".encode()).decode()
+    out = redact(f"C: A1 AUTHENTICATE XOAUTH2 {sasl}\nS: echo Bearer {token}")
+    assert token not in out and sasl not in out and sasl.rstrip("=") not in out
+    # a password and a token together
+    both = Redactor.for_secrets(USER, password="hunter2-longer", token=token)
+    assert both(f"{token} hunter2-longer") == f"{REDACTED} {REDACTED}"
+
+
+def test_data_is_redacted_recursively() -> None:
+    pw = "Xylophone-Secret"
+    redact = Redactor.for_credentials(USER, pw)
+    data = {"capabilities": ["IMAP4rev1", f"X-{pw}"], "nested": {"t": (pw, 3)}, "n": 1}
+    assert pw not in repr(redact.data(data))
+    assert redact.data(data)["n"] == 1
+
+
 def test_no_password_changes_nothing() -> None:
     assert Redactor.for_credentials("a@b.c", None)("S: 235 2.7.0 ok") == "S: 235 2.7.0 ok"
 
@@ -26,6 +166,12 @@ def test_no_password_changes_nothing() -> None:
 def test_short_fragments_are_not_treated_as_secrets() -> None:
     # A one- or two-character password must not blank out every matching letter.
     assert all(len(f) >= 3 for f in secret_forms("a@b.c", "xy"))
+
+
+def test_ordinary_server_words_survive() -> None:
+    redact = Redactor.for_credentials(USER, "Microsoft2024!")
+    line = "S: * OK The Microsoft Exchange IMAP4 service is ready."
+    assert redact(line) == line
 
 
 def test_forms_of_the_stripped_retry_and_the_local_part_user_are_known() -> None:

@@ -290,6 +290,24 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "Disable SMTP/ESMTP inspection (STARTTLS stripping) for {smtp_host}:{smtp_port} on the "
             "firewall."
         ),
+        variants={
+            "imap": Variant(
+                title="The IMAP server did not switch to encryption (STARTTLS)",
+                detail=(
+                    "{client} is set to start IMAP unencrypted on port {port} and switch with "
+                    "STARTTLS; here that failed ({how}), so no password was sent. Microsoft 365 "
+                    "documents IMAP on {expected_port} with {expected_security} only."
+                ),
+                remedy=remedies(
+                    "In {imap_settings}, use {expected_host}, port {expected_port}, encryption "
+                    "{expected_security}. Never switch {client} to an unencrypted connection."
+                ),
+                admin_action=(
+                    "If the server is yours, offer STARTTLS on port {port}; otherwise nothing: "
+                    "Microsoft 365 serves IMAP on {expected_port} with {expected_security}."
+                ),
+            ),
+        },
     ),
     CatalogueEntry(
         code="starttls-required",

@@ -68,7 +68,9 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
             return make("login-rejected")
         if step.name == "starttls":
             return make(
-                "starttls-missing", how=f"the server refused STARTTLS: '{values['sentence']}'"
+                "starttls-missing",
+                "imap" if step.protocol == "imap" else None,
+                how=f"the server refused STARTTLS: '{values['sentence']}'",
             )
         if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
             return make("wrong-protocol")
@@ -128,7 +130,8 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
     if step.name in AUTH_STEPS:
         return make("login-rejected")
     if step.name == "starttls":
-        return make("starttls-missing", how=f"STARTTLS failed: '{values['sentence']}'")
+        variant = "imap" if step.protocol == "imap" else None
+        return make("starttls-missing", variant, how=f"STARTTLS failed: '{values['sentence']}'")
     return make(
         "unrecognised", where=f" at {step.protocol.upper()} {PHASES.get(step.name, step.name)}"
     )

@@ -1,0 +1,279 @@
+"""How the IMAP probe reads and writes through imaplib: a tap, read limits, a deadline.
+
+imapclient (over imaplib) is synchronous; the IMAP probe drives it through
+this layer.  :class:`TappedIMAP4` runs imaplib on a socket conntest connected
+and wrapped itself, and reads through :data:`LIMITS`: a line, a literal, the
+lines of one command and the bytes of one step are capped, and going past one
+raises :class:`LimitExceeded` (imaplib re-wraps it; the :class:`Tap` keeps
+which limit it was).  The tap records every line with its time, redacted with
+the run's :class:`~conntest.redact.Redactor` before it is cut, and keeps at
+most ``kept_lines`` per step.  :func:`blocking` runs one imaplib call in a
+daemon thread under a hard deadline the run does not wait past.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from imapclient import IMAPClient
+
+from conntest.model import Reply
+from conntest.redact import REDACTED, Redactor
+
+T = TypeVar("T")
+TAGGED = re.compile(r"^(?P<tag>[A-Za-z0-9.]+) (?P<status>OK|NO|BAD) ?(?P<text>.*)$", re.I)
+UNTAGGED = re.compile(r"^\* (?P<status>OK|NO|BAD|BYE|PREAUTH) ?(?P<text>.*)$", re.I)
+MAX_TRANSCRIPT_LINE = 400
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a server may send before conntest stops reading (none is near a real answer)."""
+
+    line: int = 64 * 1024
+    literal: int = 1024 * 1024
+    lines_per_command: int = 10_000
+    step_bytes: int = 4 * 1024 * 1024
+    kept_lines: int = 200
+    """Transcript lines kept per step; the rest are counted, not stored."""
+
+
+LIMITS = Limits()
+
+
+class LimitExceeded(imaplib.IMAP4.abort):
+    """The server went past one of :data:`LIMITS` (imaplib re-wraps it; the tap keeps the name)."""
+
+
+class Tap:
+    """Records what imaplib sends and receives, with times, credentials redacted; counts bytes."""
+
+    def __init__(self, redact: Redactor, limits: Limits = LIMITS) -> None:
+        self.lines: list[tuple[float, str, str]] = []
+        self.sensitive = False
+        self.redact = redact
+        self.limits = limits
+        self.limit: str | None = None
+        """Which limit stopped reading (``line``, ``literal``, ``lines``, ``bytes``), if any."""
+        self.limit_message = ""
+        self._lock = threading.Lock()
+        self._mark = 0
+        self._dropped = 0
+        self._first_received: float | None = None
+        self._step_bytes = 0
+        self._command_lines = 0
+
+    def begin_step(self) -> None:
+        self._step_bytes = 0
+        self._command_lines = 0
+
+    def sent(self, data: bytes) -> None:
+        self._command_lines = 0
+        text = data.decode("utf-8", "replace").rstrip("\r\n")
+        if self.sensitive:
+            text = redact_command(text)
+        self._add("C", text)
+
+    def received(self, data: bytes) -> None:
+        if self._first_received is None:
+            self._first_received = time.monotonic()
+        self._add("S", data.decode("utf-8", "replace").rstrip("\r\n"))
+
+    def count(self, size: int, line: bool) -> None:
+        """Account for ``size`` bytes about to be kept; raise past a limit."""
+        self._step_bytes += size
+        if line:
+            self._command_lines += 1
+        if self._command_lines > self.limits.lines_per_command:
+            raise self.exceeded(
+                "lines",
+                f"the server sent more than {self.limits.lines_per_command:,} lines in answer to "
+                "one command; conntest stopped reading",
+            )
+        if self._step_bytes > self.limits.step_bytes:
+            raise self.exceeded(
+                "bytes",
+                f"the server sent more than {self.limits.step_bytes // 1024 // 1024} MiB in one "
+                "step; conntest stopped reading",
+            )
+
+    def exceeded(self, limit: str, message: str) -> LimitExceeded:
+        self.limit, self.limit_message = limit, message
+        return LimitExceeded(message)
+
+    def _add(self, who: str, text: str) -> None:
+        with self._lock:
+            if len(self.lines) - self._mark >= self.limits.kept_lines:
+                self._dropped += 1
+                return
+            # Redact the whole line before it is cut: a cut must not leave part of a secret.
+            self.lines.append((time.monotonic(), who, self.redact.cut(text, MAX_TRANSCRIPT_LINE)))
+
+    def drain(self) -> list[str]:
+        with self._lock:
+            new = self.lines[self._mark :]
+            self._mark = len(self.lines)
+            dropped, self._dropped = self._dropped, 0
+        lines = [f"{who}: {text}" for _, who, text in new]
+        if dropped:
+            lines.append(f"… {dropped:,} more lines not kept")
+        return lines
+
+    def first_received_at(self) -> float | None:
+        return self._first_received
+
+    def last_reply(self) -> Reply | None:
+        """The last status line the server sent in the whole session."""
+        with self._lock:
+            return reply_in([f"{who}: {text}" for _, who, text in self.lines])
+
+    def untagged_bye(self) -> str | None:
+        with self._lock:
+            received = [text for _, who, text in self.lines if who == "S"]
+        for text in reversed(received):
+            m = UNTAGGED.match(text)
+            if m and m["status"].upper() == "BYE":
+                return m["text"]
+        return None
+
+
+def reply_in(transcript: list[str]) -> Reply | None:
+    """The last tagged (or, failing that, untagged) status line among ``S:`` lines."""
+    received = [line[3:] for line in transcript if line.startswith("S: ")]
+    for text in reversed(received):
+        m = TAGGED.match(text)
+        if m:
+            return Reply(m["status"].upper(), m["text"])
+    for text in reversed(received):
+        m = UNTAGGED.match(text)
+        if m:
+            return Reply(m["status"].upper(), m["text"])
+    return None
+
+
+def redact_command(text: str) -> str:
+    """Keep the tag, command and user name; drop passwords and SASL payloads."""
+    parts = text.split(" ")
+    if len(parts) >= 2 and parts[1].upper() == "LOGIN":
+        return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
+    if len(parts) >= 3 and parts[1].upper() == "AUTHENTICATE":
+        return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
+    return REDACTED  # a continuation line during authentication
+
+
+class TappedIMAP4(imaplib.IMAP4):
+    """imaplib on a socket we connected and wrapped ourselves, with a tap and read limits.
+
+    ``greeting``: after STARTTLS no new greeting comes, so the one read in plain
+    text is handed to imaplib as its first line (not tapped twice).
+    """
+
+    def __init__(
+        self, sock: socket.socket, tap: Tap, host: str, port: int, greeting: bytes | None = None
+    ) -> None:
+        self._presock = sock
+        self._tap = tap
+        self._replay = greeting
+        super().__init__(host, port)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        return self._presock
+
+    def readline(self) -> bytes:
+        if self._replay is not None:
+            line, self._replay = self._replay, None
+            return line
+        limit = self._tap.limits.line
+        read = self.file.readline(limit + 1)
+        assert isinstance(read, bytes)  # imaplib's file is opened in binary mode
+        line = read
+        if line:
+            self._tap.received(line[:limit])
+        if len(line) > limit:
+            raise self._tap.exceeded(
+                "line",
+                f"the server sent a line longer than {limit // 1024} KiB; conntest stopped reading",
+            )
+        self._tap.count(len(line), line=True)
+        return line
+
+    def read(self, size: int) -> bytes:
+        if size > self._tap.limits.literal:
+            raise self._tap.exceeded(
+                "literal",
+                f"the server announced {size:,} bytes of data in one answer (a literal); "
+                "conntest did not read them",
+            )
+        self._tap.count(size, line=False)
+        data = super().read(size)
+        self._tap.received(data)
+        return data
+
+    def send(self, data: bytes) -> None:  # type: ignore[override]
+        self._tap.sent(data)
+        super().send(data)
+
+
+class ProbeClient(IMAPClient):  # type: ignore[misc]
+    def __init__(
+        self, sock: socket.socket, tap: Tap, host: str, port: int, greeting: bytes | None = None
+    ) -> None:
+        self._presock = sock
+        self._tap = tap
+        self._greeting = greeting
+        super().__init__(host, port=port, ssl=False, timeout=None)
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:
+        return TappedIMAP4(self._presock, self._tap, self.host, self.port, self._greeting)
+
+
+async def blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | None) -> T:
+    """Run ``fn`` in a daemon thread under a hard deadline the run does not wait past.
+
+    The socket timeout normally fires first; if a server drips bytes slowly
+    enough to dodge it (or the thread is blocked anywhere else), the deadline
+    wins: the socket is shut down here so the thread ends soon, and the step
+    ends now.  Nothing joins the thread, so neither the run nor the process
+    exit waits for it.
+    """
+    if sock is not None:
+        sock.settimeout(timeout)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, exc: BaseException | None) -> None:
+        if future.done():  # the deadline won; the late outcome is dropped
+            return
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    def work() -> None:
+        try:
+            outcome: tuple[Any, BaseException | None] = (fn(), None)
+        except BaseException as exc:
+            outcome = (None, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop is gone: nobody is waiting any more
+            pass
+
+    threading.Thread(target=work, name="conntest-imap", daemon=True).start()
+    try:
+        return await asyncio.wait_for(future, timeout + 0.5)
+    except TimeoutError:
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise

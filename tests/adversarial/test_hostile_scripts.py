@@ -1,0 +1,218 @@
+"""Every hostile script ends as a diagnosis: in time, the credential sent at most once, no leak.
+
+The engine runs in-process against :mod:`tests.adversarial.hostile` (real
+TLS on loopback), with two profiles (IMAP LOGIN and AUTHENTICATE PLAIN, SMTP
+AUTH LOGIN and PLAIN) so that both credential paths meet each script.  Each
+report is then rendered the ways a person sees it: text ``--verbose``, JSON,
+the TUI's transcript tab and verdict texts, and its saved report (Markdown,
+JSON and the clipboard text).  None may hold any form of the password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conntest.engine import CheckRequest, run_check
+from conntest.model import Report, Status
+from conntest.probes.dns_probe import ResolverConfig
+from conntest.render.json_report import render_json
+from conntest.render.markdown_report import render_markdown
+from conntest.render.text_report import render_text
+from conntest.tui import outcome
+from conntest.tui.report_export import save_report
+from tests.adversarial.conftest import USER, credentials_received, leaked_forms
+from tests.adversarial.hostile import IMAP_SCRIPTS, SMTP_SCRIPTS, HostileServer, dns_server
+from tests.conftest import make_profile
+
+# Quotes, a backslash, spaces and a brace: every escaping layer has work to do.
+PASSWORD = 'Qx "quoted\\ pass{1}" Zy'
+TIMEOUT = 3.0
+PROFILES = (
+    make_profile("login-client"),
+    make_profile("plain-client", imap_login="authenticate-plain", smtp_auth="plain"),
+)
+NAMES = {p.id: p.name for p in PROFILES}
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    yield port
+
+
+@dataclass
+class Outcome:
+    report: Report
+    seconds: float
+    received: bytes
+
+
+async def check(
+    imap: int, smtp: int, dns: int, ca_file: Path, password: str, profiles: int = 2
+) -> Report:
+    request = CheckRequest(
+        user=USER,
+        password=password,
+        profiles=PROFILES[-profiles:],
+        imap_server=("127.0.0.1", imap),
+        smtp_server=("127.0.0.1", smtp),
+        resolver=ResolverConfig(nameserver=("127.0.0.1", dns)),
+        ca_file=ca_file,
+        timeout=TIMEOUT,
+    )
+    return await run_check(request)
+
+
+def everything_shown(report: Report, tmp: Path) -> dict[str, str]:
+    """Each text a person can see or save of ``report``, by where it is shown."""
+    saved = save_report(
+        report,
+        redact=_no_redaction(),
+        names=NAMES,
+        directory=tmp / "saved",
+    )
+    return {
+        "text -v": render_text(report, verbose=True),
+        "json": render_json(report),
+        "markdown": render_markdown(report, NAMES),
+        "tui transcript": "\n".join(outcome.transcript_lines(report, NAMES)),
+        "tui verdict": repr(outcome.banner(report, NAMES))
+        + repr(outcome.client_outcomes(report, NAMES)),
+        "tui saved markdown": saved.markdown_path.read_text(encoding="utf-8"),
+        "tui saved json": saved.json_path.read_text(encoding="utf-8"),
+        "tui clipboard": saved.clipboard_text,
+    }
+
+
+def _no_redaction() -> object:
+    """The TUI redacts its exports once more; here they must be clean without that."""
+    from conntest.redact import Redactor
+
+    return Redactor()
+
+
+def assert_sound(report: Report, seconds: float, received: bytes, tmp: Path) -> None:
+    # a diagnosis, not a crash of conntest's own
+    for result in report.profiles:
+        assert result.findings, result.profile
+        codes = {f.code for f in result.findings}
+        assert "internal-error" not in codes, (result.profile, codes)
+        assert all(s.failure is None or s.failure.kind != "internal" for s in result.steps)
+    # within the deadline (+1 s) on the run's own clock, whatever the server does; the
+    # wall time around it only proves nothing hung (a loaded machine adds to it)
+    assert report.elapsed_ms < (TIMEOUT + 1.0) * 1000, report.elapsed_ms
+    assert seconds < TIMEOUT + 3.0, seconds
+    # the credential at most once per protocol, across both profiles
+    assert credentials_received(PASSWORD, received) <= 2, received[-400:]
+    # no form of the password anywhere a person can see it
+    for where, text in everything_shown(report, tmp).items():
+        assert not leaked_forms(PASSWORD, text), (where, leaked_forms(PASSWORD, text))
+
+
+@pytest.mark.parametrize("name", sorted(IMAP_SCRIPTS))
+async def test_imap_script(
+    name: str, server_tls: ssl.SSLContext, hostile_ca_file: Path, tmp_path: Path
+) -> None:
+    with (
+        HostileServer(IMAP_SCRIPTS[name], server_tls) as imap,
+        closed_port() as smtp,
+        dns_server("silent") as dns,
+    ):
+        start = time.monotonic()
+        report = await check(imap.port, smtp, dns, hostile_ca_file, PASSWORD)
+        seconds = time.monotonic() - start
+        received = imap.received()
+    assert_sound(report, seconds, received, tmp_path)
+    assert credentials_received(PASSWORD, received) <= 1
+    imap_steps = [s for p in report.profiles for s in p.steps if s.protocol == "imap"]
+    assert any(s.status is Status.FAIL for s in imap_steps), name
+
+
+@pytest.mark.parametrize("name", sorted(SMTP_SCRIPTS))
+async def test_smtp_script(
+    name: str, server_tls: ssl.SSLContext, hostile_ca_file: Path, tmp_path: Path
+) -> None:
+    with (
+        HostileServer(SMTP_SCRIPTS[name](server_tls)) as smtp,
+        closed_port() as imap,
+        dns_server("silent") as dns,
+    ):
+        start = time.monotonic()
+        report = await check(imap, smtp.port, dns, hostile_ca_file, PASSWORD)
+        seconds = time.monotonic() - start
+        received = smtp.received()
+    assert_sound(report, seconds, received, tmp_path)
+    assert credentials_received(PASSWORD, received) <= 1
+    smtp_steps = [s for p in report.profiles for s in p.steps if s.protocol == "smtp"]
+    assert any(s.status is Status.FAIL for s in smtp_steps), name
+
+
+async def test_a_second_imap_continuation_is_cancelled_and_recorded(
+    server_tls: ssl.SSLContext, hostile_ca_file: Path
+) -> None:
+    with (
+        HostileServer(IMAP_SCRIPTS["continuations-forever"], server_tls) as imap,
+        closed_port() as smtp,
+        dns_server("silent") as dns,
+    ):
+        report = await check(imap.port, smtp, dns, hostile_ca_file, PASSWORD, profiles=1)
+        lines = imap.received().splitlines()
+    (plain,) = report.profiles
+    login = next(s for s in plain.steps if s.name == "login" and s.protocol == "imap")
+    assert login.status is Status.FAIL
+    assert login.data["cancelled"].startswith("the server asked for the credential again")
+    assert login.failure is not None and "sent it once and stopped" in login.failure.message
+    assert credentials_received(PASSWORD, b"\n".join(lines)) == 1
+    assert lines.count(b"*") == 1  # one cancel, then conntest stopped
+
+
+async def test_a_second_smtp_334_is_answered_with_a_cancel(
+    server_tls: ssl.SSLContext, hostile_ca_file: Path
+) -> None:
+    with (
+        HostileServer(SMTP_SCRIPTS["continuations-forever"](server_tls)) as smtp,
+        closed_port() as imap,
+        dns_server("silent") as dns,
+    ):
+        report = await check(imap, smtp.port, dns, hostile_ca_file, PASSWORD)
+        lines = smtp.received().splitlines()
+    auth = next(
+        s
+        for p in report.profiles
+        for s in p.steps
+        if s.name == "auth" and "shared_from" not in s.data and s.status is not Status.SKIP
+    )
+    assert auth.status is Status.FAIL and "cancelled" in auth.data
+    assert credentials_received(PASSWORD, b"\n".join(lines)) == 1
+    assert b"*" in lines
+
+
+async def test_dns_timeout_reads_in_plain_words(hostile_ca_file: Path) -> None:
+    with dns_server("silent") as dns:
+        request = CheckRequest(
+            user=USER,
+            password=None,
+            profiles=PROFILES[:1],
+            imap_server=("imap.contoso.test", 993),
+            smtp_server=("smtp.contoso.test", 587),
+            resolver=ResolverConfig(nameserver=("127.0.0.1", dns)),
+            ca_file=hostile_ca_file,
+            timeout=2.0,
+        )
+        report = await asyncio.wait_for(run_check(request), 5)
+    resolve = next(s for s in report.profiles[0].steps if s.name == "resolve")
+    assert resolve.failure is not None
+    assert "TimeoutError" not in resolve.failure.message
+    assert "no DNS server answered in time" in resolve.failure.message
+    assert report.profiles[0].findings[0].code == "dns-failure"
