@@ -433,8 +433,8 @@ def _capitalised(title: str) -> str:
     """Capitalise a title's first letter, unless it starts with a host name or an address
     (``outlook.office365.com refused…`` keeps the name as it is written)."""
     first = title.split(" ", 1)[0]
-    if "." in first.rstrip(".") or ":" in first:
-        return title
+    if "." in first.rstrip(".") or ":" in first or any(c.isupper() for c in first[1:]):
+        return title  # a host name, an address, or a name such as iOS written its own way
     return title[:1].upper() + title[1:]
 
 
