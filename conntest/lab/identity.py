@@ -208,7 +208,8 @@ class IdentityServer:
 
     def _userrealm(self, address: str, tls: str | None) -> tuple[int, str, bytes, dict[str, str]]:
         domain = address.rpartition("@")[2].lower()
-        doc: dict[str, Any] = {"ver": "1.0", "Login": address, "DomainName": domain}
+        # The field names oauth.md §3 records (account_type, federation_protocol, domain_name).
+        doc: dict[str, Any] = {"ver": "1.0", "domain_name": domain}
         if domain in _CONSUMER_DOMAINS:
             doc["account_type"] = "MSA"
         elif domain.endswith(".example"):
