@@ -240,7 +240,7 @@ async def test_serve_stopped_mid_authentication_records_the_attempt(
                 # serve does not wait for a blocked worker thread: it may be exiting already,
                 # and a second SIGTERM during its shutdown would kill it.
                 try:
-                    await asyncio.wait_for(serve.wait(), 10)
+                    await asyncio.wait_for(serve.wait(), 30)
                 except TimeoutError:
                     serve.send_signal(signal.SIGTERM)
             await asyncio.wait_for(serve.communicate(), 60)
