@@ -492,7 +492,7 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             raise UsageError(f"--listen {host}:{port}: {exc.strerror or exc}") from None
         stop = asyncio.Event()
         on_stop(loop, stop.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
-        on_reload(loop, exporter.reload_now)  # SIGHUP, where the system has it
+        by_signal = on_reload(loop, exporter.reload_now)  # SIGHUP, where the system has it
         bound = server.sockets[0].getsockname()
         print(
             f"conntest serve: listening on http://{_url_host(bound[0])}:{bound[1]} "
@@ -500,6 +500,8 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             file=stderr,
             flush=True,
         )
+        if not by_signal:  # Windows
+            print("conntest serve: no SIGHUP here: reload with POST /-/reload", file=stderr)
         async with server:
             await stop.wait()
         print("conntest serve: stopped", file=stderr)
