@@ -19,6 +19,17 @@ from conntest.profile import ImapSettings, Profile, SmtpSettings, TLSRange
 SUITE_TODAY = "2026-06-01"
 os.environ["CONNTEST_TODAY"] = SUITE_TODAY
 
+
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's checks keep their lockout state and token cache to themselves.
+
+    Without it, ``--format nagios`` and batches share the user's own state file, so a
+    failure one test records makes a later test's check skip authentication.
+    """
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
 # Distinctive, so that a leak is easy to find in any output.
 SECRET = "zq Xylophone-Secret 42"
 SECRET_FORMS = (
