@@ -72,6 +72,7 @@ class Tap:
         self._command_lines = 0
 
     def begin_step(self) -> None:
+        self.limit = None
         self._step_bytes = 0
         self._command_lines = 0
 

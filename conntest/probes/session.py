@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from conntest.model import Step
-from conntest.redact import Redactor
+from conntest.redact import Redactor, bearer_forms, secret_forms
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ class Credentials:
     @functools.cached_property
     def redact(self) -> Redactor:
         """Redacts every form of this run's secrets; probes apply it where a line is recorded."""
-        return Redactor.for_secrets(self.user, password=self.password)
+        forms = secret_forms(self.user, self.password, self.token)
+        return Redactor([*forms, *bearer_forms(self.user, self.token or "")])
 
 
 def unsafe_user(user: str) -> str | None:

@@ -185,3 +185,13 @@ def test_forms_of_the_stripped_retry_and_the_local_part_user_are_known() -> None
         base64.b64encode(f"\0alice\0{pw}".encode()).decode(),
     ):
         assert blob not in redact(f"S: echo {blob}")
+
+
+def test_the_probes_redactor_knows_the_token() -> None:
+    from conntest.probes.session import Credentials
+
+    token = "EwBwA8l6BAAUbDba3x2OMJElkF7gJ4z/VbCPEZ0AAU+ZC1x9Qgt"
+    creds = Credentials(USER, None, token=token)
+    sasl = base64.b64encode(f"user={USER}\x01auth=Bearer {token}\x01\x01".encode()).decode()
+    out = creds.redact(f"S: + echo {sasl} and Bearer {token} and {token[:30]}")
+    assert token[:24] not in out and sasl[:40] not in out
