@@ -73,7 +73,7 @@ def check_batch(
             raise UsageError("--try-stripped is for one interactive check, not a batch")
         profiles = _profiles(args, stderr)
         entries = _batch_entries(args, profiles, {})
-    thresholds = Thresholds(args.warning, args.critical)
+    thresholds = Thresholds(args.warning, args.critical, getattr(args, "cert_days", None))
     today, window = advice_date(args), args.retirement_window
     interval = min_auth_interval(args)
     ledger = open_ledger(args.state_file, interval)
@@ -117,6 +117,7 @@ def check_batch(
                 on_result=on_result,
                 protocols=protocols_of(getattr(args, "protocol", None)),
                 retain=_retain(args.format, single),
+                deadline=getattr(args, "deadline", None),
             )
 
     try:

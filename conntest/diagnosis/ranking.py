@@ -74,10 +74,19 @@ def merge(candidates: Sequence[Candidate]) -> list[Candidate]:
         else:
             key = (candidate.code, candidate.protocol)
         if key in merged:
+            if candidate.code in SHARED_CAUSES:
+                _join_hosts(merged[key], candidate)
             merged[key].merge(candidate)
         else:
             merged[key] = candidate
     return list(merged.values())
+
+
+def _join_hosts(into: Candidate, other: Candidate) -> None:
+    """One cause on two hosts names both (the shared-cause texts are written for it)."""
+    host, other_host = into.values.get("host"), other.values.get("host")
+    if host and other_host and other_host not in host.split(" and "):
+        into.values["host"] = f"{host} and {other_host}"
 
 
 def drop_redundant(candidates: Sequence[Candidate]) -> list[Candidate]:

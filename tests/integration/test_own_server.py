@@ -295,6 +295,32 @@ def test_own_server_gives_the_same_verdict_as_the_lab(
             f"127.0.0.1:{own.ports['dns']}",
             password=password,
         )
+        # Nagios leads with the same cause, in the first finding's state
+        monkeypatch.setenv("CONNTEST_TEST_PASSWORD", password)
+        nagios_args = ["--profile", "thunderbird", "--user", USER, "--format", "nagios"]
+        nagios_code = main(
+            [
+                "check",
+                "--password-env",
+                "CONNTEST_TEST_PASSWORD",
+                *nagios_args,
+                "--imap",
+                f"outlook.office365.com:{own.ports['imaps']}",
+                "--smtp",
+                f"smtp.office365.com:{own.ports['submission']}",
+                *_pins("outlook.office365.com", "smtp.office365.com"),
+                "--ca-file",
+                str(ca_path),
+                "--nameserver",
+                f"127.0.0.1:{own.ports['dns']}",
+            ]
+        )
+        status = capsys.readouterr().out.splitlines()[0]
+    first = own_doc["profiles"][0]["findings"][0]
+    word = {"ok": "OK", "info": "OK", "warning": "WARNING", "critical": "CRITICAL"}
+    assert status.startswith(f"CONNTEST {word[first['severity']]} - {USER}: "), status
+    assert first["code"] == "ok" or first["code"] in status
+    assert nagios_code == own_code
     lab_code, lab_doc = _check(
         capsys, monkeypatch, "--lab", lab_scenario, "--profile", "thunderbird", password=password
     )

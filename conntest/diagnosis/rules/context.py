@@ -242,6 +242,8 @@ def dns_rule(
         host = str(step.data.get("host", ""))
         addresses = [as_text(x) for x in step.data.get("addresses", ()) or ()]
         answer = [f"dns resolve: {host} → {', '.join(addresses)}"]
+        if step.data.get("source") == "address":
+            continue  # the server was given as an address: no DNS answer to judge
         if step.data.get("source") == "--resolve":
             found.append(
                 Candidate(

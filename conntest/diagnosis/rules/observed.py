@@ -22,6 +22,7 @@ AUTH_STEPS = frozenset({"login", "auth"})
 """Steps that send the credentials (IMAP ``login``, SMTP ``auth``)."""
 IGNORED_STEPS = frozenset(
     {("dns", "mx"), ("dns", "autodiscover"), ("imap", "logout"), ("smtp", "quit")}
+    | {("identity", "realm")}  # account classification: information only
 )
 """Informational or cosmetic steps whose failure never decides a diagnosis."""
 RETRY_SUFFIX = "-stripped"
@@ -105,9 +106,6 @@ class Candidate:
         if self.variant is None and other.variant is not None:
             self.variant = other.variant
             self.values.update(other.values)
-        host, other_host = self.values.get("host"), other.values.get("host")
-        if host and other_host and other_host not in host.split(" and "):
-            self.values["host"] = f"{host} and {other_host}"
         for key, value in other.values.items():
             self.values.setdefault(key, value)
         if self.protocol != other.protocol:
