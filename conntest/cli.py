@@ -521,8 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(raw)
     except ConntestError as exc:
-        # argparse's own errors end the process, as argparse always has (exit 3).
-        raise SystemExit(_failure(exc, _format_of(raw), stdout, stderr)) from None
+        return _failure(exc, _format_of(raw), stdout, stderr)
     from conntest.interrupts import break_as_interrupt
 
     break_as_interrupt()  # Windows: Ctrl-Break ends a run as cleanly as Ctrl-C
