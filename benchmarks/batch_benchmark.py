@@ -48,7 +48,9 @@ def _rss_kib() -> int:
     return 0
 
 
-async def run_accounts(info: dict[str, Any], count: int, concurrency: int) -> dict[str, Any]:
+async def run_accounts(
+    info: dict[str, Any], count: int, concurrency: int, protocol: str = "both"
+) -> dict[str, Any]:
     from conntest.batch import AccountEntry, PasswordSource, make_executor, run_batch
     from conntest.lab import LAB_PASSWORD
     from conntest.profiles import load_profiles
@@ -83,7 +85,10 @@ async def run_accounts(info: dict[str, Any], count: int, concurrency: int) -> di
 
     before = _rss_kib()
     cpu, started = time.process_time(), time.perf_counter()
-    batch = await run_batch(entries, concurrency=concurrency, retain="none", on_result=sink)
+    protocols: Any = ("imap", "smtp") if protocol == "both" else (protocol,)
+    batch = await run_batch(
+        entries, concurrency=concurrency, retain="none", on_result=sink, protocols=protocols
+    )
     wall = time.perf_counter() - started
     return {
         "accounts": count,
@@ -122,9 +127,11 @@ async def bare_tls(info: dict[str, Any], count: int, concurrency: int) -> dict[s
     }
 
 
-def child(mode: str, count: int, concurrency: int, info: dict[str, Any]) -> dict[str, Any]:
+def child(
+    mode: str, count: int, concurrency: int, info: dict[str, Any], protocol: str = "both"
+) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(count), str(concurrency)],
+        [sys.executable, __file__, "--child", mode, str(count), str(concurrency), protocol],
         input=json.dumps(info),
         capture_output=True,
         text=True,
@@ -138,13 +145,22 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         mode, count, concurrency = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         info = json.loads(sys.stdin.read())
-        job = run_accounts if mode == "batch" else bare_tls
-        print(json.dumps(asyncio.run(job(info, count, concurrency))))
+        if mode == "batch":
+            job = run_accounts(info, count, concurrency, sys.argv[5])
+        else:
+            job = bare_tls(info, count, concurrency)
+        print(json.dumps(asyncio.run(job)))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--handshakes", type=int, default=2000)
+    parser.add_argument(
+        "--protocol",
+        choices=("both", "imap", "smtp"),
+        default="both",
+        help="check only one protocol (IMAP-only vs SMTP-only shows the cost of IMAP's threads)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with lab_process() as lab:
@@ -154,16 +170,17 @@ def main() -> None:
             f"bare TLS: {rate:.0f} handshakes/s ({bare['handshakes']} at concurrency "
             f"{args.concurrency}; {bare['cpu'] / bare['handshakes'] * 1000:.2f} ms client CPU each)"
         )
+        handshakes = 2 if args.protocol == "both" else 1  # per account
         first: float | None = None
         for size in sizes:
-            run = child("batch", size, args.concurrency, lab.info)
+            run = child("batch", size, args.concurrency, lab.info, args.protocol)
             per_account = run["wall"] / size * 1000
             first = first or per_account
             peak = run["peak_rss_kib"] / 1024
             growth = (run["peak_rss_kib"] - run["rss_before_kib"]) / size
             print(
                 f"{size:>6} accounts: {size / run['wall']:6.1f} accounts/s = "
-                f"{size / run['wall'] / (rate / 2):4.2f}× the bare-TLS rate; "
+                f"{size / run['wall'] / (rate / handshakes):4.2f}× the bare-TLS rate; "
                 f"{run['cpu'] / size * 1000:5.1f} ms CPU/account; peak RSS {peak:5.1f} MiB "
                 f"({growth:5.2f} KiB/account over the {run['rss_before_kib'] / 1024:.0f} MiB "
                 f"before); wall {per_account:5.2f} ms/account ({per_account / first - 1:+.0%}); "

@@ -36,6 +36,7 @@ from conntest.inputs.values import (
     parse_seconds,
     parse_timeout,
 )
+from conntest.oauth.command import add_check_oauth_arguments, add_oauth_command
 
 if TYPE_CHECKING:
     from conntest.model import Report
@@ -206,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_check_arguments(check)
+    add_check_oauth_arguments(check)
+    add_oauth_command(sub)
     add_retirement_arguments(check)
 
     serve = sub.add_parser(
@@ -237,6 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
     psub = profiles.add_subparsers(dest="profiles_command", required=True, parser_class=_Parser)
     plist = psub.add_parser("list", help="show the loaded profiles and where they come from")
     plist.add_argument("--profile-file", action="append", default=[], type=Path, metavar="PATH")
+    pshow = psub.add_parser(
+        "show", help="print a profile's file as loaded (copy a builtin one to edit it)"
+    )
+    pshow.add_argument("id", metavar="ID")
+    pshow.add_argument(
+        "--builtin", action="store_true", help="the shipped file, even if one of yours overrides it"
+    )
+    pshow.add_argument("--profile-file", action="append", default=[], type=Path, metavar="PATH")
+    ppath = psub.add_parser("path", help="print the folders profiles are loaded from")
+    ppath.add_argument("--user", action="store_true", help="only the folder for your own profiles")
     pval = psub.add_parser("validate", help="report every problem in profile files")
     pval.add_argument(
         "paths",
@@ -276,9 +289,9 @@ async def _check(
     import asyncio
     import concurrent.futures
 
+    from conntest.embedded_lab import lab_fields
     from conntest.engine import CheckRequest, run_check
     from conntest.inputs.selection import protocols_of
-    from conntest.lab_context import lab_fields
     from conntest.probes.dns_probe import ResolverConfig
 
     loop = asyncio.get_running_loop()
@@ -294,6 +307,10 @@ async def _check(
             "expected_networks": tuple(args.expected_network),
         }
         fields.update(from_lab)
+        lab_authority = getattr(args, "lab_authority", None)
+        fields["account_authority"] = _account_authority(args, lab_authority)
+        if getattr(args, "oauth", False):
+            fields.update(_oauth_fields(args, fields, lab_authority))
         request = CheckRequest(
             user=user,
             password=password,
@@ -306,6 +323,46 @@ async def _check(
             **fields,  # type: ignore[arg-type]
         )
         return await run_check(request)
+
+
+def _account_authority(args: argparse.Namespace, lab_authority: object) -> str | None:
+    """Where to classify the account (``account-kind``), or ``None`` to skip it.
+
+    Skipped when the check is pointed at other servers (``--imap``, ``--smtp``,
+    ``--resolve``) without ``--nameserver`` and without pinning the identity
+    host: then the Microsoft sign-in service is not what is being tested.
+    """
+    from conntest.oauth.command import authority_and_tenant
+
+    if isinstance(lab_authority, str):
+        return lab_authority
+    authority, _tenant = authority_and_tenant(args, None)
+    host = authority.split("://", 1)[1].split(":")[0].split("/")[0].lower()
+    pinned = any(name.lower() == host for name, _address in args.resolve)
+    if args.nameserver is None and (args.imap or args.smtp or args.resolve) and not pinned:
+        return None
+    return authority
+
+
+def _oauth_fields(
+    args: argparse.Namespace, fields: dict[str, object], lab_authority: object
+) -> dict[str, object]:
+    """``oauth`` and ``login_command`` for the request (``--oauth``); MSAL is not imported here."""
+    import tempfile
+
+    from conntest.oauth.command import build_plan
+
+    ca_file = fields.get("ca_file")
+    cache_file = None
+    if lab_authority is not None:  # the lab's tokens never go into the real token cache
+        cache_file = Path(tempfile.mkdtemp(prefix="conntest-lab-oauth-")) / "cache.json"
+    plan, command = build_plan(
+        args,
+        ca_file=ca_file if isinstance(ca_file, Path) else None,
+        cache_file=cache_file,
+        lab_authority=str(lab_authority) if lab_authority is not None else None,
+    )
+    return {"oauth": plan, "login_command": command}
 
 
 def cmd_check(
@@ -327,7 +384,7 @@ def cmd_check(
         raise UsageError("--user is required (or --batch FILE)")
     user = option_value("--user", parse_address, args.user)
     profiles = select_profiles(args.profile_file, args.profile, stderr)
-    password = password_from_args(args, stdin)
+    password = None if getattr(args, "oauth", False) else password_from_args(args, stdin)
     redact = Redactor.for_credentials(user, password)
     try:
         report = asyncio.run(_check(args, user, password, profiles))
@@ -362,6 +419,14 @@ def cmd_lab(args: argparse.Namespace, stdout: TextIO) -> int:
 def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from conntest.profiles import load_profiles, validate
 
+    if args.profiles_command in ("show", "path"):
+        from conntest.profile_files import profile_paths, profile_text
+
+        if args.profiles_command == "path":
+            stdout.write(profile_paths(user_only=args.user))
+            return 0
+        stdout.write(profile_text(load_profiles(args.profile_file), args.id, args.builtin))
+        return 0
     if args.profiles_command == "list":
         loaded = load_profiles(args.profile_file)
         rows = [
@@ -456,7 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(raw)
     except ConntestError as exc:
-        return _failure(exc, _format_of(raw), stdout, stderr)
+        # argparse's own errors end the process, as argparse always has (exit 3).
+        raise SystemExit(_failure(exc, _format_of(raw), stdout, stderr)) from None
     from conntest.interrupts import break_as_interrupt
 
     break_as_interrupt()  # Windows: Ctrl-Break ends a run as cleanly as Ctrl-C
@@ -489,6 +555,10 @@ def _dispatch(
         return cmd_serve(args, stdout, stderr)
     if args.command == "lab":
         return cmd_lab(args, stdout)
+    if args.command == "oauth":
+        from conntest.oauth.command import cmd_oauth
+
+        return cmd_oauth(args, stdout, stderr)
     if args.command == "profiles":
         return cmd_profiles(args, stdout, stderr)
     if args.command == "explain":

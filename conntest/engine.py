@@ -19,13 +19,16 @@ from typing import Any, Literal, Protocol
 
 from conntest.diagnosis import DiagnosisContext, diagnose
 from conntest.migration import route_for
-from conntest.model import FailureKind, ProfileResult, Report, Status, Step
+from conntest.model import FailureKind, ProfileResult, Reply, Report, Status, Step
+from conntest.oauth.result import OAuthPlan
 from conntest.password import analyse_password, strip_invisible
-from conntest.probes.clock import RunClock, skipped_step
+from conntest.probes.clock import RunClock, StepRecorder, skipped_step
 from conntest.probes.dns_probe import ResolverConfig, domain_info, resolve_host
+from conntest.probes.identity_probe import probe_identity
+from conntest.probes.realm_probe import account_kind
 from conntest.probes.session import AuthGate, Credentials, Endpoint
 from conntest.profile import Profile
-from conntest.redact import Redactor
+from conntest.redact import Redactor, bearer_forms, secret_forms
 
 StepCallback = Callable[[str, Step], None]
 ProtocolName = Literal["imap", "smtp"]
@@ -67,6 +70,12 @@ class CheckRequest:
     expected_networks: tuple[str, ...] = ()
     try_stripped: bool = False
     """The user consented to one more authentication with whitespace removed."""
+    oauth: OAuthPlan | None = None
+    """Sign in with OAuth2 and probe with XOAUTH2 (``--oauth``); the password is unused."""
+    login_command: str = "conntest oauth login"
+    """What fixes a missing or expired OAuth sign-in (quoted in the remedy)."""
+    account_authority: str | None = None
+    """Classify the account (``account-kind``) at this identity platform; ``None``: do not."""
     protocols: tuple[ProtocolName, ...] = PROTOCOLS
     """``--protocol``: check only these (a device that only sends, monitoring one path)."""
     today: date | None = None
@@ -130,7 +139,18 @@ async def run_check(
 ) -> Report:
     """One check; with ``domains``, the domain lookups are shared with the run's other checks."""
     clock = RunClock(request.timeout)
-    redact = Redactor.for_credentials(request.user, request.password)
+    oauth_steps: list[Step] = []
+    token: str | None = None
+    if request.oauth is not None:
+        oauth_steps, token = await _sign_in(clock, request.oauth, request)
+        # An interactive sign-in must not eat the mail probes' deadline.
+        clock = RunClock(request.timeout + clock.offset_ms() / 1000, started=clock.started)
+    redact = Redactor(
+        [
+            *secret_forms(request.user, request.password or ""),
+            *bearer_forms(request.user, token or ""),
+        ]
+    )
 
     def emit(profile_id: str) -> Callable[[Step], None]:
         def callback(step: Step) -> None:
@@ -147,6 +167,19 @@ async def run_check(
             hosts[host] = asyncio.ensure_future(resolve_host(clock, host, request.resolver))
         return hosts[host]
 
+    realm_task = (
+        asyncio.ensure_future(
+            account_kind(
+                RunClock(8.0),
+                request.user,
+                request.account_authority,
+                request.resolver,
+                request.ca_file,
+            )
+        )
+        if request.account_authority is not None and "@" in request.user
+        else None
+    )
     domain = request.user.rpartition("@")[2]
     domain_task: asyncio.Task[list[Step]] | None = None
     if "@" in request.user and domain:
@@ -157,7 +190,7 @@ async def run_check(
         )
 
     announced: set[tuple[str, str]] = set()
-    creds = Credentials(request.user, request.password)
+    creds = Credentials(request.user, request.password, token=token)
     gates = {"imap": AuthGate("imap"), "smtp": AuthGate("smtp")}
 
     async def run_protocol(profile: Profile, protocol: str) -> list[Step]:
@@ -208,6 +241,18 @@ async def run_check(
                 for n in ("mx", "autodiscover")
             ]
 
+    if realm_task is not None:
+        # Informational, like the MX lookup: never hold the verdict up for it.
+        realm_done, _ = await asyncio.wait({realm_task}, timeout=0.5)
+        if realm_done and realm_task.exception() is None:
+            info_steps = [*info_steps, realm_task.result()]
+        else:
+            realm_task.cancel()
+            info_steps = [
+                *info_steps,
+                skipped_step(clock, "identity", "realm", "no answer before the check finished"),
+            ]
+
     per_profile: list[list[Step]] = []
     for profile, (imap_steps, smtp_steps) in zip(request.profiles, outcomes, strict=True):
         dns_steps = [
@@ -215,7 +260,7 @@ async def run_check(
             for task in hosts.values()
             if _uses_host(profile, request, task.result().data.get("host", ""))
         ]
-        steps = [*dns_steps, *info_steps, *imap_steps, *smtp_steps]
+        steps = [*oauth_steps, *dns_steps, *info_steps, *imap_steps, *smtp_steps]
         per_profile.append([_redacted(s, redact) for s in steps])
     report = Report(request.user, clock.offset_ms(), _diagnosed(request, per_profile, None))
     if request.try_stripped:
@@ -232,6 +277,9 @@ def _diagnosed(
         password=shape,
         expected_networks=request.expected_networks,
         stripped_retry_succeeded=retry_ok,
+        oauth=request.oauth is not None,
+        login_command=request.login_command,
+        tenant=request.oauth.tenant if request.oauth is not None else "organizations",
         today=request.today,
         retirement_window=request.retirement_window,
     )
@@ -277,6 +325,32 @@ async def retry_stripped(
     per_profile[0] += retry_steps
     elapsed = report.elapsed_ms + round((time.monotonic() - started) * 1000, 1)
     return Report(request.user, elapsed, _diagnosed(request, per_profile, retry_ok))
+
+
+async def _sign_in(
+    clock: RunClock, plan: OAuthPlan, request: CheckRequest
+) -> tuple[list[Step], str | None]:
+    """The identity probe, then one sign-in; the steps and the token (``None`` on failure)."""
+    steps, address = await probe_identity(
+        clock, plan.authority, plan.tenant, request.resolver, request.ca_file
+    )
+    rec = StepRecorder(clock, "oauth", "sign-in")
+    rec.data["authority"] = f"{plan.authority}/{plan.tenant}"
+    if address is None:
+        steps.append(rec.skipped("sign-in not tried: the identity platform is unreachable"))
+        return steps, None
+    try:
+        result = await plan.token_source(address)
+    except Exception as exc:  # a bug in the sign-in path: a finding, not a traceback
+        steps.append(rec.failed(FailureKind.INTERNAL, f"sign-in failed: {type(exc).__name__}"))
+        return steps, None
+    rec.data.update(result.step_data())
+    if result.token is not None:
+        steps.append(rec.passed(Reply("OK", f"signed in ({result.flow})")))
+        return steps, result.token
+    shown = ", ".join(f"AADSTS{c}" for c in result.error_codes) or (result.error or "failed")
+    steps.append(rec.failed(FailureKind.REJECTED, result.message or shown, Reply("ERR", shown)))
+    return steps, None
 
 
 def _uses_host(profile: Profile, request: CheckRequest, host: str) -> bool:

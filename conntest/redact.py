@@ -136,6 +136,32 @@ def secret_forms(user: str, password: str | None = None, token: str | None = Non
     return sorted((f for f in forms if len(f) >= _MIN_FORM), key=len, reverse=True)
 
 
+def bearer_forms(user: str, token: str) -> list[str]:
+    """Every form an OAuth access token could appear in, longest first.
+
+    The token, ``Bearer <token>``, the XOAUTH2 string (raw, escaped as repr
+    shows it, base64 with and without padding), and a cut-short start of the
+    token and of its base64 SASL form (a line shortened for a transcript).
+    """
+    if not token:
+        return []
+    raw = f"user={user}\x01auth=Bearer {token}\x01\x01"
+    encoded = base64.b64encode(raw.encode()).decode()
+    head = len(base64.b64encode(f"user={user}\x01auth=Bearer ".encode()).rstrip(b"="))
+    forms = {
+        token,
+        f"Bearer {token}",
+        raw,
+        repr(raw)[1:-1],
+        encoded,
+        encoded.rstrip("="),
+        token[:24],
+        encoded[: head + 16],
+        base64.b64encode(token.encode()).decode(),
+    }
+    return sorted((f for f in forms if len(f) >= 16), key=len, reverse=True)
+
+
 class Redactor:
     """Replace known secrets, in every known form, in text and in data."""
 

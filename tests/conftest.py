@@ -52,6 +52,19 @@ EXPECTED_PRIMARY: dict[str, str] = {
     "connection-reset": "connection-reset",
     "dns-nxdomain": "dns-failure",
     "dns-hijack": "dns-unexpected-address",
+    # A password check of the modern-authentication scenarios (the OAuth codes come
+    # with --oauth: tests/integration/test_oauth_lab.py).
+    "oauth-ok": "ok",
+    "oauth-consent-required": "ok",
+    "oauth-admin-approval": "ok",
+    "oauth-device-code-blocked": "ok",
+    "oauth-public-client-off": "ok",
+    "oauth-app-not-found": "ok",
+    "oauth-mfa-registration": "ok",
+    "oauth-wrong-resource": "ok",
+    "oauth-smtp-auth-disabled": "smtp-auth-disabled",
+    "oauth-imap-disabled": "imap-disabled",
+    "oauth-reauth-required": "ok",
 }
 
 

@@ -22,11 +22,11 @@ from conntest.batch.options import advice_date, min_auth_interval
 from conntest.batch.progress import progress_for
 from conntest.batch.runner import AccountResult, BatchResult, Retain, make_executor, run_batch
 from conntest.batch.thresholds import Thresholds
+from conntest.embedded_lab import lab_fields
 from conntest.errors import ConntestError, UsageError
 from conntest.inputs.passwords import PasswordSource, password_from_args
 from conntest.inputs.selection import load_profile_set, protocols_of, select_profiles
 from conntest.inputs.values import option_value, parse_address
-from conntest.lab_context import lab_fields
 from conntest.lockout import open_ledger
 from conntest.output_file import write_report
 from conntest.probes.dns_probe import ResolverConfig
@@ -73,7 +73,7 @@ def check_batch(
             raise UsageError("--try-stripped is for one interactive check, not a batch")
         profiles = _profiles(args, stderr)
         entries = _batch_entries(args, profiles, {})
-    thresholds = Thresholds(args.warning, args.critical)
+    thresholds = Thresholds(args.warning, args.critical, getattr(args, "cert_days", None))
     today, window = advice_date(args), args.retirement_window
     interval = min_auth_interval(args)
     ledger = open_ledger(args.state_file, interval)
@@ -117,6 +117,7 @@ def check_batch(
                 on_result=on_result,
                 protocols=protocols_of(getattr(args, "protocol", None)),
                 retain=_retain(args.format, single),
+                deadline=getattr(args, "deadline", None),
             )
 
     try:

@@ -61,6 +61,8 @@ from conntest.schema.problem import Problem
 from conntest.schema.safe_yaml import YamlList, YamlMap, line_of, load_yaml
 
 __all__ = [
+    "DEFAULT_KEYS",
+    "ENTRY_KEYS",
     "MAX_TIMEOUT",
     "MIN_TIMEOUT",
     "AccountEntry",
@@ -180,11 +182,11 @@ class BatchFile:
 
 # The keys come from the typed models (conntest.schema.models), which also
 # give the published JSON Schema: a key added there is accepted here.
-_DEFAULT_KEYS = field_names(BatchDefaults)
-_OWN_KEYS = tuple(k for k in field_names(BatchAccount) if k not in _DEFAULT_KEYS)
-_ENTRY_KEYS = (*_OWN_KEYS[:1], *_DEFAULT_KEYS, *_OWN_KEYS[1:])
+DEFAULT_KEYS = field_names(BatchDefaults)
+OWN_KEYS = tuple(k for k in field_names(BatchAccount) if k not in DEFAULT_KEYS)
+ENTRY_KEYS = (*OWN_KEYS[:1], *DEFAULT_KEYS, *OWN_KEYS[1:])
 """``address`` first, then the shared settings, then the password source."""
-_TOP_KEYS = tuple(reversed(field_names(BatchDocument)))
+TOP_KEYS = tuple(reversed(field_names(BatchDocument)))
 
 
 def load_batch(
@@ -279,7 +281,7 @@ class _Reader:
         if root is None:
             self.add("", "a mapping with an 'accounts' list", "an empty file")
             return []
-        top = self.mapping(root, "", _TOP_KEYS)
+        top = self.mapping(root, "", TOP_KEYS)
         if top is None:
             return []
         base = defaults
@@ -316,7 +318,7 @@ class _Reader:
         return entries
 
     def defaults(self, node: _Node, base: EntryDefaults) -> EntryDefaults:
-        values = self.mapping(node, "defaults", _DEFAULT_KEYS)
+        values = self.mapping(node, "defaults", DEFAULT_KEYS)
         if values is None:
             return base
         fields = self.fields(values, "defaults")
@@ -337,7 +339,7 @@ class _Reader:
 
     def entry(self, node: _Node, where: str, base: EntryDefaults) -> AccountEntry | None:
         before = len(self.problems)
-        values = self.mapping(node, where, _ENTRY_KEYS)
+        values = self.mapping(node, where, ENTRY_KEYS)
         if values is None:
             return None
         address = ""

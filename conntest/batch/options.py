@@ -70,6 +70,15 @@ def _range(value: str) -> object:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _cert_days(value: str) -> object:
+    from conntest.results.cert_days import CertDays
+
+    try:
+        return CertDays.parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _listen(value: str) -> tuple[str, int]:
     """``HOST:PORT`` to listen on; port 0 (any free port) is allowed, an empty host is loopback."""
     from conntest.inputs.values import InvalidValue, parse_host_port
@@ -134,6 +143,20 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
         type=_range,
         metavar="RANGE",
         help="critical threshold on each account's total time, in seconds",
+    )
+    check.add_argument(
+        "--deadline",
+        type=_seconds(1, 86400),
+        metavar="SECONDS",
+        help="--batch: finish the whole batch within SECONDS; accounts that cannot start "
+        "in time are UNKNOWN (batch-deadline), the others' timeouts shrink to fit",
+    )
+    check.add_argument(
+        "--cert-days",
+        type=_cert_days,
+        metavar="WARN[,CRIT]",
+        help="warning (critical) when a server certificate expires within WARN (CRIT) days, "
+        "like check_smtp -D 30,14",
     )
     _lockout_arguments(
         check,
@@ -215,6 +238,8 @@ def wants_batch_path(args: argparse.Namespace) -> bool:
         or getattr(args, "min_auth_interval", None) is not None
         or getattr(args, "warning", None) is not None
         or getattr(args, "critical", None) is not None
+        or getattr(args, "cert_days", None) is not None
+        or getattr(args, "deadline", None) is not None
         or getattr(args, "output", None) is not None
     )
 

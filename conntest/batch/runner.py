@@ -41,6 +41,7 @@ from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
 from conntest.model import Finding, Report, Severity
 from conntest.redact import Redactor
 from conntest.results import AccountResult, Authentication, BatchResult, Totals
+from conntest.results.cert_days import CERT_EXPIRING
 from conntest.results.thresholds import NO_THRESHOLDS, Thresholds
 
 __all__ = [
@@ -82,12 +83,16 @@ async def run_batch(
     on_result: Callable[[AccountResult], None] | None = None,
     protocols: tuple[ProtocolName, ...] = PROTOCOLS,
     retain: Retain = "all",
+    deadline: float | None = None,
 ) -> BatchResult:
     """Check every entry; exactly one result each, ``on_result`` as each finishes.
 
     ``retain``: what the returned batch keeps of each result, in the batch
     file's order: ``all``, ``summary`` (no reports) or ``none`` (only the
-    totals; the results went to ``on_result``).
+    totals; the results went to ``on_result``).  ``deadline`` (seconds,
+    ``--deadline``) bounds the whole batch: an account's own timeout is cut
+    to the time left, and one that cannot start in time is UNKNOWN
+    (``batch-deadline``) without a connection.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -99,9 +104,19 @@ async def run_batch(
 
     async def worker() -> None:
         for index, entry in queue:
-            result = await run_account(
-                entry, thresholds=thresholds, ledger=ledger, protocols=protocols, domains=domains
-            )
+            left = None if deadline is None else deadline - (time.monotonic() - started) - GRACE
+            if left is not None and left < 1:
+                result = _past_deadline(entry, deadline or 0)
+            else:
+                if left is not None and left < entry.timeout:
+                    entry = dataclasses.replace(entry, timeout=left)  # noqa: PLW2901
+                result = await run_account(
+                    entry,
+                    thresholds=thresholds,
+                    ledger=ledger,
+                    protocols=protocols,
+                    domains=domains,
+                )
             totals.add(result)
             if on_result is not None:
                 on_result(result)
@@ -120,6 +135,21 @@ async def run_batch(
         round((time.monotonic() - started) * 1000, 1),
         list(dict.fromkeys(ledger.warnings)) if ledger is not None else [],
         totals,
+    )
+
+
+BATCH_DEADLINE = "batch-deadline"
+
+
+def _past_deadline(entry: AccountEntry, deadline: float) -> AccountResult:
+    return AccountResult(
+        entry=entry,
+        report=None,
+        state=Severity.UNKNOWN,
+        code=BATCH_DEADLINE,
+        title=f"not checked: the batch deadline (--deadline {deadline:g} s) came first",
+        elapsed_ms=0.0,
+        authentication="none",
     )
 
 
@@ -251,6 +281,9 @@ def evaluate(
                 code = SLOW
                 title = f"the check took {seconds:.1f} s ({level.label} range {limit})"
             break
+    expiring = thresholds.cert_days.judge(report) if thresholds.cert_days else None
+    if expiring is not None and state < expiring[0]:
+        state, code, title = expiring[0], CERT_EXPIRING, expiring[1]
     return AccountResult(
         entry=entry,
         report=report,

@@ -67,6 +67,7 @@ from conntest.diagnosis.rules import (
     tls_rule,
     username_rule,
 )
+from conntest.diagnosis.rules.oauth import account_kind_rule, oauth_rule
 from conntest.diagnosis.rules.retirement import after_change_note, retiring_rule
 from conntest.model import Finding, Severity, Status, Step
 from conntest.password import PasswordShape
@@ -98,6 +99,11 @@ class DiagnosisContext:
     """Outcome of the consented retry with :func:`conntest.password.strip_invisible`.
 
     ``None``: no retry was made."""
+    oauth: bool = False
+    """The check signed in with OAuth2 (``--oauth``) instead of a password."""
+    login_command: str = "conntest oauth login"
+    """The command that signs in again, for OAuth remedies."""
+    tenant: str = "organizations"
     today: date | None = None
     """Today's date, set by the front end, for date-aware advice (Microsoft's December 2026
     change); ``None``: no date-aware advice.  Rules never read the clock."""
@@ -140,8 +146,11 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
     for step in observed.failed():
         by_step[id(step)] = classify_failed_step(step, profile, observed)
     cross_protocol(observed, by_step)
+    if context.oauth:
+        oauth_rule(observed, by_step, context.login_command, context.tenant)
+    informational = account_kind_rule(observed)
 
-    candidates = list(by_step.values())
+    candidates = [*by_step.values(), *informational]
     signing_in = context.password is not None
     candidates += capability_rule(observed, profile, signing_in)
     candidates += tls_rule(observed, profile)
@@ -269,6 +278,12 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "expected_port": "993 (IMAP) or 587 (SMTP)",
     "expected_security": "SSL/TLS (IMAP) or STARTTLS (SMTP)",
     "smtp_said": "it gave no verdict",
+    "aadsts": "no code",
+    "tenant_id": "unknown",
+    "idp_host": "its identity provider",
+    "login_command": "conntest oauth login",
+    "tenant": "organizations",
+    "fix": "check the settings below",
     **RETIREMENT_DEFAULTS,
 }
 """Neutral words for rule-specific placeholders a rule did not fill."""
@@ -406,7 +421,9 @@ def _ok(
         if last is not None:
             lines.append(evidence(last))
     signed_in = any(observed.passed(p, n) for p in protocols for n in AUTH_STEPS)
-    variant = None if context.password is not None and signed_in else "connectivity"
+    variant = (
+        None if (context.password is not None or context.oauth) and signed_in else "connectivity"
+    )
     candidate = Candidate("ok", variant, {"summary": "; ".join(parts)}, lines)
     finding, _ = _render(candidate, profile, context.user, 0)
     return finding, ranking.OK_KEY
@@ -416,8 +433,8 @@ def _capitalised(title: str) -> str:
     """Capitalise a title's first letter, unless it starts with a host name or an address
     (``outlook.office365.com refused…`` keeps the name as it is written)."""
     first = title.split(" ", 1)[0]
-    if "." in first.rstrip(".") or ":" in first:
-        return title
+    if "." in first.rstrip(".") or ":" in first or any(c.isupper() for c in first[1:]):
+        return title  # a host name, an address, or a name such as iOS written its own way
     return title[:1].upper() + title[1:]
 
 

@@ -32,6 +32,7 @@ in each entry's ``evidence`` text.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from conntest.diagnosis.codes import (
@@ -167,6 +168,9 @@ def _assemble() -> Mapping[str, CatalogueEntry]:
             if entry.code in by_code:
                 raise ValueError(f"diagnosis code {entry.code!r} is defined twice")
             by_code[entry.code] = entry
+    for code, extra in oauth.VARIANTS.items():  # OAuth wording for codes others own
+        entry = by_code[code]
+        by_code[code] = dataclasses.replace(entry, variants={**entry.variants, **extra})
     ordered = {code: by_code.pop(code) for code in CODE_ORDER}
     tail_first = [c for c in by_code if c not in ("unrecognised", "internal-error")]
     for code in [*tail_first, "unrecognised", "internal-error"]:

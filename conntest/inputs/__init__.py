@@ -14,7 +14,7 @@ sent:
   input or a terminal);
 * :mod:`conntest.inputs.selection`: which profiles a run tests.
 
-The embedded lab of ``--lab`` is started by :mod:`conntest.lab_context`, a
+The embedded lab of ``--lab`` is started by :mod:`conntest.embedded_lab`, a
 sibling of this package rather than part of it, because the lab itself uses
 these validators (its accounts file) and a package should not import back
 from what imports it.

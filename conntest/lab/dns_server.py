@@ -41,6 +41,7 @@ from conntest.lab.scenarios import DnsView
 
 MICROSOFT_HOSTS = frozenset(
     {"outlook.office365.com", "smtp.office365.com", "autodiscover.outlook.com"}
+    | {"login.microsoftonline.com"}  # the identity platform (conntest.lab.identity)
 )
 _MICROSOFT_ZONES = ("office365.com", "outlook.com")
 _MX_SUFFIX = ".mail.protection.outlook.com"

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 from conntest.lab import sasl, texts
 from conntest.lab.channel import MAX_LINE, Channel, LineTooLong
+from conntest.lab.identity_grants import IMAP_SCOPE, GrantBook
 from conntest.lab.record import REDACTED, ConnectionLog, Record
-from conntest.lab.scenarios import ImapBehaviour, Scenario
+from conntest.lab.scenarios import SCENARIOS, ImapBehaviour, Scenario
 from conntest.lab.trailers import Trailers
 
 _LITERAL = re.compile(r"\{(\d+)(\+?)\}$")
@@ -47,6 +48,8 @@ class ImapConfig:
     trailers: Trailers
     password: str
     auth_failure_delay_s: float = 0.0
+    grants: GrantBook | None = None
+    """Tokens the lab's identity platform issued; ``None``: every XOAUTH2 token is refused."""
     starttls: bool = False
     """Plain-text greeting and ``STARTTLS`` (port 143) instead of TLS from the first byte."""
 
@@ -247,13 +250,28 @@ class _ImapSession:
                 ok=texts.IMAP_AUTHENTICATE_OK,
                 login=False,
             )
-        # A malformed PLAIN payload, or an XOAUTH2 token: the lab accepts no token.
+        if mechanism == "XOAUTH2" and await self._xoauth2(tag, payload):
+            return True
+        # A malformed PLAIN payload, or an XOAUTH2 token the lab did not issue for IMAP.
         user = sasl.initial_user(mechanism, payload)
         if user:
             self.log.update_auth(user=user)
             self.log.set_user(user, self.config.scenario_for(user).name)
         await self._refuse_delay()
         await self.channel.send(texts.IMAP_AUTHENTICATE_FAILED.format(tag=tag))
+        return True
+
+    async def _xoauth2(self, tag: str, payload: str) -> bool:
+        """Accept a token the identity platform issued for this user and IMAP; else False."""
+        bearer = sasl.xoauth2(payload)
+        grants = self.config.grants
+        grant = grants.accepts(bearer.token, bearer.user, IMAP_SCOPE) if bearer and grants else None
+        if bearer is None or grant is None:
+            return False
+        self.log.update_auth(user=bearer.user, accepted=True)
+        self.log.set_user(bearer.user, grant.scenario)
+        self.behaviour = SCENARIOS[grant.scenario].imap
+        await self.channel.send(texts.IMAP_AUTHENTICATE_OK.format(tag=tag))
         return True
 
     async def _judge(self, tag: str, user: str, password: str, *, ok: str, login: bool) -> bool:

@@ -64,7 +64,9 @@ class Listener:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.bind((LOOPBACK, port))
-            sock.listen(128)
+            # A deep accept queue: a batch opens a hundred connections at once, and
+            # a SYN dropped on a full queue is retried only after a second.
+            sock.listen(1024)
             sock.setblocking(False)
         except OSError:
             sock.close()

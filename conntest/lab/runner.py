@@ -38,6 +38,9 @@ from conntest.lab.accounts import load_accounts
 from conntest.lab.ca import LabCertificates
 from conntest.lab.dns_server import DnsServer
 from conntest.lab.faults import ClosedPort, FilteredPort, ResetHandler, SilentHandler
+from conntest.lab.identity import IdentityConfig, IdentityServer
+from conntest.lab.identity_grants import GrantBook
+from conntest.lab.identity_tls import IDENTITY_HOST, identity_context
 from conntest.lab.imap_server import ImapConfig, ImapServer
 from conntest.lab.listener import LOOPBACK, Handler, Listener
 from conntest.lab.record import Record
@@ -68,6 +71,16 @@ class LabEndpoints:
     """``"1.0"`` for tls-legacy-rejected (a client limited to TLS 1.0), else ``None``."""
     expected_networks: tuple[str, ...]
     """The networks the lab's "Microsoft" names legitimately resolve to."""
+    identity: tuple[str, int] | None = None
+    """``("login.microsoftonline.com", port)``: the identity platform (OAuth sign-in)."""
+
+    @property
+    def authority_host(self) -> str:
+        """``https://login.microsoftonline.com:PORT``: ``--authority`` without the tenant."""
+        if self.identity is None:
+            raise RuntimeError("the lab has no identity platform")
+        return f"https://{self.identity[0]}:{self.identity[1]}"
+
     imap_starttls: tuple[str, int] | None = None
     """IMAP with STARTTLS (what port 143 serves), on the shared listeners only."""
 
@@ -107,6 +120,7 @@ class Lab:
         latency_ms: float = 0.0,
         workdir: Path | None = None,
         auth_failure_delay_s: float = 0.0,
+        identity_user: str | None = None,
     ) -> None:
         scenario(default_scenario)
         for address, name in (accounts or {}).items():
@@ -132,6 +146,11 @@ class Lab:
         self._contexts: dict[tuple[str, Certificate], ssl.SSLContext] = {}
         self._trailers = Trailers()
         self._started = False
+        self.grants = GrantBook()
+        """Tokens the identity platform issued; the IMAP and SMTP servers accept only these."""
+        self.identity_user = identity_user
+        """Who the lab signs in as for a device code (default: the first account)."""
+        self.identity: IdentityServer | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -205,6 +224,7 @@ class Lab:
             nameserver=(LOOPBACK, view.port),
             client_tls_max=found.client_tls_max,
             expected_networks=EXPECTED_NETWORKS,
+            identity=(IDENTITY_HOST, self._ports[("", "identity")].port),
             imap_starttls=(
                 None
                 if found.own_listeners
@@ -260,6 +280,9 @@ class Lab:
             "full_check_args": full_check_args(endpoints),
         }
 
+    def _device_user(self) -> str:
+        return self.identity_user or next(iter(self.accounts), "user@contoso.com")
+
     def _scenario_for_user(self, user: str) -> Scenario:
         return SCENARIOS[self.accounts.get(user.lower(), self.default_scenario)]
 
@@ -285,6 +308,16 @@ class Lab:
             "imap-starttls", starttls, latency_s=latency_s
         )
         self._dns[""] = DnsServer("main", DnsView.NORMAL, record=self.record, latency_s=latency_s)
+        self.identity = IdentityServer(
+            IdentityConfig(
+                base_url="",  # set once the port is known (see _identity_started)
+                scenario_for=self._scenario_for_user,
+                identity_user=self._device_user,
+                grants=self.grants,
+                tls=identity_context(certificates),
+            )
+        )
+        self._ports[("", "identity")] = _IdentityListener(self.identity, latency_s)
         for item in SCENARIOS.values():
             if item.dns is not DnsView.NORMAL:
                 self._dns[item.name] = DnsServer(
@@ -336,6 +369,7 @@ class Lab:
                 trailers=self._trailers,
                 password=LAB_PASSWORD,
                 auth_failure_delay_s=self.auth_failure_delay_s,
+                grants=self.grants,
             )
         )
 
@@ -353,6 +387,7 @@ class Lab:
                 password=LAB_PASSWORD,
                 offers_starttls=item.smtp.offers_starttls,
                 auth_failure_delay_s=self.auth_failure_delay_s,
+                grants=self.grants,
             )
         )
 
@@ -364,6 +399,20 @@ class Lab:
             make = imap_context if protocol == "imap" else smtp_context
             self._contexts[key] = make(certificates.leaf(which))
         return self._contexts[key]
+
+
+class _IdentityListener(Listener):
+    """The identity platform's listener: its base URL names the port it got."""
+
+    def __init__(self, server: IdentityServer, latency_s: float) -> None:
+        super().__init__("identity", server, latency_s=latency_s)
+        self._server = server
+
+    async def start(self, port: int = 0) -> None:
+        await super().start(port)
+        self._server.config = dataclasses.replace(
+            self._server.config, base_url=f"https://{IDENTITY_HOST}:{self.port}"
+        )
 
 
 # --- conntest lab -------------------------------------------------------------------------

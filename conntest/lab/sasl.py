@@ -54,6 +54,31 @@ def xoauth2_user(payload: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class BearerCredentials:
+    """What an XOAUTH2 initial response carries: ``user=…^Aauth=Bearer …^A^A``."""
+
+    user: str
+    token: str
+
+
+def xoauth2(payload: str) -> BearerCredentials | None:
+    """The user and bearer token of an XOAUTH2 payload; ``None`` if malformed."""
+    decoded = b64decode(payload)
+    if decoded is None or not decoded.endswith(b"\x01\x01"):
+        return None
+    fields: dict[bytes, bytes] = {}
+    for part in decoded[:-2].split(b"\x01"):
+        key, _, value = part.partition(b"=")
+        fields[key] = value
+    auth = fields.get(b"auth", b"")
+    if b"user" not in fields or not auth.startswith(b"Bearer "):
+        return None
+    return BearerCredentials(
+        fields[b"user"].decode("utf-8", "replace"), auth[7:].decode("ascii", "replace")
+    )
+
+
 def initial_user(mechanism: str, payload: str | None) -> str | None:
     """The user name inside an initial response, if the mechanism puts one there."""
     if payload is None:

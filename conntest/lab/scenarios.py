@@ -81,6 +81,26 @@ class SmtpBehaviour:
     """Reply to any other password."""
     offers_starttls: bool = True
     """False: EHLO omits STARTTLS and the command is unknown (a stripping middlebox)."""
+    oauth_refusal: str | None = None
+    """Reply to a valid XOAUTH2 token; ``None``: ``235`` success."""
+
+
+@dataclass(frozen=True)
+class OAuthBehaviour:
+    """How the identity platform answers a sign-in (AADSTS codes of oauth.md §3)."""
+
+    browser_error: int | None = None
+    """Redeeming the authorization code (browser sign-in) fails with this code."""
+    device_error: int | None = None
+    """Polling for the device code (after one ``authorization_pending``) fails with this code."""
+    devicecode_error: int | None = None
+    """Asking for a device code at all fails with this code."""
+    refresh_error: int | None = None
+    """Redeeming a refresh token fails with this code."""
+    audience: str = "https://outlook.office.com"
+    """The resource the issued access tokens are for."""
+    expires_in: int = 3599
+    """Lifetime of the issued access tokens (MSAL refreshes one with under 5 minutes left)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,7 @@ class Scenario:
     dns: DnsView = DnsView.NORMAL
     client_tls_max: str | None = None
     """The client side of the scenario: the highest TLS version the check should offer."""
+    oauth: OAuthBehaviour = field(default_factory=OAuthBehaviour)
 
 
 _REFUSE_ALL_IMAP = ImapBehaviour(password_accepted=False)
@@ -230,6 +251,70 @@ _TABLE: tuple[Scenario, ...] = (
         dns=DnsView.HIJACK,
     ),
 )
+
+_OAUTH_TABLE: tuple[Scenario, ...] = (
+    # Modern authentication: what the identity platform and then Exchange say to XOAUTH2.
+    Scenario("oauth-ok", "OAuth sign-in (browser or device code) and XOAUTH2 work."),
+    Scenario(
+        "oauth-consent-required",
+        "Sign-in fails: nobody consented to the app (AADSTS65001).",
+        oauth=OAuthBehaviour(browser_error=65001, device_error=65001),
+    ),
+    Scenario(
+        "oauth-admin-approval",
+        "Sign-in fails: the app needs admin approval (AADSTS90094).",
+        oauth=OAuthBehaviour(browser_error=90094, device_error=90094),
+    ),
+    Scenario(
+        "oauth-device-code-blocked",
+        "Conditional Access blocks device-code sign-in (AADSTS53003); the browser works.",
+        oauth=OAuthBehaviour(device_error=53003),
+    ),
+    Scenario(
+        "oauth-public-client-off",
+        "'Allow public client flows' is off: device code fails (AADSTS7000218).",
+        oauth=OAuthBehaviour(device_error=7000218),
+    ),
+    Scenario(
+        "oauth-app-not-found",
+        "The client id is not registered in the directory (AADSTS700016).",
+        oauth=OAuthBehaviour(browser_error=700016, devicecode_error=700016),
+    ),
+    Scenario(
+        "oauth-mfa-registration",
+        "Sign-in needs MFA registration first (AADSTS50079).",
+        oauth=OAuthBehaviour(browser_error=50079, device_error=50079),
+    ),
+    Scenario(
+        "oauth-wrong-resource",
+        "The token is for Microsoft Graph, not Outlook: IMAP and SMTP refuse it.",
+        oauth=OAuthBehaviour(audience="https://graph.microsoft.com"),
+    ),
+    Scenario(
+        "oauth-smtp-auth-disabled",
+        "SMTP AUTH is disabled for the tenant, which refuses XOAUTH2 too; IMAP works.",
+        smtp=SmtpBehaviour(
+            right_password=texts.SMTP_AUTH_DISABLED_TENANT,
+            wrong_password=texts.SMTP_AUTH_DISABLED_TENANT,
+            oauth_refusal=texts.SMTP_AUTH_DISABLED_TENANT,
+        ),
+    ),
+    Scenario(
+        "oauth-imap-disabled",
+        "XOAUTH2 is accepted, then the mailbox is refused (IMAP off for the mailbox).",
+        imap=ImapBehaviour(mailbox_refusal=texts.IMAP_NOT_CONNECTED),
+    ),
+    Scenario(
+        "oauth-reauth-required",
+        "The refresh token has expired (AADSTS700082): the user must sign in again.",
+        oauth=OAuthBehaviour(refresh_error=700082, expires_in=60),
+    ),
+)
+
+OAUTH_SCENARIOS: tuple[str, ...] = tuple(s.name for s in _OAUTH_TABLE)
+"""The modern-authentication scenarios, in table order."""
+
+_TABLE = _TABLE + _OAUTH_TABLE
 
 SCENARIOS: Mapping[str, Scenario] = MappingProxyType({s.name: s for s in _TABLE})
 """Every scenario by name, in a stable order (the order of the table above)."""

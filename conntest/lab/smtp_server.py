@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 from conntest.lab import sasl, texts
 from conntest.lab.channel import Channel, LineTooLong
+from conntest.lab.identity_grants import SMTP_SCOPE, GrantBook
 from conntest.lab.record import REDACTED, ConnectionLog, Record
-from conntest.lab.scenarios import Scenario
+from conntest.lab.scenarios import SCENARIOS, Scenario
 from conntest.lab.tls import LEGACY_VERSIONS
 from conntest.lab.trailers import Backend, Trailers
 
@@ -48,6 +49,8 @@ class SmtpConfig:
     password: str
     offers_starttls: bool = True
     auth_failure_delay_s: float = 0.0
+    grants: GrantBook | None = None
+    """Tokens the lab's identity platform issued; ``None``: every XOAUTH2 token is refused."""
 
 
 class SmtpServer:
@@ -204,11 +207,37 @@ class SmtpSession:
         elif mechanism == "XOAUTH2":
             if initial is None:
                 await self.channel.send(texts.SMTP_XOAUTH2_CHALLENGE)
-                await self.channel.read_line()
-                self.log.update_auth(credential_received=True)
-            await self._refuse(texts.SMTP_GENERIC_AUTH_FAILED)
+                initial = (await self.channel.read_line()).decode("ascii", "replace").strip()
+                if initial != "*":
+                    self.log.update_auth(credential_received=True)
+                    user = sasl.initial_user(mechanism, initial)
+                    if user:
+                        self._note_user(user)
+            await self._xoauth2(initial)
         else:
             await self._auth_login(initial)
+
+    async def _xoauth2(self, payload: str) -> None:
+        """Accept a token the identity platform issued for this user and SMTP.
+
+        A cancelled exchange (``*``) and an unknown token get ``535 5.7.3``, as
+        Office 365 answers both (oauth.md §2); a valid token meets the
+        scenario's switch (SMTP AUTH disabled refuses OAuth too).
+        """
+        bearer = sasl.xoauth2(payload)
+        grants = self.config.grants
+        grant = grants.accepts(bearer.token, bearer.user, SMTP_SCOPE) if bearer and grants else None
+        if bearer is None or grant is None:
+            await self._refuse(texts.SMTP_GENERIC_AUTH_FAILED)
+            return
+        self.log.set_user(bearer.user, grant.scenario)
+        refusal = SCENARIOS[grant.scenario].smtp.oauth_refusal
+        if refusal is not None:
+            await self._refuse(refusal)
+            return
+        self.authenticated = True
+        self.log.update_auth(accepted=True)
+        await self.channel.send(texts.SMTP_AUTH_OK)
 
     async def _auth_login(self, initial: str | None) -> None:
         if initial is None:

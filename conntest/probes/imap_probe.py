@@ -274,24 +274,29 @@ async def probe_imap(
 
     # login: once per protocol per run
     rec = StepRecorder(clock, "imap", "login")
-    if creds.password is None:
+    if creds.password is None and creds.token is None:
         add(rec.skipped("connectivity-only check: no password given"))
         for name in ("id", "mailbox"):
             add(skipped_step(clock, "imap", name, "not authenticated"))
         await close()
         return steps
     user = creds.user if profile.username_form == "address" else creds.user.split("@")[0]
-    password = creds.password
-    unsendable = unsafe_user(user) or _unsendable(settings.login, user, password)
+    password = creds.password or ""
+    login_mech = settings.login if creds.token is None else "xoauth2"
+    if creds.token is not None:
+        user = creds.user  # XOAUTH2's user= is the mailbox the token is for
+    unsendable = unsafe_user(user) or (
+        _unsendable(settings.login, user, password) if creds.token is None else None
+    )
     if unsendable is not None:
         rec.data["mechanism"] = settings.login
         add(rec.failed(FailureKind.UNSAFE, unsendable))
         add(skipped_step(clock, "imap", "mailbox", "not authenticated"))
         await close()
         return steps
-    refusal = _mechanism_refusal(settings.login, caps)
+    refusal = _mechanism_refusal(login_mech, caps)
     if refusal is not None:
-        rec.data["mechanism"] = settings.login
+        rec.data["mechanism"] = login_mech
         add(
             rec.failed(
                 FailureKind.NOT_OFFERED, refusal, reply=Reply("OK", "CAPABILITY " + " ".join(caps))
@@ -318,13 +323,18 @@ async def probe_imap(
     published: list[Step] = []
     try:
         notes: dict[str, Any] = {}
-        login_step = await run(
-            "login",
-            _login_call(client, settings.login, settings.sasl_ir, user, password, notes),
-            sensitive=True,
+        login_call = (
+            _login_call(client, settings.login, settings.sasl_ir, user, password, notes)
+            if creds.token is None
+            else xoauth2_call(client, user, creds.token, notes)
         )
+        login_step = await run("login", login_call, sensitive=True)
         login_step.data.update(notes)
-        login_step.data["mechanism"] = settings.login + (" (SASL-IR)" if settings.sasl_ir else "")
+        login_step.data["mechanism"] = (
+            settings.login + (" (SASL-IR)" if settings.sasl_ir else "")
+            if creds.token is None
+            else "XOAUTH2 (SASL-IR)"
+        )
         login_step.data["user"] = user
         published.append(add(login_step))
         if login_step.status is not Status.PASS:
@@ -394,6 +404,8 @@ def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
         return "the server advertises LOGINDISABLED: it takes no LOGIN (credentials not sent)"
     if login == "authenticate-plain" and "AUTH=PLAIN" not in upper:
         return "the server does not offer AUTH=PLAIN (credentials not sent)"
+    if login == "xoauth2" and "AUTH=XOAUTH2" not in upper:
+        return "the server does not offer AUTH=XOAUTH2 (token not sent)"
     return None
 
 
@@ -431,6 +443,38 @@ class _OneAnswer:
             "the server kept asking for the credential after it was sent and the exchange "
             "cancelled; conntest sent it once and stopped"
         )
+
+
+def xoauth2_payload(user: str, token: str) -> str:
+    """The XOAUTH2 initial response: base64 of ``user=U^Aauth=Bearer T^A^A`` (oauth.md §2)."""
+    return base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()).decode()
+
+
+def xoauth2_call(
+    client: IMAPClient, user: str, token: str, data: dict[str, Any]
+) -> Callable[[], Any]:
+    """``AUTHENTICATE XOAUTH2 <initial response>`` (SASL-IR), sent once.
+
+    A server that answers with a continuation instead (an error challenge) gets
+    ``*``, never the token again (:class:`_OneAnswer`, as for PLAIN with SASL-IR).
+    """
+
+    def authenticate() -> Any:
+        imap = client._imap
+        answer = _OneAnswer(None, data)  # sent already: every "+" gets a cancel
+        answer.challenges = 1
+        imap.literal = answer.process
+        typ, response = imap._simple_command(
+            "AUTHENTICATE", "XOAUTH2", xoauth2_payload(user, token)
+        )
+        if typ != "OK":
+            raise imaplib.IMAP4.error(
+                response[-1].decode("utf-8", "replace") if response else "AUTHENTICATE failed"
+            )
+        imap.state = "AUTH"
+        return response
+
+    return authenticate
 
 
 def _login_call(

@@ -35,6 +35,8 @@ class Credentials:
     user: str
     password: str | None = dataclasses.field(repr=False)
     """``None`` for a connectivity-only check: probes stop before authentication."""
+    token: str | None = dataclasses.field(default=None, repr=False)
+    """An OAuth access token: the probes sign in with XOAUTH2 instead of the password."""
 
     @functools.cached_property
     def redact(self) -> Redactor:

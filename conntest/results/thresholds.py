@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from conntest.results.cert_days import CertDays
+
 __all__ = ["NO_THRESHOLDS", "Range", "Thresholds"]
 
 
@@ -66,6 +68,8 @@ class Thresholds:
 
     warning: Range | None = None
     critical: Range | None = None
+    cert_days: CertDays | None = None
+    """``--cert-days WARN,CRIT``: the certificate's remaining days."""
 
 
 NO_THRESHOLDS = Thresholds()

@@ -3,7 +3,8 @@
 * :mod:`conntest.schema.problem`: :class:`~conntest.schema.problem.Problem`,
   the one problem format (file, line, field path, expected, found);
 * :mod:`conntest.schema.safe_yaml`: the one YAML loader (size and depth
-  limits; merge keys, tags, aliases and complex keys refused), which keeps
+  limits, aliases counted as expanded; merge keys, tags and complex keys
+  refused), which keeps
   the line of every key;
 * :mod:`conntest.schema.models`: the typed models of the batch file, the
   ``serve`` config and the lab's accounts file (profiles are

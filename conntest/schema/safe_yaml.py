@@ -8,8 +8,9 @@ refusal, never a traceback:
 * a file larger than :data:`MAX_BYTES`, or anything but a regular file;
 * nesting deeper than :data:`MAX_DEPTH` (a 20,000-deep file would exhaust
   the parser's recursion) or more than :data:`MAX_NODES` values;
-* aliases (``*name``): with anchors they can expand a small file into a huge
-  one, and none of conntest's files needs them;
+* more than :data:`MAX_NODES` values once aliases (``*name``) are expanded,
+  so that anchors cannot blow a small file up into a huge one (a "billion
+  laughs"), and an alias inside its own anchor;
 * merge keys (``<<:``), which hide where a value came from;
 * tags other than YAML's core schema (``!!python/object``, ``!!binary``,
   ``!custom``, …);
@@ -104,12 +105,6 @@ class _LimitedLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
-        if isinstance(event, yaml.AliasEvent):
-            raise _Refused(
-                "no aliases or merge keys (write the values out)",
-                f"the alias *{event.anchor}",
-                event.start_mark,
-            )
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise _Refused(f"at most {MAX_NODES} values", "more", event.start_mark)
@@ -140,20 +135,43 @@ def _kind(node: yaml.Node) -> str:
 
 
 class _Builder:
-    """Node tree → :class:`YamlMap`/:class:`YamlList`/scalars, refusing what YAML should not do."""
+    """Node tree → :class:`YamlMap`/:class:`YamlList`/scalars, refusing what YAML should not do.
+
+    Aliases are expanded (a generated file repeats values with ``&id001``),
+    counted against :data:`MAX_NODES` and :data:`MAX_DEPTH` as they expand.
+    """
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
         self.scalars = yaml.SafeLoader("")
+        self.values = 0
+        self.depth = 0
 
     def refuse(self, path: str, expected: str, found: str, node: yaml.Node) -> None:
         self.problems.append(Problem(self.file, path, expected, found, node.start_mark.line + 1))
 
     def build(self, node: yaml.Node, path: str) -> Any:
+        self.values += 1
+        if self.values > MAX_NODES:
+            raise _Refused(
+                f"at most {MAX_NODES} values (aliases expanded)", "more", node.start_mark
+            )
         if node.tag not in _ALLOWED_TAGS:
             self.refuse(path, "plain YAML (no tags)", f"the tag {node.tag}", node)
             return None
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:
+                    expected = f"at most {MAX_DEPTH} levels of nesting (aliases expanded)"
+                    raise _Refused(expected, "deeper nesting", node.start_mark)
+                return self.collection(node, path)
+            finally:
+                self.depth -= 1
+        return self.scalars.construct_object(node)
+
+    def collection(self, node: yaml.MappingNode | yaml.SequenceNode, path: str) -> Any:
         line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             mapping = YamlMap(line)
@@ -168,13 +186,11 @@ class _Builder:
                 mapping.key_lines[key] = key_line  # the last one wins, as its value does
                 mapping[key] = value
             return mapping
-        if isinstance(node, yaml.SequenceNode):
-            items = YamlList(line)
-            for index, item in enumerate(node.value):
-                items.append(self.build(item, f"{path}[{index}]"))
-                items.item_lines.append(item.start_mark.line + 1)
-            return items
-        return self.scalars.construct_object(node)
+        items = YamlList(line)
+        for index, item in enumerate(node.value):
+            items.append(self.build(item, f"{path}[{index}]"))
+            items.item_lines.append(item.start_mark.line + 1)
+        return items
 
     def key(self, node: yaml.Node, path: str) -> Hashable | None:
         if node.tag == _CORE + "merge":
@@ -221,7 +237,10 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     if root is None:
         return None, []
     builder = _Builder(file)
-    value = builder.build(root, "")
+    try:
+        value = builder.build(root, "")
+    except _Refused as exc:
+        return None, [Problem(file, "", exc.expected, exc.found, exc.line)]
     if builder.problems:
         return None, builder.problems
     return value, []

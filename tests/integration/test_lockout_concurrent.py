@@ -47,9 +47,9 @@ def batch_yaml(lab: Lab, accounts: list[str]) -> dict[str, Any]:
             "password_env": PASSWORD_VAR,
             "imap": f"{ends.imap[0]}:{ends.imap[1]}",
             "smtp": f"{ends.smtp[0]}:{ends.smtp[1]}",
-            "resolve": pins,
+            "resolve": list(pins),
             "nameserver": f"{ends.nameserver[0]}:{ends.nameserver[1]}",
-            "expected_networks": list(ends.expected_networks),
+            "expected_networks": list(ends.expected_networks),  # a list each: no YAML aliases
             "timeout": 20,
         }
         for address in accounts

@@ -4,8 +4,9 @@ The IMAP server here is a small scripted one on loopback (real TLS, a private
 CA, the name pinned with ``resolve:``, as a user's own server would be): it
 answers like Microsoft 365 up to authentication, then takes the credential
 and never replies.  While conntest waits for the answer the test kills it
-(SIGKILL, SIGTERM) or stops ``serve`` (SIGTERM); the next run must not send
-the credential again, and must say why.
+(SIGKILL, SIGTERM), interrupts it (Ctrl-C: SIGINT) or stops ``serve``
+(SIGTERM); the next run must not send the credential again, and must say
+why.
 """
 
 from __future__ import annotations
@@ -185,6 +186,34 @@ async def test_a_batch_killed_mid_authentication_holds_the_next_run_back(
     assert SECRET not in state.read_text()
 
 
+async def test_ctrl_c_mid_authentication_ends_the_batch_cleanly_and_records_it(
+    tmp_path: Path, server_tls: ssl.SSLContext, ca_file: Path, closed_port: int
+) -> None:
+    state = tmp_path / "auth-state.json"
+    async with stalling_server(server_tls) as (imap, port):
+        batch = batch_file(tmp_path, port, closed_port, ca_file, timeout=60)
+        first = await conntest(
+            "check", "--batch", str(batch), "--state-file", str(state), "--format", "nagios"
+        )
+        try:
+            await asyncio.wait_for(imap.received.wait(), 60)
+            first.send_signal(signal.SIGINT)
+            # The run itself records the interrupted attempt as it stops...
+            await asyncio.wait_for(until_recorded(state), 60)
+        finally:
+            imap.hang_up()  # ...and its IMAP worker, blocked on the socket, may now end.
+            if first.returncode is None and not imap.received.is_set():
+                first.kill()
+            _, err = await asyncio.wait_for(first.communicate(), 60)
+        assert first.returncode == 3
+        assert err.decode().strip().splitlines()[-1] == "conntest: interrupted"
+        assert b"Traceback" not in err
+
+        result = await second_run(batch, state)
+        assert imap.credentials == 1, "the next run authenticated again"
+    assert result["authentication"] == "skipped" and INTERRUPTED in result["skip_reason"]
+
+
 async def test_serve_stopped_mid_authentication_records_the_attempt(
     tmp_path: Path, server_tls: ssl.SSLContext, ca_file: Path, closed_port: int
 ) -> None:
@@ -211,7 +240,7 @@ async def test_serve_stopped_mid_authentication_records_the_attempt(
                 # serve does not wait for a blocked worker thread: it may be exiting already,
                 # and a second SIGTERM during its shutdown would kill it.
                 try:
-                    await asyncio.wait_for(serve.wait(), 10)
+                    await asyncio.wait_for(serve.wait(), 30)
                 except TimeoutError:
                     serve.send_signal(signal.SIGTERM)
             await asyncio.wait_for(serve.communicate(), 60)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conntest import __version__
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -54,8 +58,6 @@ def test_short_options_as_in_the_monitoring_plugins() -> None:
 
 
 def sockets_of(pid: int) -> int:
-    import os
-
     count = 0
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
@@ -95,3 +97,59 @@ def test_ctrl_c_under_nagios_prints_unknown() -> None:
     assert process.returncode == 3, err
     assert out.startswith("CONNTEST UNKNOWN - interrupted"), out
     assert "conntest: interrupted" in err
+
+
+def test_copy_a_builtin_profile_from_any_install(tmp_path: Path) -> None:
+    """docs/profiles.md's recipe: `profiles path --user` and `profiles show ID --builtin`."""
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    where = subprocess.run(
+        [sys.executable, "-m", "conntest", "profiles", "path", "--user"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        timeout=30,
+    ).stdout.strip()
+    assert where == str(tmp_path / "config" / "conntest" / "profiles")
+    shown = subprocess.run(
+        [sys.executable, "-m", "conntest", "profiles", "show", "outlook-2016", "--builtin"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        timeout=30,
+    ).stdout
+    shipped = (REPO / "conntest" / "profiles_data" / "outlook-2016.yaml").read_text("utf-8")
+    assert shown == shipped
+    Path(where).mkdir(parents=True)
+    (Path(where) / "outlook-2016.yaml").write_text(
+        shown.replace("Outlook 2016", "Outlook 2016 (mine)", 1)
+    )
+    listed = subprocess.run(
+        [sys.executable, "-m", "conntest", "profiles", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        timeout=30,
+    ).stdout
+    assert "(overrides builtin)" in listed
+    again = subprocess.run(
+        [sys.executable, "-m", "conntest", "profiles", "show", "outlook-2016", "--builtin"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        timeout=30,
+    ).stdout
+    assert again == shipped
+
+
+def test_profiles_show_an_unknown_id_is_a_usage_error() -> None:
+    done = run("profiles", "show", "outlok-2016")
+    assert done.returncode == 3
+    assert "did you mean 'outlook-2016'" in done.stderr

@@ -1235,3 +1235,12 @@ def test_a_server_given_as_an_address_is_not_judged_as_a_dns_answer() -> None:
     given = step("dns", "resolve", host="127.0.0.1", addresses=["127.0.0.1"], source="address")
     findings = check(diagnose([given, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
     assert codes(findings) == ["ok"]
+
+
+def test_titles_keep_names_written_their_own_way() -> None:
+    """A title that starts with iOS Mail or a host name is not re-capitalised."""
+    from conntest.diagnosis import _capitalised
+
+    assert _capitalised("iOS Mail cannot sign in") == "iOS Mail cannot sign in"
+    assert _capitalised("outlook.office365.com refused") == "outlook.office365.com refused"
+    assert _capitalised("the password was refused") == "The password was refused"

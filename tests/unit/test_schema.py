@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conntest.batch.config import _DEFAULT_KEYS, _ENTRY_KEYS
+from conntest.batch.config import DEFAULT_KEYS, ENTRY_KEYS
 from conntest.json_schemas import KINDS, json_schema
 from conntest.profiles import builtin_dir
 
@@ -105,8 +105,8 @@ def test_the_batch_schema_has_exactly_the_loader_s_keys() -> None:
     schema = json_schema("batch")
     account = schema["$defs"]["BatchAccount"]["properties"]
     defaults = schema["$defs"]["BatchDefaults"]["properties"]
-    assert sorted(account) == sorted(_ENTRY_KEYS)
-    assert sorted(defaults) == sorted(_DEFAULT_KEYS)
+    assert sorted(account) == sorted(ENTRY_KEYS)
+    assert sorted(defaults) == sorted(DEFAULT_KEYS)
     assert sorted(schema["properties"]) == ["accounts", "defaults"]
 
 

@@ -1,12 +1,324 @@
 """OAuth2 codes: sign-in with modern authentication (XOAUTH2), token and consent errors.
 
-Empty until the OAuth2 probes land; registered in :mod:`conntest.diagnosis.catalogue`
-so that their codes join the catalogue, the docs and the overlap test by being added
-here.
+Decided by :mod:`conntest.diagnosis.rules.oauth` from the numeric ``error_codes``
+of the identity platform (oauth.md §3), never from its description, and from
+what IMAP and SMTP answered to a valid token.  Causes that already have a code
+(Conditional Access, Security Defaults, MFA, a locked account) keep it, with
+the OAuth wording in :data:`VARIANTS`, merged into those entries by the
+catalogue.
 """
 
 from __future__ import annotations
 
-from conntest.diagnosis.vocabulary import CatalogueEntry
+from collections.abc import Mapping
 
-ENTRIES: tuple[CatalogueEntry, ...] = ()
+from conntest.diagnosis.vocabulary import CatalogueEntry, Variant
+from conntest.model import Severity
+
+_SIGNIN_LOG = (
+    "Entra admin center → Users → {user} → Sign-in logs shows the failed sign-in "
+    "({aadsts}) and its reason."
+)
+
+ENTRIES: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry(
+        code="identity-unreachable",
+        severity=Severity.CRITICAL,
+        layer="connect",
+        title="The Microsoft sign-in service cannot be reached from here",
+        meaning=(
+            "Before signing in, conntest checked {host} the way MSAL will reach it: {why}. "
+            "Without it no OAuth2 sign-in can start, whatever the account."
+        ),
+        evidence=(
+            "The identity probe (DNS, TCP 443, verified TLS, the OpenID configuration document) "
+            "failed; {why} says at which step."
+        ),
+        remedy={
+            "default": (
+                "Let this device reach https://{host} directly: a proxy or firewall must allow "
+                "it, and a TLS-inspecting proxy must not re-sign it (or its CA must be trusted "
+                "by {client})."
+            )
+        },
+        admin_action=(
+            "Exempt login.microsoftonline.com from TLS inspection and allow outbound HTTPS to "
+            "it; check the proxy settings of this network."
+        ),
+        variants={
+            "intercepted": Variant(
+                title="A TLS-inspecting proxy re-signs the Microsoft sign-in service",
+                detail=(
+                    "{host} presented a certificate issued by {issuer_name}, which this device "
+                    "does not trust ({verify}). Sign-in would fail inside MSAL with a TLS error."
+                ),
+            ),
+        },
+    ),
+    CatalogueEntry(
+        code="oauth-consent-required",
+        severity=Severity.CRITICAL,
+        layer="auth",
+        title="Nobody has consented to the app that signs in ({aadsts})",
+        meaning=(
+            "Microsoft's sign-in service refused the token because the app registration "
+            "(client id) has no consent for the Outlook IMAP and SMTP permissions in this "
+            "organisation."
+        ),
+        evidence="error_codes 65001, 90094 or 90095 from the token endpoint.",
+        remedy={
+            "default": (
+                "Sign in again in {client} and accept the consent prompt if one appears; if it "
+                "says 'Need admin approval', ask an administrator to grant consent."
+            )
+        },
+        admin_action=(
+            "Entra admin center → Enterprise applications → the app → Permissions → Grant admin "
+            "consent for IMAP.AccessAsUser.All and SMTP.Send (Office 365 Exchange Online)."
+        ),
+        variants={
+            "admin": Variant(
+                title="The app needs an administrator's approval ({aadsts})",
+                detail=(
+                    "The organisation does not let users consent to this app themselves: an "
+                    "administrator must grant consent for the Outlook IMAP and SMTP permissions."
+                ),
+                remedy={
+                    "default": "Ask an administrator to grant consent, then sign in again in "
+                    "{client}."
+                },
+            ),
+        },
+    ),
+    CatalogueEntry(
+        code="oauth-app-misconfigured",
+        severity=Severity.CRITICAL,
+        layer="local",
+        title="The app registration used to sign in is wrong ({aadsts})",
+        meaning=(
+            "The identity platform refused the app itself, before looking at the account: {why}."
+        ),
+        evidence=(
+            "error_codes 700016, 7000218, 7000112, 50011, 500113, 900971, 700022, 70011, 65005, "
+            "650056 or 650057."
+        ),
+        remedy={
+            "default": (
+                "Check --client-id and --tenant (docs/oauth.md walks through the registration); "
+                "{client} signs in with its own app, so this does not affect it."
+            )
+        },
+        admin_action=(
+            "Entra admin center → App registrations → the app: {fix}. docs/oauth.md lists every "
+            "setting."
+        ),
+    ),
+    CatalogueEntry(
+        code="oauth-device-required",
+        severity=Severity.CRITICAL,
+        layer="auth",
+        title="Sign-in needs a compliant or domain-joined device ({aadsts})",
+        meaning=(
+            "A Conditional Access policy only lets managed devices sign in. A device-code "
+            "sign-in can never satisfy it."
+        ),
+        evidence="error_codes 53000, 53001 or 50097.",
+        remedy={
+            "default": (
+                "Sign in with the browser on a device the organisation manages (enrolled in "
+                "Intune or joined to the domain), and use {client} on such a device."
+            )
+        },
+        admin_action=_SIGNIN_LOG,
+    ),
+    CatalogueEntry(
+        code="oauth-wrong-account-type",
+        severity=Severity.CRITICAL,
+        layer="local",
+        title="The account does not belong to the tenant or account type asked for ({aadsts})",
+        meaning=(
+            "The sign-in was for tenant '{tenant}', and the account {user} is not in it (a "
+            "personal account on a work-only app, an external account, or the wrong tenant)."
+        ),
+        evidence="error_codes 50020, 50034, 500200, 9002332, 50194 or 90072.",
+        remedy={
+            "default": (
+                "Use --tenant organizations for work or school accounts, consumers for "
+                "Outlook.com, or the organisation's tenant id or domain; in {client}, sign in "
+                "with the account of this mailbox."
+            )
+        },
+    ),
+    CatalogueEntry(
+        code="oauth-reauth-required",
+        severity=Severity.UNKNOWN,
+        layer="auth",
+        title="Sign in again: the saved sign-in cannot be used ({why})",
+        meaning=(
+            "The refresh token conntest saved for {user} expired or was revoked (90 days "
+            "unused, a password change, a sign-in frequency policy), so it could not get a new "
+            "token without the user."
+        ),
+        evidence="error_codes 700082, 70043, 50173 or 54005 on the refresh.",
+        remedy={"default": ("Run: {login_command} (and in {client}, sign in again when it asks).")},
+        variants={
+            "no-token": Variant(
+                title="No saved sign-in for {user}: this headless check did not prompt",
+                detail=(
+                    "A check without a terminal never opens a browser or asks for a code, and "
+                    "no saved sign-in for this account and app was found."
+                ),
+            ),
+        },
+    ),
+    CatalogueEntry(
+        code="oauth-token-rejected",
+        severity=Severity.CRITICAL,
+        layer="auth",
+        title="{protocol_name} refused a valid OAuth2 token",
+        meaning=(
+            "The identity platform issued a token, and {protocol_name} answered '{sentence}'. "
+            "Exchange Online does this for a token for the wrong resource (Microsoft Graph "
+            "instead of Outlook: the Entra portal lists the IMAP and SMTP permissions under "
+            "Microsoft Graph, which misleads), a token without the IMAP or SMTP scope, or a "
+            "token of another mailbox than user={user}."
+        ),
+        evidence="XOAUTH2 refused (NO AUTHENTICATE failed. / 535 5.7.3) after a token was issued.",
+        remedy={
+            "default": (
+                "Request the Outlook scopes (https://outlook.office.com/IMAP.AccessAsUser.All "
+                "and SMTP.Send, which conntest does) and sign in as {user}; {client} requests "
+                "the right ones itself."
+            )
+        },
+        admin_action=(
+            "App registration → API permissions: add IMAP.AccessAsUser.All and SMTP.Send "
+            "from 'Office 365 Exchange Online' (APIs my organization uses), not Microsoft Graph."
+        ),
+    ),
+    CatalogueEntry(
+        code="account-kind",
+        severity=Severity.INFO,
+        layer="result",
+        title="{user} is a Microsoft 365 work or school account (tenant {tenant_id})",
+        meaning=(
+            "Microsoft's identity platform knows {domain} as a managed work or school domain: "
+            "the password (or OAuth2 sign-in) is checked by Entra ID itself."
+        ),
+        evidence=(
+            "The identity realm step (user realm and OpenID configuration, no credential sent); "
+            "informational, it never decides the verdict."
+        ),
+        remedy={"default": "Nothing to change for this; {client} signs in against Entra ID."},
+        decisive=False,
+        variants={
+            "federated": Variant(
+                title="{user} is a work or school account signed in by {idp_host} (federated)",
+                detail=(
+                    "{domain} is federated: Entra ID (tenant {tenant_id}) hands the sign-in to "
+                    "the organisation's own identity provider at {idp_host}, so a password is "
+                    "checked there, and that server's outages or policies apply too."
+                ),
+                remedy={
+                    "default": (
+                        "If sign-in fails, the organisation's identity provider ({idp_host}) is "
+                        "one more place to look; {client} still connects to Microsoft 365."
+                    )
+                },
+            ),
+            "personal": Variant(
+                title="{user} is a personal Microsoft account (Outlook.com)",
+                detail=(
+                    "{domain} belongs to Microsoft's consumer service: no organisation, tenant "
+                    "or administrator is involved, and basic authentication for IMAP is off "
+                    "for these accounts."
+                ),
+                remedy={
+                    "default": (
+                        "Use the personal-account advice: {client} needs OAuth2 or an app "
+                        "password where Microsoft still allows one; --tenant consumers for "
+                        "--oauth."
+                    )
+                },
+            ),
+            "none": Variant(
+                title="{domain} is not on Microsoft 365",
+                detail=(
+                    "Microsoft's identity platform does not know {domain} (user realm "
+                    "'Unknown'): this mailbox is probably hosted elsewhere, and the Microsoft "
+                    "servers are the wrong ones for it."
+                ),
+                remedy={
+                    "default": (
+                        "Ask the mail provider for its server names and use them in {client}: "
+                        "{imap_settings} and {smtp_settings}."
+                    )
+                },
+            ),
+        },
+    ),
+    CatalogueEntry(
+        code="oauth-signin-failed",
+        severity=Severity.CRITICAL,
+        layer="auth",
+        title="The OAuth2 sign-in failed ({aadsts})",
+        meaning="The identity platform refused the sign-in: {why}.",
+        evidence="Any other error of the sign-in; the error and its codes are quoted.",
+        remedy={"default": "Look the code up in the sign-in log, then sign in again in {client}."},
+        admin_action=_SIGNIN_LOG,
+    ),
+)
+
+VARIANTS: Mapping[str, Mapping[str, Variant]] = {
+    "conditional-access-blocked": {
+        "oauth": Variant(
+            title="A Conditional Access policy blocks the OAuth2 sign-in ({aadsts})",
+            detail="The identity platform refused the sign-in under a Conditional Access policy.",
+            admin_action=_SIGNIN_LOG,
+        ),
+        "oauth-device-code": Variant(
+            title="Your tenant probably blocks device-code sign-in ({aadsts})",
+            detail=(
+                "The device-code sign-in was refused by Conditional Access. Microsoft rolls out "
+                "a managed policy 'Block device code flow' to tenants that have not used device "
+                "code recently; browser sign-in is not affected by it."
+            ),
+            remedy={
+                "default": (
+                    "Use browser sign-in: run the check without --device-code; {client} "
+                    "signs in through the browser too."
+                )
+            },
+            admin_action=_SIGNIN_LOG,
+        ),
+    },
+    "security-defaults": {
+        "oauth": Variant(
+            title="Security defaults blocked this sign-in ({aadsts})",
+            detail="The identity platform refused the sign-in under the security defaults.",
+            remedy={"default": "Sign in interactively in {client} and complete the MFA prompt."},
+        ),
+    },
+    "mfa-required": {
+        "oauth": Variant(
+            title="The account must finish multi-factor sign-in or its registration ({aadsts})",
+            detail=(
+                "The identity platform needs multi-factor authentication, or the user has not "
+                "registered a second factor yet."
+            ),
+            remedy={
+                "default": (
+                    "Sign in interactively in {client} (browser) and finish the MFA prompt; if "
+                    "asked, register security info first (My Sign-Ins → Security info)."
+                )
+            },
+        ),
+    },
+    "account-locked": {
+        "oauth": Variant(
+            title="The account is locked or disabled ({aadsts})",
+            detail="The identity platform refused the sign-in because the account is locked.",
+        ),
+    },
+}
+"""OAuth wording for codes other modules own (merged by the catalogue)."""

@@ -22,6 +22,7 @@ AUTH_STEPS = frozenset({"login", "auth"})
 """Steps that send the credentials (IMAP ``login``, SMTP ``auth``)."""
 IGNORED_STEPS = frozenset(
     {("dns", "mx"), ("dns", "autodiscover"), ("imap", "logout"), ("smtp", "quit")}
+    | {("identity", "realm")}  # account classification: information only
 )
 """Informational or cosmetic steps whose failure never decides a diagnosis."""
 RETRY_SUFFIX = "-stripped"

@@ -32,8 +32,9 @@ async def lab_fields(args: argparse.Namespace) -> AsyncIterator[dict[str, object
 
     if scenario not in SCENARIOS:
         raise UsageError(f"--lab: unknown lab scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
-    async with Lab(default_scenario=scenario) as lab:
+    async with Lab(default_scenario=scenario, identity_user=getattr(args, "user", None)) as lab:
         ends = lab.endpoints(scenario)
+        args.lab_authority = ends.authority_host  # the identity platform, for --oauth
         yield {
             "imap_server": args.imap or ends.imap,
             "smtp_server": args.smtp or ends.smtp,

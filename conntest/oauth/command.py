@@ -1,0 +1,204 @@
+"""The OAuth2 options of ``conntest check`` and the ``conntest oauth`` command.
+
+Parsing needs only the standard library (``--help`` stays fast); MSAL is
+imported inside :func:`token_source`'s coroutine and in ``oauth login`` and
+``status``, so nothing imports it without ``--oauth``.
+
+Interactive sign-in (browser, else device code) only where a person can
+answer: a terminal on stdin and stderr, or the lab, which plays the user.
+Anywhere else a check uses the saved sign-in or reports UNKNOWN with the
+``conntest oauth login`` command that fixes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from conntest.errors import UsageError
+from conntest.oauth.result import DEFAULT_AUTHORITY, DEFAULT_TENANT, OAuthPlan, SignInResult
+
+LAB_CLIENT_ID = "00000000-0000-4000-8000-00000000c0de"
+"""Accepted by the lab only; Microsoft knows no such app."""
+
+REGISTER_LINE = (
+    "--client-id is required with --oauth: conntest has no client id of its own; register "
+    "a public client app in Entra ID (see docs/oauth.md) and pass its Application (client) ID"
+)
+
+
+def add_signin_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--client-id``, ``--tenant``, ``--authority``, ``--device-code`` (check and oauth)."""
+    parser.add_argument(
+        "--client-id", metavar="ID", help="Application (client) ID of your app registration"
+    )
+    parser.add_argument(
+        "--tenant",
+        default=DEFAULT_TENANT,
+        help="organizations (default), consumers, common, a tenant id or domain",
+    )
+    parser.add_argument(
+        "--authority",
+        metavar="URL",
+        help=f"identity platform (default {DEFAULT_AUTHORITY}); a path sets the tenant",
+    )
+    parser.add_argument(
+        "--device-code", action="store_true", help="sign in with a device code, not the browser"
+    )
+
+
+def add_check_oauth_arguments(check: argparse.ArgumentParser) -> None:
+    check.add_argument(
+        "--oauth",
+        action="store_true",
+        help="sign in with Microsoft (OAuth2) and probe IMAP/SMTP with XOAUTH2",
+    )
+    add_signin_arguments(check)
+
+
+def add_oauth_command(sub: Any) -> None:
+    """``conntest oauth login|status|logout`` (``sub``: the CLI's subparsers action)."""
+    oauth = sub.add_parser("oauth", help="sign in with Microsoft for --oauth checks")
+    osub = oauth.add_subparsers(dest="oauth_command", required=True)
+    for name, text in (
+        ("login", "sign in interactively and save the sign-in (token cache)"),
+        ("status", "show the saved sign-ins"),
+        ("logout", "delete the saved sign-ins of this app"),
+    ):
+        p = osub.add_parser(name, help=text)
+        p.add_argument("--user", help="the mailbox address (required for login)")
+        p.add_argument("--ca-file", type=Path, metavar="PEM", help="trust these CAs")
+        add_signin_arguments(p)
+
+
+def authority_and_tenant(args: argparse.Namespace, lab_authority: str | None) -> tuple[str, str]:
+    raw = args.authority or lab_authority or DEFAULT_AUTHORITY
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname:
+        raise UsageError(f"--authority: expected an https:// URL, found {raw!r}")
+    tenant = parts.path.strip("/").split("/")[0] or args.tenant
+    return f"https://{parts.netloc}", tenant
+
+
+def login_command(args: argparse.Namespace, authority: str, tenant: str) -> str:
+    parts = ["conntest oauth login", f"--user {args.user}", f"--client-id {args.client_id}"]
+    if tenant != DEFAULT_TENANT:
+        parts.append(f"--tenant {tenant}")
+    if authority != DEFAULT_AUTHORITY:
+        parts.append(f"--authority {authority}")
+    return " ".join(parts)
+
+
+def build_plan(
+    args: argparse.Namespace,
+    *,
+    ca_file: Path | None,
+    cache_file: Path | None = None,
+    lab_authority: str | None = None,
+    interactive: bool | None = None,
+) -> tuple[OAuthPlan, str]:
+    """The plan for the engine, and the command that signs in again."""
+    if not args.client_id:
+        if lab_authority is None:
+            raise UsageError(REGISTER_LINE)
+        args.client_id = LAB_CLIENT_ID
+    authority, tenant = authority_and_tenant(args, lab_authority)
+    if interactive is None:
+        interactive = lab_authority is not None or (sys.stdin.isatty() and sys.stderr.isatty())
+
+    async def token_source(address: str) -> SignInResult:
+        import asyncio
+
+        from conntest.oauth.cache import cache_path
+        from conntest.oauth.signin import SignInConfig, sign_in
+
+        config = SignInConfig(
+            client_id=args.client_id,
+            authority=authority,
+            tenant=tenant,
+            user=args.user,
+            address=address,
+            cache_file=cache_file or cache_path(args.client_id, f"{authority}/{tenant}"),
+            ca_file=ca_file,
+            interactive=bool(interactive),
+            device_code=args.device_code,
+        )
+        return await asyncio.to_thread(sign_in, config)
+
+    plan = OAuthPlan(authority=authority, tenant=tenant, token_source=token_source)
+    return plan, login_command(args, authority, tenant)
+
+
+def cmd_oauth(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """``conntest oauth login|status|logout``."""
+    from conntest.oauth.cache import cache_path, remove_cache
+
+    if not args.client_id:
+        raise UsageError(REGISTER_LINE.replace(" with --oauth", ""))
+    authority, tenant = authority_and_tenant(args, None)
+    path = cache_path(args.client_id, f"{authority}/{tenant}")
+    if args.oauth_command == "logout":
+        removed = remove_cache(path)
+        stdout.write(f"{'removed' if removed else 'no saved sign-in at'} {path}\n")
+        return 0
+    if args.oauth_command == "status":
+        from conntest.oauth.signin import SignInConfig, signed_in_accounts
+
+        config = SignInConfig(args.client_id, authority, tenant, args.user or "", "", path)
+        accounts = signed_in_accounts(config)
+        stdout.write(f"token cache: {path}\n")
+        for account in accounts:
+            stdout.write(f"  signed in: {account}\n")
+        if not accounts:
+            stdout.write("  no saved sign-in\n")
+        return 0
+    if not args.user:
+        raise UsageError("oauth login: --user is required")
+    import asyncio
+
+    return asyncio.run(_login(args, authority, tenant, path, stdout, stderr))
+
+
+async def _login(
+    args: argparse.Namespace,
+    authority: str,
+    tenant: str,
+    path: Path,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    import asyncio
+
+    from conntest.oauth.signin import SignInConfig, sign_in
+    from conntest.probes.clock import RunClock
+    from conntest.probes.dns_probe import ResolverConfig
+    from conntest.probes.identity_probe import probe_identity
+
+    steps, address = await probe_identity(
+        RunClock(30.0), authority, tenant, ResolverConfig(), args.ca_file
+    )
+    if address is None:
+        failed = next((s for s in steps if s.failed), None)
+        why = failed.failure.message if failed and failed.failure else "unreachable"
+        print(f"conntest: {authority} cannot be reached: {why}", file=stderr)
+        return 2
+    config = SignInConfig(
+        client_id=args.client_id,
+        authority=authority,
+        tenant=tenant,
+        user=args.user,
+        address=address,
+        cache_file=path,
+        ca_file=args.ca_file,
+        interactive=True,
+        device_code=args.device_code,
+    )
+    result = await asyncio.to_thread(sign_in, config)
+    if result.token is None:
+        print(f"conntest: sign-in failed: {result.message}", file=stderr)
+        return 2
+    stdout.write(f"signed in as {result.account or args.user} ({result.flow}); saved in {path}\n")
+    return 0

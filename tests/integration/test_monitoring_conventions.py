@@ -1,0 +1,96 @@
+"""Monitoring Plugins conventions against the lab: certificate days, a batch-wide deadline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conntest.results.cert_days import CertDays
+
+
+def check(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conntest",
+            "check",
+            "--state-file",
+            str(tmp_path / "s.json"),
+            *list(args),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_cert_days_like_check_smtp_d(tmp_path: Path) -> None:
+    """The lab's certificates last about a year: 30,14 is OK, 3650,400 critical, 3650 a warning."""
+    base = ("--lab", "ok", "--user", "a@contoso.com", "--no-password", "--format", "nagios")
+    base += ("--profile", "thunderbird")
+    fine = check(*base, "--cert-days", "30,14", tmp_path=tmp_path)
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    assert "certificate-expiring" not in fine.stdout
+    critical = check(*base, "--cert-days", "3650,400", tmp_path=tmp_path)
+    assert critical.returncode == 2, critical.stdout + critical.stderr
+    assert critical.stdout.startswith("CONNTEST CRITICAL - a@contoso.com: certificate-expiring")
+    assert "certificate expires in" in critical.stdout and "critical at 400 days" in critical.stdout
+    warning = check(*base, "--cert-days", "3650", tmp_path=tmp_path)
+    assert warning.returncode == 1
+    assert "warning at 3650 days" in warning.stdout
+
+
+@pytest.mark.parametrize("spec", ["10,20", "x", "30,14,7", "-1", "nan", ""])
+def test_cert_days_bad_values(spec: str) -> None:
+    with pytest.raises(ValueError, match=r"expected WARN|days must|CRIT must"):
+        CertDays.parse(spec)
+
+
+def test_cert_days_bad_value_is_a_usage_error(tmp_path: Path) -> None:
+    done = check("--user", "a@contoso.com", "--cert-days", "10,20", tmp_path=tmp_path)
+    assert done.returncode == 3
+    assert "--cert-days" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_deadline_bounds_the_whole_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three silent servers of 20 s each, one at a time, and --deadline 8: UNKNOWN, not 60 s."""
+    import asyncio
+    import os
+    import time
+
+    import yaml
+
+    from conntest.lab import LAB_PASSWORD, Lab
+    from tests.integration.test_batch import PASSWORD_VAR, batch_yaml
+
+    accounts = {f"user{i}@contoso.com": "silent-server" for i in range(3)}
+    async with Lab(accounts=accounts) as lab:
+        content = batch_yaml(lab, accounts)
+        for entry in content["accounts"]:
+            entry["timeout"] = 20
+        batch = tmp_path / "batch.yaml"
+        batch.write_text(yaml.safe_dump(content))
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "conntest", "check", "--batch", str(batch)),
+            *("--format", "nagios", "--concurrency", "1", "--deadline", "8"),
+            *("--state-file", str(tmp_path / "s.json")),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, PASSWORD_VAR: LAB_PASSWORD},
+        )
+        out, err = await process.communicate()
+        elapsed = time.monotonic() - started
+    text = out.decode()
+    assert process.returncode == 3, text + err.decode()
+    assert text.count("batch-deadline") >= 2, text
+    assert "UNKNOWN user2@contoso.com: batch-deadline" in text
+    assert elapsed < 40, f"the batch took {elapsed:.0f} s: the deadline did not hold"
