@@ -276,6 +276,7 @@ def test_own_server_gives_the_same_verdict_as_the_lab(
     own_ca: tuple[ssl.SSLContext, Path],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     server_tls, ca_path = own_ca
     with OwnServer(server_tls, accept) as own:
@@ -298,6 +299,8 @@ def test_own_server_gives_the_same_verdict_as_the_lab(
         # Nagios leads with the same cause, in the first finding's state
         monkeypatch.setenv("CONNTEST_TEST_PASSWORD", password)
         nagios_args = ["--profile", "thunderbird", "--user", USER, "--format", "nagios"]
+        # the lockout rules' own state, not the user's (the runs above authenticated)
+        nagios_args += ["--state-file", str(tmp_path / "auth-state.json")]
         nagios_code = main(
             [
                 "check",
