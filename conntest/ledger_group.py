@@ -18,10 +18,8 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
-from conntest.lockout import Refusal
-
 if TYPE_CHECKING:
-    from conntest.lockout import AuthLedger, AuthOutcome
+    from conntest.lockout import AuthLedger, AuthOutcome, Refusal
 
 __all__ = ["Group"]
 
@@ -84,7 +82,7 @@ class Group:
                 ledger.warnings.append(f"cannot update the state file {ledger.path}: {error}")
             for _account, _, future in claims:
                 if not future.done():
-                    future.set_result(Refusal.unavailable(ledger.path, error, ledger.clock()))
+                    future.set_result(ledger.unavailable(error))
             refused = None
         for _, _, done in releases:
             if not done.done():

@@ -228,6 +228,10 @@ class AuthLedger:
         """
         await self._current_group().release(account, outcome)
 
+    def unavailable(self, error: OSError) -> Refusal:
+        """The refusal every waiting check gets when the state file cannot be used."""
+        return Refusal.unavailable(self.path, error, self.clock())
+
     def _current_group(self) -> Group:
         from conntest.ledger_group import Group
 
