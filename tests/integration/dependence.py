@@ -32,6 +32,19 @@ DEPENDENCE: dict[str, tuple[float, float]] = {
     "starttls-stripped": (1, 0),  # IMAP is untouched; SMTP never gets to AUTH
     "dns-nxdomain": (0, 0),
     "dns-hijack": (0, 0),
+    # The modern-authentication scenarios checked with a password: the lab's password
+    # sign-in works as in "ok", except where the mailbox switch also blocks it.
+    "oauth-ok": (1, 1),
+    "oauth-consent-required": (1, 1),
+    "oauth-admin-approval": (1, 1),
+    "oauth-device-code-blocked": (1, 1),
+    "oauth-public-client-off": (1, 1),
+    "oauth-app-not-found": (1, 1),
+    "oauth-mfa-registration": (1, 1),
+    "oauth-wrong-resource": (1, 1),
+    "oauth-smtp-auth-disabled": (1, 0),  # SMTP AUTH off for the mailbox blocks every AUTH
+    "oauth-imap-disabled": (1, 1),  # LOGIN succeeds; the mailbox is refused afterwards
+    "oauth-reauth-required": (1, 1),
 }
 
 
