@@ -95,7 +95,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     "that date {timeline[smtp-basic-final]}). No tenant setting brings it back."
                 ),
                 admin_action=(
-                    "None: basic authentication for Client Submission is retired. Use OAuth2, "
+                    "There is no setting to switch back on: basic authentication for Client "
+                    "Submission is retired. Use OAuth2, "
                     "an SMTP relay (connector) or High Volume Email."
                 ),
             ),
