@@ -42,7 +42,6 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 import time
 import uuid
 import weakref
@@ -54,6 +53,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from conntest import file_lock
 from conntest.errors import UsageError
 from conntest.model import Report, Severity, Status
+from conntest.output_file import write_atomically
 from conntest.paths import private_dir, state_dir
 
 if TYPE_CHECKING:
@@ -497,27 +497,6 @@ def open_ledger(state_file: Path | None, interval: float) -> AuthLedger | None:
             "(choose another with --state-file)"
         ) from None
     return ledger
-
-
-def write_atomically(path: Path, data: bytes, mode: int = 0o644, *, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
-
-    A temporary file in the same directory, flushed to disk (``durable``),
-    then renamed over ``path`` (``os.replace`` is atomic within a file system).
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _failure_view(state: dict[str, Any]) -> set[tuple[str, object]]:
