@@ -7,9 +7,8 @@ it belongs to the core side of the line (no Textual, no lab).  The pieces:
   every problem reported before anything runs);
 * :mod:`~conntest.batch.runner`: bounded concurrency, one result per
   account, per-account deadlines, the lockout rules;
-* :mod:`~conntest.batch.measures`: timings and certificate dates for the
-  monitoring renderers (:mod:`conntest.render.nagios`, ``.prometheus``,
-  ``.junit``, ``.jsonl``);
+* the results it produces, their measures and thresholds live below the
+  renderers, in :mod:`conntest.results`;
 * :mod:`~conntest.batch.command`: the CLI front end.
 """
 
