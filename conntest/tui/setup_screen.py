@@ -33,6 +33,8 @@ from textual.widgets import (
     Static,
 )
 
+from conntest.errors import PasswordSourceError
+from conntest.inputs.passwords import check_password
 from conntest.inputs.values import validate_address
 from conntest.password import analyse_password
 from conntest.profile import Profile
@@ -282,6 +284,11 @@ class SetupScreen(Screen[None]):
             raise FormError("user", f"Mailbox address: {checked}.")
         user = checked
         password = self.query_one(PasswordField).value
+        if password:
+            try:  # the same boundary as --password-*: nothing unsendable reaches a server
+                check_password(password, "App password")
+            except PasswordSourceError as exc:
+                raise FormError("password", f"{exc}.") from None
         index = self.query_one("#clients", RadioSet).pressed_index
         profile_ids = self._choices[index][1] if index >= 0 else self._choices[-1][1]
         scenario: str | None = None
