@@ -37,7 +37,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from conntest.diagnosis.catalogue import CATALOGUE, LAYER_ORDER
-from conntest.diagnosis.rules import Candidate
+from conntest.diagnosis.rules.observed import Candidate
 from conntest.model import Finding, Severity
 
 SortKey = tuple[int, int, int, int, int, int]

@@ -100,6 +100,14 @@ def decide(contenders: list[Contender]) -> TextMatch:
     return max(left, key=lambda c: c.span).match
 
 
+def backoff_text(milliseconds: str) -> str:
+    """Words for the backoff a throttling reply suggests (``Suggested Backoff Time: N ms``)."""
+    seconds = int(milliseconds) // 1000
+    if seconds >= 90:
+        return f"about {round(seconds / 60)} minutes"
+    return f"about {max(seconds, 1)} seconds"
+
+
 def is_success(reply: NormalisedReply) -> bool:
     """True for a normal, successful reply (a greeting, ``OK LOGIN completed.``, ``235``…)."""
     if reply.status in ("OK", "+OK", "PREAUTH"):
