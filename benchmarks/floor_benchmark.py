@@ -34,7 +34,8 @@ from lab_process import LabProcess, installed_env, lab_process
 PROFILE = "thunderbird"
 IMPORTS = (
     "import conntest.cli, conntest.engine, conntest.probes.imap_probe,"
-    " conntest.probes.smtp_probe, conntest.render.text_report"
+    " conntest.probes.smtp_probe, conntest.render.text_report,"
+    " cryptography.x509, dns.asyncresolver"  # loaded by the first handshake and lookup
 )
 
 

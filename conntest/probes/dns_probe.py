@@ -113,11 +113,15 @@ async def _query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -
 
 async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> Step:
     """A and AAAA of a server host; ``data["addresses"]`` lists what the probes will use."""
-    rec = StepRecorder(clock, "dns", "resolve")
-    rec.data["host"] = host
     pinned = config.pinned_address(host)
     if pinned is None and _is_ip(host):
         pinned = host  # an address given as the server: nothing to look up
+    if pinned is None:
+        # Loaded before the step starts: its time is the lookup's, not the import's.
+        import dns.asyncresolver
+        import dns.resolver
+    rec = StepRecorder(clock, "dns", "resolve")
+    rec.data["host"] = host
     if pinned is not None:
         rec.data["addresses"] = [pinned]
         rec.data["source"] = "address" if pinned == host else "--resolve"
@@ -127,8 +131,6 @@ async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> St
             else f"{host} pinned to {pinned} by --resolve (DNS not asked)"
         )
         return rec.passed()
-    import dns.resolver
-
     budget = clock.budget("resolve")
     rec.data["source"] = (
         f"{config.nameserver[0]}:{config.nameserver[1]}" if config.nameserver else "system"
@@ -164,6 +166,7 @@ async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> St
 
 async def domain_info(clock: RunClock, domain: str, config: ResolverConfig) -> list[Step]:
     """MX and autodiscover of the user's domain, for the informational findings."""
+    import dns.asyncresolver  # before the steps start (see resolve_host)
     import dns.resolver
 
     budget = min(clock.budget("mx"), 4.0)
