@@ -13,6 +13,7 @@ authorize request after the login.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -53,11 +54,17 @@ async def run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    async with lab_setup(tmp_path, "oauth-ok") as found:
+        yield found
+
+
+@contextlib.asynccontextmanager
+async def lab_setup(tmp_path: Path, scenario: str) -> AsyncIterator[Setup]:
     env = {k: v for k, v in os.environ.items() if k not in {"BROWSER", "CONNTEST_CONFIG"}}
     env["XDG_STATE_HOME"] = str(tmp_path / "state")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    async with Lab(default_scenario="oauth-ok", identity_user=ALICE) as lab:
-        ends = lab.endpoints("oauth-ok")
+    async with Lab(default_scenario=scenario, identity_user=ALICE) as lab:
+        ends = lab.endpoints(scenario)
         assert ends.identity is not None
         # An IP authority: the lab's certificate names 127.0.0.1, and no DNS is asked.
         authority = f"https://127.0.0.1:{ends.identity[1]}"
@@ -215,3 +222,31 @@ async def test_serve_probes_headless_on_the_saved_sign_in(setup: Setup) -> None:
     no_prompt(s)
     for token in s.lab.grants._access:
         assert token not in alice and token not in "".join(log)
+
+
+async def test_a_rejected_token_is_not_sent_again_within_the_interval(tmp_path: Path) -> None:
+    """A token is a credential: once refused, the next run holds it back (no retry)."""
+    async with lab_setup(tmp_path, "oauth-wrong-resource") as s:
+        await login(s)
+        doc = yaml.safe_load(s.batch.read_text())
+        doc["accounts"] = [{"address": ALICE}]
+        s.batch.write_text(yaml.safe_dump(doc))
+        args = ("check", "--batch", str(s.batch), "--oauth", "--format", "json")
+        code, out, err = await run(*args, env=s.env)
+        [first] = json.loads(out)["accounts"]
+        assert first["code"] == "oauth-token-rejected", err
+        assert first["authentication"] == "sent"
+        for protocol in ("imap", "smtp"):
+            assert s.lab.record.auth_attempts(protocol) <= 1
+        assert s.lab.record.auth_attempts("imap") + s.lab.record.auth_attempts("smtp") >= 1
+        assert s.lab.identity is not None
+        s.lab.record.clear()
+        s.lab.identity.clear()
+        code, out, err = await run(*args, env=s.env)
+        [second] = json.loads(out)["accounts"]
+        assert second["authentication"] == "skipped", second
+        assert second["code"] == "auth-skipped" and "failed" in second["skip_reason"], second
+        for protocol in ("imap", "smtp"):
+            assert s.lab.record.auth_attempts(protocol) == 0
+        # Not even a silent sign-in: nothing was asked of the identity platform.
+        assert [e.endpoint for e in s.lab.identity.log() if e.endpoint == "token"] == []
