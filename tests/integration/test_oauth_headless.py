@@ -235,6 +235,7 @@ async def test_a_rejected_token_is_not_sent_again_within_the_interval(tmp_path: 
         code, out, err = await run(*args, env=s.env)
         [first] = json.loads(out)["accounts"]
         assert first["code"] == "oauth-token-rejected", err
+        assert code == 2
         assert first["authentication"] == "sent"
         for protocol in ("imap", "smtp"):
             assert s.lab.record.auth_attempts(protocol) <= 1
@@ -242,7 +243,7 @@ async def test_a_rejected_token_is_not_sent_again_within_the_interval(tmp_path: 
         assert s.lab.identity is not None
         s.lab.record.clear()
         s.lab.identity.clear()
-        code, out, err = await run(*args, env=s.env)
+        _code, out, err = await run(*args, env=s.env)
         [second] = json.loads(out)["accounts"]
         assert second["authentication"] == "skipped", second
         assert second["code"] == "auth-skipped" and "failed" in second["skip_reason"], second

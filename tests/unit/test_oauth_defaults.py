@@ -68,7 +68,7 @@ def test_the_environment_names_another_file(
     monkeypatch.setenv(CONFIG_ENV, str(path))
     assert oauth_defaults().client_id == CLIENT
     monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "missing.yaml"))
-    with pytest.raises(FileProblems, match="missing.yaml: expected a readable settings file"):
+    with pytest.raises(FileProblems, match=r"missing\.yaml: expected a readable settings file"):
         oauth_defaults()
 
 
