@@ -14,6 +14,9 @@ One YAML schema serves both::
       - address: printer@contoso.com            # no password source: connectivity
         imap: 10.1.2.3:993                      # only, stops before authentication
         smtp: 10.1.2.3:587
+      - address: carol@contoso.com              # sign in with Microsoft from the token
+        auth: oauth                             # cache (conntest oauth login), never a
+                                                # prompt; client_id from config.yaml
 
 The contract: :func:`load_batch` reads the whole file and reports *every*
 problem, entry by entry, with the key and line (as :class:`Problem`, the type

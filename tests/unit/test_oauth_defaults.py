@@ -264,3 +264,20 @@ def test_the_documented_config_examples_load_and_validate(tmp_path: Path) -> Non
         assert list(validator.iter_errors(yaml.safe_load(block))) == [], block
         found = oauth_defaults(write(tmp_path / f"doc{index}.yaml", block))
         assert found.client_id is not None, block
+
+
+def test_the_documented_oauth_batch_example_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_home: Path
+) -> None:
+    import re
+
+    text = (REPO / "docs" / "monitoring.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "auth: oauth" in b]
+    monkeypatch.setenv("CONNTEST_SCANNER", "not-a-real-password")
+    path = _batch(tmp_path, block)
+    batch = load_batch(path, load_profiles(), EntryDefaults(settings=oauth_defaults))
+    assert batch.problems == ()
+    alice, bob, scanner = batch.entries
+    assert alice.oauth is not None and alice.oauth.tenant == "organizations"
+    assert bob.oauth is not None and bob.oauth.tenant == "fabrikam.com"
+    assert scanner.oauth is None and scanner.password.authenticates
