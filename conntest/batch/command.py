@@ -74,6 +74,12 @@ def check_batch(
             raise UsageError("--try-stripped is for one interactive check, not a batch")
         profiles = _profiles(args, stderr)
         entries = _batch_entries(args, profiles, {})
+        if getattr(args, "lab", None) and any(e.oauth is not None for e in entries):
+            # The lab's device code signs in one user (a device code names none).
+            raise UsageError(
+                "--lab with --batch: the lab signs in one OAuth user; check OAuth accounts "
+                "against the lab one at a time (--user ADDRESS --oauth)"
+            )
     thresholds = Thresholds(args.warning, args.critical, getattr(args, "cert_days", None))
     today, window = advice_date(args), args.retirement_window
     interval = min_auth_interval(args)
@@ -328,9 +334,10 @@ def _oauth_defaults(args: argparse.Namespace, from_lab: dict[str, object]) -> di
 
         fields["authority"], from_path = option_value("--authority", parse_authority, given)
         fields["tenant"] = from_path or fields["tenant"]
-    lab_authority = getattr(args, "lab_authority", None)
-    if from_lab and isinstance(lab_authority, str):
-        fields["authority"] = fields["authority"] or lab_authority
+    if getattr(args, "lab", None):  # checked before the lab starts, then again inside it
+        lab_authority = getattr(args, "lab_authority", None)
+        if from_lab and isinstance(lab_authority, str):
+            fields["authority"] = fields["authority"] or lab_authority
         fields["lab_signin"] = True
     else:
         config = getattr(args, "config", None)

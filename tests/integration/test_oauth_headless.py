@@ -251,3 +251,40 @@ async def test_a_rejected_token_is_not_sent_again_within_the_interval(tmp_path: 
             assert s.lab.record.auth_attempts(protocol) == 0
         # Not even a silent sign-in: nothing was asked of the identity platform.
         assert [e.endpoint for e in s.lab.identity.log() if e.endpoint == "token"] == []
+
+
+async def test_a_single_monitoring_check_is_headless_too(setup: Setup) -> None:
+    """``check --oauth --user X --format nagios``: the saved sign-in, or UNKNOWN + the command."""
+    s = setup
+    await login(s)
+    doc = yaml.safe_load(s.batch.read_text())["defaults"]
+    common = ["--oauth", "--profile", "thunderbird", "--format", "nagios", "--imap", doc["imap"]]
+    common += ["--smtp", doc["smtp"], "--nameserver", doc["nameserver"]]
+    common += ["--ca-file", doc["ca_file"], "--expected-network", "127.0.0.1/32"]
+    code, out, err = await run("check", "--user", ALICE, *common, env=s.env)
+    assert out.startswith(f"CONNTEST OK - {ALICE}: ok"), out + err
+    assert code == 0
+    code, out, err = await run("check", "--user", BOB, *common, env=s.env)
+    status = out.splitlines()[0]
+    assert status.startswith(f"CONNTEST UNKNOWN - {BOB}: oauth-reauth-required"), out + err
+    assert f"run: {bob_login(s)}" in status
+    assert code == 3
+    no_prompt(s)
+
+
+def test_a_password_batch_never_imports_msal(tmp_path: Path) -> None:
+    """Without OAuth accounts, a batch (the monitoring path) leaves MSAL unloaded."""
+    batch = tmp_path / "b.yaml"
+    batch.write_text("accounts:\n  - address: a@contoso.com\n")
+    code = (
+        "import sys; from conntest.cli import main; "
+        f"rc = main(['check', '--lab', 'ok', '--batch', {str(batch)!r}, '--timeout', '5', "
+        "'--format', 'nagios', '--state-file', " + repr(str(tmp_path / "s.json")) + "]); "
+        "print('MSAL', 'msal' in sys.modules, 'conntest.oauth.signin' in sys.modules)"
+    )
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert "MSAL False False" in out.stdout, out.stdout + out.stderr
