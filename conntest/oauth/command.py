@@ -136,12 +136,18 @@ def login_command(args: argparse.Namespace, authority: str, tenant: str) -> str:
 
 
 def login_command_for(user: str, client_id: str, tenant: str, authority: str) -> str:
-    """The ``conntest oauth login`` line that saves the sign-in a headless check needs."""
-    parts = ["conntest oauth login", f"--user {user}", f"--client-id {client_id}"]
+    """The ``conntest oauth login`` line that saves the sign-in a headless check needs.
+
+    Quoted for a POSIX shell where a value needs it (``o'brien@contoso.com``), so that it
+    can be pasted as it is.
+    """
+    from shlex import quote
+
+    parts = ["conntest oauth login", f"--user {quote(user)}", f"--client-id {quote(client_id)}"]
     if tenant != DEFAULT_TENANT:
-        parts.append(f"--tenant {tenant}")
+        parts.append(f"--tenant {quote(tenant)}")
     if authority != DEFAULT_AUTHORITY:
-        parts.append(f"--authority {authority}")
+        parts.append(f"--authority {quote(authority)}")
     return " ".join(parts)
 
 

@@ -281,3 +281,15 @@ def test_the_documented_oauth_batch_example_loads(
     assert alice.oauth is not None and alice.oauth.tenant == "organizations"
     assert bob.oauth is not None and bob.oauth.tenant == "fabrikam.com"
     assert scanner.oauth is None and scanner.password.authenticates
+
+
+def test_the_login_command_can_be_pasted_into_a_shell() -> None:
+    import shlex
+
+    from conntest.oauth.command import login_command_for
+
+    line = login_command_for("o'brien@contoso.com", CLIENT, "contoso.com", "https://x.test:8443")
+    assert shlex.split(line) == [
+        "conntest", "oauth", "login", "--user", "o'brien@contoso.com", "--client-id", CLIENT,
+        "--tenant", "contoso.com", "--authority", "https://x.test:8443",
+    ]  # fmt: skip
