@@ -217,10 +217,11 @@ def show(label: str, rows: list[Row], latency: float, extra: float, reference: f
     wall = median(rows)
     dns, imap, smtp = rows[len(rows) // 2][1]
     floor = latency * (dns + max(imap, smtp)) + extra
+    ratio = f"ratio {wall / floor:4.2f}×" if floor else "no floor"  # 0 ms: no flight waits
     print(
         f"  {label:<26} median {wall:6.1f} ms   floor {floor:6.1f} ms "
         f"({dns} DNS + max(IMAP {imap}, SMTP {smtp}) flights × {latency:g} ms"
-        f"{f' + import floor {extra:.0f} ms' if extra else ''})   ratio {wall / floor:4.2f}×"
+        f"{f' + import floor {extra:.0f} ms' if extra else ''})   {ratio}"
         + (f"   ({wall / reference:4.2f}× the bare client)" if reference else "")
     )
 
