@@ -173,6 +173,11 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self._partial = [s for s in self._secrets if len(s) > PARTIAL_MIN]
+        self._grams = {
+            s[i : i + PARTIAL_MIN] for s in self._partial for i in range(len(s) - PARTIAL_MIN + 1)
+        }
+        """Every PARTIAL_MIN-character piece of a partial form: a prefix kept at the end of a
+        text ends with one, a suffix kept at its start begins with one."""
 
     @classmethod
     def for_secrets(
@@ -231,7 +236,12 @@ class Redactor:
 
     def _scrub_ends(self, text: str) -> str:
         """Replace a secret form's prefix at the end of ``text`` or its suffix at the start."""
+        if text[-PARTIAL_MIN:] not in self._grams and text[:PARTIAL_MIN] not in self._grams:
+            return text  # the common case, decided without searching the text (issue 12)
         for secret in self._partial:
+            # The same test for this form alone (the text is longer than the form).
+            if text[-PARTIAL_MIN:] not in secret and text[:PARTIAL_MIN] not in secret:
+                continue
             # The earliest match is the longest prefix left at the end.
             head = secret[:PARTIAL_MIN]
             start = text.find(head, max(0, len(text) - len(secret) + 1))
