@@ -12,276 +12,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
-from conntest.batch.options import (
-    add_check_arguments,
-    add_retirement_arguments,
-    add_serve_arguments,
-    advice_date,
-    wants_batch_path,
-)
+from conntest.batch.options import advice_date, wants_batch_path
+from conntest.cli_parser import COMMANDS, TLS_VERSIONS, build_parser
 from conntest.errors import ConntestError, UsageError
-from conntest.inputs.values import (
-    InvalidValue,
-    option_value,
-    parse_address,
-    parse_ca_file,
-    parse_host_port,
-    parse_nameserver,
-    parse_network,
-    parse_pin,
-    parse_seconds,
-    parse_timeout,
-)
-from conntest.oauth.command import add_check_oauth_arguments, add_oauth_command
 
+# Starting must cost a small multiple of `python -c pass` (issue 12;
+# benchmarks/cold_start_benchmark.py measures it, tests/unit/
+# test_imports_per_command.py checks what each command leaves out): the lines
+# above import argparse and small modules of conntest's own, nothing else.
+# typing, pathlib, the validators, asyncio, the engine and its libraries are
+# imported where they are used, and only the subcommand being run gets its
+# arguments (conntest.cli_parser).
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TextIO
+
     from conntest.model import Report
     from conntest.profile import Profile
 
-# Building the parser imports only the standard library and batch.options:
-# `--help` must start in a small multiple of `python -c pass` (issue 12;
-# tests/unit/test_import_hygiene.py). asyncio, ipaddress, getpass and the
-# profile model are imported where they are used.
-TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
-"""As :data:`conntest.profile.TLS_VERSIONS` (a test keeps the two equal)."""
-
-# The engine, probes and their libraries (imapclient, aiosmtplib, dnspython,
-# cryptography) are imported inside the commands that use them, so that
-# `--help`, `profiles` and `explain` start fast.
+__all__ = ["EXIT_UNKNOWN", "TLS_VERSIONS", "build_parser", "main"]
 
 EXIT_UNKNOWN = 3
-T = TypeVar("T")
-
-
-def _arg(parse: Callable[[str], T]) -> Callable[[str], T]:
-    """An argparse ``type=`` from a validator of :mod:`conntest.inputs.values`.
-
-    argparse prefixes the message with the option (``argument --imap:
-    expected HOST:PORT, found '[]:993'``), so the line names what to fix.
-    """
-
-    def convert(text: str) -> T:
-        try:
-            return parse(text)
-        except InvalidValue as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = parse.__name__.removeprefix("parse_")  # argparse names it in errors
-    return convert
-
-
-def _latency(text: str) -> float:
-    return parse_seconds(text, 0, 10_000)
-
-
-def _version_line() -> str:
-    from conntest import __version__
-
-    return f"conntest {__version__}"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors go through the one funnel of :func:`main` (exit 3)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="conntest",
-        description="Test whether a legacy mail client can reach Microsoft 365, and why not.",
-    )
-    parser.add_argument("--version", "-V", action="version", version=_version_line())
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
-    check = sub.add_parser("check", help="run a check headless and print a report")
-    check.add_argument("--user", help="the mailbox address (UPN); required unless --batch")
-    check.add_argument(
-        "--profile",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="client profile to test (repeatable; default: every profile)",
-    )
-    check.add_argument(
-        "--profile-file",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="PATH",
-        help="load an extra profile file (overrides a profile of the same id)",
-    )
-    source = check.add_mutually_exclusive_group()
-    source.add_argument("--password-env", metavar="VAR", help="read the password from $VAR")
-    source.add_argument(
-        "--password-file",
-        type=Path,
-        metavar="PATH",
-        help="read the password from the first line of a file",
-    )
-    source.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the password from the first line of standard input",
-    )
-    source.add_argument(
-        "--no-password", action="store_true", help="connectivity only: stop before authentication"
-    )
-    check.add_argument(
-        "--lab",
-        metavar="SCENARIO",
-        help="start the built-in Microsoft 365 lab and check against it",
-    )
-    check.add_argument(
-        "--imap", type=_arg(parse_host_port), metavar="HOST:PORT", help="IMAP server override"
-    )
-    check.add_argument(
-        "--smtp", type=_arg(parse_host_port), metavar="HOST:PORT", help="SMTP server override"
-    )
-    check.add_argument(
-        "--resolve",
-        type=_arg(parse_pin),
-        action="append",
-        default=[],
-        metavar="HOST:ADDRESS",
-        help="connect to ADDRESS for HOST, still verifying HOST's certificate",
-    )
-    check.add_argument(
-        "--nameserver",
-        type=_arg(parse_nameserver),
-        metavar="ADDRESS[:PORT]",
-        help="ask this DNS server instead of the system's",
-    )
-    check.add_argument(
-        "--ca-file",
-        type=_arg(parse_ca_file),
-        metavar="PEM",
-        help="trust these CA certificates instead of the system's",
-    )
-    check.add_argument(
-        "--expected-network",
-        type=_arg(parse_network),
-        action="append",
-        default=[],
-        metavar="CIDR",
-        help="where the server names should resolve (repeatable)",
-    )
-    check.add_argument(
-        "--tls-max",
-        choices=TLS_VERSIONS,
-        help="cap the profiles' TLS version (e.g. 1.0: Windows 7 without updates)",
-    )
-    check.add_argument(
-        "--protocol",
-        choices=("imap", "smtp", "both"),
-        default="both",
-        help="check only IMAP or only SMTP (a device that only sends; monitoring one path); "
-        "default both",
-    )
-    check.add_argument(
-        "--try-stripped",
-        action="store_true",
-        help="if the password has whitespace and is refused, try once more without "
-        "it (one more failed attempt toward lockout)",
-    )
-    check.add_argument(
-        "--timeout",
-        "-t",
-        type=_arg(parse_timeout),
-        default=60.0,
-        metavar="SECONDS",
-        help="deadline of the whole run (default 60)",
-    )
-    check.add_argument(
-        "--format",
-        choices=("text", "json", "jsonl", "nagios", "prometheus", "junit"),
-        default="text",
-    )
-    check.add_argument(
-        "--verbose", "-v", action="store_true", help="text format: include the redacted transcript"
-    )
-
-    add_check_arguments(check)
-    add_check_oauth_arguments(check)
-    add_oauth_command(sub)
-    add_retirement_arguments(check)
-
-    serve = sub.add_parser(
-        "serve", help="run a Prometheus exporter: GET /probe?account=…&profile=… checks one account"
-    )
-    add_serve_arguments(serve)
-    add_retirement_arguments(serve)
-
-    lab = sub.add_parser("lab", help="run the Microsoft 365 lab until interrupted")
-    lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
-    lab.add_argument(
-        "--accounts",
-        type=Path,
-        metavar="YAML",
-        help="accounts and their scenarios: {accounts: [{address, scenario}]}",
-    )
-    lab.add_argument(
-        "--state-file", type=Path, metavar="JSON", help="write ports, CA file and accounts here"
-    )
-    lab.add_argument(
-        "--latency-ms",
-        type=_arg(_latency),
-        default=0.0,
-        help="delay every server write by this much (0-10000)",
-    )
-    lab.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
-
-    profiles = sub.add_parser("profiles", help="list or validate client profiles")
-    psub = profiles.add_subparsers(dest="profiles_command", required=True, parser_class=_Parser)
-    plist = psub.add_parser("list", help="show the loaded profiles and where they come from")
-    plist.add_argument("--profile-file", action="append", default=[], type=Path, metavar="PATH")
-    pshow = psub.add_parser(
-        "show", help="print a profile's file as loaded (copy a builtin one to edit it)"
-    )
-    pshow.add_argument("id", metavar="ID")
-    pshow.add_argument(
-        "--builtin", action="store_true", help="the shipped file, even if one of yours overrides it"
-    )
-    pshow.add_argument("--profile-file", action="append", default=[], type=Path, metavar="PATH")
-    ppath = psub.add_parser("path", help="print the folders profiles are loaded from")
-    ppath.add_argument("--user", action="store_true", help="only the folder for your own profiles")
-    pval = psub.add_parser("validate", help="report every problem in profile files")
-    pval.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        metavar="PATH",
-        help="files to validate (default: every profile conntest would load)",
-    )
-
-    schema = sub.add_parser(
-        "schema", help="print the JSON Schema of a file conntest reads (for editors)"
-    )
-    schema.add_argument(
-        "kind",
-        choices=("profile", "batch", "serve", "lab-accounts", "config"),
-        help="profile, batch (check --batch), serve (serve --config), lab-accounts or "
-        "config (config.yaml, the settings file)",
-    )
-
-    explain = sub.add_parser("explain", help="explain an error text a mail client showed")
-    explain.add_argument("text", help="the error text, or - to read standard input")
-    explain.add_argument("--profile", metavar="ID", help="word the remedy for this client")
-    explain.add_argument("--format", choices=("text", "json"), default="text")
-
-    for name, text in (
-        ("tui", "open the troubleshooting screen"),
-        ("demo", "open the troubleshooting screen against the built-in lab"),
-    ):
-        tui = sub.add_parser(name, help=text)
-        tui.add_argument("--user")
-        tui.add_argument("--profile", action="append", default=[], metavar="ID")
-    return parser
 
 
 async def _check(
@@ -350,6 +103,7 @@ def _oauth_fields(
 ) -> dict[str, object]:
     """``oauth`` and ``login_command`` for the request (``--oauth``); MSAL is not imported here."""
     import tempfile
+    from pathlib import Path
 
     from conntest.oauth.command import build_plan
 
@@ -373,6 +127,7 @@ def cmd_check(
 
     from conntest.inputs.passwords import password_from_args
     from conntest.inputs.selection import select_profiles
+    from conntest.inputs.values import option_value, parse_address
     from conntest.redact import Redactor
     from conntest.render.json_report import render_json
     from conntest.render.text_report import render_text
@@ -518,7 +273,9 @@ def _format_of(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     stdout, stderr, stdin = sys.stdout, sys.stderr, sys.stdin
-    parser = build_parser()
+    # argparse hands the rest of the line to the subcommand whose name is a word
+    # of it, so only those are built (a value such as `--user check` builds one more).
+    parser = build_parser({word for word in raw if word in COMMANDS})
     try:
         args = parser.parse_args(raw)
     except ConntestError as exc:
@@ -579,7 +336,7 @@ def _dispatch(
             )
             return EXIT_UNKNOWN
         if args.command is None:
-            args = parser.parse_args(["tui"])
+            args = build_parser({"tui"}).parse_args(["tui"])
         args.demo = args.command == "demo"
         return cmd_tui(args)
     parser.print_help(stderr)

@@ -27,9 +27,11 @@ and exits 3.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (issue 12: cold start)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-from conntest.schema.problem import Problem
+    from conntest.schema.problem import Problem
 
 __all__ = ["ConntestError", "FileProblems", "PasswordSourceError", "ProfileError", "UsageError"]
 

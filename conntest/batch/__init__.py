@@ -14,10 +14,10 @@ it belongs to the core side of the line (no Textual, no lab).  The pieces:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (issue 12: cold start)
 if TYPE_CHECKING:
+    from typing import Any
+
     from conntest.batch.config import (
         AccountEntry,
         BatchFile,
@@ -56,6 +56,8 @@ _HOMES = {
 
 def __getattr__(name: str) -> Any:
     if name in _HOMES:
+        import importlib
+
         return getattr(importlib.import_module(f"conntest.batch.{_HOMES[name]}"), name)
     raise AttributeError(f"module 'conntest.batch' has no attribute {name!r}")
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
-from datetime import date
-from pathlib import Path
+
+from conntest.inputs.argtypes import path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (issue 12: cold start)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
 
 __all__ = [
     "DEFAULT_LISTEN",
@@ -106,7 +110,7 @@ def _lockout_arguments(parser: argparse.ArgumentParser, default_note: str) -> No
     )
     parser.add_argument(
         "--state-file",
-        type=Path,
+        type=path,
         metavar="PATH",
         help="where the lockout rules keep their state (default: auth-state.json in the "
         "state directory, ~/.local/state/conntest on Linux, %%LOCALAPPDATA%%\\conntest on "
@@ -118,7 +122,7 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
     """The batch and monitoring options of ``conntest check``."""
     check.add_argument(
         "--batch",
-        type=Path,
+        type=path,
         metavar="YAML",
         help="check every account in this file (see docs/monitoring.md) instead of --user",
     )
@@ -165,7 +169,7 @@ def add_check_arguments(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--output",
-        type=Path,
+        type=path,
         metavar="FILE",
         help="write the report to FILE atomically instead of standard output "
         "(for node_exporter's textfile collector)",
@@ -183,7 +187,7 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--config",
-        type=Path,
+        type=path,
         required=True,
         metavar="YAML",
         help="the accounts and where their passwords are (the batch file format)",
@@ -192,7 +196,7 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         "--profile-file",
         action="append",
         default=[],
-        type=Path,
+        type=path,
         metavar="PATH",
         help="load an extra profile file",
     )
@@ -260,6 +264,8 @@ DEFAULT_RETIREMENT_WINDOW = 60
 
 
 def _date(value: str) -> date:
+    from datetime import date
+
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
@@ -296,6 +302,8 @@ def add_retirement_arguments(parser: argparse.ArgumentParser) -> None:
 
 def advice_date(args: argparse.Namespace | None = None) -> date:
     """``--today``, else ``$CONNTEST_TODAY``, else the local date; read when a check starts."""
+    from datetime import date
+
     from conntest.errors import UsageError
 
     given: date | None = getattr(args, "today", None) if args is not None else None

@@ -14,12 +14,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from conntest.errors import UsageError
-from conntest.oauth.result import DEFAULT_AUTHORITY, DEFAULT_TENANT, OAuthPlan, SignInResult
+from conntest.inputs.argtypes import path
+from conntest.oauth.platform import DEFAULT_AUTHORITY, DEFAULT_TENANT
+
+# Building the parser (`--help`, `check --help`) imports no more than the lines
+# above: pathlib, urllib.parse and conntest.oauth.result (dataclasses) are
+# imported where a value is used (issue 12: cold start).
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, TextIO
+
+    from conntest.oauth.result import OAuthPlan, SignInResult
 
 LAB_CLIENT_ID = "00000000-0000-4000-8000-00000000c0de"
 """Accepted by the lab only; Microsoft knows no such app."""
@@ -72,7 +80,7 @@ def add_signin_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--config",
-        type=Path,
+        type=path,
         metavar="YAML",
         help="the settings file with the oauth defaults (default $CONNTEST_CONFIG, else "
         "config.yaml in the config directory; docs/files.md)",
@@ -118,11 +126,13 @@ def add_oauth_command(sub: Any) -> None:
     ):
         p = osub.add_parser(name, help=text)
         p.add_argument("--user", help="the mailbox address (required for login)")
-        p.add_argument("--ca-file", type=Path, metavar="PEM", help="trust these CAs")
+        p.add_argument("--ca-file", type=path, metavar="PEM", help="trust these CAs")
         add_signin_arguments(p)
 
 
 def authority_and_tenant(args: argparse.Namespace, lab_authority: str | None) -> tuple[str, str]:
+    from urllib.parse import urlsplit
+
     raw = args.authority or lab_authority or DEFAULT_AUTHORITY
     parts = urlsplit(raw)
     if parts.scheme != "https" or not parts.hostname:
@@ -160,6 +170,8 @@ def build_plan(
     interactive: bool | None = None,
 ) -> tuple[OAuthPlan, str]:
     """The plan for the engine, and the command that signs in again."""
+    from conntest.oauth.result import OAuthPlan
+
     config_file = apply_user_config(args)
     if not args.client_id:
         if lab_authority is None:

@@ -13,14 +13,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conntest.oauth import platform
+
 SCOPES = (
     "https://outlook.office.com/IMAP.AccessAsUser.All",
     "https://outlook.office.com/SMTP.Send",
 )
 """Delegated Outlook scopes; MSAL adds ``offline_access``, ``openid`` and ``profile`` itself."""
 
-DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
-DEFAULT_TENANT = "organizations"
+DEFAULT_AUTHORITY = platform.DEFAULT_AUTHORITY
+DEFAULT_TENANT = platform.DEFAULT_TENANT
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,342 @@
+"""The command line's parsers: every subcommand's options, built only for the one being run.
+
+:func:`build_parser` lists every subcommand (``--help``, the usage line and
+the error for an unknown one read the same whichever are built) and adds the
+arguments of those asked for; :func:`conntest.cli.main` asks for the ones
+named in the command line.  Building every parser costs more than the rest of
+``--help`` together (argparse's translation lookups and terminal size, per
+argument; issue 12), and importing this module costs only argparse and small
+modules of conntest's own: validators, pathlib and typing are imported when a
+value comes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from conntest.batch.options import (
+    add_check_arguments,
+    add_retirement_arguments,
+    add_serve_arguments,
+)
+from conntest.errors import UsageError
+from conntest.inputs.argtypes import path
+from conntest.oauth.command import add_check_oauth_arguments, add_oauth_command
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection
+    from typing import NoReturn
+
+__all__ = ["COMMANDS", "TLS_VERSIONS", "build_parser"]
+
+TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
+"""As :data:`conntest.profile.TLS_VERSIONS` (a test keeps the two equal)."""
+
+
+def _arg(name: str) -> Callable[[str], object]:
+    """An argparse ``type=`` from the validator ``parse_NAME`` of :mod:`conntest.inputs.values`.
+
+    argparse prefixes the message with the option (``argument --imap:
+    expected HOST:PORT, found '[]:993'``), so the line names what to fix.  The
+    validators' module is imported when a value comes, not to build the parser.
+    """
+
+    def convert(text: str) -> object:
+        from conntest.inputs import values
+
+        try:
+            return getattr(values, f"parse_{name}")(text)
+        except values.InvalidValue as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name  # argparse names it in errors
+    return convert
+
+
+def _latency(text: str) -> float:
+    from conntest.inputs.values import InvalidValue, parse_seconds
+
+    try:
+        return parse_seconds(text, 0, 10_000)
+    except InvalidValue as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _version_line() -> str:
+    from conntest import __version__
+
+    return f"conntest {__version__}"
+
+
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing shutil (bz2, lzma: ~5 ms)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own help layout, at the width it would choose (``$COLUMNS``, the terminal)."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = _columns() - 2 if width is None else width  # as argparse.HelpFormatter does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors go through the one funnel of :func:`main` (exit 3)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+COMMANDS = {
+    "check": "run a check headless and print a report",
+    "oauth": "sign in with Microsoft for --oauth checks",
+    "serve": "run a Prometheus exporter: GET /probe?account=…&profile=… checks one account",
+    "lab": "run the Microsoft 365 lab until interrupted",
+    "profiles": "list or validate client profiles",
+    "schema": "print the JSON Schema of a file conntest reads (for editors)",
+    "explain": "explain an error text a mail client showed",
+    "tui": "open the troubleshooting screen",
+    "demo": "open the troubleshooting screen against the built-in lab",
+}
+"""The subcommands, in the order ``--help`` lists them, with their one-line help."""
+
+
+def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of the command line; only ``commands`` get their arguments (``None``: all).
+
+    Every subcommand is listed, so ``--help``, the usage line and an unknown
+    command's error read the same whichever are built; one that is not built
+    has no arguments.  :func:`main` builds the ones named in the command line
+    (argparse runs no other): building all of them costs more than the rest of
+    ``--help`` together (issue 12).
+    """
+    parser = _Parser(
+        prog="conntest",
+        description="Test whether a legacy mail client can reach Microsoft 365, and why not.",
+    )
+    parser.add_argument("--version", "-V", action="version", version=_version_line())
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name, text in COMMANDS.items():
+        if commands is not None and name not in commands:
+            sub.add_parser(name, help=text, add_help=False)  # listed; never parses
+        elif name == "oauth":
+            add_oauth_command(sub)
+        else:
+            _ARGUMENTS[name](sub.add_parser(name, help=text))
+    return parser
+
+
+def _check_arguments(check: argparse.ArgumentParser) -> None:
+    check.add_argument("--user", help="the mailbox address (UPN); required unless --batch")
+    check.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="client profile to test (repeatable; default: every profile)",
+    )
+    check.add_argument(
+        "--profile-file",
+        action="append",
+        default=[],
+        type=path,
+        metavar="PATH",
+        help="load an extra profile file (overrides a profile of the same id)",
+    )
+    source = check.add_mutually_exclusive_group()
+    source.add_argument("--password-env", metavar="VAR", help="read the password from $VAR")
+    source.add_argument(
+        "--password-file",
+        type=path,
+        metavar="PATH",
+        help="read the password from the first line of a file",
+    )
+    source.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    source.add_argument(
+        "--no-password", action="store_true", help="connectivity only: stop before authentication"
+    )
+    check.add_argument(
+        "--lab",
+        metavar="SCENARIO",
+        help="start the built-in Microsoft 365 lab and check against it",
+    )
+    check.add_argument(
+        "--imap", type=_arg("host_port"), metavar="HOST:PORT", help="IMAP server override"
+    )
+    check.add_argument(
+        "--smtp", type=_arg("host_port"), metavar="HOST:PORT", help="SMTP server override"
+    )
+    check.add_argument(
+        "--resolve",
+        type=_arg("pin"),
+        action="append",
+        default=[],
+        metavar="HOST:ADDRESS",
+        help="connect to ADDRESS for HOST, still verifying HOST's certificate",
+    )
+    check.add_argument(
+        "--nameserver",
+        type=_arg("nameserver"),
+        metavar="ADDRESS[:PORT]",
+        help="ask this DNS server instead of the system's",
+    )
+    check.add_argument(
+        "--ca-file",
+        type=_arg("ca_file"),
+        metavar="PEM",
+        help="trust these CA certificates instead of the system's",
+    )
+    check.add_argument(
+        "--expected-network",
+        type=_arg("network"),
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="where the server names should resolve (repeatable)",
+    )
+    check.add_argument(
+        "--tls-max",
+        choices=TLS_VERSIONS,
+        help="cap the profiles' TLS version (e.g. 1.0: Windows 7 without updates)",
+    )
+    check.add_argument(
+        "--protocol",
+        choices=("imap", "smtp", "both"),
+        default="both",
+        help="check only IMAP or only SMTP (a device that only sends; monitoring one path); "
+        "default both",
+    )
+    check.add_argument(
+        "--try-stripped",
+        action="store_true",
+        help="if the password has whitespace and is refused, try once more without "
+        "it (one more failed attempt toward lockout)",
+    )
+    check.add_argument(
+        "--timeout",
+        "-t",
+        type=_arg("timeout"),
+        default=60.0,
+        metavar="SECONDS",
+        help="deadline of the whole run (default 60)",
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "jsonl", "nagios", "prometheus", "junit"),
+        default="text",
+    )
+    check.add_argument(
+        "--verbose", "-v", action="store_true", help="text format: include the redacted transcript"
+    )
+
+    add_check_arguments(check)
+    add_check_oauth_arguments(check)
+    add_retirement_arguments(check)
+
+
+def _serve_arguments(serve: argparse.ArgumentParser) -> None:
+    add_serve_arguments(serve)
+    add_retirement_arguments(serve)
+
+
+def _lab_arguments(lab: argparse.ArgumentParser) -> None:
+    lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
+    lab.add_argument(
+        "--accounts",
+        type=path,
+        metavar="YAML",
+        help="accounts and their scenarios: {accounts: [{address, scenario}]}",
+    )
+    lab.add_argument(
+        "--state-file", type=path, metavar="JSON", help="write ports, CA file and accounts here"
+    )
+    lab.add_argument(
+        "--latency-ms",
+        type=_latency,
+        default=0.0,
+        help="delay every server write by this much (0-10000)",
+    )
+    lab.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
+
+
+def _profiles_arguments(profiles: argparse.ArgumentParser) -> None:
+    psub = profiles.add_subparsers(dest="profiles_command", required=True, parser_class=_Parser)
+    plist = psub.add_parser("list", help="show the loaded profiles and where they come from")
+    plist.add_argument("--profile-file", action="append", default=[], type=path, metavar="PATH")
+    pshow = psub.add_parser(
+        "show", help="print a profile's file as loaded (copy a builtin one to edit it)"
+    )
+    pshow.add_argument("id", metavar="ID")
+    pshow.add_argument(
+        "--builtin", action="store_true", help="the shipped file, even if one of yours overrides it"
+    )
+    pshow.add_argument("--profile-file", action="append", default=[], type=path, metavar="PATH")
+    ppath = psub.add_parser("path", help="print the folders profiles are loaded from")
+    ppath.add_argument("--user", action="store_true", help="only the folder for your own profiles")
+    pval = psub.add_parser("validate", help="report every problem in profile files")
+    pval.add_argument(
+        "paths",
+        nargs="*",
+        type=path,
+        metavar="PATH",
+        help="files to validate (default: every profile conntest would load)",
+    )
+
+
+def _schema_arguments(schema: argparse.ArgumentParser) -> None:
+    schema.add_argument(
+        "kind",
+        choices=("profile", "batch", "serve", "lab-accounts", "config"),
+        help="profile, batch (check --batch), serve (serve --config), lab-accounts or "
+        "config (config.yaml, the settings file)",
+    )
+
+
+def _explain_arguments(explain: argparse.ArgumentParser) -> None:
+    explain.add_argument("text", help="the error text, or - to read standard input")
+    explain.add_argument("--profile", metavar="ID", help="word the remedy for this client")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _tui_arguments(tui: argparse.ArgumentParser) -> None:
+    tui.add_argument("--user")
+    tui.add_argument("--profile", action="append", default=[], metavar="ID")
+
+
+_ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "check": _check_arguments,
+    "serve": _serve_arguments,
+    "lab": _lab_arguments,
+    "profiles": _profiles_arguments,
+    "schema": _schema_arguments,
+    "explain": _explain_arguments,
+    "tui": _tui_arguments,
+    "demo": _tui_arguments,
+}
