@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from conntest.batch.options import advice_date, wants_batch_path
-from conntest.cli_parser import COMMANDS, TLS_VERSIONS, build_parser
+from conntest.cli_parser import TLS_VERSIONS, build_parser, parser_for
 from conntest.errors import ConntestError, UsageError
 
 # Starting must cost a small multiple of `python -c pass` (issue 12;
@@ -43,6 +42,7 @@ async def _check(
     import asyncio
     import concurrent.futures
 
+    from conntest.batch.options import advice_date
     from conntest.embedded_lab import lab_fields
     from conntest.engine import CheckRequest, run_check
     from conntest.inputs.selection import protocols_of
@@ -125,6 +125,7 @@ def cmd_check(
 ) -> int:
     import asyncio
 
+    from conntest.batch.options import wants_batch_path
     from conntest.inputs.passwords import password_from_args
     from conntest.inputs.selection import select_profiles
     from conntest.inputs.values import option_value, parse_address
@@ -207,7 +208,6 @@ def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
 
 def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) -> int:
     from conntest.diagnosis import explain
-    from conntest.render.text_report import render_finding
 
     if args.text == "-" and stdin is None:
         raise UsageError("explain -: expected the text on standard input, found it closed")
@@ -226,11 +226,15 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
         doc["admin_action"] = finding.admin_action
         stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
+        from conntest.render.text_report import render_finding
+
         stdout.write("\n".join(render_finding(finding, primary=True)) + "\n")
     return finding.severity.exit_code
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    from conntest.batch.options import advice_date
+
     advice_date(args)  # a malformed $CONNTEST_TODAY is bad input: say so before the screen
     try:
         from conntest.tui.app import run_tui
@@ -273,16 +277,15 @@ def _format_of(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     stdout, stderr, stdin = sys.stdout, sys.stderr, sys.stdin
-    # argparse hands the rest of the line to the subcommand whose name is a word
-    # of it, so only those are built (a value such as `--user check` builds one more).
-    parser = build_parser({word for word in raw if word in COMMANDS})
+    parser = parser_for(raw)
     try:
         args = parser.parse_args(raw)
     except ConntestError as exc:
         return _failure(exc, _format_of(raw), stdout, stderr)
-    from conntest.interrupts import break_as_interrupt
+    if sys.platform == "win32":  # only Windows has Ctrl-Break (SIGBREAK); elsewhere a no-op
+        from conntest.interrupts import break_as_interrupt
 
-    break_as_interrupt()  # Windows: Ctrl-Break ends a run as cleanly as Ctrl-C
+        break_as_interrupt()  # Ctrl-Break ends a run as cleanly as Ctrl-C
     try:
         return _dispatch(parser, args, stdout, stderr, stdin)
     except ConntestError as exc:

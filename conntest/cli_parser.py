@@ -16,21 +16,14 @@ import argparse
 import os
 import sys
 
-from conntest.batch.options import (
-    add_check_arguments,
-    add_retirement_arguments,
-    add_serve_arguments,
-)
 from conntest.errors import UsageError
-from conntest.inputs.argtypes import path
-from conntest.oauth.command import add_check_oauth_arguments, add_oauth_command
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
+    from collections.abc import Callable, Collection, Sequence
     from typing import NoReturn
 
-__all__ = ["COMMANDS", "TLS_VERSIONS", "build_parser"]
+__all__ = ["COMMANDS", "TLS_VERSIONS", "build_parser", "parser_for"]
 
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 """As :data:`conntest.profile.TLS_VERSIONS` (a test keeps the two equal)."""
@@ -124,14 +117,17 @@ COMMANDS = {
 """The subcommands, in the order ``--help`` lists them, with their one-line help."""
 
 
-def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    commands: Collection[str] | None = None, *, list_all: bool = True
+) -> argparse.ArgumentParser:
     """The parser of the command line; only ``commands`` get their arguments (``None``: all).
 
-    Every subcommand is listed, so ``--help``, the usage line and an unknown
-    command's error read the same whichever are built; one that is not built
-    has no arguments.  :func:`main` builds the ones named in the command line
-    (argparse runs no other): building all of them costs more than the rest of
-    ``--help`` together (issue 12).
+    Every subcommand is listed, so that ``--help``, the usage line and an
+    unknown command's error read the same whichever are built (one that is not
+    built has no arguments), unless ``list_all`` is false: then only
+    ``commands`` are.  Building every subcommand costs more than the rest of
+    ``--help`` together (issue 12); :func:`parser_for` builds what a command
+    line needs.
     """
     parser = _Parser(
         prog="conntest",
@@ -141,15 +137,37 @@ def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentPa
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for name, text in COMMANDS.items():
         if commands is not None and name not in commands:
-            sub.add_parser(name, help=text, add_help=False)  # listed; never parses
+            if list_all:
+                sub.add_parser(name, help=text, add_help=False)  # listed; never parses
         elif name == "oauth":
+            from conntest.oauth.command import add_oauth_command
+
             add_oauth_command(sub)
         else:
             _ARGUMENTS[name](sub.add_parser(name, help=text))
     return parser
 
 
+def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser of ``argv``, with the arguments of the subcommands it can run and no others.
+
+    argparse hands the rest of the line to a subcommand whose name is a word
+    of it, so only those are built (a value such as ``--user check`` builds one
+    more).  A line that starts with the subcommand never makes the top-level
+    parser print its list of subcommands (no help, usage or unknown-command
+    error of its own), so the others are not even listed; except ``tui`` and
+    ``demo``, which print the top-level usage when there is no terminal.
+    """
+    if argv and argv[0] in COMMANDS and argv[0] not in ("tui", "demo"):
+        return build_parser({argv[0]}, list_all=False)
+    return build_parser({word for word in argv if word in COMMANDS})
+
+
 def _check_arguments(check: argparse.ArgumentParser) -> None:
+    from conntest.batch.options import add_check_arguments, add_retirement_arguments
+    from conntest.inputs.argtypes import path
+    from conntest.oauth.command import add_check_oauth_arguments
+
     check.add_argument("--user", help="the mailbox address (UPN); required unless --batch")
     check.add_argument(
         "--profile",
@@ -262,11 +280,15 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
 
 
 def _serve_arguments(serve: argparse.ArgumentParser) -> None:
+    from conntest.batch.options import add_retirement_arguments, add_serve_arguments
+
     add_serve_arguments(serve)
     add_retirement_arguments(serve)
 
 
 def _lab_arguments(lab: argparse.ArgumentParser) -> None:
+    from conntest.inputs.argtypes import path
+
     lab.add_argument("--scenario", default="ok", help="scenario of accounts not in --accounts")
     lab.add_argument(
         "--accounts",
@@ -287,6 +309,8 @@ def _lab_arguments(lab: argparse.ArgumentParser) -> None:
 
 
 def _profiles_arguments(profiles: argparse.ArgumentParser) -> None:
+    from conntest.inputs.argtypes import path
+
     psub = profiles.add_subparsers(dest="profiles_command", required=True, parser_class=_Parser)
     plist = psub.add_parser("list", help="show the loaded profiles and where they come from")
     plist.add_argument("--profile-file", action="append", default=[], type=path, metavar="PATH")

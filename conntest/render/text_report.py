@@ -5,7 +5,9 @@ from __future__ import annotations
 import textwrap
 
 from conntest.model import Finding, ProfileResult, Report, Severity, Status, Step
-from conntest.render.matrix import matrix_lines
+
+# The migration matrix (conntest.render.matrix, conntest.migration) is imported
+# by render_text: `explain` prints one finding and needs neither (issue 12).
 
 _MARK = {Status.PASS: "ok  ", Status.FAIL: "FAIL", Status.SKIP: "skip"}
 _VERDICT_WORDS = {
@@ -82,6 +84,8 @@ def render_text(report: Report, verbose: bool = False) -> str:
         f"{_VERDICT_WORDS[verdict]} ({report.user}, {len(report.profiles)} profile(s), "
         f"{report.elapsed_ms / 1000:.1f} s)"
     ]
+    from conntest.render.matrix import matrix_lines
+
     matrix = matrix_lines(report, WIDTH)
     if matrix:
         lines += ["", *matrix]

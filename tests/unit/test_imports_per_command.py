@@ -1,7 +1,10 @@
 """Each command imports what it uses, and no more (issue 12: cold start).
 
 A fresh interpreter runs the command through :func:`conntest.cli.main`, then
-lists which of the named modules ended up in ``sys.modules``.  No timing is
+lists which of the named modules ended up in ``sys.modules``; for the help
+and ``explain`` it runs without ``site`` (``-S``), as pip's install of
+conntest starts, because the dev venv's editable-install finder imports
+pathlib, urllib.parse and ipaddress into every interpreter.  No timing is
 asserted (benchmarks/cold_start_benchmark.py measures it); what is asserted is
 the structure that keeps a start fast: ``explain`` loads the catalogue and the
 text matcher, not the probes, the event loop or the rules that read a whole
@@ -14,6 +17,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 NETWORK = (
     "asyncio",
@@ -47,6 +53,38 @@ WHOLE_RUN = (
 )
 """What diagnosing a recorded run needs and explaining one pasted text does not."""
 
+PARSING_LATER = (
+    "typing",
+    "pathlib",
+    "urllib.parse",
+    "ipaddress",
+    "datetime",
+    "shutil",
+    "dataclasses",
+    "inspect",
+    "json",
+    "signal",
+    "threading",
+    "conntest.schema.problem",
+    "conntest.inputs.values",
+    "conntest.oauth.result",
+    "conntest.model",
+    "conntest.interrupts",
+)
+"""What reading the command line leaves for later: a value's validator, a path, a result.
+
+typing and dataclasses (with inspect, ast, dis), pathlib (with urllib.parse
+and ipaddress) and shutil (with bz2, lzma) would each cost a sizeable part of
+``python -c pass`` again; ``conntest --help`` is meant to cost 2.5 of it.
+"""
+
+SUBCOMMAND_MODULES = (
+    "conntest.batch.options",
+    "conntest.oauth.command",
+    "conntest.inputs.argtypes",
+)
+"""Where the options of ``check``, ``serve`` and ``oauth`` are: ``--help`` lists only names."""
+
 BASIC_AUTH = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."
 
 
@@ -70,6 +108,63 @@ def _command(argv: list[str], *names: str) -> dict[str, object]:
         "print(json.dumps({'rc': rc, 'stdout': out.getvalue(), 'imported': loaded}))\n"
     )
     return _run(code)
+
+
+def _bare(argv: list[str], *names: str) -> dict[str, object]:
+    """As :func:`_command`, without ``site``: only the checkout and the standard library."""
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(CHECKOUT)!r})\n"
+        "import contextlib, io\n"
+        "out = io.StringIO()\n"
+        "from conntest.cli import main\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    try:\n"
+        f"        rc = main({argv!r})\n"
+        "    except SystemExit as exc:\n"  # --help: argparse exits 0
+        "        rc = exc.code\n"
+        f"loaded = [n for n in {names!r} if n in sys.modules]\n"
+        "import json\n"
+        "print(json.dumps({'rc': rc, 'stdout': out.getvalue(), 'imported': loaded}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_help_lists_the_subcommands_without_loading_what_they_take() -> None:
+    result = _bare(["--help"], *PARSING_LATER, *SUBCOMMAND_MODULES, *NETWORK)
+    assert result["rc"] == 0
+    assert "{check,oauth,serve,lab,profiles,schema,explain,tui,demo}" in str(result["stdout"])
+    assert "sign in with Microsoft for --oauth checks" in str(result["stdout"])
+    assert result["imported"] == []
+
+
+def test_check_help_defines_the_options_but_loads_no_validator() -> None:
+    result = _bare(["check", "--help"], *PARSING_LATER, *NETWORK, *WHOLE_RUN)
+    assert result["rc"] == 0
+    for option in ("--user", "--batch", "--oauth", "--authority", "--today", "--profile-file"):
+        assert option in str(result["stdout"]), option
+    assert result["imported"] == []
+
+
+def test_nested_help_loads_no_validator_either() -> None:
+    for argv in (["oauth", "login", "--help"], ["profiles", "list", "--help"]):
+        result = _bare(argv, *PARSING_LATER, *NETWORK)
+        assert result["rc"] == 0
+        assert str(result["stdout"]).startswith(f"usage: conntest {argv[0]} {argv[1]}")
+        assert result["imported"] == [], argv
+
+
+def test_explain_leaves_out_the_report_matrix_and_the_signal_handlers() -> None:
+    later = ["conntest.render.matrix", "conntest.migration", "pathlib", "shutil"]
+    if sys.platform != "win32":  # where Ctrl-Break has to be made an interrupt first
+        later += ["conntest.interrupts", "signal", "threading"]
+    result = _bare(["explain", BASIC_AUTH], *later)
+    assert "(basic-auth-disabled)" in str(result["stdout"])
+    assert result["imported"] == []
 
 
 def test_explain_loads_neither_the_network_nor_the_run_rules() -> None:
