@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from conntest.errors import UsageError
+from conntest.oauth.prompt import PromptCallback, print_prompt
 from conntest.oauth.result import DEFAULT_AUTHORITY, DEFAULT_TENANT, OAuthPlan, SignInResult
 
 LAB_CLIENT_ID = "00000000-0000-4000-8000-00000000c0de"
@@ -99,8 +101,16 @@ def build_plan(
     cache_file: Path | None = None,
     lab_authority: str | None = None,
     interactive: bool | None = None,
+    show: PromptCallback = print_prompt,
+    cancel: threading.Event | None = None,
 ) -> tuple[OAuthPlan, str]:
-    """The plan for the engine, and the command that signs in again."""
+    """The plan for the engine, and the command that signs in again.
+
+    ``show`` tells the person what to do (open the browser, the device code);
+    the CLI prints on stderr, the TUI shows a panel.  The CLI and the TUI both
+    build their plan here, from the same option names (``args``).  Setting
+    ``cancel`` stops an interactive sign-in's wait (the TUI, when the run ends).
+    """
     if not args.client_id:
         if lab_authority is None:
             raise UsageError(REGISTER_LINE)
@@ -125,6 +135,8 @@ def build_plan(
             ca_file=ca_file,
             interactive=bool(interactive),
             device_code=args.device_code,
+            show=show,
+            cancel=cancel,
         )
         return await asyncio.to_thread(sign_in, config)
 
