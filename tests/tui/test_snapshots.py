@@ -23,7 +23,8 @@ def test_setup_with_whitespace_hint(snap_compare: Any) -> None:
     """Setup for adele.vance@contoso.com, Thunderbird chosen, a pasted app password.
 
     The sign-in row offers "App password" (chosen) and "Sign in with Microsoft
-    (OAuth2)"; the Advanced title ends in "tenant".  The password field shows 20 dots, never the characters. Beneath it, in the
+    (OAuth2)"; the Advanced title ends in "tenant".  The password field shows
+    20 dots, never the characters. Beneath it, in the
     warning colour: "20 characters: 1 trailing space, 3 spaces inside", then
     "Shaped like a Microsoft app password (16 lowercase letters)."  The client
     row has Thunderbird selected; the footer offers ^r Run check, ^q Quit and
