@@ -60,6 +60,17 @@ def test_live_progress(snap_compare: Any) -> None:
     assert snap(snap_compare, scenes.live_progress())
 
 
+def test_device_code_waiting(snap_compare: Any) -> None:
+    """Sign in with Microsoft by device code, while the identity platform waits.
+
+    Above the checklists, a framed panel: "Sign in with Microsoft (the code
+    is valid for 15 minutes):", then "Open https://microsoft.com/devicelogin"
+    and "Enter DAZ9UTXEE" (the code in reverse video), then Microsoft's own
+    message naming the same page and code.  The checklists below are pending.
+    """
+    assert snap(snap_compare, scenes.device_code())
+
+
 def test_verdict_with_remedy(snap_compare: Any) -> None:
     """Thunderbird can receive but not send: the verdict and what to do.
 
