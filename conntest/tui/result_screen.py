@@ -109,7 +109,8 @@ class RunScreen(Screen[None]):
         )
         where = f" · lab: {settings.scenario}" if settings.scenario else ""
         retry = " · retry without whitespace" if settings.try_stripped else ""
-        self._status(f"Checking {settings.user} · {what}{where}{retry} …")
+        oauth = " · Sign in with Microsoft" if settings.oauth is not None else ""
+        self._status(f"Checking {settings.user} · {what}{oauth}{where}{retry} …")
         pane = self.query_one("#progress-pane", VerticalScroll)
         pane.remove_children()
         starting = "Starting the built-in lab …" if settings.scenario else "Starting …"

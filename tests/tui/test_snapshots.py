@@ -63,7 +63,8 @@ def test_live_progress(snap_compare: Any) -> None:
 def test_device_code_waiting(snap_compare: Any) -> None:
     """Sign in with Microsoft by device code, while the identity platform waits.
 
-    Above the checklists, a framed panel: "Sign in with Microsoft (the code
+    Status line: "Checking adele.vance@contoso.com · Thunderbird · Sign in
+    with Microsoft …".  Above the checklists, a framed panel: "Sign in with Microsoft (the code
     is valid for 15 minutes):", then "Open https://microsoft.com/devicelogin"
     and "Enter DAZ9UTXEE" (the code in reverse video), then Microsoft's own
     message naming the same page and code.  The checklists below are pending.
