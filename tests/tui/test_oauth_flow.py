@@ -21,7 +21,7 @@ import pytest
 from textual.app import App
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Collapsible, Input, RadioButton, Static
+from textual.widgets import Collapsible, Input, RadioButton, Static, TabbedContent
 
 from conntest.model import Report
 from conntest.redact import bearer_forms
@@ -214,8 +214,13 @@ async def test_device_code_is_shown_then_the_run_completes(
         await wait_until(pilot, lambda: run.saved is not None)
         assert run.saved is not None
         assert lab.tokens, "MSAL cached no access token"
+        diagnosis_tab = screen_text(app)
+        run.query_one("#verdict-tabs", TabbedContent).active = "tab-transcript"
+        await pilot.pause()
+        assert "XOAUTH2" in screen_text(app)
         texts = [
-            screen_text(app),
+            diagnosis_tab,
+            screen_text(app),  # the Transcript tab: AUTHENTICATE XOAUTH2 and AUTH XOAUTH2
             run.saved.clipboard_text,
             run.saved.markdown_path.read_text(),
             run.saved.json_path.read_text(),
