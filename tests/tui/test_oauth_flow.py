@@ -123,7 +123,7 @@ async def test_demo_oauth_scenario(
         await pilot.pause()
         assert screen.uses_oauth
         await pilot.press("ctrl+r")
-        run = await wait_for_verdict(pilot)
+        run = await wait_for_verdict(pilot, timeout=90)
 
         (started,) = messages.of(CheckRunner.Started)
         assert started.settings.oauth is not None
@@ -184,7 +184,7 @@ async def test_device_code_is_shown_then_the_run_completes(
         assert setup.uses_oauth  # an OAuth scenario starts on Sign in with Microsoft
         await choose(pilot, "oauth-flow", "flow-device-code")
         await pilot.press("ctrl+r")
-        run = await wait_for_verdict(pilot)
+        run = await wait_for_verdict(pilot, timeout=90)
 
         (prompted,) = messages.of(CheckRunner.SignInPrompted)
         prompt = prompted.prompt
@@ -244,7 +244,7 @@ async def test_device_code_panel_renders_the_code_and_page() -> None:
         await pilot.pause()
         await choose(pilot, "oauth-flow", "flow-device-code")
         await pilot.press("ctrl+r")
-        await wait_for_verdict(pilot)
+        await wait_for_verdict(pilot, timeout=90)
     prompt = messages.of(CheckRunner.SignInPrompted)[0].prompt
 
     class PanelApp(App[None]):
