@@ -1,4 +1,4 @@
-"""Typed models of the files conntest reads besides profiles: batch, ``serve`` config, lab accounts.
+"""Typed models of the files conntest reads besides profiles: batch, ``serve``, lab, user config.
 
 Profiles are modelled in :mod:`conntest.profile` (the probes use those
 records directly).  The models here describe what a *file* may hold, field
@@ -26,7 +26,9 @@ __all__ = [
     "Keywords",
     "LabAccount",
     "LabAccountsFile",
+    "OAuthSettings",
     "ServeConfig",
+    "UserConfig",
     "field_names",
 ]
 
@@ -83,6 +85,34 @@ OneOrMany = Annotated[
     tuple[str, ...], Keywords({"type": ["array", "string"], "items": {"type": "string"}})
 ]
 """A list of strings, or one string for a list of one."""
+ClientId = Annotated[
+    str,
+    Keywords(
+        {
+            "pattern": r"^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$",
+            "examples": ["0c1e5a7b-2f3d-4e6a-9b8c-1d2e3f4a5b6c"],
+        }
+    ),
+]
+Tenant = Annotated[
+    str,
+    Keywords(
+        {
+            "pattern": r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",
+            "examples": ["organizations", "consumers", "common", "contoso.onmicrosoft.com"],
+        }
+    ),
+]
+HttpsUrl = Annotated[
+    str,
+    Keywords(
+        {
+            "pattern": r"^https://[^\s/]+(/[^\s]*)?$",
+            "examples": ["https://login.microsoftonline.com"],
+        }
+    ),
+]
+SignIn = Literal["password", "oauth"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +139,19 @@ class BatchDefaults:
     """CIDR networks the server names should resolve into."""
     timeout: Seconds = 60.0
     """Deadline of the account's whole check, in seconds (1-600)."""
+    auth: SignIn | None = None
+    """How the account signs in: ``password`` (its ``password_env``/``password_file``; neither:
+    connectivity only) or ``oauth`` (Microsoft sign-in from the token cache that ``conntest oauth
+    login`` fills; never a prompt).  Default ``password``, or ``oauth`` with ``check --oauth``."""
+    client_id: ClientId | None = None
+    """``auth: oauth``: the Application (client) ID of your app registration (else
+    ``--client-id``, else ``oauth.client_id`` of config.yaml)."""
+    tenant: Tenant | None = None
+    """``auth: oauth``: ``organizations`` (default), ``consumers``, ``common``, a tenant id or
+    domain (else ``--tenant``, else config.yaml)."""
+    authority: HttpsUrl | None = None
+    """``auth: oauth``: the identity platform (default ``https://login.microsoftonline.com``;
+    else ``--authority``, else config.yaml); a path sets the tenant."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +202,31 @@ class LabAccountsFile:
 
     accounts: tuple[LabAccount, ...]
     """Addresses and their scenarios; others meet ``--scenario``."""
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    """How ``check --oauth`` and ``conntest oauth`` sign in with Microsoft, unless an option says
+    otherwise (a public client has no secret: none is ever written here)."""
+
+    client_id: ClientId | None = None
+    """The Application (client) ID of your app registration in Entra ID (a GUID; docs/oauth.md
+    says how to register one).  conntest has none of its own."""
+    tenant: Tenant | None = None
+    """``organizations`` (the default: work or school accounts), ``consumers`` (Outlook.com),
+    ``common``, or a tenant id or verified domain."""
+    authority: HttpsUrl | None = None
+    """The identity platform (default ``https://login.microsoftonline.com``); a path sets the
+    tenant."""
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """conntest's settings file, ``config.yaml`` in the config directory (or ``--config FILE``,
+    ``$CONNTEST_CONFIG``); the command line's options win over it."""
+
+    oauth: OAuthSettings = OAuthSettings()
+    """The defaults of the sign-in options ``--client-id``, ``--tenant`` and ``--authority``."""
 
 
 def field_names(model: type[Any]) -> tuple[str, ...]:

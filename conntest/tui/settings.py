@@ -22,8 +22,7 @@ from pathlib import Path
 
 from conntest.batch.options import advice_date
 from conntest.engine import CheckRequest
-from conntest.errors import UsageError
-from conntest.oauth.command import REGISTER_LINE, authority_and_tenant, build_plan
+from conntest.oauth.command import REGISTER_LINE, build_plan
 from conntest.oauth.prompt import PromptCallback, print_prompt
 from conntest.oauth.result import DEFAULT_TENANT, OAuthPlan, SignInResult
 from conntest.probes.dns_probe import ResolverConfig
@@ -154,27 +153,41 @@ def parse_ca_file(text: str) -> Path | None:
     return path
 
 
+def parse_client_id(text: str) -> str | None:
+    """The Application (client) ID, checked as ``--client-id`` is (a GUID); empty: none."""
+    from conntest.oauth.defaults import parse_client_id as rule
+
+    if not text.strip():
+        return None
+    try:
+        return rule(text)
+    except ValueError as exc:
+        raise ValueError(f"Client ID: {exc}") from None
+
+
+def parse_tenant(text: str) -> str | None:
+    """A tenant, checked as ``--tenant`` is; empty means the default."""
+    from conntest.oauth.defaults import parse_tenant as rule
+
+    if not text.strip():
+        return None
+    try:
+        return rule(text)
+    except ValueError as exc:
+        raise ValueError(f"Tenant: {exc}") from None
+
+
 def parse_authority(text: str) -> str | None:
-    """An ``https://`` identity platform, checked as ``--authority`` is; empty means the default."""
+    """An ``https://`` identity platform, checked as ``--authority`` is; empty: the default."""
+    from conntest.oauth.defaults import parse_authority as rule
+
     text = text.strip()
     if not text:
         return None
     try:
-        authority_and_tenant(argparse.Namespace(authority=text, tenant=DEFAULT_TENANT), None)
-    except UsageError as exc:
-        raise ValueError(str(exc).removeprefix("--authority: ")) from None
-    return text
-
-
-def parse_tenant(text: str) -> str | None:
-    """A tenant as ``--tenant`` takes it (one path segment); empty means the default."""
-    text = text.strip()
-    if not text:
-        return None
-    if any(c in text for c in "/?#%\\") or any(c.isspace() for c in text):
-        raise ValueError(
-            f"Tenant: organizations, consumers, common, a tenant id or a domain, not {text!r}"
-        )
+        rule(text)
+    except ValueError as exc:
+        raise ValueError(f"Authority: {exc}") from None
     return text
 
 
@@ -202,6 +215,8 @@ def oauth_plan(
         authority=choice.authority,
         device_code=choice.device_code,
         user=settings.user,
+        lab=settings.scenario,  # as with --lab, the settings file is not read for the lab
+        config=None,
     )
     ca_file = settings.ca_file or (lab.ca_file if lab is not None else None)
     plan, command = build_plan(

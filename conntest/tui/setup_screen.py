@@ -55,6 +55,7 @@ from conntest.tui.settings import (
     oauth_field_defaults,
     parse_authority,
     parse_ca_file,
+    parse_client_id,
     parse_host_port,
     parse_tenant,
     parse_timeout,
@@ -424,7 +425,10 @@ class SetupScreen(Screen[None]):
         """Sign in with Microsoft as chosen, ``None`` for an app password; refuses no client id."""
         if not self.uses_oauth:
             return None
-        client_id = self.query_one("#client-id", Input).value.strip() or None
+        try:
+            client_id = parse_client_id(self.query_one("#client-id", Input).value)
+        except ValueError as exc:
+            raise FormError("client-id", f"{exc}.") from None
         if client_id is None and not self.scenarios:
             raise FormError("client-id", CLIENT_ID_REQUIRED)
         return OAuthChoice(

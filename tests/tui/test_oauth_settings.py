@@ -20,6 +20,7 @@ from conntest.tui.settings import (
     build_request,
     oauth_field_defaults,
     parse_authority,
+    parse_client_id,
     parse_tenant,
 )
 from conntest.tui.sign_in_panel import minutes
@@ -43,6 +44,10 @@ def test_the_refusal_is_the_cli_line_without_its_option_names() -> None:
 
 
 def test_tenant_and_authority_fields() -> None:
+    assert parse_client_id(" ") is None
+    assert parse_client_id(f" {CLIENT_ID} ") == CLIENT_ID
+    with pytest.raises(ValueError, match=r"Client ID: expected .*GUID"):
+        parse_client_id("my-app-secret")  # a pasted secret is refused, as by --client-id
     assert parse_tenant("") is None
     assert parse_tenant(" contoso.onmicrosoft.com ") == "contoso.onmicrosoft.com"
     for bad in ("a/b", "two words", "x?y"):
