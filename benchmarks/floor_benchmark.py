@@ -51,7 +51,8 @@ PROFILE = "thunderbird"
 USER = "bench@contoso.com"
 IMPORTS = (
     "import conntest.cli, conntest.engine, conntest.probes.imap_probe,"
-    " conntest.probes.smtp_probe, conntest.render.text_report"
+    " conntest.probes.smtp_probe, conntest.render.text_report,"
+    " cryptography.x509, dns.asyncresolver"  # loaded by the first handshake and lookup
 )
 Row = tuple[float, tuple[int, int, int]]
 

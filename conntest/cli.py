@@ -451,8 +451,6 @@ def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
 
 
 def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) -> int:
-    import json
-
     from conntest.diagnosis import explain
     from conntest.render.text_report import render_finding
 
@@ -466,6 +464,8 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
         profile = load_profiles().get(args.profile)
     finding = explain(text, profile)
     if args.format == "json":
+        import json
+
         doc = {k: getattr(finding, k) for k in ("code", "title", "detail", "remedy", "evidence")}
         doc["severity"] = finding.severity.label
         doc["admin_action"] = finding.admin_action

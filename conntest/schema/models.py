@@ -8,16 +8,17 @@ and of the published JSON Schemas (:mod:`conntest.json_schemas`,
 ``conntest schema KIND``), so that a key added here is accepted, checked
 and documented in one change.
 
-:class:`Keywords` adds JSON Schema keywords (a pattern, a range) to a field
-through ``Annotated``; it is inert data until the schema generator reads it,
-so this module imports nothing beyond the standard library.
+:class:`Keywords` (:mod:`.keywords`) adds JSON Schema keywords (a pattern, a
+range) to a field through ``Annotated``; it is inert data until the schema
+generator reads it, so this module imports nothing beyond the standard library.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal
+
+from conntest.schema.keywords import Keywords
 
 __all__ = [
     "BatchAccount",
@@ -31,24 +32,6 @@ __all__ = [
     "UserConfig",
     "field_names",
 ]
-
-
-@dataclass(frozen=True, eq=False)
-class Keywords:
-    """JSON Schema keywords for one field (``pattern``, ``minimum``, ``examples``, ...).
-
-    Compared and hashed by identity (``Annotated`` metadata must be hashable).
-    """
-
-    keywords: Mapping[str, Any]
-
-    def __get_pydantic_json_schema__(
-        self, core_schema: Any, handler: Callable[[Any], dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The hook pydantic's JSON Schema generator calls on ``Annotated`` metadata."""
-        schema = handler(core_schema)
-        schema.update(self.keywords)
-        return schema
 
 
 # The patterns are a first line of help for an editor; the loaders' checks
