@@ -45,9 +45,20 @@ class OAuthFieldDefaults:
     """``None``: ``https://login.microsoftonline.com``."""
 
 
-def oauth_field_defaults() -> OAuthFieldDefaults:
-    """The one place the setup screen's client id, tenant and authority defaults come from."""
-    return OAuthFieldDefaults()
+def oauth_field_defaults(config: Path | None = None) -> OAuthFieldDefaults:
+    """The one place the setup screen's client id, tenant and authority defaults come from.
+
+    The settings file (``config.yaml``, ``$CONNTEST_CONFIG``) through the same
+    :func:`conntest.oauth.defaults.oauth_defaults` as ``check --oauth``; a broken
+    file raises :class:`~conntest.errors.FileProblems`, so :func:`conntest.tui.app.run_tui`
+    reads it before the screen opens and the CLI reports it in one line.
+    """
+    from conntest.oauth.defaults import oauth_defaults
+
+    found = oauth_defaults(config)
+    return OAuthFieldDefaults(
+        client_id=found.client_id, tenant=found.tenant, authority=found.authority
+    )
 
 
 @dataclass(frozen=True)

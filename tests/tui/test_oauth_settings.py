@@ -123,3 +123,51 @@ def test_the_tui_imports_msal_only_when_signing_in() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert "MSAL False False" in out.stdout, out.stderr
+
+
+def test_the_fields_start_from_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """config.yaml's oauth section prefills the sign-in fields, as it fills check --oauth's."""
+    config = tmp_path / "config.yaml"
+    config.write_text(f"oauth:\n  client_id: {CLIENT_ID}\n  tenant: contoso.com\n")
+    monkeypatch.setenv("CONNTEST_CONFIG", str(config))
+    defaults = oauth_field_defaults()
+    assert (defaults.client_id, defaults.tenant, defaults.authority) == (
+        CLIENT_ID,
+        "contoso.com",
+        None,
+    )
+
+
+async def test_the_setup_screen_shows_the_settings_files_client_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"oauth:\n  client_id: {CLIENT_ID}\n")
+    monkeypatch.setenv("CONNTEST_CONFIG", str(config))
+    from textual.widgets import Input
+
+    from conntest.tui.app import ConntestApp
+
+    app = ConntestApp(builtin_profiles(), oauth_defaults=oauth_field_defaults())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one("#client-id", Input).value == CLIENT_ID
+        assert app.screen.query_one("#tenant", Input).value == "organizations"
+
+
+def test_a_broken_settings_file_stops_the_tui_before_its_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One line naming the file, line and field (the CLI's funnel), not a screen that dies."""
+    from conntest.errors import FileProblems
+    from conntest.tui.app import run_tui
+
+    config = tmp_path / "config.yaml"
+    config.write_text("oauth:\n  client_id: my-app-secret\n")
+    monkeypatch.setenv("CONNTEST_CONFIG", str(config))
+    with pytest.raises(FileProblems) as raised:
+        run_tui(argparse.Namespace(command="tui", demo=False, user=None, profile=[]))
+    text = str(raised.value)
+    assert str(config) in text and "oauth.client_id" in text and "line 2" in text
