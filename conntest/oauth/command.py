@@ -20,13 +20,15 @@ from conntest.inputs.argtypes import path
 from conntest.oauth.platform import DEFAULT_AUTHORITY, DEFAULT_TENANT
 
 # Building the parser (`--help`, `check --help`) imports no more than the lines
-# above: pathlib, urllib.parse and conntest.oauth.result (dataclasses) are
-# imported where a value is used (issue 12: cold start).
+# above: pathlib, urllib.parse, conntest.oauth.result and .prompt (dataclasses)
+# are imported where a value is used (issue 12: cold start).
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    import threading
     from pathlib import Path
     from typing import Any, TextIO
 
+    from conntest.oauth.prompt import PromptCallback
     from conntest.oauth.result import OAuthPlan, SignInResult
 
 LAB_CLIENT_ID = "00000000-0000-4000-8000-00000000c0de"
@@ -168,10 +170,23 @@ def build_plan(
     cache_file: Path | None = None,
     lab_authority: str | None = None,
     interactive: bool | None = None,
+    show: PromptCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> tuple[OAuthPlan, str]:
-    """The plan for the engine, and the command that signs in again."""
+    """The plan for the engine, and the command that signs in again.
+
+    ``show`` tells the person what to do (open the browser, the device code):
+    the CLI prints on stderr (the default, :func:`~conntest.oauth.prompt.print_prompt`),
+    the TUI shows a panel.  The CLI and the TUI both build their plan here, from
+    the same option names (``args``).  Setting ``cancel`` stops an interactive
+    sign-in's wait (the TUI, when the run ends).
+    """
     from conntest.oauth.result import OAuthPlan
 
+    if show is None:  # imported here: the parser imports this module (issue 12)
+        from conntest.oauth.prompt import print_prompt
+
+        show = print_prompt
     config_file = apply_user_config(args)
     if not args.client_id:
         if lab_authority is None:
@@ -197,6 +212,8 @@ def build_plan(
             ca_file=ca_file,
             interactive=bool(interactive),
             device_code=args.device_code,
+            show=show,
+            cancel=cancel,
         )
         return await asyncio.to_thread(sign_in, config)
 
