@@ -12,7 +12,9 @@ sent:
 * :mod:`conntest.inputs.passwords`: where a password comes from and how it is
   read (bounded, with a deadline, only from a regular file, a pipe, standard
   input or a terminal);
-* :mod:`conntest.inputs.selection`: which profiles a run tests.
+* :mod:`conntest.inputs.selection`: which profiles a run tests;
+* :mod:`conntest.inputs.argtypes`: argparse ``type=`` converters that import
+  what they need only when a value is given (building a parser stays cheap).
 
 The embedded lab of ``--lab`` is started by :mod:`conntest.embedded_lab`, a
 sibling of this package rather than part of it, because the lab itself uses
