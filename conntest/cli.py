@@ -372,6 +372,7 @@ def cmd_check(
 
     from conntest.inputs.passwords import password_from_args
     from conntest.inputs.selection import select_profiles
+    from conntest.interrupts import quiet_when_cancelled
     from conntest.redact import Redactor
     from conntest.render.json_report import render_json
     from conntest.render.text_report import render_text
@@ -387,7 +388,7 @@ def cmd_check(
     password = None if getattr(args, "oauth", False) else password_from_args(args, stdin)
     redact = Redactor.for_credentials(user, password)
     try:
-        report = asyncio.run(_check(args, user, password, profiles))
+        report = asyncio.run(quiet_when_cancelled(_check(args, user, password, profiles)))
     except ConntestError:
         raise
     except Exception as exc:  # a bug: say so in one line, never with a secret in it

@@ -27,6 +27,7 @@ from conntest.errors import ConntestError, UsageError
 from conntest.inputs.passwords import PasswordSource, password_from_args
 from conntest.inputs.selection import load_profile_set, protocols_of, select_profiles
 from conntest.inputs.values import option_value, parse_address
+from conntest.interrupts import quiet_when_cancelled
 from conntest.lockout import open_ledger
 from conntest.output_file import write_report
 from conntest.probes.dns_probe import ResolverConfig
@@ -121,7 +122,7 @@ def check_batch(
             )
 
     try:
-        batch = asyncio.run(run())
+        batch = asyncio.run(quiet_when_cancelled(run()))
     except ConntestError:
         raise
     except Exception as exc:  # a bug: one line, never a secret
