@@ -34,6 +34,7 @@ from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import Profile
 from conntest.profiles import ProfileSet
 from conntest.redact import Redactor
+from conntest.render.redacted_output import redact_output
 
 __all__ = ["check_batch"]
 
@@ -89,7 +90,7 @@ def check_batch(
         if args.format == "jsonl":
             from conntest.render.jsonl import render_jsonl_line
 
-            line = redact(render_jsonl_line(result)) + "\n"
+            line = redact_output("jsonl", render_jsonl_line(result) + "\n", redact)
             if stream_jsonl:
                 stdout.write(line)
                 stdout.flush()
@@ -142,7 +143,7 @@ def check_batch(
         return _single_report(args, batch.results[0], stdout, stderr, redact)
     text = stream.finish(batch) if stream is not None else _render(args, batch, thresholds, single)
     if text is not None:
-        _emit(args, stdout, redact(text))
+        _emit(args, stdout, redact_output(args.format, text, redact))
     elif args.format == "jsonl" and args.output is not None:
         _emit(args, stdout, "".join(jsonl_lines))
     return batch.exit_code
@@ -257,13 +258,14 @@ def _single_report(
     from conntest.render.json_report import render_json
     from conntest.render.text_report import render_text
 
+    report = redact.value(result.report)  # before the renderer wraps or escapes
     if args.format == "json":
-        text = render_json(result.report) + "\n"
+        text = render_json(report) + "\n"
     else:
-        text = render_text(result.report, args.verbose)
-        if result.state > result.report.severity:
+        text = render_text(report, args.verbose)
+        if result.state > report.severity:
             text += f"\n{result.verdict.upper()}: {result.title}\n"
-    _emit(args, stdout, redact(text))
+    _emit(args, stdout, redact_output(args.format, text, redact))
     return result.exit_code
 
 
