@@ -1,0 +1,106 @@
+"""Files as editors on Windows write them, and files that are wrong, through the installed conntest.
+
+A password file saved by Notepad as "UTF-8 with BOM", or written by Windows
+PowerShell 5 (``"pw" > file``: UTF-16 with a BOM, CRLF), holds the password
+the user typed: the byte order mark is the file's, and sending it would be a
+wrong password (one more failed sign-in toward lockout).  A profile file that
+cannot be loaded is reported once, in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial.conftest import CONNTEST
+
+LAB_PASSWORD = "correcthorsebatt"
+
+
+def conntest(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp / "state"), "NO_COLOR": "1"}
+    return subprocess.run(
+        [str(CONNTEST), *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("utf-8 with BOM", b"\xef\xbb\xbf" + LAB_PASSWORD.encode() + b"\r\n"),
+        ("utf-16-le with BOM", (LAB_PASSWORD + "\r\n").encode("utf-16")),
+        ("utf-16-be with BOM", b"\xfe\xff" + (LAB_PASSWORD + "\r\n").encode("utf-16-be")),
+    ],
+)
+def test_a_password_file_with_a_byte_order_mark_signs_in(
+    name: str, content: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / "password.txt"
+    path.write_bytes(content)
+    path.chmod(0o600)
+    run = conntest(
+        [
+            "check",
+            "--lab",
+            "ok",
+            "--user",
+            "alice@contoso.com",
+            "--password-file",
+            str(path),
+            "--profile",
+            "thunderbird",
+            "--format",
+            "json",
+        ],
+        tmp_path,
+    )
+    # 0, or 1 inside the warning window before Microsoft's December 2026 change.
+    assert run.returncode in {0, 1}, (name, run.stdout[-2000:], run.stderr)
+    assert "password-whitespace" not in run.stdout, name
+    assert '"basic_auth_in_use": {\n        "imap": true' in run.stdout, name
+
+
+def test_a_utf16_password_file_that_is_not_utf16_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "password.txt"
+    path.write_bytes(b"\xff\xfe\x00\xd8\r\x00\n\x00")  # a lone surrogate
+    run = conntest(
+        ["check", "--lab", "ok", "--user", "a@contoso.com", "--password-file", str(path)], tmp_path
+    )
+    assert run.returncode == 3
+    assert run.stderr.count("\n") == 1 and str(path) in run.stderr, run.stderr
+    assert run.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["directory", "malformed"])
+def test_a_bad_profile_file_is_reported_once(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / "profile.yaml"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        path.write_text("id: [unclosed\n")
+    run = conntest(
+        [
+            "check",
+            "--lab",
+            "ok",
+            "--user",
+            "a@contoso.com",
+            "--no-password",
+            "--profile-file",
+            str(path),
+        ],
+        tmp_path,
+    )
+    assert run.returncode == 3
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert str(path) in run.stderr and "Traceback" not in run.stderr
+    assert run.stdout == ""
