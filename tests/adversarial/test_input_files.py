@@ -104,3 +104,18 @@ def test_a_bad_profile_file_is_reported_once(kind: str, tmp_path: Path) -> None:
     assert run.stderr.count("\n") == 1, run.stderr
     assert str(path) in run.stderr and "Traceback" not in run.stderr
     assert run.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["directory", "unwritable"])
+def test_lab_with_a_state_file_it_cannot_write_is_one_line(kind: str, tmp_path: Path) -> None:
+    if kind == "directory":
+        target = tmp_path / "state"
+        target.mkdir()
+    else:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        target = blocker / "state.json"  # a file where a directory should be
+    run = conntest(["lab", "--state-file", str(target)], tmp_path)
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.count("\n") == 1 and "--state-file" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
