@@ -75,14 +75,19 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def _decode_first_line(data: bytes, source: str) -> str:
-    """The first line, decoded; a byte order mark at the start is the file's, not the password's.
+    """The first line, decoded; a UTF-8 byte order mark at the start is the file's.
 
-    Notepad's "UTF-8 with BOM" starts a file with U+FEFF, and Windows
-    PowerShell 5's ``"pw" > file`` writes UTF-16 with a BOM: sent as it is,
-    either is a wrong password (a failed sign-in toward lockout).
+    Notepad's "UTF-8 with BOM" starts a file with U+FEFF: sent as part of the
+    password it is a wrong password (a failed sign-in toward lockout).  A
+    UTF-16 file (Windows PowerShell 5's ``"pw" > file``) is refused with a
+    line that says so: bytes after FF FE are not always UTF-16, and a guess
+    would send a password nobody typed.
     """
     if data.startswith(_UTF16_BOMS):
-        return _decode_utf16_first_line(data, source)
+        raise PasswordSourceError(
+            f"{source}: expected UTF-8 text, found a non-UTF-8 byte at offset 0 (a UTF-16 "
+            "byte order mark: save the file as UTF-8, e.g. Set-Content -Encoding utf8)"
+        )
     data = data.removeprefix(_UTF8_BOM)
     line, newline, _ = data.partition(b"\n")
     if not newline and len(data) > MAX_PASSWORD_BYTES + 1:
@@ -98,22 +103,6 @@ def _decode_first_line(data: bytes, source: str) -> str:
             f"{source}: expected UTF-8 text, found a non-UTF-8 byte at offset {exc.start}"
         ) from None
     return check_password(text, source)
-
-
-def _decode_utf16_first_line(data: bytes, source: str) -> str:
-    try:
-        text = data[: len(data) // 2 * 2].decode("utf-16")  # the BOM says which byte order
-    except UnicodeDecodeError:
-        raise PasswordSourceError(
-            f"{source}: expected UTF-16 text after its byte order mark, found other bytes"
-        ) from None
-    line, newline, _ = text.partition("\n")
-    if not newline and len(data) > MAX_PASSWORD_BYTES + 1:
-        raise PasswordSourceError(
-            f"{source}: expected a first line of at most {MAX_PASSWORD_BYTES} bytes, "
-            "found a longer one"
-        )
-    return check_password(line.removesuffix("\r"), source)
 
 
 def _read_bounded(fd: int, source: str, deadline: float | None) -> bytes:

@@ -1,10 +1,11 @@
 """Files as editors on Windows write them, and files that are wrong, through the installed conntest.
 
-A password file saved by Notepad as "UTF-8 with BOM", or written by Windows
-PowerShell 5 (``"pw" > file``: UTF-16 with a BOM, CRLF), holds the password
-the user typed: the byte order mark is the file's, and sending it would be a
-wrong password (one more failed sign-in toward lockout).  A profile file that
-cannot be loaded is reported once, in one line.
+A password file saved by Notepad as "UTF-8 with BOM" (and CRLF) holds the
+password the user typed: the byte order mark is the file's, and sending it
+would be a wrong password (one more failed sign-in toward lockout).  A UTF-16
+file (Windows PowerShell 5's ``"pw" > file``) is refused in one line that
+says how to fix it.  A profile file that cannot be loaded is reported once,
+in one line.  The lab's state file must be writable.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ def conntest(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
     ("name", "content"),
     [
         ("utf-8 with BOM", b"\xef\xbb\xbf" + LAB_PASSWORD.encode() + b"\r\n"),
-        ("utf-16-le with BOM", (LAB_PASSWORD + "\r\n").encode("utf-16")),
-        ("utf-16-be with BOM", b"\xfe\xff" + (LAB_PASSWORD + "\r\n").encode("utf-16-be")),
+        ("utf-8 with BOM, no line break", b"\xef\xbb\xbf" + LAB_PASSWORD.encode()),
     ],
 )
 def test_a_password_file_with_a_byte_order_mark_signs_in(
@@ -69,14 +69,19 @@ def test_a_password_file_with_a_byte_order_mark_signs_in(
     assert '"basic_auth_in_use": {\n        "imap": true' in run.stdout, name
 
 
-def test_a_utf16_password_file_that_is_not_utf16_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be-bom"])
+def test_a_utf16_password_file_is_one_line_saying_so(encoding: str, tmp_path: Path) -> None:
     path = tmp_path / "password.txt"
-    path.write_bytes(b"\xff\xfe\x00\xd8\r\x00\n\x00")  # a lone surrogate
+    text = LAB_PASSWORD + "\r\n"
+    path.write_bytes(
+        text.encode("utf-16") if encoding == "utf-16" else b"\xfe\xff" + text.encode("utf-16-be")
+    )
     run = conntest(
         ["check", "--lab", "ok", "--user", "a@contoso.com", "--password-file", str(path)], tmp_path
     )
     assert run.returncode == 3
     assert run.stderr.count("\n") == 1 and str(path) in run.stderr, run.stderr
+    assert "UTF-16" in run.stderr and "Traceback" not in run.stderr
     assert run.stdout == ""
 
 
