@@ -258,3 +258,30 @@ def test_installed_conntest_against_echoing_servers_in_every_format(
         assert not leaks(password, text), (what, leaks(password, text))
     parses(fmt, run.stdout)
     parses(fmt, report_file.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("password", [*PASSWORDS, "pipe|and`tick  two  spaces"])
+def test_the_screens_saved_report_and_clipboard_hold_no_secret(
+    password: str, tmp_path: Path
+) -> None:
+    """The TUI's Markdown escapes pipes, drops backticks and collapses spaces in table cells:
+    the report is redacted before that, so no altered spelling of the password survives."""
+    from conntest.tui.report_export import save_report
+
+    result = secret_result(password)
+    assert result.report is not None
+    saved = save_report(
+        result.report,
+        redact=Redactor.for_credentials(USER, password),
+        names={"thunderbird": "Thunderbird"},
+        directory=tmp_path,
+    )
+    cell = " ".join(password.split()).replace("|", "\\|")
+    for what, text in (
+        ("markdown", saved.markdown_path.read_text(encoding="utf-8")),
+        ("json", saved.json_path.read_text(encoding="utf-8")),
+        ("clipboard", saved.clipboard_text),
+    ):
+        assert not leaks(password, text), (what, leaks(password, text))
+        assert cell not in text and password.replace("`", "'") not in text, what
+    json.loads(saved.json_path.read_text(encoding="utf-8"))
