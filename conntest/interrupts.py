@@ -104,10 +104,11 @@ async def quiet_when_cancelled(awaitable: Awaitable[T]) -> T:
     """Await ``awaitable``; once the run is cancelled (Ctrl-C), its leftovers stay quiet.
 
     A cancelled run leaves tasks that had just failed (a DNS answer of "no
-    such record" that arrived with the Ctrl-C) with an error nobody reads;
-    asyncio would print each as a traceback while it shuts the loop down.
-    Only after a cancellation, and only those two kinds of message, are
-    dropped: any other report of the loop still reaches its handler.
+    such record" that arrived with the Ctrl-C) with an error nobody reads, and
+    coroutines that never got to run; asyncio would print each as a traceback
+    or a RuntimeWarning while it shuts the loop down.  Only after a
+    cancellation, and only those kinds of message, are dropped: any other
+    report of the loop still reaches its handler.
     """
     try:
         return await awaitable
@@ -127,4 +128,10 @@ async def quiet_when_cancelled(awaitable: Awaitable[T]) -> T:
                     loop.default_exception_handler(context)
 
             loop.set_exception_handler(handler)
+            import warnings
+
+            # A coroutine made for a task that the cancellation ended before it ran.
+            warnings.filterwarnings(
+                "ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning
+            )
         raise

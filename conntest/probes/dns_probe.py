@@ -108,6 +108,14 @@ async def _settled(
         return exc
 
 
+async def _bounded(
+    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, budget: float
+) -> list[str] | Exception:
+    """:func:`_settled` within ``budget``; the lookup's coroutine is made only once this runs,
+    so a run cancelled before it started leaves no coroutine "never awaited" behind."""
+    return await asyncio.wait_for(_settled(resolver, name, rdtype), budget)
+
+
 async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> Step:
     """A and AAAA of a server host; ``data["addresses"]`` lists what the probes will use."""
     rec = StepRecorder(clock, "dns", "resolve")
@@ -134,8 +142,8 @@ async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> St
         kind, message = _dns_failure(exc)
         return rec.failed(kind, message)
     results = await asyncio.gather(
-        asyncio.wait_for(_settled(resolver, host, "A"), budget),
-        asyncio.wait_for(_settled(resolver, host, "AAAA"), budget),
+        _bounded(resolver, host, "A", budget),
+        _bounded(resolver, host, "AAAA", budget),
         return_exceptions=True,
     )
     addresses: list[str] = []
