@@ -264,8 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument(
         "kind",
-        choices=("profile", "batch", "serve", "lab-accounts"),
-        help="profile, batch (check --batch), serve (serve --config) or lab-accounts",
+        choices=("profile", "batch", "serve", "lab-accounts", "config"),
+        help="profile, batch (check --batch), serve (serve --config), lab-accounts or "
+        "config (config.yaml, the settings file)",
     )
 
     explain = sub.add_parser("explain", help="explain an error text a mail client showed")
@@ -308,9 +309,9 @@ async def _check(
         }
         fields.update(from_lab)
         lab_authority = getattr(args, "lab_authority", None)
-        fields["account_authority"] = _account_authority(args, lab_authority)
-        if getattr(args, "oauth", False):
+        if getattr(args, "oauth", False):  # first: config.yaml's authority counts below too
             fields.update(_oauth_fields(args, fields, lab_authority))
+        fields["account_authority"] = _account_authority(args, lab_authority)
         request = CheckRequest(
             user=user,
             password=password,
@@ -455,8 +456,6 @@ def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
 
 
 def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) -> int:
-    import json
-
     from conntest.diagnosis import explain
     from conntest.render.text_report import render_finding
 
@@ -470,6 +469,8 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
         profile = load_profiles().get(args.profile)
     finding = explain(text, profile)
     if args.format == "json":
+        import json
+
         doc = {k: getattr(finding, k) for k in ("code", "title", "detail", "remedy", "evidence")}
         doc["severity"] = finding.severity.label
         doc["admin_action"] = finding.admin_action

@@ -1,7 +1,8 @@
 """The published JSON Schemas (``conntest schema KIND``), generated from the typed models.
 
 One schema per file kind: ``profile`` (:class:`conntest.profile.Profile`),
-``batch`` and ``serve`` (:mod:`conntest.schema.models`) and ``lab-accounts``.
+``batch`` and ``serve`` (:mod:`conntest.schema.models`), ``lab-accounts`` and ``config``
+(the settings file, ``config.yaml``).
 Editors with the YAML language server validate and complete with them::
 
     # yaml-language-server: $schema=conntest-batch.schema.json
@@ -26,7 +27,7 @@ from typing import Any
 
 from conntest.profile import Profile
 from conntest.schema.models import BatchDocument as BatchDocumentModel
-from conntest.schema.models import LabAccountsFile, ServeConfig
+from conntest.schema.models import LabAccountsFile, ServeConfig, UserConfig
 
 __all__ = ["KINDS", "json_schema", "render_schema"]
 
@@ -35,6 +36,7 @@ KINDS: dict[str, type[Any]] = {
     "batch": BatchDocumentModel,
     "serve": ServeConfig,
     "lab-accounts": LabAccountsFile,
+    "config": UserConfig,
 }
 """File kind → the model of that file."""
 
@@ -43,6 +45,7 @@ _TITLES = {
     "batch": "conntest batch file",
     "serve": "conntest serve config",
     "lab-accounts": "conntest lab accounts file",
+    "config": "conntest settings file (config.yaml)",
 }
 
 _LOADER_SET = {"profile": ("source",)}
@@ -114,8 +117,8 @@ def _tidy(schema: dict[str, Any], model: type[Any] | None) -> None:
                 prop.update(rest[0])
             else:
                 prop["anyOf"] = rest
-        if prop.get("default", 0) is None:
-            del prop["default"]
+        if prop.get("default", 0) is None or isinstance(prop.get("default"), dict):
+            del prop["default"]  # a nested model's default is its own defaults, not nulls
         if name in docs:
             prop["description"] = docs[name]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from conntest.schema.models import Keywords
+from conntest.schema.keywords import Keywords
 
 Security = Literal["tls", "starttls"]
 ImapLogin = Literal["login", "authenticate-plain"]

@@ -16,7 +16,9 @@ it knows every form a library or a renderer can give it inside a longer text,
 * as rendered: JSON-escaped, with and without ``ensure_ascii`` (and a
   ``repr`` of that: an exception quoting a JSON body);
 
-and replaces any of them with ``<redacted>``.  Text is redacted *before* it
+and replaces any of them with ``<redacted>``.  A base64 run that decodes to a
+text holding a secret form is replaced too: a server's XOAUTH2 error challenge
+(``334 <base64 JSON>``) can wrap an echo of the token.  Text is redacted *before* it
 is cut, and :meth:`Redactor.cut` re-checks the cut end so that no prefix of a
 secret form (:data:`PARTIAL_MIN` characters or more) is left there; the ends
 of every redacted text get the same check, which also catches a server that
@@ -30,10 +32,12 @@ by its shape anyway).
 from __future__ import annotations
 
 import base64
+import binascii
 import copy
 import dataclasses
 import enum
 import json
+import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -47,6 +51,7 @@ PARTIAL_MIN = 6
 """A cut end that keeps this many characters of a secret form (or more) is scrubbed."""
 
 _MIN_FORM = 3
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
 def imap_quoted(text: str) -> str:
@@ -175,6 +180,11 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self._partial = [s for s in self._secrets if len(s) > PARTIAL_MIN]
+        self._grams = {
+            s[i : i + PARTIAL_MIN] for s in self._partial for i in range(len(s) - PARTIAL_MIN + 1)
+        }
+        """Every PARTIAL_MIN-character piece of a partial form: a prefix kept at the end of a
+        text ends with one, a suffix kept at its start begins with one."""
 
     @classmethod
     def for_secrets(
@@ -197,7 +207,20 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        if self._partial:
+            text = _BASE64_RUN.sub(self._wrapped, text)
         return self._scrub_ends(text)
+
+    def _wrapped(self, match: re.Match[str]) -> str:
+        """A base64 run, or ``<redacted>`` if it decodes to text holding a secret form."""
+        run = match.group(0)
+        body = run.rstrip("=")
+        body = body[: len(body) - (len(body) % 4 == 1)]
+        try:
+            decoded = base64.b64decode(body + "=" * (-len(body) % 4)).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return run
+        return REDACTED if any(s in decoded for s in self._partial) else run
 
     def cut(self, text: str, limit: int) -> str:
         """Redact, then cut to ``limit`` characters on a boundary that keeps no partial secret."""
@@ -241,7 +264,8 @@ class Redactor:
         if isinstance(obj, enum.Enum):
             return obj
         if isinstance(obj, str):
-            return self(obj)
+            clean = self(obj)
+            return obj if clean == obj else clean  # unchanged: the very same object
         if isinstance(obj, dict):
             items = {k: self._value(v) for k, v in obj.items()}
             same = all(items[k] is v for k, v in obj.items())
@@ -270,7 +294,12 @@ class Redactor:
 
     def _scrub_ends(self, text: str) -> str:
         """Replace a secret form's prefix at the end of ``text`` or its suffix at the start."""
+        if text[-PARTIAL_MIN:] not in self._grams and text[:PARTIAL_MIN] not in self._grams:
+            return text  # the common case, decided without searching the text (issue 12)
         for secret in self._partial:
+            # The same test for this form alone (the text is longer than the form).
+            if text[-PARTIAL_MIN:] not in secret and text[:PARTIAL_MIN] not in secret:
+                continue
             # The earliest match is the longest prefix left at the end.
             head = secret[:PARTIAL_MIN]
             start = text.find(head, max(0, len(text) - len(secret) + 1))

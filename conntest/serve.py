@@ -60,10 +60,18 @@ from prometheus_client import (
 
 from conntest.batch.config import AccountEntry, BatchFile, EntryDefaults, load_batch
 from conntest.batch.options import advice_date, min_auth_interval
-from conntest.batch.runner import GRACE, AccountResult, BatchResult, make_executor, run_account
+from conntest.batch.runner import (
+    GRACE,
+    REAUTH,
+    AccountResult,
+    BatchResult,
+    make_executor,
+    run_account,
+)
 from conntest.errors import ConntestError, UsageError
 from conntest.interrupts import on_reload, on_stop
 from conntest.lockout import AuthLedger, open_ledger
+from conntest.oauth.defaults import oauth_defaults
 from conntest.profiles import load_profiles
 from conntest.render.prometheus import CONTENT_TYPE, render_prometheus
 from conntest.serve_http import Response, handle_connection, text_response
@@ -238,6 +246,9 @@ class Exporter:
         self._log_probe(result, source)
         batch = BatchResult([result], started, result.elapsed_ms)
         body = render_prometheus(batch, batch_metrics=False) + blackbox_metrics(result)
+        if _login_hint(result):
+            # For the person who opens /probe: the sign-in a headless probe cannot do.
+            body += f"# conntest: {result.address}: {_login_hint(result)}\n"
         return Response(200, body.encode(), CONTENT_TYPE)
 
     def _recent(self, key: ProbeKey) -> AccountResult | None:
@@ -258,7 +269,8 @@ class Exporter:
         print(
             f"conntest serve: probe account={result.address} "
             f"profile={','.join(result.entry.profile_ids)} verdict={result.verdict} "
-            f"code={result.code} ms={result.elapsed_ms:.0f} {source}",
+            f"code={result.code} ms={result.elapsed_ms:.0f} {source}"
+            + (f" ({_login_hint(result)})" if _login_hint(result) else ""),
             file=self.log,
             flush=True,
         )
@@ -338,6 +350,14 @@ class Exporter:
             f"<ul>{rows}</ul></body></html>\n"
         )
         return Response(200, page.encode(), "text/html; charset=utf-8")
+
+
+def _login_hint(result: AccountResult) -> str:
+    """``run: conntest oauth login …`` for an account with no usable saved sign-in."""
+    entry = result.entry
+    if result.code != REAUTH or not isinstance(entry, AccountEntry) or entry.oauth is None:
+        return ""
+    return f"run: {entry.login_command}"
 
 
 def blackbox_metrics(result: AccountResult) -> str:
@@ -447,7 +467,9 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if not quiet:
             for problem in profiles.problems:
                 print(f"conntest: profile problem: {problem}", file=stderr)
-        config = load_batch(args.config, profiles, EntryDefaults(timeout=args.timeout or 60.0))
+        # auth: oauth accounts take what they leave out from config.yaml ($CONNTEST_CONFIG).
+        defaults = EntryDefaults(timeout=args.timeout or 60.0, settings=oauth_defaults)
+        config = load_batch(args.config, profiles, defaults)
         config.raise_for_problems()
         return config
 

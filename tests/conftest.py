@@ -28,6 +28,9 @@ def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     failure one test records makes a later test's check skip authentication.
     """
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    # ... and read no settings file (config.yaml) of the person running the suite.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("CONNTEST_CONFIG", raising=False)
 
 
 # Distinctive, so that a leak is easy to find in any output.

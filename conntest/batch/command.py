@@ -60,7 +60,8 @@ def check_batch(
         if args.try_stripped:
             raise UsageError("--try-stripped is for an interactive check in text or json")
         chosen_profiles = select_profiles(args.profile_file, args.profile, stderr)
-        password = PasswordSource.given(password_from_args(args, stdin))
+        if not getattr(args, "oauth", False):
+            password = PasswordSource.given(password_from_args(args, stdin))
         redact = Redactor.for_credentials(user, password.read())
         entries = [_single_entry(args, user, chosen_profiles, password, {})]
     else:
@@ -75,6 +76,12 @@ def check_batch(
             raise UsageError("--try-stripped is for one interactive check, not a batch")
         profiles = _profiles(args, stderr)
         entries = _batch_entries(args, profiles, {})
+        if getattr(args, "lab", None) and any(e.oauth is not None for e in entries):
+            # The lab's device code signs in one user (a device code names none).
+            raise UsageError(
+                "--lab with --batch: the lab signs in one OAuth user; check OAuth accounts "
+                "against the lab one at a time (--user ADDRESS --oauth)"
+            )
     thresholds = Thresholds(args.warning, args.critical, getattr(args, "cert_days", None))
     today, window = advice_date(args), args.retirement_window
     interval = min_auth_interval(args)
@@ -292,7 +299,9 @@ def _defaults(args: argparse.Namespace, from_lab: dict[str, object]) -> EntryDef
     resolve = tuple(args.resolve)
     if isinstance(resolver, ResolverConfig):
         nameserver, resolve = resolver.nameserver, resolver.pinned
+    oauth = _oauth_defaults(args, from_lab)
     return EntryDefaults(
+        **oauth,  # type: ignore[arg-type]
         profiles=tuple(args.profile),
         imap=from_lab.get("imap_server", args.imap),  # type: ignore[arg-type]
         smtp=from_lab.get("smtp_server", args.smtp),  # type: ignore[arg-type]
@@ -305,6 +314,38 @@ def _defaults(args: argparse.Namespace, from_lab: dict[str, object]) -> EntryDef
         ),
         timeout=args.timeout,
     )
+
+
+def _oauth_defaults(args: argparse.Namespace, from_lab: dict[str, object]) -> dict[str, object]:
+    """The OAuth settings the command line gives every entry (``--oauth``, ``--client-id``…).
+
+    The settings file is read only if an OAuth entry needs it; under ``--lab`` the lab is
+    the identity platform and the file is not read at all.
+    """
+    from conntest.oauth.defaults import oauth_defaults
+
+    fields: dict[str, object] = {
+        "auth": "oauth" if getattr(args, "oauth", False) else "password",
+        "client_id": getattr(args, "client_id", None),
+        "tenant": getattr(args, "tenant", None),
+        "authority": None,
+    }
+    given = getattr(args, "authority", None)
+    if given is not None:
+        from conntest.inputs.values import option_value
+        from conntest.oauth.defaults import parse_authority
+
+        fields["authority"], from_path = option_value("--authority", parse_authority, given)
+        fields["tenant"] = from_path or fields["tenant"]
+    if getattr(args, "lab", None):  # checked before the lab starts, then again inside it
+        lab_authority = getattr(args, "lab_authority", None)
+        if from_lab and isinstance(lab_authority, str):
+            fields["authority"] = fields["authority"] or lab_authority
+        fields["lab_signin"] = True
+    else:
+        config = getattr(args, "config", None)
+        fields["settings"] = lambda: oauth_defaults(config)
+    return fields
 
 
 def _batch_entries(
@@ -323,7 +364,13 @@ def _single_entry(
     from_lab: dict[str, object],
 ) -> AccountEntry:
     d = _defaults(args, from_lab)
+    oauth = None
+    if d.auth == "oauth":
+        from conntest.batch.config import single_oauth_account
+
+        oauth = single_oauth_account(d)
     return AccountEntry(
+        oauth=oauth,
         address=user,
         profiles=tuple(profiles),
         password=password,

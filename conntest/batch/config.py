@@ -14,6 +14,9 @@ One YAML schema serves both::
       - address: printer@contoso.com            # no password source: connectivity
         imap: 10.1.2.3:993                      # only, stops before authentication
         smtp: 10.1.2.3:587
+      - address: carol@contoso.com              # sign in with Microsoft from the token
+        auth: oauth                             # cache (conntest oauth login), never a
+                                                # prompt; client_id from config.yaml
 
 The contract: :func:`load_batch` reads the whole file and reports *every*
 problem, entry by entry, with the key and line (as :class:`Problem`, the type
@@ -34,12 +37,10 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from conntest.engine import CheckRequest
-from conntest.errors import FileProblems, PasswordSourceError
+from conntest.errors import FileProblems, PasswordSourceError, UsageError
 from conntest.inputs.passwords import PasswordSource
 from conntest.inputs.values import (
     MAX_TIMEOUT,
@@ -53,10 +54,18 @@ from conntest.inputs.values import (
     parse_pin,
     parse_timeout,
 )
-from conntest.probes.dns_probe import ResolverConfig
+from conntest.oauth.command import LAB_CLIENT_ID
+from conntest.oauth.defaults import OAuthDefaults, parse_authority, parse_client_id, parse_tenant
+from conntest.oauth.result import DEFAULT_AUTHORITY, DEFAULT_TENANT
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.profiles import ProfileSet
-from conntest.schema.models import BatchAccount, BatchDefaults, BatchDocument, field_names
+from conntest.schema.models import (
+    BatchAccount,
+    BatchDefaults,
+    BatchDocument,
+    SignIn,
+    field_names,
+)
 from conntest.schema.problem import Problem
 from conntest.schema.safe_yaml import YamlList, YamlMap, line_of, load_yaml
 
@@ -69,113 +78,20 @@ __all__ = [
     "BatchFile",
     "BatchFileError",
     "EntryDefaults",
+    "OAuthAccount",
     "PasswordSource",
     "PasswordSourceError",
     "load_batch",
 ]
 
 
-class BatchFileError(FileProblems):
-    """The batch file cannot be used; ``problems`` says every reason why."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__(problems, "the batch file is unusable")
-
-
-@dataclass(frozen=True)
-class EntryDefaults:
-    """What an entry gets for a key it does not set (from the command line, or built in)."""
-
-    profiles: tuple[str, ...] = ()
-    """Profile ids; empty: every loaded profile."""
-    imap: tuple[str, int] | None = None
-    smtp: tuple[str, int] | None = None
-    resolve: tuple[tuple[str, str], ...] = ()
-    nameserver: tuple[str, int] | None = None
-    ca_file: Path | None = None
-    tls_max: str | None = None
-    expected_networks: tuple[str, ...] = ()
-    timeout: float = 60.0
-
-
-@dataclass(frozen=True)
-class AccountEntry:
-    """One account to check, resolved: all a :class:`CheckRequest` needs but the secret."""
-
-    address: str
-    profiles: tuple[Profile, ...]
-    password: PasswordSource
-    imap: tuple[str, int] | None = None
-    smtp: tuple[str, int] | None = None
-    resolve: tuple[tuple[str, str], ...] = ()
-    nameserver: tuple[str, int] | None = None
-    ca_file: Path | None = None
-    tls_max: str | None = None
-    expected_networks: tuple[str, ...] = ()
-    timeout: float = 60.0
-    where: str = ""
-    """Where the entry was defined (``accounts.yaml: accounts[3]``), for messages."""
-    today: date | None = None
-    """Today's date for date-aware advice (set by the front end, not the batch file)."""
-    retirement_window: int = 60
-    """``--retirement-window`` (set by the front end, not the batch file)."""
-
-    @property
-    def key(self) -> str:
-        """The account's identity for lockout bookkeeping (addresses are case-insensitive)."""
-        return self.address.lower()
-
-    @property
-    def profile_ids(self) -> tuple[str, ...]:
-        return tuple(p.id for p in self.profiles)
-
-    def hosts(self, profile: Profile) -> dict[str, str]:
-        """The host each protocol of ``profile`` connects to, after overrides."""
-        return {
-            "imap": self.imap[0] if self.imap else profile.imap.host,
-            "smtp": self.smtp[0] if self.smtp else profile.smtp.host,
-        }
-
-    def request(
-        self,
-        password: str | None,
-        *,
-        profiles: Sequence[Profile] | None = None,
-        timeout: float | None = None,
-    ) -> CheckRequest:
-        """The engine's request for this account (``password=None``: connectivity only)."""
-        return CheckRequest(
-            user=self.address,
-            password=password,
-            profiles=tuple(profiles if profiles is not None else self.profiles),
-            imap_server=self.imap,
-            smtp_server=self.smtp,
-            resolver=ResolverConfig(nameserver=self.nameserver, pinned=self.resolve),
-            ca_file=self.ca_file,
-            timeout=self.timeout if timeout is None else timeout,
-            tls_max=self.tls_max,
-            expected_networks=self.expected_networks,
-            today=self.today,
-            retirement_window=self.retirement_window,
-        )
-
-
-@dataclass(frozen=True)
-class BatchFile:
-    """A loaded batch file: the entries that are usable and the problems of the rest."""
-
-    path: Path
-    entries: tuple[AccountEntry, ...]
-    problems: tuple[Problem, ...] = ()
-
-    def entry(self, address: str) -> AccountEntry | None:
-        wanted = address.lower()
-        return next((e for e in self.entries if e.key == wanted), None)
-
-    def raise_for_problems(self) -> None:
-        if self.problems:
-            raise BatchFileError(self.problems)
-
+from conntest.batch.entries import (
+    AccountEntry,
+    BatchFile,
+    BatchFileError,
+    EntryDefaults,
+    OAuthAccount,
+)
 
 # --------------------------------------------------------------------------
 # Loading
@@ -192,13 +108,14 @@ TOP_KEYS = tuple(reversed(field_names(BatchDocument)))
 def load_batch(
     path: Path,
     profiles: ProfileSet,
-    defaults: EntryDefaults = EntryDefaults(),
+    defaults: EntryDefaults | None = None,
 ) -> BatchFile:
     """Read ``path`` and return its entries and every problem found (nothing is raised).
 
     An entry with a problem is left out of ``entries``; callers that must not
     run a partial batch call :meth:`BatchFile.raise_for_problems`.
     """
+    defaults = defaults if defaults is not None else EntryDefaults()
     reader = _Reader(str(path), path.parent, profiles)
     root, problems = load_yaml(path, str(path), "a readable batch file")
     if problems:
@@ -207,6 +124,22 @@ def load_batch(
         None if root is None else _Node(root, line_of(root, 1) or 1), defaults
     )
     return BatchFile(path, tuple(entries), tuple(reader.problems))
+
+
+def single_oauth_account(defaults: EntryDefaults) -> OAuthAccount:
+    """``check --oauth --user`` through the batch runner (a monitoring format): the sign-in
+    from the options and the settings file, or the one line that says how to get a client id."""
+    reader = _Reader("command line", Path.cwd(), ProfileSet({}))
+    account = reader.oauth_account(defaults, "", 0)
+    if account is None:
+        from conntest.oauth.command import register_line
+
+        file = Path(reader.settings_file) if reader.settings_file else None
+        problems = [p for p in reader.problems if p.field != "client_id"]
+        if problems:
+            raise FileProblems(problems)
+        raise UsageError(register_line(file))
+    return account
 
 
 @dataclass(frozen=True)
@@ -226,11 +159,14 @@ class _Reader:
         self.profiles = profiles
         self.problems: list[Problem] = []
         self.bad_default_profiles = False
+        """The defaults named an unknown profile (reported once, not once per entry)."""
         self.address = ""
         """The address of the entry being read, once known to be valid."""
         self.partial: dict[str, Any] = {}
         """The valid fields of the last :meth:`fields` call, also when others were not."""
-        """The defaults named an unknown profile (reported once, not once per entry)."""
+        self.settings: OAuthDefaults | None = None
+        self.settings_read = False
+        self.settings_file: str | None = None
 
     def add(self, where: str, expected: str, found: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.file, where, expected, found, line))
@@ -352,12 +288,28 @@ class _Reader:
                 address = self.address = parse_address(raw)
             except InvalidValue as exc:
                 self.add(_join(where, "address"), exc.expected, exc.found, line)
+        source_key = next((k for k in ("password_env", "password_file") if k in values), None)
+        source_line = values[source_key][1] if source_key else None
         password = self.password_source(values, where)
         fields = self.fields(values, where)
         # Every problem of the entry is reported, so the profiles are checked even
         # when another key was wrong.
         merged = dataclasses.replace(base, **(fields if fields is not None else self.partial))
         profiles = self.resolve_profiles(merged.profiles, where, values)
+        oauth = None
+        if merged.auth == "oauth":
+            if source_key is not None:
+                said = "auth: oauth" if "auth" in values else "auth: oauth from defaults or --oauth"
+                self.add(
+                    _join(where, source_key),
+                    "no password source in an account that signs in with OAuth "
+                    "(write auth: password to keep its password)",
+                    f"{source_key} with {said}",
+                    source_line,
+                )
+            oauth = self.oauth_account(merged, where, _line(node))
+            if oauth is None:
+                return None
         if fields is None or password is None or profiles is None:
             return None
         if len(self.problems) > before:
@@ -375,7 +327,49 @@ class _Reader:
             expected_networks=merged.expected_networks,
             timeout=merged.timeout,
             where=f"{self.file}: {where}",
+            oauth=oauth,
         )
+
+    def oauth_account(self, merged: EntryDefaults, where: str, line: int) -> OAuthAccount | None:
+        """An OAuth entry's sign-in: the file, then the command line, then config.yaml."""
+        client_id, tenant, authority = merged.client_id, merged.tenant, merged.authority
+        if None in (client_id, tenant, authority) and not merged.lab_signin:
+            settings = self.user_settings(merged)
+            if settings is not None:
+                client_id = client_id or settings.client_id
+                tenant = tenant or settings.tenant
+                authority = authority or settings.authority
+        if client_id is None and merged.lab_signin:
+            client_id = LAB_CLIENT_ID  # the lab's own, which Microsoft does not know
+        if client_id is None:
+            named = self.settings_file or "config.yaml"
+            self.add(
+                _join(where, "client_id"),
+                "the Application (client) ID of your app registration for auth: oauth "
+                f"(client_id here or in defaults, --client-id, or oauth.client_id in {named}; "
+                "conntest has none of its own: docs/oauth.md)",
+                "none",
+                line,
+            )
+            return None
+        return OAuthAccount(
+            client_id,
+            tenant or DEFAULT_TENANT,
+            authority or DEFAULT_AUTHORITY,
+            lab=merged.lab_signin,
+        )
+
+    def user_settings(self, merged: EntryDefaults) -> OAuthDefaults | None:
+        """config.yaml's OAuth defaults, read once per batch file, its problems noted."""
+        if not self.settings_read and merged.settings is not None:
+            self.settings_read = True
+            try:
+                self.settings = merged.settings()
+            except FileProblems as exc:
+                self.problems.extend(exc.problems)
+            else:
+                self.settings_file = str(self.settings.file) if self.settings.file else None
+        return self.settings
 
     def password_source(
         self, values: dict[str, tuple[_Node, int]], where: str
@@ -467,6 +461,14 @@ class _Reader:
             parse_timeout,
             f"seconds from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g}",
         )
+        take("auth", "auth", _sign_in, "password or oauth")
+        take("client_id", "client_id", parse_client_id, "a GUID")
+        take("tenant", "tenant", parse_tenant, "a tenant")
+        take("authority", "authority", parse_authority, "an https:// URL")
+        if "authority" in out:
+            out["authority"], from_path = out["authority"]
+            if from_path is not None and "tenant" not in out:
+                out["tenant"] = from_path  # as --authority: a path sets the tenant
         self.partial = out
         return out if ok else None
 
@@ -534,6 +536,14 @@ def _pins(value: object) -> tuple[tuple[str, str], ...]:
 
 def _networks(value: object) -> tuple[str, ...]:
     return tuple(parse_network(v) for v in _string_list(value))
+
+
+def _sign_in(value: object) -> SignIn:
+    if value == "password":
+        return "password"
+    if value == "oauth":
+        return "oauth"
+    raise ValueError(value)
 
 
 def _tls_version(value: object) -> str:

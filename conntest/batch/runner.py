@@ -59,6 +59,8 @@ GRACE = 5.0
 """Seconds past an account's own deadline before its check is cancelled."""
 AUTH_SKIPPED = "auth-skipped"
 SLOW = "check-slow"
+REAUTH = "oauth-reauth-required"
+"""No usable saved sign-in: headless runs never prompt, they say which command fixes it."""
 
 Retain = Literal["all", "summary", "none"]
 
@@ -168,7 +170,7 @@ async def run_account(
     record even if the batch is killed later.
     """
     check = _Check(protocols, domains)
-    if ledger is None or not entry.password.authenticates:
+    if ledger is None or not entry.authenticates:
         return await _checked(entry, thresholds, None, time.time, check)
     # On disk before any credential is sent; concurrent checks share the write.
     refusal = await ledger.claim(entry.key, entry.timeout + GRACE)
@@ -224,11 +226,14 @@ async def _checked(
         password = entry.password.read()
     except PasswordSourceError as exc:
         return failed("password-unreadable", "the password could not be read", str(exc), "none")
-    authentication: Authentication = "none" if password is None else "sent"
-    if refusal is not None and password is not None:
+    sends = password is not None or entry.oauth is not None
+    authentication: Authentication = "sent" if sends else "none"
+    if refusal is not None and sends:
+        # A token is a credential too: after a refusal it is not sent again (nor signed
+        # in for) until the interval has passed.
         password, authentication = None, "skipped"
     redact = Redactor.for_credentials(entry.address, password)
-    request = entry.request(password)
+    request = entry.request(password, signin=authentication != "skipped")
     if check.protocols != request.protocols:
         request = dataclasses.replace(request, protocols=check.protocols)
     try:
@@ -282,6 +287,9 @@ def evaluate(
                 code = SLOW
                 title = f"the check took {seconds:.1f} s ({level.label} range {limit})"
             break
+    if code == REAUTH and entry.oauth is not None:
+        # Monitoring shows the title alone (a Nagios status line): it names the fix.
+        title = f"{title}; run: {entry.login_command}"
     expiring = thresholds.cert_days.judge(report) if thresholds.cert_days else None
     if expiring is not None and state < expiring[0]:
         state, code, title = expiring[0], CERT_EXPIRING, expiring[1]

@@ -14,30 +14,54 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from conntest.errors import UsageError
+from conntest.oauth.prompt import PromptCallback, print_prompt
 from conntest.oauth.result import DEFAULT_AUTHORITY, DEFAULT_TENANT, OAuthPlan, SignInResult
 
 LAB_CLIENT_ID = "00000000-0000-4000-8000-00000000c0de"
 """Accepted by the lab only; Microsoft knows no such app."""
 
 REGISTER_LINE = (
-    "--client-id is required with --oauth: conntest has no client id of its own; register "
-    "a public client app in Entra ID (see docs/oauth.md) and pass its Application (client) ID"
+    "--client-id is required with --oauth (or oauth.client_id in config.yaml): conntest has no "
+    "client id of its own; register a public client app in Entra ID (see docs/oauth.md) and "
+    "pass its Application (client) ID"
 )
+
+
+def register_line(config_file: Path | None, *, check: bool = True) -> str:
+    """:data:`REGISTER_LINE`, naming the settings file conntest looked in."""
+    from conntest.oauth.defaults import config_path
+
+    file = config_file or config_path(None)[0]
+    line = REGISTER_LINE.replace("config.yaml", str(file))
+    return line if check else line.replace(" with --oauth", "")
+
+
+def _client_id(text: str) -> str:
+    from conntest.inputs.values import InvalidValue
+    from conntest.oauth.defaults import parse_client_id
+
+    try:
+        return parse_client_id(text)
+    except InvalidValue as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_signin_arguments(parser: argparse.ArgumentParser) -> None:
     """``--client-id``, ``--tenant``, ``--authority``, ``--device-code`` (check and oauth)."""
     parser.add_argument(
-        "--client-id", metavar="ID", help="Application (client) ID of your app registration"
+        "--client-id",
+        type=_client_id,
+        metavar="ID",
+        help="Application (client) ID of your app registration (default: config.yaml's)",
     )
     parser.add_argument(
         "--tenant",
-        default=DEFAULT_TENANT,
         help="organizations (default), consumers, common, a tenant id or domain",
     )
     parser.add_argument(
@@ -48,6 +72,32 @@ def add_signin_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device-code", action="store_true", help="sign in with a device code, not the browser"
     )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="YAML",
+        help="the settings file with the oauth defaults (default $CONNTEST_CONFIG, else "
+        "config.yaml in the config directory; docs/files.md)",
+    )
+
+
+def apply_user_config(args: argparse.Namespace) -> Path | None:
+    """Fill the sign-in options left out from the settings file; the file read, if any.
+
+    The options win over the file, the file over the built-in defaults.  Not with
+    ``--lab``: the lab is the identity platform and needs no client id.
+    """
+    if getattr(args, "lab", None):
+        args.tenant = args.tenant or DEFAULT_TENANT
+        return None
+    from conntest.oauth.defaults import oauth_defaults
+
+    defaults = oauth_defaults(getattr(args, "config", None))
+    args.client_id = args.client_id or defaults.client_id
+    if args.authority is None and defaults.authority is not None:
+        args.authority = defaults.authority
+    args.tenant = args.tenant or defaults.tenant
+    return defaults.file
 
 
 def add_check_oauth_arguments(check: argparse.ArgumentParser) -> None:
@@ -79,16 +129,27 @@ def authority_and_tenant(args: argparse.Namespace, lab_authority: str | None) ->
     parts = urlsplit(raw)
     if parts.scheme != "https" or not parts.hostname:
         raise UsageError(f"--authority: expected an https:// URL, found {raw!r}")
-    tenant = parts.path.strip("/").split("/")[0] or args.tenant
+    tenant = parts.path.strip("/").split("/")[0] or args.tenant or DEFAULT_TENANT
     return f"https://{parts.netloc}", tenant
 
 
 def login_command(args: argparse.Namespace, authority: str, tenant: str) -> str:
-    parts = ["conntest oauth login", f"--user {args.user}", f"--client-id {args.client_id}"]
+    return login_command_for(args.user, args.client_id, tenant, authority)
+
+
+def login_command_for(user: str, client_id: str, tenant: str, authority: str) -> str:
+    """The ``conntest oauth login`` line that saves the sign-in a headless check needs.
+
+    Quoted for a POSIX shell where a value needs it (``o'brien@contoso.com``), so that it
+    can be pasted as it is.
+    """
+    from shlex import quote
+
+    parts = ["conntest oauth login", f"--user {quote(user)}", f"--client-id {quote(client_id)}"]
     if tenant != DEFAULT_TENANT:
-        parts.append(f"--tenant {tenant}")
+        parts.append(f"--tenant {quote(tenant)}")
     if authority != DEFAULT_AUTHORITY:
-        parts.append(f"--authority {authority}")
+        parts.append(f"--authority {quote(authority)}")
     return " ".join(parts)
 
 
@@ -99,11 +160,20 @@ def build_plan(
     cache_file: Path | None = None,
     lab_authority: str | None = None,
     interactive: bool | None = None,
+    show: PromptCallback = print_prompt,
+    cancel: threading.Event | None = None,
 ) -> tuple[OAuthPlan, str]:
-    """The plan for the engine, and the command that signs in again."""
+    """The plan for the engine, and the command that signs in again.
+
+    ``show`` tells the person what to do (open the browser, the device code);
+    the CLI prints on stderr, the TUI shows a panel.  The CLI and the TUI both
+    build their plan here, from the same option names (``args``).  Setting
+    ``cancel`` stops an interactive sign-in's wait (the TUI, when the run ends).
+    """
+    config_file = apply_user_config(args)
     if not args.client_id:
         if lab_authority is None:
-            raise UsageError(REGISTER_LINE)
+            raise UsageError(register_line(config_file))
         args.client_id = LAB_CLIENT_ID
     authority, tenant = authority_and_tenant(args, lab_authority)
     if interactive is None:
@@ -125,6 +195,8 @@ def build_plan(
             ca_file=ca_file,
             interactive=bool(interactive),
             device_code=args.device_code,
+            show=show,
+            cancel=cancel,
         )
         return await asyncio.to_thread(sign_in, config)
 
@@ -136,8 +208,9 @@ def cmd_oauth(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """``conntest oauth login|status|logout``."""
     from conntest.oauth.cache import cache_path, remove_cache
 
+    config_file = apply_user_config(args)
     if not args.client_id:
-        raise UsageError(REGISTER_LINE.replace(" with --oauth", ""))
+        raise UsageError(register_line(config_file, check=False))
     authority, tenant = authority_and_tenant(args, None)
     path = cache_path(args.client_id, f"{authority}/{tenant}")
     if args.oauth_command == "logout":

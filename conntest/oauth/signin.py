@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import webbrowser
 from collections.abc import Callable, Mapping
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import msal
 
 from conntest.oauth.cache import read_cache, write_cache
+from conntest.oauth.prompt import PromptCallback, SignInPrompt, print_prompt
 from conntest.oauth.redirect import RedirectListener
 from conntest.oauth.result import SCOPES, SignInResult
 from conntest.oauth.transport import PinnedHttpClient, TransportError
@@ -58,8 +60,14 @@ class SignInConfig:
     """True: device code even where a browser could open."""
     timeout: float = 300.0
     """How long an interactive sign-in may take."""
-    show: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr))
+    show: PromptCallback = field(default=print_prompt)
+    """Tells the person what to do (the CLI prints, the TUI shows a panel); from this thread."""
     open_browser: Callable[[str], bool] = field(default=webbrowser.open)
+    cancel: threading.Event | None = None
+    """Set by a front end that gave up (the TUI's Escape, quit): stop waiting for the person."""
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
 
 
 def browser_available() -> bool:
@@ -153,10 +161,14 @@ def _browser(app: Any, config: SignInConfig) -> SignInResult:
             login_hint=config.user,
             response_mode="form_post",
         )
-        config.show("conntest: opening the browser to sign in to Microsoft 365…")
+        config.show(
+            SignInPrompt("browser", "conntest: opening the browser to sign in to Microsoft 365…")
+        )
         if not config.open_browser(flow["auth_uri"]):
             return _device(app, config)
-        response = listener.wait(config.timeout)
+        response = _wait_for_browser(listener, config)
+    if response is None and config.cancelled():
+        return SignInResult(flow="browser", error="cancelled", message="sign-in cancelled")
     if response is None:
         return SignInResult(
             flow="browser",
@@ -171,10 +183,36 @@ def _device(app: Any, config: SignInConfig) -> SignInResult:
     flow = app.initiate_device_flow(scopes=list(SCOPES))
     if "user_code" not in flow:
         return _outcome("device-code", flow)
-    config.show(str(flow.get("message", "")))
+    expires = flow.get("expires_in")
+    config.show(
+        SignInPrompt(
+            "device-code",
+            str(flow.get("message", "")),
+            user_code=str(flow["user_code"]),
+            verification_uri=str(flow.get("verification_uri") or "") or None,
+            expires_in=expires if isinstance(expires, int) else None,
+        )
+    )
     flow["expires_at"] = min(float(flow.get("expires_at", 0)), time.time() + config.timeout)
-    result = app.acquire_token_by_device_flow(flow)
+
+    def give_up(polled: Mapping[str, Any]) -> bool:  # MSAL asks about once a second
+        return config.cancelled() or float(polled.get("expires_at", 0)) < time.time()
+
+    result = app.acquire_token_by_device_flow(flow, exit_condition=give_up)
     return _outcome("device-code", result)
+
+
+def _wait_for_browser(listener: RedirectListener, config: SignInConfig) -> dict[str, str] | None:
+    """The redirect's response; ``None`` after the timeout or once cancelled."""
+    deadline = time.monotonic() + config.timeout
+    while not config.cancelled():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        response = listener.wait(min(left, 0.25))
+        if response is not None:
+            return response
+    return None
 
 
 def _outcome(flow: str, result: Mapping[str, Any]) -> SignInResult:

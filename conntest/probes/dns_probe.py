@@ -11,15 +11,20 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import dns.asyncresolver
-import dns.exception
-import dns.rdatatype
-import dns.resolver
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from conntest.model import FailureKind, Reply, Step
 from conntest.probes.clock import RunClock, StepRecorder
+
+if TYPE_CHECKING:
+    import dns.asyncresolver
+
+# dnspython (~0.1 s to import with its async resolver) is loaded by the first
+# lookup, not with this module: the front ends import ResolverConfig to parse
+# options, and a check whose hosts are pinned or given as addresses asks no DNS
+# for them (issue 12: cold start).
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class ResolverConfig:
 
 
 def make_resolver(config: ResolverConfig, lifetime: float) -> dns.asyncresolver.Resolver:
+    import dns.asyncresolver
+    import dns.resolver
+
     if config.nameserver is not None:
         resolver = dns.asyncresolver.Resolver(configure=False)
         resolver.nameservers = [config.nameserver[0]]
@@ -63,6 +71,9 @@ def _is_ip(host: str) -> bool:
 
 
 def _dns_failure(exc: BaseException) -> tuple[FailureKind, str]:
+    import dns.exception
+    import dns.resolver
+
     if isinstance(exc, dns.resolver.NXDOMAIN):
         return FailureKind.DNS_NXDOMAIN, "the name does not exist (NXDOMAIN)"
     if isinstance(exc, dns.resolver.NoAnswer):
@@ -85,6 +96,9 @@ def _dns_failure(exc: BaseException) -> tuple[FailureKind, str]:
 
 async def _query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -> list[str]:
     """One lookup; SERVFAIL and timeouts are retried once (tenacity) within the lifetime."""
+    import dns.exception
+    import dns.resolver
+
     async for attempt in AsyncRetrying(
         retry=retry_if_exception_type((dns.resolver.NoNameservers, dns.exception.Timeout)),
         stop=stop_after_attempt(2),
@@ -118,11 +132,15 @@ async def _bounded(
 
 async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> Step:
     """A and AAAA of a server host; ``data["addresses"]`` lists what the probes will use."""
-    rec = StepRecorder(clock, "dns", "resolve")
-    rec.data["host"] = host
     pinned = config.pinned_address(host)
     if pinned is None and _is_ip(host):
         pinned = host  # an address given as the server: nothing to look up
+    if pinned is None:
+        # Loaded before the step starts: its time is the lookup's, not the import's.
+        import dns.asyncresolver
+        import dns.resolver
+    rec = StepRecorder(clock, "dns", "resolve")
+    rec.data["host"] = host
     if pinned is not None:
         rec.data["addresses"] = [pinned]
         rec.data["source"] = "address" if pinned == host else "--resolve"
@@ -167,6 +185,9 @@ async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> St
 
 async def domain_info(clock: RunClock, domain: str, config: ResolverConfig) -> list[Step]:
     """MX and autodiscover of the user's domain, for the informational findings."""
+    import dns.asyncresolver  # before the steps start (see resolve_host)
+    import dns.resolver
+
     budget = min(clock.budget("mx"), 4.0)
     try:
         resolver = make_resolver(config, budget)

@@ -1,4 +1,4 @@
-"""IMAP over implicit TLS (993) or STARTTLS (143), driven by imapclient in worker threads.
+"""IMAP over implicit TLS (993) or STARTTLS (143), driven by imapclient in a worker thread.
 
 imapclient is synchronous; this module and :mod:`conntest.probes.imap_wire`
 (the tap, the read limits and the deadline under imaplib) are the only ones
@@ -12,9 +12,10 @@ time; credentials are replaced before a line is stored.
 A hostile server is read within bounds (:data:`~conntest.probes.imap_wire.LIMITS`):
 a line, a literal, the lines of one command and the bytes of one step are
 capped, and a step that goes past one ends as a protocol failure naming the
-limit.  The worker
-thread is a daemon the run never waits for: at a step's deadline the socket
-is shut down from the event loop and the step ends, whatever the thread does.
+limit.  Every blocking call of a session runs on its one worker thread
+(:class:`~conntest.probes.imap_wire.Worker`), a daemon the run never waits
+for: at a step's deadline the socket is shut down from the event loop and the
+step ends, whatever the thread does.
 SASL continuations get exactly one answer: a second ``+`` is answered with
 ``*`` (cancel) and a third ends the step, so a credential is sent once.
 
@@ -46,6 +47,7 @@ from conntest.probes.imap_wire import (
     UNTAGGED,
     ProbeClient,
     Tap,
+    Worker,
     blocking,
     reply_in,
 )
@@ -94,6 +96,26 @@ async def probe_imap(
     on_step: Callable[[Step], None] | None = None,
 ) -> list[Step]:
     """Run the IMAP steps of ``profile``; never raises for network trouble."""
+    worker = Worker()  # every blocking call of this session runs on its one thread
+    try:
+        return await _session(
+            clock, profile, endpoint, creds, gate, ca_file, tls_max, on_step, worker
+        )
+    finally:
+        worker.close()
+
+
+async def _session(
+    clock: RunClock,
+    profile: Profile,
+    endpoint: Endpoint,
+    creds: Credentials,
+    gate: AuthGate,
+    ca_file: Any,
+    tls_max: str | None,
+    on_step: Callable[[Step], None] | None,
+    worker: Worker,
+) -> list[Step]:
     settings = profile.imap
     starttls = settings.security == "starttls"
     log = StepLog(clock, "imap", STARTTLS_STEPS if starttls else STEPS, on_step)
@@ -111,7 +133,7 @@ async def probe_imap(
     # greeting and STARTTLS in plain text (imap.security: starttls)
     plain_greeting: bytes | None = None
     if starttls:
-        plain_greeting = await plain_starttls(clock, raw, add)
+        plain_greeting = await plain_starttls(clock, raw, add, worker)
         if plain_greeting is None:
             raw.close()
             return skip_rest(steps[-1].name, "credentials not sent: no TLS session")
@@ -128,7 +150,7 @@ async def probe_imap(
     budget = clock.budget("tls")
     try:
         sock: ssl.SSLSocket = await blocking(
-            lambda: tlsmod.handshake(raw, ctx, endpoint.host, budget), budget, raw
+            lambda: tlsmod.handshake(raw, ctx, endpoint.host, budget), budget, raw, worker
         )
     except ssl.SSLCertVerificationError as exc:
         raw.close()
@@ -166,6 +188,7 @@ async def probe_imap(
             lambda: ProbeClient(sock, tap, endpoint.host, endpoint.port, plain_greeting),
             budget,
             sock,
+            worker,
         )
     except Exception as exc:
         got_greeting = tap.first_received_at()
@@ -215,7 +238,7 @@ async def probe_imap(
         tap.sensitive = sensitive
         tap.begin_step()
         try:
-            await blocking(fn, budget, sock)
+            await blocking(fn, budget, sock, worker)
         except Exception as exc:
             tap.sensitive = False
             rec.transcript = tap.drain()

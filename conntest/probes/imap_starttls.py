@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from conntest.model import FailureKind, Reply, Step
 from conntest.probes.clock import RunClock, StepRecorder
-from conntest.probes.imap_wire import MAX_TRANSCRIPT_LINE, TAGGED, UNTAGGED, blocking
+from conntest.probes.imap_wire import MAX_TRANSCRIPT_LINE, TAGGED, UNTAGGED, Worker, blocking
 from conntest.probes.net import classify
 
 __all__ = ["STARTTLS_STEPS", "plain_starttls", "starttls_prelude"]
@@ -38,7 +38,7 @@ _MAX_PLAIN_LINE = 8192
 
 
 async def plain_starttls(
-    clock: RunClock, raw: socket.socket, add: Callable[[Step], Step]
+    clock: RunClock, raw: socket.socket, add: Callable[[Step], Step], worker: Worker | None = None
 ) -> bytes | None:
     """The plain-text greeting and ``STARTTLS`` (``imap.security: starttls``), as two steps.
 
@@ -49,7 +49,7 @@ async def plain_starttls(
     rec.data["mode"] = "starttls"
     budget = clock.budget("greeting")
     try:
-        line = await blocking(lambda: _read_plain_line(raw), budget, raw)
+        line = await blocking(lambda: _read_plain_line(raw), budget, raw, worker)
     except Exception as exc:
         kind, message, errno = classify(exc)
         if kind is FailureKind.TIMEOUT:
@@ -69,7 +69,7 @@ async def plain_starttls(
     rec.transcript.append(f"C: {_STARTTLS_TAG} STARTTLS")
     budget = clock.budget("starttls")
     try:
-        answer = await blocking(lambda: _starttls_exchange(raw), budget, raw)
+        answer = await blocking(lambda: _starttls_exchange(raw), budget, raw, worker)
     except Exception as exc:
         kind, message, errno = classify(exc)
         add(rec.failed(kind, message, errno=errno))

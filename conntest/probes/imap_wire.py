@@ -7,14 +7,16 @@ lines of one command and the bytes of one step are capped, and going past one
 raises :class:`LimitExceeded` (imaplib re-wraps it; the :class:`Tap` keeps
 which limit it was).  The tap records every line with its time, redacted with
 the run's :class:`~conntest.redact.Redactor` before it is cut, and keeps at
-most ``kept_lines`` per step.  :func:`blocking` runs one imaplib call in a
-daemon thread under a hard deadline the run does not wait past.
+most ``kept_lines`` per step.  :func:`blocking` runs one imaplib call under a
+hard deadline the run does not wait past, on the session's :class:`Worker`
+(one daemon thread per session, not one per call).
 """
 
 from __future__ import annotations
 
 import asyncio
 import imaplib
+import queue
 import re
 import socket
 import threading
@@ -236,8 +238,44 @@ class ProbeClient(IMAPClient):  # type: ignore[misc]
         return TappedIMAP4(self._presock, self._tap, self.host, self.port, self._greeting)
 
 
-async def blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | None) -> T:
-    """Run ``fn`` in a daemon thread under a hard deadline the run does not wait past.
+class Worker:
+    """The daemon thread that runs one IMAP session's blocking calls, one after another.
+
+    A thread per call cost the event loop a thread start (it waits until the
+    new thread runs: ~0.2 ms idle, more under load) six times per session;
+    one thread fed by a queue costs it a ``put`` (issue 12).  Calls run in the
+    order given; a call stuck past its deadline delays the next one, whose own
+    deadline still holds.  :meth:`close` lets the thread end once it is idle;
+    nothing joins it.
+    """
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, work: Callable[[], None]) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="conntest-imap", daemon=True)
+            self._thread.start()
+        self._calls.put(work)
+
+    def _serve(self) -> None:
+        while (work := self._calls.get()) is not None:
+            work()
+
+    def close(self) -> None:
+        """End the thread after the calls already given (at once when it is idle)."""
+        if self._thread is not None:
+            self._calls.put(None)
+
+
+async def blocking(
+    fn: Callable[[], T],
+    timeout: float,
+    sock: socket.socket | None,
+    worker: Worker | None = None,
+) -> T:
+    """Run ``fn`` on ``worker`` (a thread of its own if none) under a hard deadline.
 
     The socket timeout normally fires first; if a server drips bytes slowly
     enough to dodge it (or the thread is blocked anywhere else), the deadline
@@ -268,7 +306,10 @@ async def blocking(fn: Callable[[], T], timeout: float, sock: socket.socket | No
         except RuntimeError:  # the loop is gone: nobody is waiting any more
             pass
 
-    threading.Thread(target=work, name="conntest-imap", daemon=True).start()
+    if worker is None:
+        threading.Thread(target=work, name="conntest-imap", daemon=True).start()
+    else:
+        worker.submit(work)
     try:
         return await asyncio.wait_for(future, timeout + 0.5)
     except TimeoutError:

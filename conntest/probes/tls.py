@@ -17,11 +17,16 @@ import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.x509.oid import ExtensionOID
+from typing import TYPE_CHECKING
 
 from conntest.model import TLSInfo
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# cryptography's x509 (~0.1 s to import) is loaded by the first handshake that
+# shows a certificate, not with the engine: a usage error, --help and a check
+# that fails before TLS do not pay for it (issue 12: cold start).
 
 TLS_ORDER = ("1.0", "1.1", "1.2", "1.3")
 
@@ -98,6 +103,9 @@ def certificate_info(der: bytes | None) -> dict[str, object]:
     """Subject, issuer, SANs and expiry of a DER certificate."""
     if not der:
         return {}
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID
+
     cert = x509.load_der_x509_certificate(der)
     sans: list[str] = []
     try:

@@ -1,4 +1,4 @@
-"""Typed models of the files conntest reads besides profiles: batch, ``serve`` config, lab accounts.
+"""Typed models of the files conntest reads besides profiles: batch, ``serve``, lab, user config.
 
 Profiles are modelled in :mod:`conntest.profile` (the probes use those
 records directly).  The models here describe what a *file* may hold, field
@@ -8,16 +8,17 @@ and of the published JSON Schemas (:mod:`conntest.json_schemas`,
 ``conntest schema KIND``), so that a key added here is accepted, checked
 and documented in one change.
 
-:class:`Keywords` adds JSON Schema keywords (a pattern, a range) to a field
-through ``Annotated``; it is inert data until the schema generator reads it,
-so this module imports nothing beyond the standard library.
+:class:`Keywords` (:mod:`.keywords`) adds JSON Schema keywords (a pattern, a
+range) to a field through ``Annotated``; it is inert data until the schema
+generator reads it, so this module imports nothing beyond the standard library.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal
+
+from conntest.schema.keywords import Keywords
 
 __all__ = [
     "BatchAccount",
@@ -26,27 +27,11 @@ __all__ = [
     "Keywords",
     "LabAccount",
     "LabAccountsFile",
+    "OAuthSettings",
     "ServeConfig",
+    "UserConfig",
     "field_names",
 ]
-
-
-@dataclass(frozen=True, eq=False)
-class Keywords:
-    """JSON Schema keywords for one field (``pattern``, ``minimum``, ``examples``, ...).
-
-    Compared and hashed by identity (``Annotated`` metadata must be hashable).
-    """
-
-    keywords: Mapping[str, Any]
-
-    def __get_pydantic_json_schema__(
-        self, core_schema: Any, handler: Callable[[Any], dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The hook pydantic's JSON Schema generator calls on ``Annotated`` metadata."""
-        schema = handler(core_schema)
-        schema.update(self.keywords)
-        return schema
 
 
 # The patterns are a first line of help for an editor; the loaders' checks
@@ -83,6 +68,34 @@ OneOrMany = Annotated[
     tuple[str, ...], Keywords({"type": ["array", "string"], "items": {"type": "string"}})
 ]
 """A list of strings, or one string for a list of one."""
+ClientId = Annotated[
+    str,
+    Keywords(
+        {
+            "pattern": r"^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$",
+            "examples": ["0c1e5a7b-2f3d-4e6a-9b8c-1d2e3f4a5b6c"],
+        }
+    ),
+]
+Tenant = Annotated[
+    str,
+    Keywords(
+        {
+            "pattern": r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$",
+            "examples": ["organizations", "consumers", "common", "contoso.onmicrosoft.com"],
+        }
+    ),
+]
+HttpsUrl = Annotated[
+    str,
+    Keywords(
+        {
+            "pattern": r"^https://[^\s/]+(/[^\s]*)?$",
+            "examples": ["https://login.microsoftonline.com"],
+        }
+    ),
+]
+SignIn = Literal["password", "oauth"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,19 @@ class BatchDefaults:
     """CIDR networks the server names should resolve into."""
     timeout: Seconds = 60.0
     """Deadline of the account's whole check, in seconds (1-600)."""
+    auth: SignIn | None = None
+    """How the account signs in: ``password`` (its ``password_env``/``password_file``; neither:
+    connectivity only) or ``oauth`` (Microsoft sign-in from the token cache that ``conntest oauth
+    login`` fills; never a prompt).  Default ``password``, or ``oauth`` with ``check --oauth``."""
+    client_id: ClientId | None = None
+    """``auth: oauth``: the Application (client) ID of your app registration (else
+    ``--client-id``, else ``oauth.client_id`` of config.yaml)."""
+    tenant: Tenant | None = None
+    """``auth: oauth``: ``organizations`` (default), ``consumers``, ``common``, a tenant id or
+    domain (else ``--tenant``, else config.yaml)."""
+    authority: HttpsUrl | None = None
+    """``auth: oauth``: the identity platform (default ``https://login.microsoftonline.com``;
+    else ``--authority``, else config.yaml); a path sets the tenant."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +185,31 @@ class LabAccountsFile:
 
     accounts: tuple[LabAccount, ...]
     """Addresses and their scenarios; others meet ``--scenario``."""
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    """How ``check --oauth`` and ``conntest oauth`` sign in with Microsoft, unless an option says
+    otherwise (a public client has no secret: none is ever written here)."""
+
+    client_id: ClientId | None = None
+    """The Application (client) ID of your app registration in Entra ID (a GUID; docs/oauth.md
+    says how to register one).  conntest has none of its own."""
+    tenant: Tenant | None = None
+    """``organizations`` (the default: work or school accounts), ``consumers`` (Outlook.com),
+    ``common``, or a tenant id or verified domain."""
+    authority: HttpsUrl | None = None
+    """The identity platform (default ``https://login.microsoftonline.com``); a path sets the
+    tenant."""
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """conntest's settings file, ``config.yaml`` in the config directory (or ``--config FILE``,
+    ``$CONNTEST_CONFIG``); the command line's options win over it."""
+
+    oauth: OAuthSettings = OAuthSettings()
+    """The defaults of the sign-in options ``--client-id``, ``--tenant`` and ``--authority``."""
 
 
 def field_names(model: type[Any]) -> tuple[str, ...]:

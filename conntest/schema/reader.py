@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -177,6 +178,12 @@ class ModelReader:
     def value(self, value: object, hint: Any, path: str, line: int | None) -> Any:
         """Check ``value`` against the type hint ``hint``; ``INVALID`` if it fails."""
         origin = typing.get_origin(hint)
+        if origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint):
+            # ``X | None``: an empty value (``key:``) leaves the setting unset.
+            if value is None:
+                return None
+            (inner,) = [a for a in typing.get_args(hint) if a is not type(None)]
+            return self.value(value, inner, path, line)
         rule = self.value_rules.get(path)
         if dataclasses.is_dataclass(hint) and isinstance(hint, type):
             return self.section(value, hint, path, line)

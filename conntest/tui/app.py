@@ -30,6 +30,7 @@ from conntest.tui.demo_lab import (
 from conntest.tui.dialogs import HelpScreen
 from conntest.tui.result_screen import RunScreen
 from conntest.tui.runner import CheckFunction
+from conntest.tui.settings import OAuthFieldDefaults, oauth_field_defaults
 from conntest.tui.setup_screen import SetupScreen
 from conntest.tui.terminal_theme import DARK
 
@@ -73,6 +74,7 @@ class ConntestApp(App[None]):
         spinners: bool = True,
         theme: str = DARK,
         notices: Sequence[str] = (),
+        oauth_defaults: OAuthFieldDefaults | None = None,
     ) -> None:
         super().__init__()
         self.profiles = {p.id: p for p in profiles}
@@ -91,6 +93,8 @@ class ConntestApp(App[None]):
         self._save_dir = save_dir
         self._spinning = spinners
         self._notices = tuple(notices)
+        # The demo signs in to the lab, never with the settings file's app (as --lab).
+        self._oauth_defaults = oauth_defaults or (OAuthFieldDefaults() if demo else None)
         self.theme = theme if theme in self.available_themes else DARK
 
     def on_mount(self) -> None:
@@ -102,6 +106,7 @@ class ConntestApp(App[None]):
                 selected=self._selected,
                 scenarios=self.scenarios,
                 scenario=self._scenario,
+                oauth_defaults=self._oauth_defaults,
             )
         )
         for notice in self._notices:
@@ -148,13 +153,17 @@ def run_tui(args: argparse.Namespace) -> int:
     ordered = sorted(loaded, key=_display_order)
     selected = [loaded.get(pid).id for pid in getattr(args, "profile", []) or []]
     notices = [f"profile problem: {problem}" for problem in loaded.problems]
+    demo = bool(getattr(args, "demo", False))
+    # Read before the screen opens: a broken settings file is one line from the CLI.
+    oauth = None if demo else oauth_field_defaults()
     app = ConntestApp(
         ordered,
         user=getattr(args, "user", None),
         selected=selected,
-        demo=bool(getattr(args, "demo", False)),
+        demo=demo,
         theme=pick_theme(),
         notices=notices,
+        oauth_defaults=oauth,
     )
     app.run()
     # Textual sets return_code 1 when the app dies (a StylesheetError, a bug)

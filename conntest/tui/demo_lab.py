@@ -9,15 +9,17 @@ only in where the servers are.
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
 
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.tui.settings import LabFields
 
-LabOpener = Callable[[str], AbstractAsyncContextManager[LabFields]]
-"""Starts the lab for a scenario; the runner's seam for tests."""
+LabOpener = Callable[[str, str], AbstractAsyncContextManager[LabFields]]
+"""Starts the lab for a scenario and a mailbox address; the runner's seam for tests."""
 
 DEMO_USER = "adele.vance@contoso.com"
 """The address the demo fills in; the lab accepts any address."""
@@ -31,13 +33,25 @@ class ScenarioChoice:
     """The scenario's id, as ``conntest check --lab`` takes it."""
     summary: str
     """One sentence: what the scenario simulates."""
+    oauth: bool = False
+    """A modern-authentication scenario (``oauth-…``): meant for *Sign in with Microsoft*."""
+
+
+NOT_IN_DEMO = frozenset({"oauth-reauth-required"})
+"""Scenarios a demo run cannot show: an expired refresh token needs a sign-in saved by
+an earlier run, and every demo run starts a fresh lab."""
 
 
 def scenario_choices() -> list[ScenarioChoice]:
-    """Every lab scenario, in the lab's own order (``ok`` first)."""
+    """The lab's scenarios, in its own order (``ok`` first, the OAuth ones last)."""
     from conntest.lab import SCENARIOS
+    from conntest.lab.scenarios import OAUTH_SCENARIOS
 
-    return [ScenarioChoice(name, s.summary) for name, s in SCENARIOS.items()]
+    return [
+        ScenarioChoice(name, s.summary, oauth=name in OAUTH_SCENARIOS)
+        for name, s in SCENARIOS.items()
+        if name not in NOT_IN_DEMO
+    ]
 
 
 def lab_password() -> str:
@@ -48,17 +62,25 @@ def lab_password() -> str:
 
 
 @contextlib.asynccontextmanager
-async def open_lab(scenario: str) -> AsyncIterator[LabFields]:
-    """Run the lab for ``scenario`` while the block runs; yield where its servers are."""
+async def open_lab(scenario: str, user: str) -> AsyncIterator[LabFields]:
+    """Run the lab for ``scenario`` while the block runs; yield where its servers are.
+
+    The lab's identity platform signs in as ``user`` (a device code names no
+    user), as ``check --lab`` does with ``--user``; its tokens go to a cache
+    that is deleted with the lab.
+    """
     from conntest.lab import Lab
 
-    async with Lab(default_scenario=scenario) as lab:
-        ends = lab.endpoints(scenario)
-        yield LabFields(
-            imap_server=ends.imap,
-            smtp_server=ends.smtp,
-            resolver=ResolverConfig(nameserver=ends.nameserver),
-            ca_file=lab.ca_file,
-            tls_max=ends.client_tls_max,
-            expected_networks=tuple(ends.expected_networks),
-        )
+    with tempfile.TemporaryDirectory(prefix="conntest-demo-oauth-") as cache_dir:
+        async with Lab(default_scenario=scenario, identity_user=user) as lab:
+            ends = lab.endpoints(scenario)
+            yield LabFields(
+                imap_server=ends.imap,
+                smtp_server=ends.smtp,
+                resolver=ResolverConfig(nameserver=ends.nameserver),
+                ca_file=lab.ca_file,
+                tls_max=ends.client_tls_max,
+                expected_networks=tuple(ends.expected_networks),
+                authority=ends.authority_host,
+                oauth_cache=Path(cache_dir) / "cache.json",
+            )

@@ -22,11 +22,13 @@ Everywhere
 
 Setup
   Tab, Shift+Tab   move between fields
-  Space, Enter     tick Show, pick a client, open a list
+  Space, Enter     tick Show, pick a sign-in or a client, open a list
   Ctrl+R, Enter    run the check
   Escape, q        quit (q when not typing in a field)
   The hint under the password counts spaces and invisible
   characters without ever showing the password.
+  Sign in with Microsoft (OAuth2) needs your app's Client ID; a
+  device code then appears on the result screen (Escape stops).
 
 Result
   r        run the same check again
@@ -41,6 +43,7 @@ Result
 
 The password is sent once per protocol per run. It is never shown,
 saved or copied: reports hold only its shape ("1 trailing space").
+A Microsoft sign-in's token is never shown, saved or copied either.
 """
 
 

@@ -1,7 +1,9 @@
 """The run screen: live progress while the check runs, then the verdict and its actions.
 
 It owns the :class:`~conntest.tui.runner.CheckRunner` and reacts to its
-messages; everything it shows comes from them.  Actions: ``r`` run again,
+messages; everything it shows comes from them.  A sign-in with Microsoft
+gets the :class:`~conntest.tui.sign_in_panel.SignInPanel` above the
+checklists (the device code, while one waits).  Actions: ``r`` run again,
 ``s`` save the report, ``w`` retry once with whitespace removed (only when
 the diagnosis suspects it), ``Escape`` back to the settings, ``q`` quit.
 """
@@ -31,6 +33,7 @@ from conntest.tui.progress import ProgressView
 from conntest.tui.report_export import SavedReport, save_report
 from conntest.tui.runner import CheckFunction, CheckRunner, PlannedProfile
 from conntest.tui.settings import RunSettings
+from conntest.tui.sign_in_panel import SignInPanel
 from conntest.tui.verdict import FailureView, VerdictView
 
 
@@ -66,6 +69,8 @@ class RunScreen(Screen[None]):
         """The latest saved report."""
         self.plan: tuple[PlannedProfile, ...] = ()
         """The clients of the latest run."""
+        self.redact = Redactor.for_credentials(settings.user, settings.password)
+        """The latest run's secrets (its OAuth token too, once signed in): for saving."""
         self.runner = CheckRunner(profiles, check, open_lab, id="runner")
         """Runs the engine; its messages drive this screen."""
         self._save_dir = save_dir
@@ -95,6 +100,7 @@ class RunScreen(Screen[None]):
         self.settings = settings
         self.report = None
         self.saved = None
+        self.redact = Redactor.for_credentials(settings.user, settings.password)
         count = len(settings.profile_ids)
         what = (
             short_name(self.profiles[settings.profile_ids[0]].name)
@@ -103,7 +109,8 @@ class RunScreen(Screen[None]):
         )
         where = f" · lab: {settings.scenario}" if settings.scenario else ""
         retry = " · retry without whitespace" if settings.try_stripped else ""
-        self._status(f"Checking {settings.user} · {what}{where}{retry} …")
+        oauth = " · Sign in with Microsoft" if settings.oauth is not None else ""
+        self._status(f"Checking {settings.user} · {what}{oauth}{where}{retry} …")
         pane = self.query_one("#progress-pane", VerticalScroll)
         pane.remove_children()
         starting = "Starting the built-in lab …" if settings.scenario else "Starting …"
@@ -124,9 +131,26 @@ class RunScreen(Screen[None]):
         self.plan = event.plan
         pane = self.query_one("#progress-pane", VerticalScroll)
         await pane.remove_children()
+        if event.settings.oauth is not None:
+            await pane.mount(SignInPanel(device_code=event.settings.oauth.device_code))
         progress = ProgressView(event.plan, spinners=self._spinning, id="progress")
         await pane.mount(progress)
         progress.start()
+
+    @on(CheckRunner.SignInPrompted)
+    def _sign_in_prompted(self, event: CheckRunner.SignInPrompted) -> None:
+        if event.run != self.runner.run_number:
+            return
+        for panel in self.query(SignInPanel):
+            panel.show_prompt(event.prompt)
+            self.query_one("#progress-pane", VerticalScroll).scroll_home(animate=False)
+
+    @on(CheckRunner.SignedIn)
+    def _signed_in(self, event: CheckRunner.SignedIn) -> None:
+        if event.run != self.runner.run_number:
+            return
+        for panel in self.query(SignInPanel):
+            panel.show_outcome(event.ok, event.flow, event.account, event.message)
 
     @on(CheckRunner.StepCompleted)
     def _step(self, event: CheckRunner.StepCompleted) -> None:
@@ -140,6 +164,7 @@ class RunScreen(Screen[None]):
         if event.run != self.runner.run_number:
             return
         self.report = event.report
+        self.redact = event.redact
         for progress in self.query("#progress").results(ProgressView):
             progress.show_results(event.report.profiles)
         plan = self.plan or tuple(
@@ -209,7 +234,7 @@ class RunScreen(Screen[None]):
         try:
             saved = save_report(
                 self.report,
-                redact=Redactor.for_credentials(self.settings.user, self.settings.password),
+                redact=self.redact,
                 names=self.names,
                 directory=directory,
                 scenario=self.settings.scenario,

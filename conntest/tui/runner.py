@@ -7,6 +7,12 @@ starts the lab when the run is a demo, calls the engine and posts
 the probes report it, then :class:`CheckRunner.Finished` or
 :class:`CheckRunner.Failed`.  Nothing else in the TUI touches the network.
 
+A sign-in with Microsoft runs in a thread (the engine's): what the person must
+do arrives as :class:`CheckRunner.SignInPrompted` (posting a message is
+thread-safe, the event loop never waits), its end as
+:class:`CheckRunner.SignedIn`.  The token itself never leaves the engine; the
+runner only adds its forms to the run's :class:`~conntest.redact.Redactor`.
+
 Every message carries the run's number, so a screen can drop the last few
 messages of a run it has already replaced.
 """
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import work
 from textual.message import Message
@@ -24,10 +30,12 @@ from textual.worker import Worker
 
 from conntest.engine import CheckRequest, StepCallback, retry_stripped
 from conntest.model import Report, Step
+from conntest.oauth.prompt import SignInPrompt
+from conntest.oauth.result import SignInResult
 from conntest.profile import Profile
 from conntest.redact import Redactor
 from conntest.tui.demo_lab import LabOpener
-from conntest.tui.settings import LabFields, RunSettings, build_request
+from conntest.tui.settings import LabFields, RunSettings, SignInHooks, build_request
 
 CheckFunction = Callable[[CheckRequest, StepCallback | None], Awaitable[Report]]
 """``conntest.engine.run_check`` or a stand-in with the same signature (tests)."""
@@ -77,6 +85,30 @@ class CheckRunner(Widget):
         """The step, with its status and timing."""
 
     @dataclass
+    class SignInPrompted(Message):
+        """The sign-in waits for the person: a browser window, or a device code to enter."""
+
+        run: int
+        """The run it belongs to."""
+        prompt: SignInPrompt
+        """What to show (the identity platform's message, the code, the page)."""
+
+    @dataclass
+    class SignedIn(Message):
+        """The sign-in with Microsoft returned (never with the token)."""
+
+        run: int
+        """The run it belongs to."""
+        ok: bool
+        """A token was obtained."""
+        flow: str
+        """``browser``, ``device-code``, ``cache`` or ``none``."""
+        account: str | None
+        """Who the identity platform signed in."""
+        message: str
+        """One line: ``signed in`` or the error and its AADSTS codes."""
+
+    @dataclass
     class Finished(Message):
         """The engine returned its report."""
 
@@ -86,6 +118,8 @@ class CheckRunner(Widget):
         """What was asked for (the screen offers the same run again)."""
         report: Report
         """Everything observed and concluded."""
+        redact: Redactor = field(default_factory=Redactor)
+        """The run's secrets in every form (the password, the OAuth token): for saving."""
 
     @dataclass
     class Failed(Message):
@@ -132,13 +166,27 @@ class CheckRunner(Widget):
         def on_step(profile_id: str, step: Step) -> None:
             self.post_message(self.StepCompleted(run, profile_id, step))
 
+        def on_prompt(prompt: SignInPrompt) -> None:  # the sign-in's thread
+            self.post_message(self.SignInPrompted(run, prompt))
+
+        def on_signed_in(result: SignInResult) -> None:
+            nonlocal redact
+            if result.token is not None:
+                redact = Redactor.for_secrets(settings.user, settings.password, result.token)
+            ok = result.token is not None
+            self.post_message(self.SignedIn(run, ok, result.flow, result.account, result.message))
+
+        hooks = SignInHooks(show=on_prompt, done=on_signed_in)
+
         try:
             lab_context = (
-                self._open_lab(settings.scenario) if settings.scenario is not None else _no_lab()
+                self._open_lab(settings.scenario, settings.user)
+                if settings.scenario is not None
+                else _no_lab()
             )
             async with lab_context as lab:
                 request = build_request(
-                    settings, self._profiles, lab if isinstance(lab, LabFields) else None
+                    settings, self._profiles, lab if isinstance(lab, LabFields) else None, hooks
                 )
                 self.post_message(self.Started(run, settings, self._plan(request)))
                 if previous is not None and settings.try_stripped:
@@ -149,7 +197,9 @@ class CheckRunner(Widget):
             message = f"{exc.__class__.__name__}: {exc}"
             self.post_message(self.Failed(run, redact(message)))
             return
-        self.post_message(self.Finished(run, settings, report))
+        finally:  # cancelled (Escape, quit, run again) or done: no sign-in waits on
+            hooks.cancel.set()
+        self.post_message(self.Finished(run, settings, report, redact))
 
     @staticmethod
     def _plan(request: CheckRequest) -> tuple[PlannedProfile, ...]:

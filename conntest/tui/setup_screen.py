@@ -1,4 +1,11 @@
-"""The setup screen: address, app password with its live hint, client, (demo) scenario, Run.
+"""The setup screen: address, sign-in, client, (demo) scenario, Run.
+
+Sign-in is an app password (the field, with its live hint) or *Sign in with
+Microsoft (OAuth2)*: the browser or a device code, and the Client ID of the
+person's own app registration (tenant and authority under Advanced), whose
+defaults come from :func:`conntest.tui.settings.oauth_field_defaults`.
+Without a client id (outside the demo) the form refuses beside the field,
+with the CLI's line.
 
 The password field stays masked unless the person ticks *Show*; the hint
 beneath it describes whitespace and invisible characters from
@@ -41,9 +48,16 @@ from conntest.profile import Profile
 from conntest.tui.demo_lab import ScenarioChoice
 from conntest.tui.outcome import short_name
 from conntest.tui.settings import (
+    CLIENT_ID_REQUIRED,
+    OAuthChoice,
+    OAuthFieldDefaults,
     RunSettings,
+    oauth_field_defaults,
+    parse_authority,
     parse_ca_file,
+    parse_client_id,
     parse_host_port,
+    parse_tenant,
     parse_timeout,
 )
 
@@ -125,6 +139,52 @@ class PasswordField(Vertical):
         shape.display = bool(second)
 
 
+CLIENT_ID_HINT = "The Application (client) ID of your app registration (docs/oauth.md)."
+DEMO_CLIENT_ID_HINT = "Not needed in the demo: the built-in lab has a client id of its own."
+
+
+class OAuthFields(Vertical):
+    """Sign in with Microsoft: browser or device code, and the Client ID."""
+
+    def __init__(self, client_id: str, *, demo: bool) -> None:
+        super().__init__(id="oauth-fields")
+        self._client_id = client_id
+        self._demo = demo
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field", id="oauth-flow-field"):
+            yield Label("Sign in via", classes="field-label")
+            with RadioSet(id="oauth-flow", compact=True):
+                yield RadioButton("Browser", value=True, id="flow-browser", compact=True)
+                yield RadioButton("Device code", id="flow-device-code", compact=True)
+        with Horizontal(classes="field", id="client-id-field"):
+            yield Label("Client ID", classes="field-label")
+            yield Input(
+                value=self._client_id,
+                placeholder="the lab's own"
+                if self._demo
+                else "00000000-0000-0000-0000-000000000000",
+                id="client-id",
+                compact=True,
+            )
+        yield Static(
+            Content(DEMO_CLIENT_ID_HINT if self._demo else CLIENT_ID_HINT),
+            id="client-id-hint",
+            classes="hint",
+        )
+
+    @property
+    def device_code(self) -> bool:
+        return self.query_one("#flow-device-code", RadioButton).value
+
+    def refuse_client_id(self, message: str | None) -> None:
+        """Show ``message`` beside the Client ID (``None``: the usual hint)."""
+        hint = self.query_one("#client-id-hint", Static)
+        usual = DEMO_CLIENT_ID_HINT if self._demo else CLIENT_ID_HINT
+        hint.update(Content(message or usual))
+        hint.set_class(message is not None, "-warning")
+
+
 class SetupScreen(Screen[None]):
     """Collects one run's settings and asks for it to be run."""
 
@@ -151,6 +211,7 @@ class SetupScreen(Screen[None]):
         selected: Sequence[str] = (),
         scenarios: Sequence[ScenarioChoice] = (),
         scenario: str | None = None,
+        oauth_defaults: OAuthFieldDefaults | None = None,
     ) -> None:
         super().__init__(id="setup")
         self.profiles = tuple(profiles)
@@ -161,6 +222,7 @@ class SetupScreen(Screen[None]):
         self._password = password
         self._choices = self._client_choices(selected)
         self._scenario = scenario
+        self._oauth = oauth_defaults or oauth_field_defaults()
 
     def _client_choices(self, selected: Sequence[str]) -> list[tuple[str, tuple[str, ...], bool]]:
         """Radio buttons: (label, profile ids, initially on)."""
@@ -199,7 +261,15 @@ class SetupScreen(Screen[None]):
                     id="user",
                     compact=True,
                 )
+            with Horizontal(classes="field", id="sign-in-field"):
+                yield Label("Sign in", classes="field-label")
+                with RadioSet(id="sign-in", compact=True):
+                    yield RadioButton("App password", value=True, id="use-password", compact=True)
+                    yield RadioButton(
+                        "Sign in with Microsoft (OAuth2)", id="use-oauth", compact=True
+                    )
             yield PasswordField(self._password)
+            yield OAuthFields(self._oauth.client_id or "", demo=bool(self.scenarios))
             with Horizontal(classes="field", id="clients-field"):
                 yield Label("Client", classes="field-label")
                 with RadioSet(id="clients", compact=True):
@@ -216,23 +286,36 @@ class SetupScreen(Screen[None]):
                         compact=True,
                     )
                 yield Static(id="scenario-summary", classes="hint")
-            with Collapsible(title="Advanced: servers, timeout, CA file", id="advanced"):
-                for field_id, label, placeholder in (
-                    ("imap-server", "IMAP server", "HOST:PORT (default: the client's)"),
-                    ("smtp-server", "SMTP server", "HOST:PORT (default: the client's)"),
-                    ("timeout", "Timeout (s)", "60"),
-                    ("ca-file", "CA file", "PEM file (default: the system's)"),
+            with Collapsible(title="Advanced: servers, timeout, CA file, tenant", id="advanced"):
+                for field_id, label, placeholder, value in (
+                    ("imap-server", "IMAP server", "HOST:PORT (default: the client's)", ""),
+                    ("smtp-server", "SMTP server", "HOST:PORT (default: the client's)", ""),
+                    ("timeout", "Timeout (s)", "60", ""),
+                    ("ca-file", "CA file", "PEM file (default: the system's)", ""),
+                    (
+                        "tenant",
+                        "Tenant",
+                        "organizations, consumers, common, a tenant id or domain",
+                        self._oauth.tenant,
+                    ),
+                    (
+                        "authority",
+                        "Authority",
+                        "https://login.microsoftonline.com (default)",
+                        self._oauth.authority or "",
+                    ),
                 ):
                     with Horizontal(classes="field"):
                         yield Label(label, classes="field-label")
-                        yield Input(placeholder=placeholder, id=field_id, compact=True)
+                        yield Input(value=value, placeholder=placeholder, id=field_id, compact=True)
             with Horizontal(id="run-row"):
                 yield Button("Run check", id="run", variant="primary", compact=True)
         yield Static(id="form-error")
         yield Footer()
 
     def on_mount(self) -> None:
-        self._show_scenario()
+        self._show_scenario(switch_sign_in=True)
+        self._show_sign_in()
         # Start the picker's keyboard highlight on the chosen client, not the first.
         radios = self.query_one("#clients", RadioSet)
         for _ in range(max(radios.pressed_index, 0)):
@@ -246,14 +329,34 @@ class SetupScreen(Screen[None]):
 
     @on(Select.Changed, "#scenario")
     def _scenario_changed(self) -> None:
-        self._show_scenario()
+        self._show_scenario(switch_sign_in=True)
 
-    def _show_scenario(self) -> None:
+    def _show_scenario(self, *, switch_sign_in: bool = False) -> None:
         if not self.scenarios:
             return
         value = self.query_one("#scenario", Select).value
-        summary = next((s.summary for s in self.scenarios if s.name == value), "")
+        chosen = next((s for s in self.scenarios if s.name == value), None)
+        summary = chosen.summary if chosen is not None else ""
         self.query_one("#scenario-summary", Static).update(Content(summary))
+        if switch_sign_in and chosen is not None:
+            # The demo's OAuth scenarios are about signing in with Microsoft, the others
+            # about app passwords; the person can still change it.
+            button = "#use-oauth" if chosen.oauth else "#use-password"
+            self.query_one(button, RadioButton).value = True
+
+    @property
+    def uses_oauth(self) -> bool:
+        """*Sign in with Microsoft (OAuth2)* is chosen."""
+        return self.query_one("#use-oauth", RadioButton).value
+
+    @on(RadioSet.Changed, "#sign-in")
+    def _sign_in_changed(self) -> None:
+        self._show_sign_in()
+
+    def _show_sign_in(self) -> None:
+        oauth = self.uses_oauth
+        self.query_one(PasswordField).display = not oauth
+        self.query_one(OAuthFields).display = oauth
 
     @on(Button.Pressed, "#run")
     @on(Input.Submitted)
@@ -263,13 +366,19 @@ class SetupScreen(Screen[None]):
     def action_run(self) -> None:
         """Check the form; post :class:`RunRequested` or show what is wrong."""
         error = self.query_one("#form-error", Static)
+        fields = self.query_one(OAuthFields)
         try:
             settings = self.collect()
         except FormError as exc:
-            error.update(Content(str(exc)))
-            error.display = True
+            if exc.field_id == "client-id":  # the long line goes beside its field only
+                fields.refuse_client_id(str(exc))
+                error.display = False
+            else:
+                error.update(Content(str(exc)))
+                error.display = True
             self.query_one(f"#{exc.field_id}").focus()
             return
+        fields.refuse_client_id(None)
         error.update("")
         error.display = False
         self.post_message(self.RunRequested(settings))
@@ -283,7 +392,8 @@ class SetupScreen(Screen[None]):
         if not isinstance(checked, str):
             raise FormError("user", f"Mailbox address: {checked}.")
         user = checked
-        password = self.query_one(PasswordField).value
+        oauth = self._oauth_choice()
+        password = "" if oauth is not None else self.query_one(PasswordField).value
         if password:
             try:  # the same boundary as --password-*: nothing unsendable reaches a server
                 check_password(password, "App password")
@@ -308,6 +418,24 @@ class SetupScreen(Screen[None]):
             smtp_server=smtp,
             timeout=timeout,
             ca_file=ca_file,
+            oauth=oauth,
+        )
+
+    def _oauth_choice(self) -> OAuthChoice | None:
+        """Sign in with Microsoft as chosen, ``None`` for an app password; refuses no client id."""
+        if not self.uses_oauth:
+            return None
+        try:
+            client_id = parse_client_id(self.query_one("#client-id", Input).value)
+        except ValueError as exc:
+            raise FormError("client-id", f"{exc}.") from None
+        if client_id is None and not self.scenarios:
+            raise FormError("client-id", CLIENT_ID_REQUIRED)
+        return OAuthChoice(
+            client_id=client_id,
+            tenant=self._advanced("tenant", parse_tenant) or self._oauth.tenant,
+            authority=self._advanced("authority", parse_authority),
+            device_code=self.query_one(OAuthFields).device_code,
         )
 
     def _advanced(self, field_id: str, parse: Callable[[str], T]) -> T:

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input, RadioButton, TabbedContent
 
+from conntest.oauth.prompt import SignInPrompt
 from conntest.tui.app import ConntestApp
 from conntest.tui.progress import StepChecklist
+from conntest.tui.runner import CheckRunner
+from conntest.tui.sign_in_panel import SignInPanel
 from conntest.tui.terminal_theme import LIGHT
 from tests.tui.conftest import ALL, make_app, steady_cursor, wait_for_verdict, wait_until
 from tests.tui.fixtures import (
@@ -61,6 +64,36 @@ def setup_demo() -> Scene:
     async def run_before(pilot: Pilot[Any]) -> None:
         steady_cursor(app)
         await pilot.pause()
+
+    return Scene(app, run_before)
+
+
+DEVICE_PROMPT = SignInPrompt(
+    "device-code",
+    # Microsoft's message as shared/o365/oauth.md records it (§3, device code).
+    "To sign in, use a web browser to open the page https://microsoft.com/devicelogin"
+    " and enter the code DAZ9UTXEE to authenticate.",
+    user_code="DAZ9UTXEE",
+    verification_uri="https://microsoft.com/devicelogin",
+    expires_in=900,
+)
+
+
+def device_code() -> Scene:
+    """Sign in with Microsoft by device code: the code waits on the run screen."""
+    check = ScriptedCheck(single_client_report(), hold=True)
+    app = make_app(user=USER, selected=("thunderbird",), check=check)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#use-oauth", RadioButton).value = True
+        screen.query_one("#flow-device-code", RadioButton).value = True
+        screen.query_one("#client-id", Input).value = "11111111-2222-4333-8444-555555555555"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: bool(pilot.app.screen.query(SignInPanel)))
+        runner = pilot.app.screen.query_one(CheckRunner)
+        runner.post_message(CheckRunner.SignInPrompted(runner.run_number, DEVICE_PROMPT))
+        await wait_until(pilot, lambda: pilot.app.screen.query_one(SignInPanel).prompt is not None)
 
     return Scene(app, run_before)
 
@@ -175,6 +208,7 @@ SCENES: dict[str, Callable[[], Scene]] = {
     "setup-demo": setup_demo,
     "setup-whitespace-hint": setup_whitespace_hint,
     "live-progress": live_progress,
+    "device-code": device_code,
     "verdict-remedy": verdict_with_remedy,
     "verdict-light": verdict_light,
     "all-clients-matrix": all_clients_matrix,

@@ -22,7 +22,9 @@ def snap(snap_compare: Any, scene: scenes.Scene) -> bool:
 def test_setup_with_whitespace_hint(snap_compare: Any) -> None:
     """Setup for adele.vance@contoso.com, Thunderbird chosen, a pasted app password.
 
-    The password field shows 20 dots, never the characters. Beneath it, in the
+    The sign-in row offers "App password" (chosen) and "Sign in with Microsoft
+    (OAuth2)"; the Advanced title ends in "tenant".  The password field shows
+    20 dots, never the characters. Beneath it, in the
     warning colour: "20 characters: 1 trailing space, 3 spaces inside", then
     "Shaped like a Microsoft app password (16 lowercase letters)."  The client
     row has Thunderbird selected; the footer offers ^r Run check, ^q Quit and
@@ -35,7 +37,8 @@ def test_demo_setup_with_scenario_picker(snap_compare: Any) -> None:
     """`conntest demo`: the same setup screen, with a "Lab scenario" picker.
 
     The intro says every check runs against the built-in copy of Microsoft
-    365; the address is prefilled, the password shows 16 dots (the lab's
+    365; the address is prefilled, "App password" is the sign-in (the scenario
+    is not an OAuth one), the password shows 16 dots (the lab's
     password, masked like any other); all three clients plus "All three"
     (selected); the scenario reads "smtp-auth-disabled-tenant" with its
     summary "SMTP AUTH is disabled for the tenant; IMAP works." beneath.
@@ -55,6 +58,18 @@ def test_live_progress(snap_compare: Any) -> None:
     is a report).
     """
     assert snap(snap_compare, scenes.live_progress())
+
+
+def test_device_code_waiting(snap_compare: Any) -> None:
+    """Sign in with Microsoft by device code, while the identity platform waits.
+
+    Status line: "Checking adele.vance@contoso.com · Thunderbird · Sign in
+    with Microsoft …".  Above the checklists, a framed panel: "Sign in with Microsoft (the code
+    is valid for 15 minutes):", then "Open https://microsoft.com/devicelogin"
+    and "Enter DAZ9UTXEE" (the code in reverse video), then Microsoft's own
+    message naming the same page and code.  The checklists below are pending.
+    """
+    assert snap(snap_compare, scenes.device_code())
 
 
 def test_verdict_with_remedy(snap_compare: Any) -> None:

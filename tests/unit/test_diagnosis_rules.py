@@ -1167,7 +1167,7 @@ def _templates() -> list[str]:
 
 
 def test_every_template_field_is_known() -> None:
-    from conntest.diagnosis import DEFAULT_VALUES, base_values
+    from conntest.diagnosis.templates import DEFAULT_VALUES, base_values
 
     known = set(DEFAULT_VALUES) | set(base_values(THUNDERBIRD, USER, "oauth2")) | {
         "expected_host", "expected_port", "expected_security",
@@ -1239,7 +1239,7 @@ def test_a_server_given_as_an_address_is_not_judged_as_a_dns_answer() -> None:
 
 def test_titles_keep_names_written_their_own_way() -> None:
     """A title that starts with iOS Mail or a host name is not re-capitalised."""
-    from conntest.diagnosis import _capitalised
+    from conntest.diagnosis.templates import capitalised as _capitalised
 
     assert _capitalised("iOS Mail cannot sign in") == "iOS Mail cannot sign in"
     assert _capitalised("outlook.office365.com refused") == "outlook.office365.com refused"

@@ -3,60 +3,13 @@
 Each rule looks at one kind of fact — a failed step (:mod:`.failed`), the DNS
 answers, the TLS certificate, the advertised capabilities and the settings
 (:mod:`.context`), the two sign-in results together and the password's shape
-(:mod:`.signin`) — and proposes :class:`Candidate` findings naming a catalogue
+(:mod:`.signin`) — and proposes :class:`~.observed.Candidate` findings naming a catalogue
 code, a variant, the values for its templates and the evidence.  They are pure
 functions of the steps, the profile and the context; the wording lives in
-:mod:`conntest.diagnosis.catalogue`, the ordering and rendering in
-:mod:`conntest.diagnosis`.
+:mod:`conntest.diagnosis.catalogue`, the ordering in
+:mod:`conntest.diagnosis.ranking`, the rendering in :mod:`conntest.diagnosis.templates`.
+
+Import the rule modules themselves: this package re-exports nothing, so that
+``explain`` (which needs :mod:`.text` and :mod:`.observed` only) does not load
+the rules that read a whole run (issue 12: cold start).
 """
-
-from __future__ import annotations
-
-from conntest.diagnosis.rules.context import capability_rule, dns_rule, settings_rule, tls_rule
-from conntest.diagnosis.rules.failed import backoff_text, classify_failed_step, issuer_name
-from conntest.diagnosis.rules.observed import (
-    AUTH_STEPS,
-    Candidate,
-    Observed,
-    display,
-    evidence,
-    protocol_values,
-)
-from conntest.diagnosis.rules.signin import (
-    credentials_verdict,
-    cross_protocol,
-    password_rule,
-    username_rule,
-)
-from conntest.diagnosis.rules.text import (
-    TextMatch,
-    is_success,
-    looks_like_auth,
-    match_normalised,
-    match_text,
-)
-
-__all__ = [
-    "AUTH_STEPS",
-    "Candidate",
-    "Observed",
-    "TextMatch",
-    "backoff_text",
-    "capability_rule",
-    "classify_failed_step",
-    "credentials_verdict",
-    "cross_protocol",
-    "display",
-    "dns_rule",
-    "evidence",
-    "is_success",
-    "issuer_name",
-    "looks_like_auth",
-    "match_normalised",
-    "match_text",
-    "password_rule",
-    "protocol_values",
-    "settings_rule",
-    "tls_rule",
-    "username_rule",
-]

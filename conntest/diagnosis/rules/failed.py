@@ -23,7 +23,13 @@ from conntest.diagnosis.rules.observed import (
     protocol_values,
     said,
 )
-from conntest.diagnosis.rules.text import TextMatch, is_success, match_normalised, match_text
+from conntest.diagnosis.rules.text import (
+    TextMatch,
+    backoff_text,
+    is_success,
+    match_normalised,
+    match_text,
+)
 from conntest.model import FailureKind, Status, Step, TLSInfo
 from conntest.profile import Profile
 
@@ -185,13 +191,6 @@ def _with_match(make: _Make, found: TextMatch) -> Candidate:
             "organisation" if found.variant == "tenant" else (found.variant or "organisation")
         )
     return make(found.code, found.variant, **values)
-
-
-def backoff_text(milliseconds: str) -> str:
-    seconds = int(milliseconds) // 1000
-    if seconds >= 90:
-        return f"about {round(seconds / 60)} minutes"
-    return f"about {max(seconds, 1)} seconds"
 
 
 def _timeout_at_connect(step: Step, make: _Make, observed: Observed) -> Candidate:

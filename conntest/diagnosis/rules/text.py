@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from conntest.diagnosis.catalogue import CATALOGUE, MATCH_ORDER, OUTRANKS, SUCCESS_PATTERNS
 from conntest.diagnosis.normalise import NormalisedReply, normalise
-
-_SUCCESS = tuple(re.compile(p) for p in SUCCESS_PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -100,13 +99,27 @@ def decide(contenders: list[Contender]) -> TextMatch:
     return max(left, key=lambda c: c.span).match
 
 
+def backoff_text(milliseconds: str) -> str:
+    """Words for the backoff a throttling reply suggests (``Suggested Backoff Time: N ms``)."""
+    seconds = int(milliseconds) // 1000
+    if seconds >= 90:
+        return f"about {round(seconds / 60)} minutes"
+    return f"about {max(seconds, 1)} seconds"
+
+
+@cache
+def _success() -> tuple[re.Pattern[str], ...]:
+    """:data:`SUCCESS_PATTERNS`, compiled on first use (texts the catalogue names skip them)."""
+    return tuple(re.compile(p) for p in SUCCESS_PATTERNS)
+
+
 def is_success(reply: NormalisedReply) -> bool:
     """True for a normal, successful reply (a greeting, ``OK LOGIN completed.``, ``235``…)."""
     if reply.status in ("OK", "+OK", "PREAUTH"):
         return True
     if reply.status and reply.status.isdigit() and reply.status[0] in "23":
         return True
-    return any(p.search(reply.text) for p in _SUCCESS)
+    return any(p.search(reply.text) for p in _success())
 
 
 def looks_like_auth(reply: NormalisedReply) -> bool:

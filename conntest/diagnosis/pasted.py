@@ -1,0 +1,88 @@
+"""``explain()``: what one pasted error text (a client dialog, a bounce, a log line) means.
+
+It needs the catalogue, :mod:`.normalise` and the text matcher
+(:mod:`.rules.text`), not the rules that read a whole run: ``conntest explain``
+imports this module alone, so it starts fast (issue 12; a test checks what it
+imports).
+"""
+
+from __future__ import annotations
+
+from conntest.diagnosis.catalogue import DECIDE, GENERIC_PLACES
+from conntest.diagnosis.normalise import normalise, one_line
+from conntest.diagnosis.rules.observed import Candidate, display, protocol_values
+from conntest.diagnosis.rules.text import (
+    backoff_text,
+    is_success,
+    looks_like_auth,
+    match_normalised,
+)
+from conntest.diagnosis.templates import client_kind, render_candidate
+from conntest.model import Finding, Severity
+from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings
+
+__all__ = ["GENERIC_PROFILE", "explain"]
+
+
+GENERIC_PROFILE = Profile(
+    id="generic",
+    name=GENERIC_PLACES["client"],
+    imap=ImapSettings(settings_path=GENERIC_PLACES["imap_settings"]),
+    smtp=SmtpSettings(settings_path=GENERIC_PLACES["smtp_settings"]),
+    oauth2=OAuth2Support(supported=False, how=""),
+    password_path=GENERIC_PLACES["password_path"],
+)
+"""Stands in for the client when :func:`explain` is called without a profile."""
+
+
+def explain(text: str, profile: Profile | None = None) -> Finding:
+    """Classify a pasted error text (client dialog, bounce, log line).
+
+    Never raises, never guesses ``ok``.
+    ``ok`` is returned only for a recognised normal reply (a greeting, ``OK LOGIN
+    completed.``); unknown texts about signing in get ``login-rejected`` with what
+    would decide it, anything else ``unrecognised``.
+    """
+    used = profile or GENERIC_PROFILE
+    try:
+        reply = normalise(text)
+        protocol = _guess_protocol(reply.status, reply.enhanced)
+        values = {"sentence": display(text) or "(empty)", **protocol_values(protocol, used)}
+        values["decide"] = DECIDE["explain"]
+        found = match_normalised(reply)
+        candidate: Candidate
+        if found is not None:
+            extra = dict(found.captured)
+            if "backoff" in extra:
+                extra["backoff_text"] = backoff_text(extra["backoff"])
+            if found.code == "smtp-auth-disabled":
+                extra["scope_word"] = "organisation" if found.variant != "mailbox" else "mailbox"
+            candidate = Candidate(found.code, found.variant, {**values, **extra})
+        elif reply.text and is_success(reply):
+            candidate = Candidate("ok", "explain", values)
+        elif looks_like_auth(reply):
+            candidate = Candidate("login-rejected", None, values)
+        else:
+            candidate = Candidate("unrecognised", None, values)
+        candidate.protocol = protocol
+        candidate.evidence = [f"{protocol or 'text'} (pasted): {one_line(text) or '(empty)'}"]
+        return render_candidate(candidate, used, "<user>", kind=client_kind(profile))
+    except Exception as exc:  # explain() must answer whatever it is given
+        return Finding(
+            code="unrecognised",
+            severity=Severity.UNKNOWN,
+            title="conntest does not know this answer",
+            detail=f"conntest could not read this text ({type(exc).__name__}).",
+            remedy="Keep the full text; your administrator or Microsoft support can look it up.",
+            evidence=f"text (pasted): {one_line(str(text))}",
+        )
+
+
+def _guess_protocol(status: str | None, enhanced: str | None) -> str | None:
+    if status is None:
+        return "smtp" if enhanced else None
+    if status.isdigit():
+        return "smtp"
+    if status in ("+OK", "-ERR"):
+        return "pop"
+    return "imap"

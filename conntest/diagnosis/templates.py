@@ -1,0 +1,194 @@
+"""Catalogue templates filled into findings: the wording shared by ``diagnose`` and ``explain``.
+
+A rule proposes a :class:`~conntest.diagnosis.rules.observed.Candidate` (a code,
+a variant, values); :func:`render_candidate` picks the entry's or the variant's
+texts, fills them from the profile and the candidate's values and returns the
+:class:`~conntest.model.Finding`.  A placeholder no rule filled gets a neutral
+word (:data:`DEFAULT_VALUES`), an unknown one ``?``: a broken template never
+crashes a report.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from conntest.diagnosis.catalogue import (
+    CATALOGUE,
+    GENERIC_PLACES,
+    MODERN_AUTH,
+    OAUTH2_HOW_FALLBACK,
+    TIMELINE_CITES,
+    ClientKind,
+)
+from conntest.diagnosis.codes.retirement import DEFAULT_VALUES as RETIREMENT_DEFAULTS
+from conntest.model import Finding
+
+if TYPE_CHECKING:
+    from conntest.diagnosis.rules.observed import Candidate
+    from conntest.profile import Profile
+
+__all__ = [
+    "DEFAULT_VALUES",
+    "base_values",
+    "capitalised",
+    "client_kind",
+    "fill",
+    "render_candidate",
+]
+
+
+def client_kind(profile: Profile | None) -> ClientKind:
+    """How this client reaches modern authentication (selects remedy templates)."""
+    if profile is None:
+        return "unknown"
+    if profile.oauth2.supported:
+        return "oauth2"
+    return "switch" if profile.oauth2.how.strip() else "none"
+
+
+DEFAULT_VALUES: Mapping[str, str] = {
+    "summary": "the checks passed",
+    "shape": "spaces or invisible characters",
+    "length": "?",
+    "problem": "it is not a full address",
+    "sentence": "(no text)",
+    "decide": "",
+    "scope_word": "organisation or mailbox",
+    "backoff_text": "a few minutes",
+    "after_version": "",
+    "tls_max": "1.3",
+    "version": "an old TLS version",
+    "issuer": "unknown",
+    "issuer_name": "an unknown certificate authority",
+    "host": "the server",
+    "port": "?",
+    "verify": "verification failed",
+    "verify_code": "unknown",
+    "not_after": "unknown",
+    "sans": "another name",
+    "message": "no details",
+    "security": "this encryption",
+    "how": "it was missing",
+    "cut": "cut",
+    "phase": "the exchange",
+    "addresses": "?",
+    "why": "not a public address",
+    "domain": "the domain",
+    "exchanges": "none",
+    "where": "",
+    "offered": "nothing",
+    "mechanism": "its method",
+    "protocol_name": "the server",
+    "imap_sentence": "LOGIN failed.",
+    "expected_host": "outlook.office365.com (IMAP) or smtp.office365.com (SMTP)",
+    "expected_port": "993 (IMAP) or 587 (SMTP)",
+    "expected_security": "SSL/TLS (IMAP) or STARTTLS (SMTP)",
+    "smtp_said": "it gave no verdict",
+    "aadsts": "no code",
+    "tenant_id": "unknown",
+    "idp_host": "its identity provider",
+    "login_command": "conntest oauth login",
+    "tenant": "organizations",
+    "fix": "check the settings below",
+    **RETIREMENT_DEFAULTS,
+}
+"""Neutral words for rule-specific placeholders a rule did not fill."""
+
+_TEMPLATE_VALUES = ("decide", "settings")
+"""Values that are themselves templates (they may cite the timeline or the profile)."""
+
+
+class _Values(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    try:
+        return string.Formatter().vformat(template, (), _Values(values))
+    except (
+        KeyError,
+        IndexError,
+        ValueError,
+        AttributeError,
+    ):  # a broken template must not crash a report
+        return template
+
+
+def _place(path: str, generic: str) -> str:
+    return path.strip().rstrip(".") or GENERIC_PLACES[generic]
+
+
+def base_values(profile: Profile, user: str, kind: ClientKind) -> dict[str, Any]:
+    """Values every template may use, from the profile."""
+    values: dict[str, Any] = {
+        "client": profile.name or GENERIC_PLACES["client"],
+        "user": user,
+        # Templates add their own full stop after a place.
+        "imap_settings": _place(profile.imap.settings_path, "imap_settings"),
+        "smtp_settings": _place(profile.smtp.settings_path, "smtp_settings"),
+        "password_path": _place(profile.password_path, "password_path"),
+        "oauth2_how": profile.oauth2.how.strip().rstrip(".") or OAUTH2_HOW_FALLBACK,
+        "imap_host": profile.imap.host,
+        "imap_port": str(profile.imap.port),
+        "smtp_host": profile.smtp.host,
+        "smtp_port": str(profile.smtp.port),
+        "tls_max": profile.tls.max,
+        "timeline": TIMELINE_CITES,
+        "settings": "the server settings",
+    }
+    values["modern_auth"] = fill(MODERN_AUTH[kind], values)
+    return values
+
+
+def render_candidate(
+    candidate: Candidate, profile: Profile, user: str, kind: ClientKind | None = None
+) -> Finding:
+    """The finding ``candidate`` proposes, worded for ``profile``'s client."""
+    entry = CATALOGUE[candidate.code]
+    variant = entry.variants.get(candidate.variant) if candidate.variant else None
+    kind = kind or client_kind(profile)
+    values: dict[str, Any] = {**DEFAULT_VALUES, **base_values(profile, user, kind)}
+    if candidate.protocol in ("imap", "smtp"):
+        values["settings"] = values[f"{candidate.protocol}_settings"]
+    values.update(candidate.values)
+    for name in _TEMPLATE_VALUES:
+        values[name] = fill(str(values[name]), values)
+
+    severity = candidate.severity
+    if severity is None:
+        severity = (
+            variant.severity
+            if variant is not None and variant.severity is not None
+            else entry.severity
+        )
+    title = fill((variant.title if variant and variant.title else None) or entry.title, values)
+    title = capitalised(title)
+    detail = fill((variant.detail if variant and variant.detail else None) or entry.meaning, values)
+    extra = " ".join(fill(sentence, values) for sentence in candidate.extra)
+    remedies = (variant.remedy if variant and variant.remedy else None) or entry.remedy
+    remedy = fill(remedies.get(kind) or remedies["default"], values)
+    admin = (
+        variant.admin_action if variant and variant.admin_action else None
+    ) or entry.admin_action
+    return Finding(
+        code=entry.code,
+        severity=severity,
+        title=title,
+        detail=" ".join(part for part in (detail, extra) if part).strip(),
+        remedy=remedy,
+        evidence="\n".join(candidate.evidence) or "(no step)",
+        admin_action=fill(admin, values) if admin else None,
+        protocol=candidate.protocol,
+    )
+
+
+def capitalised(title: str) -> str:
+    """Capitalise a title's first letter, unless it starts with a host name or an address
+    (``outlook.office365.com refused…`` keeps the name as it is written)."""
+    first = title.split(" ", 1)[0]
+    if "." in first.rstrip(".") or ":" in first or any(c.isupper() for c in first[1:]):
+        return title  # a host name, an address, or a name such as iOS written its own way
+    return title[:1].upper() + title[1:]
