@@ -124,3 +124,26 @@ def test_lab_with_a_state_file_it_cannot_write_is_one_line(kind: str, tmp_path: 
     assert run.returncode == 3, run.stderr
     assert run.stderr.count("\n") == 1 and "--state-file" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("kind", ["directory", "under a file"])
+@pytest.mark.parametrize("fmt", ["nagios", "json"])
+def test_a_monitoring_state_file_that_cannot_be_one_is_refused(
+    kind: str, fmt: str, tmp_path: Path
+) -> None:
+    """The lockout state file is an option mistake (exit 3, naming it), not a skipped sign-in."""
+    if kind == "directory":
+        target = tmp_path / "state"
+        target.mkdir()
+    else:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        target = blocker / "auth-state.json"
+    run = conntest(
+        ["check", "--lab", "ok", "--format", fmt, "--state-file", str(target)], tmp_path
+    )
+    assert run.returncode == 3, run.stderr
+    assert "--state-file" in run.stderr and "Traceback" not in run.stderr
+    if fmt == "nagios":
+        assert run.stdout.startswith("CONNTEST UNKNOWN - "), run.stdout
+    assert not (target.is_dir() and any(target.iterdir()))  # nothing written there
