@@ -139,9 +139,7 @@ def test_a_monitoring_state_file_that_cannot_be_one_is_refused(
         blocker = tmp_path / "a-file"
         blocker.write_text("")
         target = blocker / "auth-state.json"
-    run = conntest(
-        ["check", "--lab", "ok", "--format", fmt, "--state-file", str(target)], tmp_path
-    )
+    run = conntest(["check", "--lab", "ok", "--format", fmt, "--state-file", str(target)], tmp_path)
     assert run.returncode == 3, run.stderr
     assert "--state-file" in run.stderr and "Traceback" not in run.stderr
     if fmt == "nagios":

@@ -109,7 +109,7 @@ def test_a_profile_file_with_a_python_tag_is_a_problem(tmp_path: Path) -> None:
 
 
 def test_an_empty_list_of_accounts_is_named_empty(tmp_path: Path) -> None:
-    """"expected a non-empty list, found a list" reads as a contradiction; say it is empty."""
+    """ "expected a non-empty list, found a list" reads as a contradiction; say it is empty."""
     from conntest.batch.config import load_batch
     from conntest.profiles import load_profiles
 
