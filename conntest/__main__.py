@@ -2,6 +2,6 @@
 
 import sys
 
-from conntest.cli import main
+from conntest.console import console
 
-sys.exit(main())
+sys.exit(console())

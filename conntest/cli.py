@@ -129,8 +129,10 @@ def cmd_check(
     from conntest.inputs.passwords import password_from_args
     from conntest.inputs.selection import select_profiles
     from conntest.inputs.values import option_value, parse_address
+    from conntest.interrupts import quiet_when_cancelled
     from conntest.redact import Redactor
     from conntest.render.json_report import render_json
+    from conntest.render.redacted_output import redact_output
     from conntest.render.text_report import render_text
 
     if wants_batch_path(args):
@@ -144,14 +146,17 @@ def cmd_check(
     password = None if getattr(args, "oauth", False) else password_from_args(args, stdin)
     redact = Redactor.for_credentials(user, password)
     try:
-        report = asyncio.run(_check(args, user, password, profiles))
+        report = asyncio.run(quiet_when_cancelled(_check(args, user, password, profiles)))
     except ConntestError:
         raise
     except Exception as exc:  # a bug: say so in one line, never with a secret in it
         print(redact(f"conntest: internal error: {exc.__class__.__name__}: {exc}"), file=stderr)
         return EXIT_UNKNOWN
-    text = render_json(report) if args.format == "json" else render_text(report, args.verbose)
-    stdout.write(redact(text) if args.format == "text" else text + "\n")
+    report = redact.value(report)  # before a renderer wraps or escapes a secret out of sight
+    text = (
+        render_json(report) + "\n" if args.format == "json" else render_text(report, args.verbose)
+    )
+    stdout.write(redact_output(args.format, text, redact))
     return report.severity.exit_code
 
 

@@ -6,18 +6,43 @@ but a ``SIGBREAK`` for Ctrl-Break, whose default is to end the process on
 the spot.  The front ends (``serve``, ``lab``, ``check``) ask here instead of
 naming signals themselves, so a run ends the same clean way everywhere: the
 check in flight is cancelled, its lockout claim settled, the listener closed.
+
+:func:`quiet_when_cancelled` keeps what a cancelled run leaves behind (tasks
+that ended with an error nobody will read) from reaching stderr as asyncio
+tracebacks; :mod:`conntest.console` catches a Ctrl-C that comes before or
+after the run.
 """
 
 from __future__ import annotations
 
 import signal
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only annotations: importing this module stays cheap for the CLI
+# Not even `typing` at import time: conntest.console imports this module
+# first, and a Ctrl-C is only caught once both have been imported.
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # only annotations
     import asyncio
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
+    from typing import Any, TypeVar
 
-__all__ = ["RELOAD_SIGNAL", "break_as_interrupt", "on_reload", "on_stop"]
+    T = TypeVar("T")
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "INTERRUPTED_LINE",
+    "NAGIOS_INTERRUPTED",
+    "RELOAD_SIGNAL",
+    "break_as_interrupt",
+    "on_reload",
+    "on_stop",
+    "quiet_when_cancelled",
+]
+
+EXIT_INTERRUPTED = 3
+"""An interrupted run is UNKNOWN (the Monitoring Plugins' 3): nothing was decided."""
+
+INTERRUPTED_LINE = "conntest: interrupted"
+NAGIOS_INTERRUPTED = "CONNTEST UNKNOWN - interrupted before the check finished\n"
 
 RELOAD_SIGNAL: signal.Signals | None = getattr(signal, "SIGHUP", None)
 """The signal that asks ``serve`` to reload its config; ``None`` on Windows
@@ -68,3 +93,45 @@ def break_as_interrupt() -> None:
     brk = getattr(signal, "SIGBREAK", None)
     if brk is not None and threading.current_thread() is threading.main_thread():
         signal.signal(brk, signal.default_int_handler)
+
+
+_LEFTOVERS = frozenset(
+    {"Task exception was never retrieved", "unhandled exception during asyncio.run() shutdown"}
+)
+
+
+async def quiet_when_cancelled(awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable``; once the run is cancelled (Ctrl-C), its leftovers stay quiet.
+
+    A cancelled run leaves tasks that had just failed (a DNS answer of "no
+    such record" that arrived with the Ctrl-C) with an error nobody reads, and
+    coroutines that never got to run; asyncio would print each as a traceback
+    or a RuntimeWarning while it shuts the loop down.  Only after a
+    cancellation, and only those kinds of message, are dropped: any other
+    report of the loop still reaches its handler.
+    """
+    try:
+        return await awaitable
+    except BaseException as exc:
+        import asyncio
+
+        if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+            loop = asyncio.get_running_loop()
+            previous = loop.get_exception_handler()
+
+            def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+                if context.get("message") in _LEFTOVERS:
+                    return
+                if previous is not None:
+                    previous(loop, context)
+                else:
+                    loop.default_exception_handler(context)
+
+            loop.set_exception_handler(handler)
+            import warnings
+
+            # A coroutine made for a task that the cancellation ended before it ran.
+            warnings.filterwarnings(
+                "ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning
+            )
+        raise

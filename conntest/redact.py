@@ -13,7 +13,8 @@ it knows every form a library or a renderer can give it inside a longer text,
 * as reported: Python's ``repr`` of a ``str`` or of ``bytes`` (an imaplib
   abort quotes the server's line that way), with either quote escaped, and a
   repr of a repr;
-* as rendered: JSON-escaped, with and without ``ensure_ascii``;
+* as rendered: JSON-escaped, with and without ``ensure_ascii`` (and a
+  ``repr`` of that: an exception quoting a JSON body);
 
 and replaces any of them with ``<redacted>``.  A base64 run that decodes to a
 text holding a secret form is replaced too: a server's XOAUTH2 error challenge
@@ -32,14 +33,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
+import dataclasses
+import enum
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from conntest.password import strip_invisible
 
 REDACTED = "<redacted>"
+
+T = TypeVar("T")
 
 PARTIAL_MIN = 6
 """A cut end that keeps this many characters of a secret form (or more) is scrubbed."""
@@ -106,8 +112,9 @@ def text_forms(secret: str) -> set[str]:
         layer = {form for text in layer for form in _reprs(text)}
     forms = set(layer)
     for form in layer:
-        forms.add(json.dumps(form)[1:-1])
-        forms.add(json.dumps(form, ensure_ascii=False)[1:-1])
+        for escaped in (json.dumps(form)[1:-1], json.dumps(form, ensure_ascii=False)[1:-1]):
+            # ...and a repr of that: an exception that quotes a JSON body it was sent.
+            forms |= _reprs(escaped)
     return forms
 
 
@@ -233,6 +240,57 @@ class Redactor:
         if isinstance(value, tuple):
             return tuple(self.data(v) for v in value)
         return value
+
+    def keys_and_values(self, value: Any) -> Any:
+        """As :meth:`data`, dictionary keys too (a parsed document, before it is written again)."""
+        if isinstance(value, dict):
+            return {self(str(k)): self.keys_and_values(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.keys_and_values(v) for v in value]
+        return self(value) if isinstance(value, str) else value
+
+    def value(self, obj: T) -> T:
+        """A copy of ``obj`` (a report, a result: dataclasses all the way down) with every
+        string redacted; the same object when nothing in it held a secret.
+
+        Applied before a renderer wraps, cuts, escapes or collapses the text,
+        so that a secret form is still whole where it is looked for.
+        """
+        if not self._secrets:
+            return obj
+        return self._value(obj)  # type: ignore[no-any-return]
+
+    def _value(self, obj: Any) -> Any:
+        if isinstance(obj, enum.Enum):
+            return obj
+        if isinstance(obj, str):
+            clean = self(obj)
+            return obj if clean == obj else clean  # unchanged: the very same object
+        if isinstance(obj, dict):
+            items = {k: self._value(v) for k, v in obj.items()}
+            same = all(items[k] is v for k, v in obj.items())
+            return obj if same else items
+        if isinstance(obj, list | tuple):
+            parts = [self._value(v) for v in obj]
+            if all(a is b for a, b in zip(parts, obj, strict=True)):
+                return obj
+            if isinstance(obj, list):
+                return parts
+            return type(obj)(*parts) if hasattr(obj, "_fields") else tuple(parts)
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            changed = {}
+            for f in dataclasses.fields(obj):
+                old = getattr(obj, f.name)
+                new = self._value(old)
+                if new is not old:
+                    changed[f.name] = new
+            if not changed:
+                return obj
+            clone = copy.copy(obj)
+            for name, new in changed.items():
+                object.__setattr__(clone, name, new)  # frozen dataclasses too
+            return clone
+        return obj
 
     def _scrub_ends(self, text: str) -> str:
         """Replace a secret form's prefix at the end of ``text`` or its suffix at the start."""

@@ -27,12 +27,14 @@ from conntest.errors import ConntestError, UsageError
 from conntest.inputs.passwords import PasswordSource, password_from_args
 from conntest.inputs.selection import load_profile_set, protocols_of, select_profiles
 from conntest.inputs.values import option_value, parse_address
+from conntest.interrupts import quiet_when_cancelled
 from conntest.lockout import open_ledger
 from conntest.output_file import write_report
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import Profile
 from conntest.profiles import ProfileSet
 from conntest.redact import Redactor
+from conntest.render.redacted_output import redact_output
 
 __all__ = ["check_batch"]
 
@@ -95,7 +97,7 @@ def check_batch(
         if args.format == "jsonl":
             from conntest.render.jsonl import render_jsonl_line
 
-            line = redact(render_jsonl_line(result)) + "\n"
+            line = redact_output("jsonl", render_jsonl_line(result) + "\n", redact)
             if stream_jsonl:
                 stdout.write(line)
                 stdout.flush()
@@ -128,7 +130,7 @@ def check_batch(
             )
 
     try:
-        batch = asyncio.run(run())
+        batch = asyncio.run(quiet_when_cancelled(run()))
     except ConntestError:
         raise
     except Exception as exc:  # a bug: one line, never a secret
@@ -148,7 +150,7 @@ def check_batch(
         return _single_report(args, batch.results[0], stdout, stderr, redact)
     text = stream.finish(batch) if stream is not None else _render(args, batch, thresholds, single)
     if text is not None:
-        _emit(args, stdout, redact(text))
+        _emit(args, stdout, redact_output(args.format, text, redact))
     elif args.format == "jsonl" and args.output is not None:
         _emit(args, stdout, "".join(jsonl_lines))
     return batch.exit_code
@@ -263,13 +265,14 @@ def _single_report(
     from conntest.render.json_report import render_json
     from conntest.render.text_report import render_text
 
+    report = redact.value(result.report)  # before the renderer wraps or escapes
     if args.format == "json":
-        text = render_json(result.report) + "\n"
+        text = render_json(report) + "\n"
     else:
-        text = render_text(result.report, args.verbose)
-        if result.state > result.report.severity:
+        text = render_text(report, args.verbose)
+        if result.state > report.severity:
             text += f"\n{result.verdict.upper()}: {result.title}\n"
-    _emit(args, stdout, redact(text))
+    _emit(args, stdout, redact_output(args.format, text, redact))
     return result.exit_code
 
 

@@ -16,6 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (issue 1
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import date
+    from pathlib import Path
 
 __all__ = [
     "DEFAULT_LISTEN",
@@ -100,6 +101,24 @@ def _listen(value: str) -> tuple[str, int]:
     return parsed_host, 0 if port == "0" else parsed_port
 
 
+def _state_file(text: str) -> Path:
+    """A file the lockout state can live in: refused up front, not skipped at run time.
+
+    A directory (or a path under a file) would make every run fall back to
+    "no state, skip authentication", which reads as a warning about the
+    account instead of the mistake in the option.
+    """
+    from pathlib import Path
+
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory; expected a file path")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{str(parent)!r} is not a directory")
+    return path
+
+
 def _lockout_arguments(parser: argparse.ArgumentParser, default_note: str) -> None:
     parser.add_argument(
         "--min-auth-interval",
@@ -110,7 +129,7 @@ def _lockout_arguments(parser: argparse.ArgumentParser, default_note: str) -> No
     )
     parser.add_argument(
         "--state-file",
-        type=path,
+        type=_state_file,
         metavar="PATH",
         help="where the lockout rules keep their state (default: auth-state.json in the "
         "state directory, ~/.local/state/conntest on Linux, %%LOCALAPPDATA%%\\conntest on "

@@ -252,6 +252,7 @@ async def _checked(
     except Exception as exc:  # a bug in conntest: one result, never a secret
         message = redact(f"{exc.__class__.__name__}: {exc}")
         return failed("internal-error", "conntest failed (a bug)", message, authentication)
+    report = redact.value(report)  # the renderers' last line of defence starts here
     skip_reason = None
     if refusal is not None and authentication == "skipped":
         skip_reason = refusal.explain(clock())

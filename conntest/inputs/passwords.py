@@ -70,7 +70,25 @@ def check_password(password: str, source: str) -> str:
     return password
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _decode_first_line(data: bytes, source: str) -> str:
+    """The first line, decoded; a UTF-8 byte order mark at the start is the file's.
+
+    Notepad's "UTF-8 with BOM" starts a file with U+FEFF: sent as part of the
+    password it is a wrong password (a failed sign-in toward lockout).  A
+    UTF-16 file (Windows PowerShell 5's ``"pw" > file``) is refused with a
+    line that says so: bytes after FF FE are not always UTF-16, and a guess
+    would send a password nobody typed.
+    """
+    if data.startswith(_UTF16_BOMS):
+        raise PasswordSourceError(
+            f"{source}: expected UTF-8 text, found a non-UTF-8 byte at offset 0 (a UTF-16 "
+            "byte order mark: save the file as UTF-8, e.g. Set-Content -Encoding utf8)"
+        )
+    data = data.removeprefix(_UTF8_BOM)
     line, newline, _ = data.partition(b"\n")
     if not newline and len(data) > MAX_PASSWORD_BYTES + 1:
         raise PasswordSourceError(

@@ -31,11 +31,12 @@ def load_profile_set(
     load of the same files).
     """
     loaded = load_profiles(profile_files)
-    if stderr is not None:
-        for problem in loaded.problems:
-            print(f"conntest: profile problem: {problem}", file=stderr)
     named = {str(path) for path in profile_files}
     bad = [p for p in loaded.problems if p.file in named]
+    if stderr is not None:
+        for problem in loaded.problems:
+            if problem not in bad:  # those stop the run, and the CLI prints them once
+                print(f"conntest: profile problem: {problem}", file=stderr)
     if bad:
         raise ProfileError(bad)
     for pid in profile_ids:

@@ -432,6 +432,8 @@ def run_lab(
     """
     accounts = load_accounts(accounts_file) if accounts_file is not None else {}
     scenario(default_scenario)
+    if state_file is not None and state_file.exists() and not state_file.is_file():
+        raise ValueError(f"--state-file {state_file}: expected a file to write, found a directory")
     return asyncio.run(_serve(accounts, default_scenario, state_file, latency_ms))
 
 
@@ -445,7 +447,12 @@ async def _serve(
         default_scenario=default_scenario, accounts=accounts, latency_ms=latency_ms
     ) as lab:
         if state_file is not None:
-            lab.write_state(state_file)
+            try:
+                lab.write_state(state_file)
+            except OSError as exc:  # the lab stops again: one line, exit 3 (cmd_lab)
+                raise ValueError(
+                    f"--state-file {state_file}: cannot write it: {exc.strerror or exc}"
+                ) from None
         print(summary(lab, state_file), flush=True)
         try:
             await stopping.wait()

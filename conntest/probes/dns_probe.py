@@ -111,6 +111,25 @@ async def _query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def _settled(
+    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str
+) -> list[str] | Exception:
+    """:func:`_query`'s answer, or its error as a value: the task ``wait_for`` makes of it
+    then never ends holding an exception that a cancelled run (Ctrl-C) leaves unread."""
+    try:
+        return await _query(resolver, name, rdtype)
+    except Exception as exc:
+        return exc
+
+
+async def _bounded(
+    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, budget: float
+) -> list[str] | Exception:
+    """:func:`_settled` within ``budget``; the lookup's coroutine is made only once this runs,
+    so a run cancelled before it started leaves no coroutine "never awaited" behind."""
+    return await asyncio.wait_for(_settled(resolver, name, rdtype), budget)
+
+
 async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> Step:
     """A and AAAA of a server host; ``data["addresses"]`` lists what the probes will use."""
     pinned = config.pinned_address(host)
@@ -141,8 +160,8 @@ async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> St
         kind, message = _dns_failure(exc)
         return rec.failed(kind, message)
     results = await asyncio.gather(
-        asyncio.wait_for(_query(resolver, host, "A"), budget),
-        asyncio.wait_for(_query(resolver, host, "AAAA"), budget),
+        _bounded(resolver, host, "A", budget),
+        _bounded(resolver, host, "AAAA", budget),
         return_exceptions=True,
     )
     addresses: list[str] = []
@@ -180,7 +199,9 @@ async def domain_info(clock: RunClock, domain: str, config: ResolverConfig) -> l
         rec.data["domain"] = domain
         rec.data["name"] = name
         try:
-            records = await asyncio.wait_for(_query(resolver, name, rdtype), budget)
+            records = await asyncio.wait_for(_settled(resolver, name, rdtype), budget)
+            if isinstance(records, Exception):
+                raise records
         except Exception as exc:  # every failure is a fact, not an error
             kind, message = _dns_failure(exc)
             return rec.failed(kind, f"{rdtype} {name}: {message}")

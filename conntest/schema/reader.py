@@ -76,9 +76,9 @@ def describe_yaml(value: object) -> str:
         text = repr(value)
         return text if len(text) <= 60 else text[:56] + "...'"
     if isinstance(value, dict):
-        return "a mapping"
+        return "a mapping" if value else "an empty mapping"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     if isinstance(value, bytes):
         return "binary data"
     if hasattr(value, "isoformat"):

@@ -16,6 +16,7 @@ from conntest.model import Report
 from conntest.redact import Redactor
 from conntest.render.json_report import render_json
 from conntest.render.markdown_report import render_markdown
+from conntest.render.redacted_output import redact_output
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,10 @@ def save_report(
     context = [("Generated", now.isoformat(timespec="seconds"))]
     if scenario is not None:
         context.append(("Lab scenario", f"{scenario} (conntest demo, not the real service)"))
+    report = redact.value(report)  # before Markdown escapes or collapses a secret out of sight
     markdown = redact(render_markdown(report, names, context))
     clipboard = redact(render_markdown(report, names, context, transcript=False))
-    document = redact(render_json(report)) + "\n"
+    document = redact_output("json", render_json(report) + "\n", redact)
     directory.mkdir(parents=True, exist_ok=True)
     stem = report_stem(now)
     suffix = 1

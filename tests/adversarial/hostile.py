@@ -399,14 +399,18 @@ async def _smtp_credential(conn: Conn, line: bytes) -> bytes:
     return got
 
 
+def _b64_or_nothing(part: bytes) -> bytes:
+    """``part`` base64-decoded, or b"" (``AUTH``, ``LOGIN``: an echo must not end the session)."""
+    try:
+        return base64.b64decode(part + b"=" * (-len(part) % 4), validate=True)
+    except ValueError:
+        return b""
+
+
 def smtp_echo(tls: ssl.SSLContext) -> Script:
     async def on_auth(conn: Conn, line: bytes) -> bool:
         got = await _smtp_credential(conn, line)
-        decoded = b" ".join(
-            base64.b64decode(part + b"==")
-            for part in got.split()
-            if part.isalnum() or part.endswith(b"=")
-        )
+        decoded = b" ".join(_b64_or_nothing(part) for part in got.split())
         said = (got + decoded).replace(b"\r", b" ").replace(b"\n", b" ").replace(b"\0", b" ")
         await conn.send(b"535-echo: " + said + b"\r\n535 5.7.8 echo: " + said + b"\r\n")
         return True

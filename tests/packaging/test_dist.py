@@ -163,7 +163,7 @@ def test_metadata_names_the_distribution_and_its_licence(dists: Dists) -> None:
     assert "==" not in requires["textual"], requires["textual"]
     with zipfile.ZipFile(dists.wheel) as wheel:
         entry = next(n for n in wheel.namelist() if n.endswith("entry_points.txt"))
-        assert "conntest = conntest.cli:main" in wheel.read(entry).decode()
+        assert "conntest = conntest.console:console" in wheel.read(entry).decode()
 
 
 def test_sdist_holds_docs_profiles_tests_and_licence(dists: Dists) -> None:

@@ -327,7 +327,7 @@ def test_load_profile_raises_with_every_problem() -> None:
                 "x.yaml: name: expected a non-empty string (put numbers in quotes), found 2016 "
                 "(line 1)",
                 "x.yaml: imap: expected a mapping of imap settings, found null (line 2)",
-                "x.yaml: smtp: expected a mapping of smtp settings, found a list (line 3)",
+                "x.yaml: smtp: expected a mapping of smtp settings, found an empty list (line 3)",
             ],
             id="wrong-types",
         ),

@@ -106,3 +106,16 @@ def test_a_profile_file_with_a_python_tag_is_a_problem(tmp_path: Path) -> None:
     path.write_text("name: !!python/name:os.system x\nimap: {}\nsmtp: {}\n")
     (problem,) = validate([path])
     assert problem.line == 1 and "tag" in problem.found
+
+
+def test_an_empty_list_of_accounts_is_named_empty(tmp_path: Path) -> None:
+    """ "expected a non-empty list, found a list" reads as a contradiction; say it is empty."""
+    from conntest.batch.config import load_batch
+    from conntest.profiles import load_profiles
+
+    path = tmp_path / "batch.yaml"
+    path.write_text("accounts: []\n")
+    problems = load_batch(path, load_profiles()).problems
+    assert [str(p) for p in problems] == [
+        f"{path}: accounts: expected a non-empty list of accounts, found an empty list (line 1)"
+    ]
