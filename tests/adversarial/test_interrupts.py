@@ -65,21 +65,34 @@ def lab_args(lab: dict[str, Any], scenario: str) -> list[str]:
     return [*lab["scenarios"][scenario]["check_args"], "--ca-file", lab["ca_file"]]
 
 
-def interrupted(args: list[str], after: float, tmp: Path) -> tuple[int, str, str]:
-    """Run ``conntest ARGS``, send SIGINT ``after`` seconds later; exit code, stdout, stderr."""
+def interrupted(runs: list[tuple[list[str], float]], tmp: Path) -> list[tuple[int, str, str]]:
+    """Run ``conntest ARGS`` for each run at once, each sent SIGINT ``after`` seconds in.
+
+    Side by side rather than one after another: the waits overlap, and the
+    lab serves them all as it would serve concurrent clients.  Each run's
+    exit code, stdout and stderr, in order.
+    """
     env = {**os.environ, "XDG_STATE_HOME": str(tmp / "state"), "NO_COLOR": "1"}
-    proc = subprocess.Popen(
-        [str(CONNTEST), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
-    time.sleep(after)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    return proc.returncode, out, err
+    started = time.monotonic()
+    procs = [
+        subprocess.Popen(
+            [str(CONNTEST), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            text=True,
+        )
+        for args, _after in runs
+    ]
+    for proc, (_args, after) in sorted(zip(procs, runs, strict=True), key=lambda p: p[1][1]):
+        time.sleep(max(0.0, started + after - time.monotonic()))
+        proc.send_signal(signal.SIGINT)
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        results.append((proc.returncode, out, err))
+    return results
 
 
 @pytest.fixture
@@ -100,23 +113,26 @@ def test_ctrl_c_in_the_middle_of_a_batch_is_one_line(
     fmt: str, slow_lab: dict[str, Any], batch_of_30: Path, tmp_path: Path
 ) -> None:
     # Spread over the run: DNS in flight, TLS handshakes, sign-ins of 30 accounts.
-    for after in (0.8, 1.1, 1.4, 1.7, 2.0):
-        code, out, err = interrupted(
+    afters = (0.8, 1.1, 1.4, 1.7, 2.0)
+    runs = [
+        (
             [
                 "check",
                 "--batch",
                 str(batch_of_30),
                 *lab_args(slow_lab, "ok"),
                 "--state-file",
-                str(tmp_path / "lockout.json"),
+                str(tmp_path / f"lockout-{after}.json"),
                 "--min-auth-interval",
                 "0",
                 "--format",
                 fmt,
             ],
             after,
-            tmp_path,
         )
+        for after in afters
+    ]
+    for after, (code, out, err) in zip(afters, interrupted(runs, tmp_path), strict=True):
         assert (code, err) == (3, LINE), (after, code, err)
         assert out == (NAGIOS if fmt == "nagios" else ""), (after, out)
 
@@ -153,8 +169,9 @@ def test_ctrl_c_while_conntest_starts_is_one_line_too(
 def test_ctrl_c_against_a_silent_server_in_every_format(
     slow_lab: dict[str, Any], tmp_path: Path
 ) -> None:
-    for fmt in ("text", "json", "jsonl", "nagios", "prometheus", "junit"):
-        code, out, err = interrupted(
+    formats = ("text", "json", "jsonl", "nagios", "prometheus", "junit")
+    runs = [
+        (
             [
                 "check",
                 "--user",
@@ -167,8 +184,10 @@ def test_ctrl_c_against_a_silent_server_in_every_format(
                 "30",
             ],
             2.5,
-            tmp_path,
         )
+        for fmt in formats
+    ]
+    for fmt, (code, out, err) in zip(formats, interrupted(runs, tmp_path), strict=True):
         assert (code, err) == (3, LINE), (fmt, code, err)
         assert out == (NAGIOS if fmt == "nagios" else ""), (fmt, out)
 
