@@ -143,6 +143,7 @@ CODE_ORDER: tuple[str, ...] = (
     "send-as-denied",
     "mailbox-full",
     "wrong-protocol",
+    "server-garbled",
     "wrong-port",
     "port-filtered",
     "port-closed",

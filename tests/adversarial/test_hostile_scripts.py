@@ -42,6 +42,18 @@ PROFILES = (
 )
 NAMES = {p.id: p.name for p in PROFILES}
 
+# A flood, an oversized literal or line, or bytes that are not text after a well-formed
+# greeting: the server broke the protocol (issue 8), it is not "the wrong protocol".
+GARBLED_IMAP = {
+    "flood-capability",
+    "flood-after-login",
+    "huge-literal",
+    "endless-line",
+    "invalid-utf8-capability",
+    "echo-garbage",
+}
+GARBLED_SMTP = {"flood"}
+
 
 @contextlib.contextmanager
 def closed_port() -> Iterator[int]:
@@ -137,6 +149,10 @@ async def test_imap_script(
     assert credentials_received(PASSWORD, received) <= 1
     imap_steps = [s for p in report.profiles for s in p.steps if s.protocol == "imap"]
     assert any(s.status is Status.FAIL for s in imap_steps), name
+    if name in GARBLED_IMAP:
+        for result in report.profiles:
+            codes = [f.code for f in result.findings]
+            assert "server-garbled" in codes and "wrong-protocol" not in codes, codes
 
 
 @pytest.mark.parametrize("name", sorted(SMTP_SCRIPTS))
@@ -156,6 +172,9 @@ async def test_smtp_script(
     assert credentials_received(PASSWORD, received) <= 1
     smtp_steps = [s for p in report.profiles for s in p.steps if s.protocol == "smtp"]
     assert any(s.status is Status.FAIL for s in smtp_steps), name
+    if name in GARBLED_SMTP:
+        codes = [f.code for f in report.profiles[0].findings]
+        assert "server-garbled" in codes and "wrong-protocol" not in codes, codes
 
 
 async def test_a_second_imap_continuation_is_cancelled_and_recorded(

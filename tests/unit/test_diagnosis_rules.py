@@ -880,6 +880,16 @@ def test_wrong_protocol_from_500_on_smtp() -> None:
     assert check(diagnose(steps, THUNDERBIRD, ctx()))[0].code == "wrong-protocol"
 
 
+def test_a_broken_answer_after_the_greeting_is_garbled_not_another_protocol() -> None:
+    limit = "the server sent more than 10,000 lines in answer to one command; conntest stopped"
+    after = run("imap", "capability", failure=fail(FailureKind.PROTOCOL, limit))
+    found = check(diagnose(after, THUNDERBIRD, ctx()))[0]
+    assert found.code == "server-garbled"
+    assert "10,000 lines" in found.detail and "CAPABILITY" in found.detail
+    before = run("imap", "greeting", failure=fail(FailureKind.PROTOCOL, "not an IMAP greeting"))
+    assert check(diagnose(before, THUNDERBIRD, ctx()))[0].code == "wrong-protocol"
+
+
 def test_thunderbird_port_465_is_a_wrong_port() -> None:
     ssl465 = Profile(
         id="t", name="Thunderbird", imap=ImapSettings(), smtp=SmtpSettings(port=465, security="tls")
@@ -1135,7 +1145,7 @@ REQUIRED_CODES = {
     "starttls-missing", "port-filtered", "port-closed", "connection-reset", "server-silent",
     "wrong-protocol", "dns-failure", "dns-unexpected-address", "domain-not-m365",
     "not-authenticated",
-    "starttls-required", "send-as-denied", "mailbox-full",
+    "starttls-required", "send-as-denied", "mailbox-full", "server-garbled",
 }  # fmt: skip
 
 

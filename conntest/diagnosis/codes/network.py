@@ -246,6 +246,34 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         },
     ),
     CatalogueEntry(
+        code="server-garbled",
+        severity=Severity.CRITICAL,
+        layer="session",
+        title="{host} answered, but not in a form {protocol_name} allows",
+        meaning=(
+            "After a normal start, the answer to {phase} could not be read as {protocol_name}: "
+            "{message}. conntest stopped reading there, sent nothing more and kept what it had "
+            "seen. Microsoft 365 does not answer this way; something on the way (a proxy, "
+            "security software that inspects mail, a captive portal) or a server that is not "
+            "Microsoft's answered in its place."
+        ),
+        evidence=(
+            "A step after the greeting failed as a protocol failure: a read limit was reached "
+            "(a line, a literal, too many lines or too many bytes for one command), the answer "
+            "was not text or not shaped as a reply, or the server asked for the credential a "
+            "second time."
+        ),
+        remedy=remedies(
+            "Try {client} from another network (a phone's hotspot). If it works there, a device "
+            "on this network handles mail connections: ask its administrator. Check that "
+            "{settings} name {expected_host}."
+        ),
+        admin_action=(
+            "Look for a proxy, mail filter or TLS-inspecting firewall between the client and "
+            "{host}, and exempt {imap_host} and {smtp_host} from it."
+        ),
+    ),
+    CatalogueEntry(
         code="dns-failure",
         severity=Severity.CRITICAL,
         layer="dns",

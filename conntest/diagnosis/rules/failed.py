@@ -128,7 +128,11 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
     if kind is FailureKind.TLS_HANDSHAKE:
         return make("tls-handshake-failed")
     if kind is FailureKind.PROTOCOL:
-        return make("wrong-protocol")
+        # Garbage before a greeting is another protocol on the port; after a well-formed
+        # greeting it is a server (or something in its place) that broke the protocol.
+        if step.name in _BEFORE_GREETING:
+            return make("wrong-protocol")
+        return make("server-garbled")
     if kind is FailureKind.NOT_OFFERED:
         if step.name in ("ehlo", "starttls"):
             return make("starttls-missing", how=f"STARTTLS was not offered: '{values['sentence']}'")
@@ -144,6 +148,8 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
 
 
 _Make = Callable[..., Candidate]
+
+_BEFORE_GREETING = frozenset({"connect", "tls", "greeting"})
 
 _LEGACY_TLS = ("TLSv1", "TLSv1.0", "TLSv1.1")
 
