@@ -54,8 +54,14 @@ from conntest.inputs.values import (
     parse_pin,
     parse_timeout,
 )
-from conntest.oauth.command import LAB_CLIENT_ID
-from conntest.oauth.defaults import OAuthDefaults, parse_authority, parse_client_id, parse_tenant
+from conntest.oauth.defaults import (
+    OAuthDefaults,
+    parse_authority,
+    parse_client_id,
+    parse_tenant,
+    register_line,
+)
+from conntest.oauth.platform import LAB_CLIENT_ID
 from conntest.oauth.result import DEFAULT_AUTHORITY, DEFAULT_TENANT
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.profiles import ProfileSet
@@ -137,8 +143,6 @@ def single_oauth_account(defaults: EntryDefaults) -> OAuthAccount:
     reader = _Reader("command line", Path.cwd(), ProfileSet({}))
     account = reader.oauth_account(defaults, "", 0)
     if account is None:
-        from conntest.oauth.command import register_line
-
         file = Path(reader.settings_file) if reader.settings_file else None
         problems = [p for p in reader.problems if p.field != "client_id"]
         if problems:
