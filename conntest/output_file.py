@@ -73,7 +73,7 @@ def write_report(path: Path, data: bytes, mode: int = 0o644) -> None:
         return
     fd = open_fd(path, WRITE)
     try:
-        if NONBLOCK:  # POSIX only: the open must not wait, the writes must not fail half-way
+        if NONBLOCK and hasattr(os, "set_blocking"):  # the open did not wait; the writes must
             os.set_blocking(fd, True)
         view = memoryview(data)
         while view:

@@ -15,8 +15,9 @@ What it changes, at interpreter start-up, before conntest is imported:
   on the real ``flock`` (a lock per descriptor, failing at once with
   ``EACCES`` for ``LK_NBLCK``: Windows' behaviour as CPython reports it).
 * The attributes of ``os``, ``select`` and ``signal`` that Windows' Python
-  3.11 lacks are gone (:data:`MISSING` lists them: ``os.O_NONBLOCK``,
-  ``os.set_blocking``, ``select.poll``, ``signal.SIGHUP``, …), and
+  3.11 lacks are gone (``os.O_NONBLOCK``, ``os.set_blocking``, …:
+  :data:`OS_MISSING`; all of ``select`` and ``signal`` but what
+  :data:`WINDOWS_HAS`: no ``select.poll``, no ``signal.SIGHUP``), and
   ``signal.SIGBREAK`` exists (as SIGTTIN: send that to press Ctrl-Break).
   The standard modules that chose ``select.poll`` when imported
   (``subprocess``, ``socketserver``) use ``select.select``, as on Windows.
@@ -98,30 +99,37 @@ def _locking(fd: int, mode: int, nbytes: int) -> None:
 msvcrt.locking = _locking
 sys.modules["msvcrt"] = msvcrt
 
-# What Windows' Python 3.11 does not have.  The Linux standard library kept here
-# uses none of these on the paths conntest takes (the event loop is epoll's).
-MISSING = {
-    os: (
-        "O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_NOFOLLOW", "O_DIRECTORY", "O_SYNC",
-        "O_DSYNC", "O_NDELAY", "O_ASYNC", "fchmod", "fchown", "chown", "lchown",
-        "getuid", "geteuid", "getgid", "getegid", "getgroups", "getpgid", "getpgrp",
-        "setpgrp", "setsid", "getsid", "killpg", "fork", "forkpty", "openpty", "mkfifo",
-        "mknod", "sync", "fdatasync", "uname", "sysconf", "statvfs", "fstatvfs", "nice",
-        "getloadavg", "ttyname", "ctermid", "WNOHANG", "wait3", "wait4",
-        *(("set_blocking", "get_blocking") if sys.version_info < (3, 12) else ()),
-    ),
-    select: ("poll", "POLLIN", "POLLOUT", "POLLHUP", "POLLERR", "POLLPRI", "POLLNVAL"),
-    signal: (
-        "SIGHUP", "SIGQUIT", "SIGKILL", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGPIPE",
-        "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "alarm", "setitimer", "pause",
-        "pthread_kill", "pthread_sigmask", "siginterrupt", "sigwait",
-    ),
+# What Windows' Python 3.11 does not have: in os, these; in select and signal, all but
+# what Windows has.  The event loop kept here (epoll's) keeps a select of its own.
+_linux_select = types.ModuleType("select")
+_linux_select.__dict__.update(vars(select))
+selectors.select = _linux_select
+OS_MISSING = (
+    "O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_NOFOLLOW", "O_DIRECTORY", "O_SYNC",
+    "O_DSYNC", "O_NDELAY", "O_ASYNC", "fchmod", "fchown", "chown", "lchown",
+    "getuid", "geteuid", "getgid", "getegid", "getgroups", "getpgid", "getpgrp",
+    "setpgrp", "setsid", "getsid", "killpg", "fork", "forkpty", "openpty", "mkfifo",
+    "mknod", "sync", "fdatasync", "uname", "sysconf", "statvfs", "fstatvfs", "nice",
+    "getloadavg", "ttyname", "ctermid", "WNOHANG", "wait3", "wait4",
+    *(("set_blocking", "get_blocking") if sys.version_info < (3, 12) else ()),
+)
+WINDOWS_HAS = {
+    select: {"select", "error"},
+    signal: {
+        "SIGABRT", "SIGBREAK", "SIGFPE", "SIGILL", "SIGINT", "SIGSEGV", "SIGTERM",
+        "CTRL_C_EVENT", "CTRL_BREAK_EVENT", "SIG_DFL", "SIG_IGN", "NSIG", "Signals",
+        "Handlers", "default_int_handler", "getsignal", "signal", "raise_signal",
+        "set_wakeup_fd", "strsignal", "valid_signals",
+    },
 }
-for _module, _names in MISSING.items():
-    for _name in _names:
-        if hasattr(_module, _name):
-            delattr(_module, _name)
-signal.SIGBREAK = signal.SIGTTIN  # Ctrl-Break: a signal whose default (stop) no run wants
+_ctrl_break = signal.SIGTTIN
+for _name in OS_MISSING:
+    if hasattr(os, _name):
+        delattr(os, _name)
+for _module, _keep in WINDOWS_HAS.items():
+    for _name in [n for n in vars(_module) if not n.startswith("_") and n not in _keep]:
+        delattr(_module, _name)
+signal.SIGBREAK = _ctrl_break  # SIGTTIN: its default (stop the process) no run wants
 
 # Chosen at their import from what select had then; on Windows, select.select.
 del selectors.PollSelector
