@@ -387,6 +387,37 @@ def test_imap_on_143_with_starttls_is_probed_that_way(tmp_path: Any) -> None:
     assert all(not a.in_clear for a in connection.auth) and len(connection.auth) == 1
 
 
+@pytest.mark.parametrize("fmt", ["json", "nagios"])
+def test_check_lab_serves_a_143_starttls_profile_on_port_143s_listener(
+    fmt: str, tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check --lab ok`` with a 143/STARTTLS profile meets the lab's STARTTLS listener.
+
+    It used to meet the implicit-TLS one, wait the whole timeout and say server-silent.
+    ``nagios`` goes through the batch runner, ``json`` through the single check.
+    """
+    path = _modes_profile(tmp_path, (143, "starttls"), (587, "starttls"))
+    monkeypatch.setenv("PW", LAB_PASSWORD)
+    args = ["--lab", "ok", "--profile-file", str(path), "--profile", "tb-modes", "--timeout", "10"]
+    args += ["--user", "t@contoso.com", "--password-env", "PW", "--format", fmt]
+    code = main(["check", *args])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    if fmt == "nagios":
+        # WARNING, not CRITICAL: IMAP was answered (a silent server would be critical)
+        assert out.startswith("CONNTEST WARNING - t@contoso.com: wrong-port"), out
+        assert "imap_auth=" in out, out
+        return
+    [result] = json.loads(out)["profiles"]
+    assert [(f["code"], f["severity"]) for f in result["findings"]][:2] == [
+        ("wrong-port", "warning"),
+        ("ok", "ok"),
+    ]
+    imap = [s["name"] for s in result["steps"] if s["protocol"] == "imap"]
+    assert imap[:5] == ["connect", "greeting", "starttls", "tls", "capability"]
+    assert all(s["status"] == "pass" for s in result["steps"] if s["protocol"] == "imap")
+
+
 @pytest.mark.parametrize("fmt", ["json", "text", "nagios"])
 def test_one_cause_is_one_finding_in_every_output(
     fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
