@@ -899,6 +899,45 @@ def test_thunderbird_port_465_is_a_wrong_port() -> None:
     assert codes(findings)[:2] == ["wrong-port", "port-filtered"]
 
 
+def _wrong_port(found: list[Finding]) -> Finding:
+    return next(f for f in found if f.code == "wrong-port")
+
+
+def test_wrong_port_on_smtp_465_quotes_microsofts_device_guide() -> None:
+    ssl465 = Profile(
+        id="t", name="Thunderbird", imap=ImapSettings(), smtp=SmtpSettings(port=465, security="tls")
+    )
+    steps = run("imap") + run("smtp", "connect", failure=fail(FailureKind.TIMEOUT, "timed out"))
+    finding = _wrong_port(check(diagnose(steps, ssl465, ctx())))
+    assert finding.severity is Severity.CRITICAL
+    assert "If your device recommends or defaults to port 465" in finding.detail
+    assert "does not offer" not in finding.detail  # the guide says no more than it says
+
+
+def test_wrong_port_on_imap_never_speaks_of_smtp_or_465() -> None:
+    """Working and failing, IMAP on 143: the detail is about IMAP, and says what happened."""
+    profile = dataclasses.replace(
+        THUNDERBIRD, imap=dataclasses.replace(THUNDERBIRD.imap, port=143, security="starttls")
+    )
+    names = ("connect", "greeting", "starttls", "tls", "capability", "login", "mailbox")
+    worked = [step("imap", n) for n in names]
+    refused = [
+        step("imap", "connect", Status.FAIL, failure=fail(FailureKind.REFUSED, "refused")),
+        *[step("imap", n, Status.SKIP) for n in names[1:]],
+    ]
+    for steps, severity in ((worked, Severity.WARNING), (refused, Severity.CRITICAL)):
+        finding = _wrong_port(check(diagnose(steps, profile, ctx())))
+        assert finding.severity is severity
+        text = f"{finding.title} {finding.detail} {finding.remedy}"
+        assert "SMTP" not in text and "465" not in text, text
+        assert "port 143" in finding.detail and "993" in finding.detail
+    working = _wrong_port(check(diagnose(worked, profile, ctx())))
+    assert "refused" not in working.detail and "fail" not in working.detail
+    assert "went through" in working.detail
+    failing = _wrong_port(check(diagnose(refused, profile, ctx())))
+    assert "failed before sign-in" in failing.detail
+
+
 def test_dns_failure() -> None:
     resolve = step(
         "dns",
