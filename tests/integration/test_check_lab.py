@@ -165,6 +165,19 @@ def test_no_credentials_when_tls_is_not_trustworthy(scenario: str) -> None:
         assert record.auth_attempts(protocol="imap") == 0
 
 
+def test_a_wrong_password_on_a_working_connection_is_not_cannot_connect(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The headline names the cause (the first finding), not a connection failure."""
+    monkeypatch.setenv("PW", LAB_PASSWORD)
+    args = ["--lab", "wrong-password", "--profile", "thunderbird", "--user", "w@contoso.com"]
+    code = main(["check", *args, "--password-env", "PW"])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert code == 2
+    assert first.startswith("CRITICAL: Microsoft says the user name or password is wrong"), first
+    assert "(wrong-credentials;" in first and "connect" not in first
+
+
 def test_text_output_leads_with_verdict_and_remedy(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,7 +198,8 @@ def test_text_output_leads_with_verdict_and_remedy(
     out = capsys.readouterr().out
     assert code == 2
     lines = out.splitlines()
-    assert lines[0].startswith("CRITICAL")
+    assert lines[0].startswith("CRITICAL: Sending is switched off"), lines[0]
+    assert "(smtp-auth-disabled; erin@contoso.com, 1 profile(s)," in lines[0]
     assert "smtp-auth-disabled" in out.split("Steps:")[0]
     assert "What to do:" in out
     assert out.index("What to do:") < out.index("Steps:")
