@@ -205,8 +205,9 @@ def check(findings: Sequence[Finding]) -> list[Finding]:
             assert "{" not in text and "}" not in text, text
             assert not re.search(r"(?<![\w`])\?(?![\w`])", text), f"unfilled placeholder: {text}"
         assert f.evidence
-        first = f.title.split(" ", 1)[0]
-        assert f.title[:1].isupper() or "." in first, f.title  # host names keep their case
+        # a sentence starts with a capital; a host name at the start keeps its case
+        assert not re.match(r"(Outlook|Smtp|Login)\.|Localhost\b", f.title), f.title
+        assert not re.match(r"[A-Z][a-z0-9-]*\.[a-z]", f.title), f.title
     return list(findings)
 
 
@@ -1287,9 +1288,39 @@ def test_a_server_given_as_an_address_is_not_judged_as_a_dns_answer() -> None:
 
 
 def test_titles_keep_names_written_their_own_way() -> None:
-    """A title that starts with iOS Mail or a host name is not re-capitalised."""
-    from conntest.diagnosis.templates import capitalised as _capitalised
+    """A title that starts with a host, a user or a client name keeps it as written."""
+    from conntest.diagnosis.templates import DEFAULT_VALUES, capitalised
 
-    assert _capitalised("iOS Mail cannot sign in") == "iOS Mail cannot sign in"
-    assert _capitalised("outlook.office365.com refused") == "outlook.office365.com refused"
-    assert _capitalised("the password was refused") == "The password was refused"
+    template = "{host} refused the connection on port {port}"
+    for host in ("outlook.office365.com", "localhost", "mail", "imap.contoso.test"):
+        title = f"{host} refused the connection on port 993"
+        assert capitalised(title, template, {"host": host}) == title
+    neutral = {"host": DEFAULT_VALUES["host"]}  # no host known: a plain sentence
+    assert capitalised("the server refused", template, neutral) == "The server refused"
+    client = "{client} cannot sign in"
+    assert capitalised("iOS Mail cannot sign in", client, {"client": "iOS Mail"}) == (
+        "iOS Mail cannot sign in"
+    )
+    assert capitalised("the password was refused", "the password was refused", {}) == (
+        "The password was refused"
+    )
+
+
+@pytest.mark.parametrize("host", ["localhost", "mail", "outlook.office365.com"])
+def test_a_host_at_the_start_of_a_title_is_written_as_given(host: str) -> None:
+    """``--imap mail:993`` refused: "mail refused the connection", not "Mail refused"."""
+    steps = [
+        step("dns", "resolve", host=host, addresses=["127.0.0.1"], source="--resolve"),
+        step(
+            "imap",
+            "connect",
+            Status.FAIL,
+            failure=fail(FailureKind.REFUSED, "[Errno 111] Connection refused"),
+            host=host,
+            port=993,
+            address="127.0.0.1",
+        ),
+        *[step("imap", n, Status.SKIP) for n in ("tls", "greeting", "capability", "login")],
+    ]
+    closed = by_code(check(diagnose(steps, THUNDERBIRD, ctx())), "port-closed")
+    assert closed.title == f"{host} refused the connection on port 993", closed.title
