@@ -191,7 +191,7 @@ def test_banner_works_fails_and_untested() -> None:
     )
     verdict = banner(dead, NAMES)
     assert verdict.kind == "fails"
-    assert verdict.headline == "Does not work: none of the 2 clients can connect"
+    assert verdict.headline == "Does not work: none of the 2 clients can receive or send mail"
 
 
 def test_stripped_retry_offered_once() -> None:
