@@ -273,6 +273,7 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "json", "jsonl", "nagios", "prometheus", "junit"),
         default="text",
+        help="how to print the report (default text; docs/cli.md, docs/monitoring.md)",
     )
     check.add_argument(
         "--verbose", "-v", action="store_true", help="text format: include the redacted transcript"
