@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -57,6 +58,22 @@ __all__ = [
 
 GRACE = 5.0
 """Seconds past an account's own deadline before its check is cancelled."""
+MIN_ACCOUNT_TIMEOUT = 0.5
+"""Under ``--deadline``, an account with less time than this left is not started."""
+
+
+def _budget(left: float) -> tuple[float, float]:
+    """``(timeout, grace)`` of an account with ``left`` seconds of the batch deadline to go.
+
+    The grace shrinks with the time left (a fifth of it, at most :data:`GRACE`),
+    so timeout plus grace, when the check is cancelled at the latest, is
+    ``left``: a ``--deadline`` of 1 to 6 seconds still checks the first
+    account, and no account outlives the batch's deadline.
+    """
+    grace = min(GRACE, max(left, 0.0) / 5)
+    return math.floor((left - grace) * 10) / 10, grace  # a tenth of a second, never over
+
+
 AUTH_SKIPPED = "auth-skipped"
 SLOW = "check-slow"
 REAUTH = "oauth-reauth-required"
@@ -106,18 +123,21 @@ async def run_batch(
 
     async def worker() -> None:
         for index, entry in queue:
-            left = None if deadline is None else deadline - (time.monotonic() - started) - GRACE
-            if left is not None and left < 1:
+            grace = GRACE
+            if deadline is not None:
+                timeout, grace = _budget(deadline - (time.monotonic() - started))
+                if timeout < entry.timeout:
+                    entry = dataclasses.replace(entry, timeout=timeout)  # noqa: PLW2901
+            if entry.timeout < MIN_ACCOUNT_TIMEOUT:
                 result = _past_deadline(entry, deadline or 0)
             else:
-                if left is not None and left < entry.timeout:
-                    entry = dataclasses.replace(entry, timeout=left)  # noqa: PLW2901
                 result = await run_account(
                     entry,
                     thresholds=thresholds,
                     ledger=ledger,
                     protocols=protocols,
                     domains=domains,
+                    grace=grace,
                 )
             totals.add(result)
             if on_result is not None:
@@ -162,18 +182,21 @@ async def run_account(
     ledger: AuthLedger | None = None,
     protocols: tuple[ProtocolName, ...] = PROTOCOLS,
     domains: DomainLookups | None = None,
+    grace: float = GRACE,
 ) -> AccountResult:
     """One account's check under the lockout rules, never raising.
 
     With a ledger, the account is claimed just before its check (or refused,
     and checked connectivity-only) and settled just after, so a failure is on
-    record even if the batch is killed later.
+    record even if the batch is killed later.  The check is cancelled
+    ``grace`` seconds after its own deadline (less than :data:`GRACE` when a
+    batch deadline is near).
     """
-    check = _Check(protocols, domains)
+    check = _Check(protocols, domains, grace)
     if ledger is None or not entry.authenticates:
         return await _checked(entry, thresholds, None, time.time, check)
     # On disk before any credential is sent; concurrent checks share the write.
-    refusal = await ledger.claim(entry.key, entry.timeout + GRACE)
+    refusal = await ledger.claim(entry.key, entry.timeout + grace)
     if refusal is not None:
         return await _checked(entry, thresholds, refusal, ledger.clock, check)
     result: AccountResult | None = None
@@ -198,6 +221,7 @@ class _Check:
 
     protocols: tuple[ProtocolName, ...]
     domains: DomainLookups | None
+    grace: float = GRACE
 
 
 async def _checked(
@@ -238,13 +262,13 @@ async def _checked(
         request = dataclasses.replace(request, protocols=check.protocols)
     try:
         report = await asyncio.wait_for(
-            run_check(request, domains=check.domains), entry.timeout + GRACE
+            run_check(request, domains=check.domains), entry.timeout + check.grace
         )
     except TimeoutError:
         return failed(
             "check-deadline",
             f"the check did not finish within its deadline of {entry.timeout:g} s",
-            f"cancelled after {entry.timeout + GRACE:g} s",
+            f"cancelled after {entry.timeout + check.grace:g} s",
             authentication,
         )
     except asyncio.CancelledError:
