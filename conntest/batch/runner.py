@@ -42,8 +42,7 @@ from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
 from conntest.model import Finding, Report, Severity
 from conntest.redact import Redactor
 from conntest.results import AccountResult, Authentication, BatchResult, Totals
-from conntest.results.cert_days import CERT_EXPIRING
-from conntest.results.thresholds import NO_THRESHOLDS, Thresholds
+from conntest.results.thresholds import CHECK_SLOW, NO_THRESHOLDS, Thresholds, crossed
 
 __all__ = [
     "AUTH_SKIPPED",
@@ -75,7 +74,7 @@ def _budget(left: float) -> tuple[float, float]:
 
 
 AUTH_SKIPPED = "auth-skipped"
-SLOW = "check-slow"
+SLOW = CHECK_SLOW
 REAUTH = "oauth-reauth-required"
 """No usable saved sign-in: headless runs never prompt, they say which command fixes it."""
 
@@ -300,23 +299,12 @@ def evaluate(
             code, title = worst.findings[0].code, worst.findings[0].title
     else:
         code, title = "no-profiles", "no profile was checked"
-    seconds = report.elapsed_ms / 1000
-    for level, limit in (
-        (Severity.CRITICAL, thresholds.critical),
-        (Severity.WARNING, thresholds.warning),
-    ):
-        if limit is not None and limit.alerts(seconds):
-            if state < level:
-                state = level
-                code = SLOW
-                title = f"the check took {seconds:.1f} s ({level.label} range {limit})"
-            break
+    for threshold in crossed(report, thresholds):  # the total time's first, then certificates'
+        if state < threshold.severity:
+            state, code, title = threshold.severity, threshold.code, threshold.title
     if code == REAUTH and entry.oauth is not None:
         # Monitoring shows the title alone (a Nagios status line): it names the fix.
         title = f"{title}; run: {entry.login_command}"
-    expiring = thresholds.cert_days.judge(report) if thresholds.cert_days else None
-    if expiring is not None and state < expiring[0]:
-        state, code, title = expiring[0], CERT_EXPIRING, expiring[1]
     return AccountResult(
         entry=entry,
         report=report,

@@ -46,6 +46,39 @@ def test_cert_days_like_check_smtp_d(tmp_path: Path) -> None:
     assert "warning at 3650 days" in warning.stdout
 
 
+def test_a_single_check_s_json_and_text_agree_with_its_threshold_exit_code(
+    tmp_path: Path,
+) -> None:
+    """--cert-days and -w make the exit code worse than the report: the verdicts say so, and why.
+
+    The lab's certificate has about a year left, so 3650,3000 is critical; ``-w @0:``
+    (inside 0 to infinity) is crossed by any check, whatever it took.
+    """
+    import json
+
+    base = ("--lab", "ok", "--user", "a@contoso.com", "--no-password", "--profile", "thunderbird")
+    done = check(
+        *base, "--cert-days", "3650,3000", "-w", "@0:", "--format", "json", tmp_path=tmp_path
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert (doc["verdict"], doc["exit_code"]) == ("critical", 2)
+    assert doc["profiles"][0]["verdict"] == "ok"  # the report alone: the connection works
+    by_option = {t["option"]: t for t in doc["thresholds"]}
+    assert by_option["--cert-days"]["code"] == "certificate-expiring"
+    assert by_option["--cert-days"]["severity"] == "critical"
+    assert "critical at 3000 days" in by_option["--cert-days"]["title"]
+    assert (by_option["--warning"]["code"], by_option["--warning"]["severity"]) == (
+        "check-slow",
+        "warning",
+    )
+
+    text = check(*base, "--cert-days", "3650,3000", tmp_path=tmp_path)
+    assert text.returncode == 2
+    first = text.stdout.splitlines()[0]
+    assert first.startswith("CRITICAL (--cert-days): the IMAP certificate expires in"), first
+
+
 @pytest.mark.parametrize("spec", ["10,20", "x", "30,14,7", "-1", "nan", ""])
 def test_cert_days_bad_values(spec: str) -> None:
     with pytest.raises(ValueError, match=r"expected WARN|days must|CRIT must"):
