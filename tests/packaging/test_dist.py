@@ -223,3 +223,11 @@ def test_sdist_holds_what_its_own_tests_open(dists: Dists) -> None:
     assert "docs/conntest.1" in named
     missing = sorted(named - dists.sdist_names())
     assert not missing, f"the sdist lacks files its tests open: {missing}"
+
+
+def test_shipped_profiles_name_no_path_of_the_build_machine() -> None:
+    """A user copies these files (``conntest profiles show ID``): a comment must not send
+    them to a notes folder only the developers had."""
+    for profile in sorted((PACKAGE / "profiles_data").glob("*.yaml")):
+        text = profile.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![\w.])/(work|home|tmp|root)/", text), profile.name
