@@ -333,6 +333,11 @@ def _dispatch(
 
         stdout.write(render_schema(args.kind))
         return 0
+    if args.command == "completion":
+        from conntest.completion import completion_script
+
+        stdout.write(completion_script(args.shell))
+        return 0
     if args.command in (None, "tui", "demo"):
         if not (stdin is not None and stdin.isatty() and stdout.isatty()):
             # No terminal to draw on (cron, a pipe, CI): say how to use it.
