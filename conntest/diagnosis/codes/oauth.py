@@ -314,6 +314,27 @@ VARIANTS: Mapping[str, Mapping[str, Variant]] = {
             },
         ),
     },
+    "imap-disabled": {
+        "oauth": Variant(
+            title="Signed in with OAuth2, but the mailbox cannot be opened over IMAP",
+            detail=(
+                "The token was accepted ('OK AUTHENTICATE completed.'), then the first mailbox "
+                "command got '{sentence}': IMAP is disabled for the mailbox. The sign-in is not "
+                "the problem."
+            ),
+            remedy={
+                "default": (
+                    "Ask your administrator to enable IMAP for this mailbox (action below), then "
+                    "wait about 30 minutes before trying {client} again."
+                )
+            },
+            admin_action=(
+                "`Get-CASMailbox -Identity {user} | Format-List ImapEnabled`; enable with "
+                "`Set-CASMailbox -Identity {user} -ImapEnabled $true`, then allow about 30 "
+                "minutes for it to take effect (Microsoft's own XOAUTH2 test script says so)."
+            ),
+        ),
+    },
     "account-locked": {
         "oauth": Variant(
             title="The account is locked or disabled ({aadsts})",
