@@ -247,6 +247,7 @@ class Lab:
             "latency_ms": self.latency_ms,
             "auth_failure_delay_s": self.auth_failure_delay_s,
             "ports": {"imap": main.imap[1], "smtp": main.smtp[1], "dns": main.nameserver[1]},
+            "identity": {"port": main.identity[1] if main.identity else None},  # docs/lab.md
             "scenarios": scenarios,
             "accounts": [
                 {"address": address, **scenarios[name]} for address, name in self.accounts.items()

@@ -273,6 +273,7 @@ async def test_endpoints_and_state(lab: Lab, tmp_path: Path) -> None:
     assert state == json.loads(json.dumps(lab.state()))
     assert state["ca_file"] == str(lab.ca_file)
     assert state["ports"]["imap"] == ok.imap[1]
+    assert ok.identity is not None and state["identity"]["port"] == ok.identity[1]
     assert set(state["scenarios"]) == set(SCENARIOS)
     locked = next(a for a in state["accounts"] if a["address"] == "locked@contoso.com")
     assert locked["scenario"] == "locked"
