@@ -355,7 +355,7 @@ VARIANTS: Mapping[str, Mapping[str, Variant]] = {
             admin_action=(
                 "`Get-CASMailbox -Identity {user} | Format-List ImapEnabled`; enable with "
                 "`Set-CASMailbox -Identity {user} -ImapEnabled $true`, then allow about 30 "
-                "minutes for it to take effect (Microsoft's own XOAUTH2 test script says so)."
+                "minutes for it to take effect (Microsoft's own test script says so)."
             ),
         ),
     },
