@@ -314,6 +314,51 @@ VARIANTS: Mapping[str, Mapping[str, Variant]] = {
             },
         ),
     },
+    "tls-intercepted": {
+        "identity-trusted": Variant(
+            severity=Severity.WARNING,
+            title="The Microsoft sign-in service is inspected by {issuer_name}",
+            detail=(
+                "The certificate presented for {host} was issued by {issuer_name} ({issuer}), "
+                "not by a public certificate authority that Microsoft uses. This device trusts "
+                "it, so sign-in works here, but a device on the way decrypts the sign-in and the "
+                "tokens it returns; clients with their own certificate store (Thunderbird) may "
+                "refuse it."
+            ),
+            remedy={
+                "default": (
+                    "Ask your network administrator to exempt {host} from TLS inspection. Do "
+                    "not make {client} accept the certificate: whoever issued it can read the "
+                    "sign-in."
+                )
+            },
+            admin_action=(
+                "Exempt {host}:443 from TLS/SSL inspection on the device that issues "
+                "certificates as '{issuer_name}'."
+            ),
+        ),
+    },
+    "imap-disabled": {
+        "oauth": Variant(
+            title="Signed in with OAuth2, but the mailbox cannot be opened over IMAP",
+            detail=(
+                "The token was accepted ('OK AUTHENTICATE completed.'), then the first mailbox "
+                "command got '{sentence}': IMAP is disabled for the mailbox. The sign-in is not "
+                "the problem."
+            ),
+            remedy={
+                "default": (
+                    "Ask your administrator to enable IMAP for this mailbox (action below), then "
+                    "wait about 30 minutes before trying {client} again."
+                )
+            },
+            admin_action=(
+                "`Get-CASMailbox -Identity {user} | Format-List ImapEnabled`; enable with "
+                "`Set-CASMailbox -Identity {user} -ImapEnabled $true`, then allow about 30 "
+                "minutes for it to take effect (Microsoft's own test script says so)."
+            ),
+        ),
+    },
     "account-locked": {
         "oauth": Variant(
             title="The account is locked or disabled ({aadsts})",

@@ -100,6 +100,9 @@ def oauth_rule(
     if signin.status is Status.FAIL:
         by_step[id(signin)] = _signin(signin, login_command, tenant)
         return
+    for candidate in by_step.values():
+        if candidate.code in _AFTER_TOKEN and candidate.variant is None:
+            candidate.variant = "oauth"  # no password was sent: the OAuth wording
     for step in steps:
         if step.protocol in ("imap", "smtp") and step.name in ("login", "auth"):
             proposed = by_step.get(id(step))
@@ -123,6 +126,8 @@ def oauth_rule(
                 )
 
 
+_AFTER_TOKEN = frozenset({"imap-disabled"})
+"""Codes with an ``oauth`` variant for a refusal after the token was accepted."""
 _GENERIC_REFUSALS = frozenset({"wrong-credentials", "login-rejected", "not-authenticated"})
 
 
