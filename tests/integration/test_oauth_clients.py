@@ -15,7 +15,16 @@ import os
 import sys
 from pathlib import Path
 
+from conntest.engine import CheckRequest, run_check
+from conntest.lab import Lab
+from conntest.oauth.result import OAuthPlan, SignInResult
+from conntest.oauth.signin import SignInConfig, sign_in
+from conntest.probes.dns_probe import ResolverConfig
+from conntest.profiles import load_profiles
+from conntest.tui.outcome import client_outcomes
+
 ALICE = "alice@contoso.com"
+CLIENT_ID = "11111111-2222-4333-8444-555555555555"
 
 
 async def _check(profile: str, fmt: str, base: Path) -> tuple[int, str]:
@@ -68,3 +77,57 @@ async def test_each_client_gets_its_own_verdict_from_an_oauth_run(tmp_path: Path
     [row] = report["matrix"]
     assert (row["receive"], row["send"]) == ("not tested", "not tested")
     assert row["modern_auth"]["status"] == "not-probed"
+
+
+async def test_the_tui_matrix_says_verified_only_for_the_client_that_can_sign_in_so(
+    tmp_path: Path,
+) -> None:
+    """One in-process OAuth run for all three clients (real MSAL, device code, the lab): the
+    TUI's Clients tab shows Thunderbird's way as verified, the others' as not probed."""
+    profiles = load_profiles()
+    async with Lab(default_scenario="oauth-ok", identity_user=ALICE) as lab:
+        ends = lab.endpoints("oauth-ok")
+
+        async def token_source(address: str) -> SignInResult:
+            config = SignInConfig(
+                client_id=CLIENT_ID,
+                authority=ends.authority_host,
+                tenant="organizations",
+                user=ALICE,
+                address=address,
+                cache_file=tmp_path / "cache.json",
+                ca_file=lab.ca_file,
+                interactive=True,
+                device_code=True,
+                timeout=20.0,
+                show=lambda _text: None,
+            )
+            return await asyncio.to_thread(sign_in, config)
+
+        report = await run_check(
+            CheckRequest(
+                user=ALICE,
+                password=None,
+                profiles=[profiles.get(p) for p in ("outlook-2016", "ios-mail", "thunderbird")],
+                imap_server=ends.imap,
+                smtp_server=ends.smtp,
+                resolver=ResolverConfig(nameserver=ends.nameserver),
+                ca_file=lab.ca_file,
+                expected_networks=ends.expected_networks,
+                timeout=30.0,
+                oauth=OAuthPlan(ends.authority_host, "organizations", token_source),
+            )
+        )
+    names = {p.id: p.name for p in profiles}
+    cells = {o.name: o.modern_auth for o in client_outcomes(report, names)}
+    assert cells == {
+        "Outlook 2016": "Exchange · not probed",
+        "iOS Mail": "Exchange · not probed",
+        "Thunderbird": "OAuth2 · verified",
+    }
+    primaries = {r.profile: r.findings[0].code for r in report.profiles}
+    assert primaries == {
+        "outlook-2016": "client-cannot-use-oauth",
+        "ios-mail": "client-cannot-use-oauth",
+        "thunderbird": "ok",
+    }
