@@ -17,7 +17,7 @@ from conntest.interrupts import EXIT_INTERRUPTED, INTERRUPTED_LINE, NAGIOS_INTER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 __all__ = ["console"]
@@ -45,6 +45,40 @@ def _interrupted(argv: Sequence[str]) -> int:
     return EXIT_INTERRUPTED
 
 
+def _sigint_record() -> Callable[[], bool]:
+    """Whether a SIGINT has come since this call, as the C level saw it.
+
+    CPython turns a ``KeyboardInterrupt`` inside an extension module's import into
+    an ``ImportError`` that no longer says so.  The signal's wakeup file descriptor
+    records every signal at the C level, whatever Python makes of it, and leaves
+    ``SIGINT``'s Python handler alone (``asyncio.run`` installs its own only over
+    the default one).  The event loop of ``serve`` and ``lab`` takes the descriptor
+    over later; by then the imports are done.  Not on Windows, whose wakeup
+    descriptor must be a socket.
+    """
+    if sys.platform != "win32":
+        import os
+
+        read, write = os.pipe()
+        os.set_blocking(read, False)
+        os.set_blocking(write, False)
+        try:
+            signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        except ValueError:  # not the main thread (a test calling console())
+            os.close(read)
+            os.close(write)
+            return lambda: False
+
+        def came() -> bool:
+            try:
+                return bytes([signal.SIGINT]) in os.read(read, 4096)
+            except OSError:
+                return False
+
+        return came
+    return lambda: False
+
+
 def console(argv: Sequence[str] | None = None) -> int:
     """The ``conntest`` command: :func:`conntest.cli.main`, clean under Ctrl-C at any moment.
 
@@ -55,12 +89,19 @@ def console(argv: Sequence[str] | None = None) -> int:
     with the run's own exit code instead of a signal death.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    sigint_came = _sigint_record()
     try:
         from conntest.cli import main
 
         code = main(args)
     except KeyboardInterrupt:
         return _interrupted(args)
+    except ImportError:
+        # A Ctrl-C inside an extension module's import (``_socket`` under ``ssl``) comes
+        # out as an ImportError of that module: the interrupt, not a broken install.
+        if sigint_came():
+            return _interrupted(args)
+        raise
     import os
 
     def finish(_signum: int, _frame: Any) -> None:
