@@ -131,3 +131,10 @@ async def test_the_tui_matrix_says_verified_only_for_the_client_that_can_sign_in
         "ios-mail": "client-cannot-use-oauth",
         "thunderbird": "ok",
     }
+    # receive/send: conntest's own XOAUTH2 sign-in is nothing the other two clients did
+    works = {o.name: (o.receive, o.send) for o in client_outcomes(report, names)}
+    assert works == {
+        "Outlook 2016": (None, None),
+        "iOS Mail": (None, None),
+        "Thunderbird": (True, True),
+    }
