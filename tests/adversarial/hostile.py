@@ -275,6 +275,43 @@ async def continuations_forever(conn: Conn) -> None:
     await imap_session(conn, on_auth)
 
 
+async def flood_bad(conn: Conn) -> None:
+    """CAPABILITY is answered with ``* BAD`` lines forever: words, but a flood all the same."""
+
+    async def caps(conn: Conn, tag: bytes) -> None:
+        chunk = b"* BAD flood\r\n" * 512
+        while True:
+            await conn.send(chunk)
+
+    await imap_session(conn, caps=caps)
+
+
+async def drip_untagged(conn: Conn) -> None:
+    """CAPABILITY is answered with an untagged line every 10 ms, never the tagged reply.
+
+    Too slow to reach a read limit, too steady for the socket timeout to fire: only the
+    deadline ends it.
+    """
+
+    async def caps(conn: Conn, tag: bytes) -> None:
+        while True:
+            await conn.send(b"* OK drip\r\n")
+            await asyncio.sleep(0.01)
+
+    await imap_session(conn, caps=caps)
+
+
+async def slow_byte(conn: Conn) -> None:
+    """CAPABILITY is answered one byte every 0.3 s: a line that never ends, just in time."""
+
+    async def caps(conn: Conn, tag: bytes) -> None:
+        while True:
+            await conn.send(b"x")
+            await asyncio.sleep(0.3)
+
+    await imap_session(conn, caps=caps)
+
+
 def imap_reset(at: str) -> Script:
     """Reset the connection at ``greeting``, ``capability``, ``login`` or ``mailbox``."""
 
@@ -351,6 +388,14 @@ IMAP_SCRIPTS: dict[str, Script] = {
     "invalid-utf8-greeting": invalid_utf8_greeting,
     "invalid-utf8-capability": invalid_utf8_capability,
     "close-notify-mid-command": close_notify_mid_command,
+    "flood-bad": flood_bad,
+}
+
+# Scripts only the deadline ends (each takes the whole --timeout): the tier plays them
+# side by side, not one after another.
+SLOW_IMAP_SCRIPTS: dict[str, Script] = {
+    "drip-untagged": drip_untagged,
+    "slow-byte": slow_byte,
 }
 
 
@@ -443,6 +488,33 @@ def smtp_flood(tls: ssl.SSLContext) -> Script:
     return flood
 
 
+def smtp_slow_ehlo(tls: ssl.SSLContext, piece: bytes, pause: float) -> Script:
+    """EHLO after STARTTLS is answered ``piece`` every ``pause`` s, never the last line."""
+
+    async def ehlo(conn: Conn) -> None:
+        while True:
+            await conn.send(piece)
+            await asyncio.sleep(pause)
+
+    async def script(conn: Conn) -> None:
+        await conn.send(b"220 hostile test server ready\r\n")
+        secure = False
+        while line := await conn.line():
+            verb = line.split(b" ", 1)[0].strip().upper()
+            if verb == b"EHLO" and secure:
+                await ehlo(conn)
+            elif verb == b"EHLO":
+                await conn.send(b"250-hostile\r\n250 STARTTLS\r\n")
+            elif verb == b"STARTTLS" and not secure:
+                await conn.send(b"220 go ahead\r\n")
+                await conn.starttls(tls)
+                secure = True
+            else:
+                await conn.send(b"502 unknown\r\n")
+
+    return script
+
+
 def smtp_reset(tls: ssl.SSLContext, at: str) -> Script:
     async def on_auth(conn: Conn, line: bytes) -> bool:
         await _smtp_credential(conn, line)
@@ -487,6 +559,11 @@ SMTP_SCRIPTS: dict[str, Callable[[ssl.SSLContext], Script]] = {
     "reset-auth": lambda tls: smtp_reset(tls, "auth"),
     "invalid-utf8": smtp_invalid_utf8,
     "close-notify-mid-command": smtp_close_notify,
+}
+
+SLOW_SMTP_SCRIPTS: dict[str, Callable[[ssl.SSLContext], Script]] = {
+    "drip": lambda tls: smtp_slow_ehlo(tls, b"250-drip\r\n", 0.01),
+    "slow-byte": lambda tls: smtp_slow_ehlo(tls, b"2", 0.3),
 }
 
 

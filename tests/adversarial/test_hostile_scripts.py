@@ -30,7 +30,15 @@ from conntest.render.text_report import render_text
 from conntest.tui import outcome
 from conntest.tui.report_export import save_report
 from tests.adversarial.conftest import USER, credentials_received, leaked_forms
-from tests.adversarial.hostile import IMAP_SCRIPTS, SMTP_SCRIPTS, HostileServer, dns_server
+from tests.adversarial.hostile import (
+    IMAP_SCRIPTS,
+    SLOW_IMAP_SCRIPTS,
+    SLOW_SMTP_SCRIPTS,
+    SMTP_SCRIPTS,
+    HostileServer,
+    Script,
+    dns_server,
+)
 from tests.conftest import make_profile
 
 # Quotes, a backslash, spaces and a brace: every escaping layer has work to do.
@@ -51,6 +59,7 @@ GARBLED_IMAP = {
     "endless-line",
     "invalid-utf8-capability",
     "echo-garbage",
+    "flood-bad",
 }
 GARBLED_SMTP = {"flood"}
 
@@ -175,6 +184,44 @@ async def test_smtp_script(
     if name in GARBLED_SMTP:
         codes = [f.code for f in report.profiles[0].findings]
         assert "server-garbled" in codes and "wrong-protocol" not in codes, codes
+
+
+async def test_answers_that_never_end_are_cut_at_the_deadline_and_not_called_silence(
+    server_tls: ssl.SSLContext, hostile_ca_file: Path, tmp_path: Path
+) -> None:
+    # A drip of lines, or a byte every 0.3 s, dodges every read limit and the socket
+    # timeout: only the run's deadline ends it. Side by side, all four take one --timeout.
+    cases = [("imap", name, script) for name, script in sorted(SLOW_IMAP_SCRIPTS.items())] + [
+        ("smtp", name, make(server_tls)) for name, make in sorted(SLOW_SMTP_SCRIPTS.items())
+    ]
+    with contextlib.ExitStack() as stack:
+        dns = stack.enter_context(dns_server("silent"))
+
+        async def one(protocol: str, script: Script) -> Outcome:
+            # IMAP on implicit TLS; SMTP starts in plain text (its script does STARTTLS)
+            tls = server_tls if protocol == "imap" else None
+            server = stack.enter_context(HostileServer(script, tls))
+            other = stack.enter_context(closed_port())
+            imap, smtp = (server.port, other) if protocol == "imap" else (other, server.port)
+            start = time.monotonic()
+            report = await check(imap, smtp, dns, hostile_ca_file, PASSWORD)
+            return Outcome(report, time.monotonic() - start, server.received())
+
+        outcomes = await asyncio.gather(*(one(protocol, script) for protocol, _, script in cases))
+    for (protocol, name, _), got in zip(cases, outcomes, strict=True):
+        assert_sound(got.report, got.seconds, got.received, tmp_path / protocol / name)
+        for result in got.report.profiles:
+            failed = next(
+                s for s in result.steps if s.protocol == protocol and s.status is Status.FAIL
+            )
+            assert failed.failure is not None and failed.failure.kind == "timeout", (name, failed)
+            # The step lasted until the deadline (not the 0.1 ms it once showed) ...
+            assert failed.start_ms + failed.elapsed_ms >= TIMEOUT * 1000, (name, failed)
+            # ... and the server was not silent: it began an answer and never ended it.
+            assert failed.data["unended_bytes"] > 0, (name, failed.data)
+            first = next(f for f in result.findings if f.protocol == protocol)
+            assert first.code == "server-garbled", (name, first)
+            assert first.title.endswith("began an answer and never ended it"), first.title
 
 
 async def test_a_second_imap_continuation_is_cancelled_and_recorded(
