@@ -30,7 +30,14 @@ from tests.adversarial.conftest import (
     leaked_forms,
     run_cli,
 )
-from tests.adversarial.hostile import IMAP_SCRIPTS, SMTP_SCRIPTS, HostileServer, dns_server
+from tests.adversarial.hostile import (
+    IMAP_SCRIPTS,
+    SLOW_IMAP_SCRIPTS,
+    SLOW_SMTP_SCRIPTS,
+    SMTP_SCRIPTS,
+    HostileServer,
+    dns_server,
+)
 from tests.adversarial.test_hostile_scripts import check, everything_shown
 
 PASSWORD = 'Qx "quoted\\ pass{1}" Zy'
@@ -61,7 +68,12 @@ CASES = [
     ("endless-line", "reset-greeting", "nagios"),
     ("continuations-forever", "close-notify-mid-command", "json"),
     ("invalid-utf8-greeting", "reset-auth", "junit"),
+    # answers only the deadline ends, on both protocols at once (the engine-level test
+    # plays the other pairing): elapsed_ms holds the run to --timeout + 1 s
+    ("drip-untagged", "slow-byte", "json"),
 ]
+ALL_IMAP = {**IMAP_SCRIPTS, **SLOW_IMAP_SCRIPTS}
+ALL_SMTP = {**SMTP_SCRIPTS, **SLOW_SMTP_SCRIPTS}
 
 
 def run_against(
@@ -73,8 +85,8 @@ def run_against(
     tmp: Path,
 ) -> tuple[CliRun, bytes, bytes]:
     with (
-        HostileServer(IMAP_SCRIPTS[imap_script], tls) as imap,
-        HostileServer(SMTP_SCRIPTS[smtp_script](tls)) as smtp,
+        HostileServer(ALL_IMAP[imap_script], tls) as imap,
+        HostileServer(ALL_SMTP[smtp_script](tls)) as smtp,
         dns_server("silent") as dns,
     ):
         run = run_cli(
