@@ -409,6 +409,7 @@ def smtp_script(
     on_auth: Callable[[Conn, bytes], Awaitable[bool]],
     greeting: bytes = b"220 hostile test server ready\r\n",
     ehlo_tls: bytes = b"250-hostile\r\n250 AUTH LOGIN PLAIN\r\n",
+    ehlo: bytes = b"250-hostile\r\n250 STARTTLS\r\n",
 ) -> Script:
     async def script(conn: Conn) -> None:
         await conn.send(greeting)
@@ -416,7 +417,7 @@ def smtp_script(
         while line := await conn.line():
             verb = line.split(b" ", 1)[0].strip().upper()
             if verb == b"EHLO":
-                await conn.send(ehlo_tls if secure else b"250-hostile\r\n250 STARTTLS\r\n")
+                await conn.send(ehlo_tls if secure else ehlo)
             elif verb == b"STARTTLS" and not secure:
                 await conn.send(b"220 go ahead\r\n")
                 await conn.starttls(tls)

@@ -6,7 +6,8 @@ with ``--imap``/``--smtp``/``--ca-file``/``--nameserver`` and one output
 format, for every shipped profile.  It asserts what a user would notice:
 an exit code of 0–3, no traceback, a finished run within ``--timeout`` + 1 s
 (plus the interpreter's start), under 150 MiB, the credential received at
-most once per protocol, and no form of the password in stdout or stderr.
+most once per protocol, no form of the password in stdout or stderr, and an output
+of bounded size (a flood's lines are counted, not kept).
 
 The property test (hypothesis) varies the password — quotes, backslashes,
 spaces, non-ASCII — against servers that echo every byte they receive, and
@@ -46,6 +47,7 @@ STARTUP = 10.0
 """Allowance for starting the interpreter and importing conntest on a loaded machine (the
 deadline itself is checked on the engine's clock, in the JSON report's ``elapsed_ms``)."""
 MEMORY_MIB = 150
+OUTPUT_BYTES = 256 * 1024
 
 FORMATS = {
     "text": ["--format", "text", "--verbose"],
@@ -131,6 +133,11 @@ def test_cli_against_hostile_servers(
     assert credentials_received(PASSWORD, imap_received) <= 1
     assert credentials_received(PASSWORD, smtp_received) <= 1
     assert not leaked_forms(PASSWORD, run.output), leaked_forms(PASSWORD, run.output)
+    # A flood fills no report: 200 lines kept per step (about 90 KB of JSON for a flood
+    # on every profile; every line of one would be megabytes).
+    assert len(run.stdout) < OUTPUT_BYTES, len(run.stdout)
+    if "flood" in imap_script and fmt in {"json", "text"}:
+        assert "more lines not kept" in run.stdout
     if fmt == "json":
         report = json.loads(run.stdout)
         # The run itself (the engine's clock) ends by the deadline plus one second.
