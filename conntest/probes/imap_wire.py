@@ -85,6 +85,11 @@ class Tap:
         self._command_lines = 0
         self._arrived_at_send = self._arrived
         text = data.decode("utf-8", "replace").rstrip("\r\n")
+        if not text and data:
+            # The line end imaplib sends on its own after a SASL response (or a literal):
+            # part of the line before, not a line of its own. Recorded while sensitive it
+            # read as a second credential ("C: <redacted>" twice for one).
+            return
         if self.sensitive:
             text = redact_command(text)
         self._add("C", text)
@@ -185,6 +190,8 @@ def redact_command(text: str) -> str:
         return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
     if len(parts) >= 3 and parts[1].upper() == "AUTHENTICATE":
         return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
+    if text == "*":
+        return text  # the SASL cancel conntest answers a second "+" with: no credential
     return REDACTED  # a continuation line during authentication
 
 
