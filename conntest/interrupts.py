@@ -82,17 +82,29 @@ def on_reload(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> 
 
 
 def break_as_interrupt() -> None:
-    """Make Ctrl-Break raise ``KeyboardInterrupt`` like Ctrl-C, not kill the process.
+    """Make Ctrl-Break do what Ctrl-C does at that moment, instead of killing the process.
 
     For the commands without an event loop of their own to stop (``check``,
-    batches): asyncio turns the ``KeyboardInterrupt`` into a cancellation, so
-    lockout claims are settled and the CLI ends with one line.
+    batches).  The handler hands the signal to whatever handles SIGINT when
+    it arrives: inside ``asyncio.run``, asyncio's own (which cancels the run,
+    so lockout claims are settled and the CLI ends with one line); outside,
+    Python's ``KeyboardInterrupt``.  Raising ``KeyboardInterrupt`` straight
+    away would land in the middle of the event loop and leave its tasks
+    pending, each printed as a traceback.
     """
     import threading
 
     brk = getattr(signal, "SIGBREAK", None)
     if brk is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(brk, signal.default_int_handler)
+        signal.signal(brk, _as_ctrl_c)
+
+
+def _as_ctrl_c(signum: int, frame: Any) -> None:
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    elif handler != signal.SIG_IGN:
+        raise KeyboardInterrupt
 
 
 _LEFTOVERS = frozenset(

@@ -19,6 +19,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from conntest.open_flags import NONBLOCK, WRITE, open_fd
+
 __all__ = ["write_atomically", "write_report"]
 
 _DIRECT_PREFIXES = ("/dev/", "/proc/")
@@ -69,10 +71,10 @@ def write_report(path: Path, data: bytes, mode: int = 0o644) -> None:
     if target is not None:
         write_atomically(target, data, mode)
         return
-    flags = os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC | os.O_NONBLOCK
-    fd = os.open(path, flags)
+    fd = open_fd(path, WRITE)
     try:
-        os.set_blocking(fd, True)
+        if NONBLOCK and hasattr(os, "set_blocking"):  # the open did not wait; the writes must
+            os.set_blocking(fd, True)
         view = memoryview(data)
         while view:
             written = os.write(fd, view)

@@ -11,10 +11,10 @@ config     ``$XDG_CONFIG_HOME/conntest``               ``%APPDATA%\\conntest`` /
            (``~/.config/conntest``)                    ``~/Library/Application Support/conntest``
 state      ``$XDG_STATE_HOME/conntest``                ``%LOCALAPPDATA%\\conntest`` /
            (``~/.local/state/conntest``)               ``~/Library/Application Support/conntest``
-cache      ``$XDG_CACHE_HOME/conntest``                ``%LOCALAPPDATA%\\conntest\\Cache`` /
-           (``~/.cache/conntest``)                     ``~/Library/Caches/conntest``
 =========  ==========================================  ==========================================
 
+No cache directory: conntest keeps nothing it could fetch again (the OAuth
+token cache holds tokens a sign-in made, so it lives in the state directory).
 An XDG variable holding a relative path is ignored, as the XDG spec says;
 on macOS platformdirs also honours the XDG variables when they are set.
 Nothing here creates a directory: callers do, with :func:`private_dir`.
@@ -39,7 +39,6 @@ if TYPE_CHECKING:  # platformdirs is imported only when a directory is asked for
 
 __all__ = [
     "APP_NAME",
-    "cache_dir",
     "config_dir",
     "private_dir",
     "restrict_to_owner",
@@ -77,11 +76,6 @@ def config_dir() -> Path:
 def state_dir() -> Path:
     """What conntest remembers between runs on this machine (the lockout state file)."""
     return Path(_dirs().user_state_dir)
-
-
-def cache_dir() -> Path:
-    """What can be fetched again (the OAuth token cache)."""
-    return Path(_dirs().user_cache_dir)
 
 
 def private_dir(path: Path) -> Path:

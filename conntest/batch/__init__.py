@@ -33,7 +33,6 @@ if TYPE_CHECKING:
         run_account,
         run_batch,
     )
-    from conntest.batch.thresholds import Range, Thresholds
 
 # Imported on first use (PEP 562): the CLI's parser imports
 # conntest.batch.options, and building a parser must not load the engine.
@@ -49,8 +48,6 @@ _HOMES = {
     "make_executor": "runner",
     "run_account": "runner",
     "run_batch": "runner",
-    "Range": "thresholds",
-    "Thresholds": "thresholds",
 }
 
 
@@ -70,8 +67,6 @@ __all__ = [
     "BatchResult",
     "EntryDefaults",
     "PasswordSource",
-    "Range",
-    "Thresholds",
     "load_batch",
     "make_executor",
     "run_account",

@@ -21,7 +21,6 @@ from conntest.batch.config import AccountEntry, EntryDefaults, load_batch
 from conntest.batch.options import advice_date, min_auth_interval
 from conntest.batch.progress import progress_for
 from conntest.batch.runner import AccountResult, BatchResult, Retain, make_executor, run_batch
-from conntest.batch.thresholds import Thresholds
 from conntest.embedded_lab import lab_fields
 from conntest.errors import ConntestError, UsageError
 from conntest.inputs.passwords import PasswordSource, password_from_args
@@ -35,6 +34,7 @@ from conntest.profile import Profile
 from conntest.profiles import ProfileSet
 from conntest.redact import Redactor
 from conntest.render.redacted_output import redact_output
+from conntest.results.thresholds import Thresholds
 
 __all__ = ["check_batch"]
 

@@ -54,8 +54,14 @@ from conntest.inputs.values import (
     parse_pin,
     parse_timeout,
 )
-from conntest.oauth.command import LAB_CLIENT_ID
-from conntest.oauth.defaults import OAuthDefaults, parse_authority, parse_client_id, parse_tenant
+from conntest.oauth.defaults import (
+    OAuthDefaults,
+    parse_authority,
+    parse_client_id,
+    parse_tenant,
+    register_line,
+)
+from conntest.oauth.platform import LAB_CLIENT_ID
 from conntest.oauth.result import DEFAULT_AUTHORITY, DEFAULT_TENANT
 from conntest.profile import TLS_VERSIONS, Profile
 from conntest.profiles import ProfileSet
@@ -67,6 +73,11 @@ from conntest.schema.models import (
     field_names,
 )
 from conntest.schema.problem import Problem
+from conntest.schema.reader import (
+    duplicate_key_problem,
+    missing_key_problem,
+    unknown_key_problem,
+)
 from conntest.schema.safe_yaml import YamlList, YamlMap, line_of, load_yaml
 
 __all__ = [
@@ -132,8 +143,6 @@ def single_oauth_account(defaults: EntryDefaults) -> OAuthAccount:
     reader = _Reader("command line", Path.cwd(), ProfileSet({}))
     account = reader.oauth_account(defaults, "", 0)
     if account is None:
-        from conntest.oauth.command import register_line
-
         file = Path(reader.settings_file) if reader.settings_file else None
         problems = [p for p in reader.problems if p.field != "client_id"]
         if problems:
@@ -177,13 +186,17 @@ class _Reader:
     def mapping(
         self, node: _Node, where: str, known: Sequence[str]
     ) -> dict[str, tuple[_Node, int]] | None:
-        """A mapping's keys with their values and 1-based lines; unknown keys are problems."""
+        """A mapping's keys with their values and 1-based lines; unknown keys are problems.
+
+        An unknown or repeated key is worded by :mod:`conntest.schema.reader`, as in
+        every other file kind (with the closest known key: ``did you mean 'profile'?``).
+        """
         raw = node.value
         if not isinstance(raw, YamlMap):
             self.add(where, "a mapping", _describe(raw), node.line)
             return None
         for key, line in raw.duplicates:
-            self.add(_join(where, str(key)), "each key once", f"{key} again", line)
+            self.problems.append(duplicate_key_problem(self.file, _join(where, str(key)), line))
         result: dict[str, tuple[_Node, int]] = {}
         for key, item in raw.items():
             line = raw.key_lines.get(key, node.line)
@@ -203,12 +216,8 @@ class _Reader:
                     line,
                 )
             elif not isinstance(key, str) or key not in known:
-                self.add(
-                    _join(where, str(key)),
-                    f"one of the keys {', '.join(known)}",
-                    f"unknown key {key!r}",
-                    line,
-                )
+                path = _join(where, str(key))
+                self.problems.append(unknown_key_problem(self.file, path, key, known, line))
             else:
                 result[key] = (value_node, line)
         return result
@@ -224,7 +233,7 @@ class _Reader:
         if "defaults" in top:
             base = self.defaults(top["defaults"][0], defaults)
         if "accounts" not in top:
-            self.add("accounts", "a list of accounts", "no 'accounts' key", _line(root))
+            self.problems.append(missing_key_problem(self.file, "accounts", _line(root)))
             return []
         accounts, line = top["accounts"]
         items = accounts.value
@@ -280,7 +289,8 @@ class _Reader:
             return None
         address = ""
         if "address" not in values:
-            self.add(_join(where, "address"), "an email address", "no 'address' key", _line(node))
+            path = _join(where, "address")
+            self.problems.append(missing_key_problem(self.file, path, _line(node)))
         else:
             address_node, line = values.pop("address")
             raw = self.value(address_node)

@@ -19,8 +19,8 @@ from pathlib import Path
 from conntest.engine import CheckRequest
 from conntest.errors import FileProblems
 from conntest.inputs.passwords import PasswordSource
-from conntest.oauth.command import login_command_for
 from conntest.oauth.defaults import OAuthDefaults
+from conntest.oauth.platform import login_command_for
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.profile import Profile
 from conntest.schema.models import SignIn

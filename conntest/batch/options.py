@@ -67,7 +67,7 @@ _timeout = _seconds(1, 600)
 
 
 def _range(value: str) -> object:
-    from conntest.batch.thresholds import Range
+    from conntest.results.thresholds import Range
 
     try:
         return Range.parse(value)

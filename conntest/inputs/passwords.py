@@ -25,12 +25,15 @@ import io
 import os
 import select
 import stat
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
 from conntest.errors import PasswordSourceError, UsageError
+from conntest.open_flags import READ, open_fd
 
 __all__ = [
     "MAX_PASSWORD_BYTES",
@@ -106,21 +109,43 @@ def _decode_first_line(data: bytes, source: str) -> str:
 
 
 def _read_bounded(fd: int, source: str, deadline: float | None) -> bytes:
-    """Up to the first line break (or ``MAX_PASSWORD_BYTES + 2`` bytes) from ``fd``."""
+    """Up to the first line break (or ``MAX_PASSWORD_BYTES + 2`` bytes) from ``fd``.
+
+    With a ``deadline`` (a pipe, a FIFO), the wait for the line is bounded:
+    through ``poll`` where the system has it; on Windows, which can wait for
+    a socket but not for a pipe, a thread reads while this one waits.
+    """
+    if deadline is None:
+        return _read_line(fd, None)
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        end = time.monotonic() + deadline
+
+        def wait() -> None:
+            remaining = end - time.monotonic()
+            if remaining <= 0 or not poller.poll(remaining * 1000):
+                raise _late(source, deadline)
+
+        return _read_line(fd, wait)
+    return _read_in_thread(fd, source, deadline)
+
+
+def _late(source: str, deadline: float) -> PasswordSourceError:
+    return PasswordSourceError(
+        f"{source}: expected a password line within {deadline:g} s, found none "
+        "(nothing is writing to it?)"
+    )
+
+
+def _read_line(fd: int, wait: Callable[[], None] | None) -> bytes:
+    """Read until a line break, ``MAX_PASSWORD_BYTES + 2`` bytes or the end; ``wait`` first."""
     limit = MAX_PASSWORD_BYTES + 2
     chunks: list[bytes] = []
     size = 0
-    end = None if deadline is None else time.monotonic() + deadline
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     while size < limit:
-        if end is not None:
-            remaining = end - time.monotonic()
-            if remaining <= 0 or not poller.poll(remaining * 1000):
-                raise PasswordSourceError(
-                    f"{source}: expected a password line within {deadline:g} s, found none "
-                    "(nothing is writing to it?)"
-                )
+        if wait is not None:
+            wait()
         try:
             chunk = os.read(fd, limit - size)
         except BlockingIOError:
@@ -134,6 +159,34 @@ def _read_bounded(fd: int, source: str, deadline: float | None) -> bytes:
     return b"".join(chunks)
 
 
+def _read_in_thread(fd: int, source: str, deadline: float) -> bytes:
+    """Windows: a daemon thread does the blocking reads on its own descriptor; we wait.
+
+    Past the deadline the thread is left blocked (the run is ending with an
+    error; the process exit ends it) and the caller may close ``fd``: the
+    thread reads from a duplicate, so closing never waits on its read.
+    """
+    own = os.dup(fd)
+    got: list[bytes | OSError] = []
+
+    def read() -> None:
+        try:
+            got.append(_read_line(own, None))
+        except OSError as exc:
+            got.append(exc)
+        finally:
+            os.close(own)
+
+    thread = threading.Thread(target=read, name="conntest-password-read", daemon=True)
+    thread.start()
+    thread.join(deadline)
+    if not got:
+        raise _late(source, deadline)
+    if isinstance(got[0], OSError):
+        raise got[0]
+    return got[0]
+
+
 def read_password_file(
     path: Path, *, source: str | None = None, deadline: float = READ_DEADLINE
 ) -> str:
@@ -143,7 +196,9 @@ def read_password_file(
     """
     source = source or f"--password-file {path}"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        fd = open_fd(path, READ)
+    except IsADirectoryError:
+        raise PasswordSourceError(f"{source}: expected a file, found a directory") from None
     except OSError as exc:
         raise PasswordSourceError(f"{source}: cannot read it: {exc.strerror or exc}") from None
     try:

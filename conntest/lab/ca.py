@@ -88,7 +88,7 @@ class LabCertificates:
     @classmethod
     def create(cls) -> LabCertificates:
         """Sign a fresh set (blocking: the first call in a process also makes the keys)."""
-        public_key, interceptor_key, server_key = _rsa_keys()
+        public_key, interceptor_key, server_key = rsa_keys()
         now = datetime.datetime.now(datetime.UTC)
         public = _ca(public_key, PUBLIC_CA_ORGANIZATION, PUBLIC_CA_UNIT, now)
         interceptor = _ca(interceptor_key, INTERCEPTOR_ORGANIZATION, INTERCEPTOR_UNIT, now)
@@ -117,7 +117,7 @@ class LabCertificates:
 
 
 @functools.cache
-def _rsa_keys() -> tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey, rsa.RSAPrivateKey]:
+def rsa_keys() -> tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey, rsa.RSAPrivateKey]:
     """Public CA, interceptor CA and server keys: made once per process, in parallel."""
     with ThreadPoolExecutor(max_workers=3) as pool:
         first, second, third = pool.map(

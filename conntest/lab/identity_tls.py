@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conntest.lab.ca import LabCertificates, ServerCertificate, _rsa_keys
+from conntest.lab.ca import LabCertificates, ServerCertificate, rsa_keys
 
 IDENTITY_HOST = "login.microsoftonline.com"
 _DAY = datetime.timedelta(days=1)
@@ -24,7 +24,7 @@ _DAY = datetime.timedelta(days=1)
 
 def identity_certificate(certificates: LabCertificates) -> ServerCertificate:
     """A leaf for the identity host, issued by the lab's public CA."""
-    ca_key, _interceptor_key, server_key = _rsa_keys()
+    ca_key, _interceptor_key, server_key = rsa_keys()
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()

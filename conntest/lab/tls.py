@@ -106,6 +106,14 @@ async def _peek_client_hello(sock: socket.socket, timeout: float) -> bytes | Non
 
 
 async def _readable(sock: socket.socket) -> None:
+    """Until ``sock`` has bytes to read (or is closed).
+
+    A selector loop (Linux, macOS) is told to watch the socket.  Windows'
+    default Proactor loop cannot watch a socket it does not own
+    (``add_reader`` raises ``NotImplementedError``), so there the socket is
+    asked, without blocking, at growing intervals of at most
+    :data:`_POLL_MAX_S` (a ClientHello is rarely that late).
+    """
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[None] = loop.create_future()
 
@@ -114,8 +122,30 @@ async def _readable(sock: socket.socket) -> None:
             ready.set_result(None)
 
     fd = sock.fileno()  # kept: a lab stopping closes the socket under this wait
-    loop.add_reader(fd, on_readable)
+    try:
+        loop.add_reader(fd, on_readable)
+    except NotImplementedError:
+        await _poll_readable(sock)
+        return
     try:
         await ready
     finally:
         loop.remove_reader(fd)
+
+
+_POLL_MAX_S = 0.02
+
+
+async def _poll_readable(sock: socket.socket) -> None:
+    interval = 0.001
+    while True:
+        try:
+            sock.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            pass
+        except OSError:
+            return  # closed under the wait: the caller's next read says so
+        else:
+            return  # a byte is waiting, or the peer closed (b"")
+        await asyncio.sleep(interval)
+        interval = min(interval * 2, _POLL_MAX_S)

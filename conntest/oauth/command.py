@@ -17,7 +17,12 @@ import sys
 
 from conntest.errors import UsageError
 from conntest.inputs.argtypes import path
-from conntest.oauth.platform import DEFAULT_AUTHORITY, DEFAULT_TENANT
+from conntest.oauth.platform import (
+    DEFAULT_AUTHORITY,
+    DEFAULT_TENANT,
+    LAB_CLIENT_ID,
+    login_command_for,
+)
 
 # Building the parser (`--help`, `check --help`) imports no more than the lines
 # above: pathlib, urllib.parse, conntest.oauth.result and .prompt (dataclasses)
@@ -30,24 +35,6 @@ if TYPE_CHECKING:
 
     from conntest.oauth.prompt import PromptCallback
     from conntest.oauth.result import OAuthPlan, SignInResult
-
-LAB_CLIENT_ID = "00000000-0000-4000-8000-00000000c0de"
-"""Accepted by the lab only; Microsoft knows no such app."""
-
-REGISTER_LINE = (
-    "--client-id is required with --oauth (or oauth.client_id in config.yaml): conntest has no "
-    "client id of its own; register a public client app in Entra ID (see docs/oauth.md) and "
-    "pass its Application (client) ID"
-)
-
-
-def register_line(config_file: Path | None, *, check: bool = True) -> str:
-    """:data:`REGISTER_LINE`, naming the settings file conntest looked in."""
-    from conntest.oauth.defaults import config_path
-
-    file = config_file or config_path(None)[0]
-    line = REGISTER_LINE.replace("config.yaml", str(file))
-    return line if check else line.replace(" with --oauth", "")
 
 
 def _client_id(text: str) -> str:
@@ -147,22 +134,6 @@ def login_command(args: argparse.Namespace, authority: str, tenant: str) -> str:
     return login_command_for(args.user, args.client_id, tenant, authority)
 
 
-def login_command_for(user: str, client_id: str, tenant: str, authority: str) -> str:
-    """The ``conntest oauth login`` line that saves the sign-in a headless check needs.
-
-    Quoted for a POSIX shell where a value needs it (``o'brien@contoso.com``), so that it
-    can be pasted as it is.
-    """
-    from shlex import quote
-
-    parts = ["conntest oauth login", f"--user {quote(user)}", f"--client-id {quote(client_id)}"]
-    if tenant != DEFAULT_TENANT:
-        parts.append(f"--tenant {quote(tenant)}")
-    if authority != DEFAULT_AUTHORITY:
-        parts.append(f"--authority {quote(authority)}")
-    return " ".join(parts)
-
-
 def build_plan(
     args: argparse.Namespace,
     *,
@@ -190,6 +161,8 @@ def build_plan(
     config_file = apply_user_config(args)
     if not args.client_id:
         if lab_authority is None:
+            from conntest.oauth.defaults import register_line
+
             raise UsageError(register_line(config_file))
         args.client_id = LAB_CLIENT_ID
     authority, tenant = authority_and_tenant(args, lab_authority)
@@ -227,6 +200,8 @@ def cmd_oauth(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     config_file = apply_user_config(args)
     if not args.client_id:
+        from conntest.oauth.defaults import register_line
+
         raise UsageError(register_line(config_file, check=False))
     authority, tenant = authority_and_tenant(args, None)
     path = cache_path(args.client_id, f"{authority}/{tenant}")

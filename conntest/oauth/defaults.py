@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from conntest.errors import FileProblems
 from conntest.inputs.values import InvalidValue, describe
+from conntest.oauth.platform import REGISTER_LINE
 from conntest.oauth.result import DEFAULT_TENANT
 from conntest.paths import config_dir
 from conntest.schema.models import UserConfig
@@ -41,6 +42,7 @@ __all__ = [
     "parse_authority",
     "parse_client_id",
     "parse_tenant",
+    "register_line",
 ]
 
 CONFIG_ENV = "CONNTEST_CONFIG"
@@ -171,3 +173,10 @@ def oauth_defaults(path: Path | None = None) -> OAuthDefaults:
         authority=authority,
         file=file,
     )
+
+
+def register_line(config_file: Path | None, *, check: bool = True) -> str:
+    """:data:`REGISTER_LINE`, naming the settings file conntest looked in."""
+    file = config_file or config_path(None)[0]
+    line = REGISTER_LINE.replace("config.yaml", str(file))
+    return line if check else line.replace(" with --oauth", "")

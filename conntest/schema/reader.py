@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from conntest.schema.problem import Problem
-from conntest.schema.safe_yaml import YamlMap
+from conntest.schema.safe_yaml import YamlList, YamlMap, line_of
 
 __all__ = [
     "INVALID",
@@ -35,12 +36,18 @@ __all__ = [
     "ModelReader",
     "ValueRule",
     "describe_yaml",
+    "duplicate_key_problem",
     "field_default",
     "join",
+    "missing_key_problem",
     "plural",
+    "unknown_key_problem",
 ]
 
 T = TypeVar("T")
+
+_INDEX = re.compile(r"\[\d+\]")
+"""List indices in a path; a :class:`ValueRule` of ``accounts[].address`` serves every item."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,32 @@ def describe_yaml(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def unknown_key_problem(
+    file: str, path: str, key: object, known: Sequence[str], line: int | None
+) -> Problem:
+    """The one wording of a key no model has, for every file kind, with the closest known key.
+
+    ``imap.hots: expected a known key (did you mean 'host'?), found an unknown key``;
+    with nothing close, the known keys are listed.
+    """
+    close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+    if close:
+        expected = f"a known key (did you mean {close[0]!r}?)"
+    else:
+        expected = f"one of the keys {', '.join(known)}"
+    return Problem(file, path, expected, "an unknown key", line)
+
+
+def duplicate_key_problem(file: str, path: str, line: int | None) -> Problem:
+    """A key written twice in one mapping (YAML keeps the last; the user meant one)."""
+    return Problem(file, path, "each key once", "it again", line)
+
+
+def missing_key_problem(file: str, path: str, line: int | None = None) -> Problem:
+    """A required key that is not there."""
+    return Problem(file, path, "a value (the key is required)", "no such key", line)
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -128,12 +161,17 @@ class ModelReader:
     ) -> T | Invalid:
         """Read a mapping into the dataclass ``cls``, whose fields are its keys."""
         if not isinstance(raw, dict):
-            self.add(where, f"a mapping of {where} settings", describe_yaml(raw), line)
+            if where.endswith("]"):  # an item of a list of sections
+                names = ", ".join(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+                expected = f"a mapping with the keys {names}"
+            else:
+                expected = f"a mapping of {where} settings"
+            self.add(where, expected, describe_yaml(raw), line)
             return INVALID
         lines = raw.key_lines if isinstance(raw, YamlMap) else {}
         if isinstance(raw, YamlMap):
             for key, dup_line in raw.duplicates:
-                self.add(join(where, key), "each key once", "it again", dup_line)
+                self.problems.append(duplicate_key_problem(self.file, join(where, key), dup_line))
         assert dataclasses.is_dataclass(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in self.loader_set}
         hints = typing.get_type_hints(cls)
@@ -152,7 +190,9 @@ class ModelReader:
                 values[key] = converted
         for name, f in fields.items():
             if name not in values and name not in failed and field_default(f) is INVALID:
-                self.add(join(where, name), "a value (the key is required)", "no such key")
+                # An item of a list is named by its line (the path's index is easy to miscount).
+                at = line if where.endswith("]") else None
+                self.problems.append(missing_key_problem(self.file, join(where, name), at))
                 failed.add(name)
         known = {n: field_default(f) for n, f in fields.items() if n not in failed}
         known.update(values)
@@ -168,12 +208,7 @@ class ModelReader:
             expected = f"no {key!r} key (conntest sets it to the file's path)"
             self.add(path, expected, describe_yaml(value), line)
             return
-        close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.6)
-        if close:
-            expected = f"a known key (did you mean {close[0]!r}?)"
-        else:
-            expected = f"one of the keys {', '.join(fields)}"
-        self.add(path, expected, "an unknown key", line)
+        self.problems.append(unknown_key_problem(self.file, path, key, list(fields), line))
 
     def value(self, value: object, hint: Any, path: str, line: int | None) -> Any:
         """Check ``value`` against the type hint ``hint``; ``INVALID`` if it fails."""
@@ -184,7 +219,7 @@ class ModelReader:
                 return None
             (inner,) = [a for a in typing.get_args(hint) if a is not type(None)]
             return self.value(value, inner, path, line)
-        rule = self.value_rules.get(path)
+        rule = self.value_rules.get(_INDEX.sub("[]", path))
         if dataclasses.is_dataclass(hint) and isinstance(hint, type):
             return self.section(value, hint, path, line)
         if origin is Literal:
@@ -192,6 +227,9 @@ class ModelReader:
         if origin is dict:
             return self.string_map(value, path, line)
         if origin is tuple:
+            item = typing.get_args(hint)[0]
+            if dataclasses.is_dataclass(item) and isinstance(item, type):
+                return self.section_list(value, item, path, line)
             return self.string_list(value, path, line)
         if hint is bool:
             if isinstance(value, bool):
@@ -255,6 +293,23 @@ class ModelReader:
             elif isinstance(key, str):
                 ok = self.check_map_item(path, item_path, key, item, item_line) and ok
         return dict(value) if ok else INVALID
+
+    def section_list(self, value: object, cls: type[T], path: str, line: int | None) -> Any:
+        """A non-empty list of mappings, each read into ``cls`` (``accounts[2].address``)."""
+        if not isinstance(value, list) or not value:
+            self.add(path, f"a non-empty list of {path}", describe_yaml(value), line)
+            return INVALID
+        item_lines = value.item_lines if isinstance(value, YamlList) else []
+        out: list[T] = []
+        ok = True
+        for i, item in enumerate(value):
+            at = line_of(item, item_lines[i] if i < len(item_lines) else line)
+            read = self.section(item, cls, f"{path}[{i}]", at)
+            if isinstance(read, Invalid):
+                ok = False
+            else:
+                out.append(read)
+        return tuple(out) if ok else INVALID
 
     def string_list(self, value: object, path: str, line: int | None) -> Any:
         if not isinstance(value, list):

@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from conntest.open_flags import READ, open_fd
 from conntest.schema.problem import Problem
 
 __all__ = [
@@ -280,7 +281,7 @@ class _NotAFile(Exception):
 
 
 def _read_path(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    fd = open_fd(path, READ)
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):

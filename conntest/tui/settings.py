@@ -22,7 +22,8 @@ from pathlib import Path
 
 from conntest.batch.options import advice_date
 from conntest.engine import CheckRequest
-from conntest.oauth.command import REGISTER_LINE, build_plan
+from conntest.oauth.command import build_plan
+from conntest.oauth.platform import REGISTER_LINE
 from conntest.oauth.prompt import PromptCallback, print_prompt
 from conntest.oauth.result import DEFAULT_TENANT, OAuthPlan, SignInResult
 from conntest.probes.dns_probe import ResolverConfig

@@ -421,7 +421,7 @@ def test_a_malformed_batch_file_is_reported_entry_by_entry(
         ("accounts[2].imap", "HOST:PORT"),
         ("accounts[2].profile", "'outlook-2007'"),
         ("accounts[3].password", "never read from the batch file"),
-        ("accounts[3].colour", "unknown key 'colour' (line 13)"),
+        ("accounts[3].colour", "found an unknown key (line 13)"),
         ("accounts[4].password_file", "missing.txt"),
         ("accounts[4].timeout", "seconds from 1 to 600"),
         ("accounts[5].address", "each address once"),

@@ -1,8 +1,9 @@
 """Real batches on a shared or damaged state file: no account authenticated twice, nothing fatal.
 
 Both are real ``conntest check --batch`` processes (so the lock between them
-is the operating system's, through :mod:`conntest.file_lock`) against one lab
-whose accounts all refuse the password: whichever run gets to an account
+is the operating system's, through :mod:`conntest.file_lock`: ``flock``, or
+its ``msvcrt.locking`` branch in the Windows stand-in, ``.ci/standin``)
+against one lab whose accounts all refuse the password: whichever run gets to an account
 first authenticates it once, and the other finds either its live claim or
 its recorded failure.  A state file holding non-finite numbers costs one
 line on stderr, not the run.
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from conntest.lab import Lab
@@ -24,6 +26,7 @@ from tests.conftest import SECRET
 
 PASSWORD_VAR = "CONNTEST_CONCURRENT_TEST_PASSWORD"
 ACCOUNTS = [f"user{i:02d}@contoso.com" for i in range(60)]
+STANDIN = Path(__file__).parents[2] / ".ci" / "standin"
 
 
 class _NoAliases(yaml.SafeDumper):
@@ -57,7 +60,7 @@ def batch_yaml(lab: Lab, accounts: list[str]) -> dict[str, Any]:
     return {"defaults": {"ca_file": str(lab.ca_file)}, "accounts": entries}
 
 
-async def run_batch(batch: Path, state: Path) -> dict[str, Any]:
+async def run_batch(batch: Path, state: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -73,7 +76,7 @@ async def run_batch(batch: Path, state: Path) -> dict[str, Any]:
         "json",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, PASSWORD_VAR: SECRET, "CI": "1"},
+        env={**os.environ, PASSWORD_VAR: SECRET, "CI": "1", **(env or {})},
     )
     out, err = await asyncio.wait_for(process.communicate(), 110)
     assert process.returncode == 2, err.decode()
@@ -82,18 +85,42 @@ async def run_batch(batch: Path, state: Path) -> dict[str, Any]:
     return result
 
 
-async def test_two_concurrent_batches_never_authenticate_an_account_twice(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "system",
+    [
+        "native",  # flock here; msvcrt.locking on Windows itself
+        pytest.param(
+            "windows-standin",
+            marks=pytest.mark.skipif(sys.platform == "win32", reason="a stand-in on Linux"),
+        ),
+    ],
+)
+async def test_two_concurrent_batches_never_authenticate_an_account_twice(
+    tmp_path: Path, system: str
+) -> None:
     state = tmp_path / "auth-state.json"
-    async with Lab(accounts=dict.fromkeys(ACCOUNTS, "wrong-password")) as lab:
+    env: dict[str, str] = {}
+    accounts = ACCOUNTS
+    if system == "windows-standin":
+        # sys.platform is win32 there: the state file is locked with msvcrt.locking.
+        env = {
+            "PYTHONPATH": str(STANDIN),
+            "APPDATA": str(tmp_path / "Roaming"),
+            "LOCALAPPDATA": str(tmp_path / "Local"),
+        }
+        accounts = ACCOUNTS[:30]  # still two batches of 20 at once meeting in the middle
+    async with Lab(accounts=dict.fromkeys(accounts, "wrong-password")) as lab:
         forward, backward = tmp_path / "forward.yaml", tmp_path / "backward.yaml"
-        forward.write_text(_dump(batch_yaml(lab, ACCOUNTS)))
+        forward.write_text(_dump(batch_yaml(lab, accounts)))
         # The second batch walks the accounts the other way, so the two meet in the middle.
-        backward.write_text(_dump(batch_yaml(lab, ACCOUNTS[::-1])))
-        first, second = await asyncio.gather(run_batch(forward, state), run_batch(backward, state))
-        for account in ACCOUNTS:
+        backward.write_text(_dump(batch_yaml(lab, accounts[::-1])))
+        first, second = await asyncio.gather(
+            run_batch(forward, state, env), run_batch(backward, state, env)
+        )
+        for account in accounts:
             for protocol in ("imap", "smtp"):
                 assert lab.record.auth_attempts(protocol, account) == 1, (account, protocol)
-    sent: dict[str, int] = dict.fromkeys(ACCOUNTS, 0)
+    sent: dict[str, int] = dict.fromkeys(accounts, 0)
     for batch in (first, second):
         for result in batch["accounts"]:
             assert result["authentication"] in {"sent", "skipped"}
@@ -102,7 +129,7 @@ async def test_two_concurrent_batches_never_authenticate_an_account_twice(tmp_pa
                 assert result["code"] == "auth-skipped"
     assert set(sent.values()) == {1}, "each account authenticated by exactly one of the runs"
     failures = json.loads(state.read_text())["accounts"]
-    assert set(failures) == set(ACCOUNTS)
+    assert set(failures) == set(accounts)
     # Every refusal remembered, every claim released.
     assert all("failed_at" in r and "claimed_by" not in r for r in failures.values())
 

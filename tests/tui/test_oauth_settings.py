@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conntest.oauth.command import REGISTER_LINE, build_plan
+from conntest.oauth.command import build_plan
+from conntest.oauth.platform import REGISTER_LINE
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.tui.demo_lab import NOT_IN_DEMO, scenario_choices
 from conntest.tui.settings import (

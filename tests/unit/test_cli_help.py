@@ -147,3 +147,15 @@ def test_the_width_is_the_one_argparse_would_ask_shutil_for(
     else:
         monkeypatch.setenv("COLUMNS", columns)
     assert _columns() == shutil.get_terminal_size().columns
+
+
+@pytest.mark.parametrize("width", [1, 10, 24, 57])
+def test_help_texts_wrap_on_words_within_the_width(width: int) -> None:
+    from conntest.cli_parser import _wrap
+
+    text = "read the password from the first line of --password-file or\tstandard  input"
+    lines = _wrap(text, width)
+    assert " ".join(lines).split() == text.split()  # nothing lost, no word cut
+    assert all(len(line) <= width or " " not in line for line in lines)
+    assert all(line == line.strip() for line in lines)
+    assert _wrap("", width) == [] and _wrap("   ", width) == []

@@ -18,7 +18,6 @@ import pytest
 
 from conntest.batch.config import AccountEntry, PasswordSource
 from conntest.batch.runner import AccountResult, BatchResult, evaluate
-from conntest.batch.thresholds import Range, Thresholds
 from conntest.model import (
     Failure,
     FailureKind,
@@ -30,6 +29,7 @@ from conntest.model import (
     Step,
 )
 from conntest.render.nagios import render_nagios, render_unknown
+from conntest.results.thresholds import Range, Thresholds
 from tests.conftest import make_profile
 
 # --------------------------------------------------------------------------

@@ -286,7 +286,7 @@ def test_the_documented_oauth_batch_example_loads(
 def test_the_login_command_can_be_pasted_into_a_shell() -> None:
     import shlex
 
-    from conntest.oauth.command import login_command_for
+    from conntest.oauth.platform import login_command_for
 
     line = login_command_for("o'brien@contoso.com", CLIENT, "contoso.com", "https://x.test:8443")
     assert shlex.split(line) == [

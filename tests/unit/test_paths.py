@@ -17,11 +17,9 @@ def test_linux_follows_xdg_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert paths.config_dir() == tmp_path / "cfg" / "conntest"
     assert user_dir() == tmp_path / "cfg" / "conntest" / "profiles"
     assert default_state_file() == tmp_path / "state" / "conntest" / "auth-state.json"
-    assert paths.cache_dir() == tmp_path / "cache" / "conntest"
 
 
 @pytest.mark.parametrize("xdg", ["", "relative/path"])
@@ -30,11 +28,10 @@ def test_linux_ignores_unset_and_relative_xdg(
 ) -> None:
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("HOME", str(tmp_path))
-    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, xdg)
     assert paths.config_dir() == tmp_path / ".config" / "conntest"
     assert default_state_file() == tmp_path / ".local" / "state" / "conntest" / "auth-state.json"
-    assert paths.cache_dir() == tmp_path / ".cache" / "conntest"
 
 
 def test_windows_uses_appdata_and_localappdata(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,8 +42,6 @@ def test_windows_uses_appdata_and_localappdata(monkeypatch: pytest.MonkeyPatch) 
     assert str(paths.config_dir()).startswith(r"C:\Users\ann\AppData\Roaming")
     assert str(paths.config_dir()).endswith("conntest")
     assert str(default_state_file()).startswith(r"C:\Users\ann\AppData\Local")
-    assert str(paths.cache_dir()).startswith(r"C:\Users\ann\AppData\Local")
-    assert "Cache" in str(paths.cache_dir())
 
 
 def test_macos_uses_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +52,6 @@ def test_macos_uses_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     support = tmp_path / "Library" / "Application Support" / "conntest"
     assert paths.config_dir() == support
     assert default_state_file() == support / "auth-state.json"
-    assert paths.cache_dir() == tmp_path / "Library" / "Caches" / "conntest"
 
 
 def test_private_dir_and_file_are_owner_only(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The published JSON Schemas: generated from the models, and true to what the loaders accept.
 
 Every shipped profile and every documented example (the YAML blocks of
-docs/profiles.md and docs/monitoring.md that are conntest files) validates
+docs/profiles.md, docs/monitoring.md and docs/lab.md that are conntest files) validates
 against ``conntest schema KIND``; files the loaders refuse for a type or key
 reason are refused by the schema too.
 """
@@ -125,3 +125,18 @@ def test_loading_files_never_imports_pydantic(tmp_path: Path) -> None:
         "assert 'pydantic' not in sys.modules, 'pydantic imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_documented_lab_accounts_example_validates(tmp_path: Path) -> None:
+    """docs/lab.md's accounts file: the schema and the loader both take it."""
+    from conntest.lab.accounts import load_accounts
+
+    lab_md = REPO / "docs" / "lab.md"
+    (example,) = [b for b in yaml_blocks(lab_md) if isinstance(b, dict) and "accounts" in b]
+    assert errors("lab-accounts", example) == []
+    (block,) = re.findall(r"```yaml\n(.*?)```", lab_md.read_text(encoding="utf-8"), re.S)
+    path = tmp_path / "accounts.yaml"
+    path.write_text(block, encoding="utf-8")
+    assert load_accounts(path) == {
+        entry["address"]: entry["scenario"] for entry in example["accounts"]
+    }
