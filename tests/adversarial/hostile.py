@@ -391,6 +391,53 @@ IMAP_SCRIPTS: dict[str, Script] = {
     "flood-bad": flood_bad,
 }
 
+
+def said(conn: Conn) -> bytes:
+    """Everything the client sent so far, raw and base64-decoded, on one line (for echoes)."""
+    received = bytes(conn.received)
+    decoded = b" ".join(_b64_or_nothing(part) for part in received.split())
+    return (received + b" " + decoded).translate(None, b"\r\n\0")
+
+
+Action = tuple[str, bytes]
+"""One move of a generated script: ``("line", b"...")`` sends it; ``("echo", b"")`` an
+untagged ``[ALERT]`` repeating all received; ``("garbage", b"...")`` raw bytes;
+``("continue", b"")`` a ``+``; ``("tagged", b"OK"|b"NO"|b"BAD")`` the tagged reply
+(echoing all received); ``("reset", b"")`` a TCP RST."""
+
+
+def generated(turns: list[list[Action]]) -> Script:
+    """An IMAP server playing ``turns[i]`` after the client's i-th line (hypothesis draws them).
+
+    After the last turn every line is answered ``OK`` with an echo of all received, so the
+    credential comes back in every later reply (CAPABILITY, EXAMINE, LOGOUT) too.
+    """
+
+    async def script(conn: Conn) -> None:
+        await conn.send(GREETING)
+        turn = 0
+        while line := await conn.line():
+            tag = _tag(line)
+            actions = turns[turn] if turn < len(turns) else [("tagged", b"OK")]
+            turn += 1
+            for kind, data in actions:
+                if kind == "line":
+                    await conn.send(data + b"\r\n")
+                elif kind == "echo":
+                    await conn.send(b"* OK [ALERT] echo: " + said(conn) + b"\r\n")
+                elif kind == "garbage":
+                    await conn.send(data)
+                elif kind == "continue":
+                    await conn.send(b"+ \r\n")
+                elif kind == "tagged":
+                    await conn.send(tag + b" " + data + b" echo: " + said(conn) + b"\r\n")
+                elif kind == "reset":
+                    conn.reset()
+                    return
+
+    return script
+
+
 # Scripts only the deadline ends (each takes the whole --timeout): the tier plays them
 # side by side, not one after another.
 SLOW_IMAP_SCRIPTS: dict[str, Script] = {
