@@ -37,6 +37,8 @@ async def lab_fields(args: argparse.Namespace) -> AsyncIterator[dict[str, object
         args.lab_authority = ends.authority_host  # the identity platform, for --oauth
         yield {
             "imap_server": args.imap or ends.imap,
+            # a profile with imap.security: starttls meets the lab's port-143 listener
+            "imap_starttls_server": None if args.imap else ends.imap_starttls,
             "smtp_server": args.smtp or ends.smtp,
             "resolver": ResolverConfig(
                 nameserver=args.nameserver or ends.nameserver, pinned=tuple(args.resolve)

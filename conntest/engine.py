@@ -64,6 +64,9 @@ class CheckRequest:
     profiles: Sequence[Profile]
     imap_server: tuple[str, int] | None = None
     """``--imap HOST:PORT``: replaces every profile's IMAP host and port."""
+    imap_starttls_server: tuple[str, int] | None = None
+    """Where a profile with ``imap.security: starttls`` goes instead of :attr:`imap_server`
+    (``--lab``: the lab's port-143 listener; the user's own ``--imap`` leaves it unset)."""
     smtp_server: tuple[str, int] | None = None
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
     ca_file: Path | None = None
@@ -128,17 +131,22 @@ def _server(profile: Profile, request: CheckRequest, protocol: str) -> tuple[str
     """The host and port ``protocol`` connects to for ``profile`` (``--imap``/``--smtp`` win)."""
     settings = profile.imap if protocol == "imap" else profile.smtp
     override = request.imap_server if protocol == "imap" else request.smtp_server
+    if protocol == "imap" and settings.security == "starttls" and request.imap_starttls_server:
+        override = request.imap_starttls_server
     return override if override is not None else (settings.host, settings.port)
 
 
-def _step_names(protocol: str) -> tuple[str, ...]:
+def _step_names(protocol: str, profile: Profile) -> tuple[str, ...]:
+    """The steps ``protocol`` runs for ``profile``: its security mode sets the order."""
     if protocol == "imap":
         from conntest.probes.imap_probe import STEPS as IMAP_STEPS
+        from conntest.probes.imap_starttls import STARTTLS_STEPS
 
-        return IMAP_STEPS
+        return STARTTLS_STEPS if profile.imap.security == "starttls" else IMAP_STEPS
+    from conntest.probes.smtp_probe import IMPLICIT_STEPS
     from conntest.probes.smtp_probe import STEPS as SMTP_STEPS
 
-    return SMTP_STEPS
+    return IMPLICIT_STEPS if profile.smtp.security == "tls" else SMTP_STEPS
 
 
 class DomainLookups:
@@ -257,7 +265,7 @@ async def run_check(
         if dns_step.status is not Status.PASS:
             return [
                 skipped_step(clock, protocol, n, f"{host} does not resolve")
-                for n in _step_names(protocol)
+                for n in _step_names(protocol, profile)
             ]
         endpoint = Endpoint(host, port, dns_step.data["addresses"][0])
         return await _probe(protocol)(
@@ -432,9 +440,7 @@ async def _stripped_retry(
             continue
         clock = RunClock(request.timeout)
         retry_request = dataclasses.replace(request, password=stripped, try_stripped=False)
-        override = request.imap_server if protocol == "imap" else request.smtp_server
-        settings = profile.imap if protocol == "imap" else profile.smtp
-        host, port = override if override is not None else (settings.host, settings.port)
+        host, port = _server(profile, request, protocol)
         dns_step = await resolve_host(clock, host, request.resolver)
         if dns_step.status is not Status.PASS:
             return None, []

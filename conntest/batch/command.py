@@ -351,9 +351,21 @@ def _oauth_defaults(args: argparse.Namespace, from_lab: dict[str, object]) -> di
 def _batch_entries(
     args: argparse.Namespace, profiles: ProfileSet, from_lab: dict[str, object]
 ) -> list[AccountEntry]:
-    batch = load_batch(args.batch, profiles, _defaults(args, from_lab))
+    defaults = _defaults(args, from_lab)
+    batch = load_batch(args.batch, profiles, defaults)
     batch.raise_for_problems()
-    return list(batch.entries)
+    return [_lab_starttls(entry, defaults, from_lab) for entry in batch.entries]
+
+
+def _lab_starttls(
+    entry: AccountEntry, defaults: EntryDefaults, from_lab: dict[str, object]
+) -> AccountEntry:
+    """Under ``--lab``, an entry on the lab's IMAP server also gets its port-143 listener
+    (an entry with its own ``imap:`` keeps it for every profile)."""
+    starttls = from_lab.get("imap_starttls_server")
+    if starttls is None or entry.imap != defaults.imap:
+        return entry
+    return dataclasses.replace(entry, imap_starttls=starttls)  # type: ignore[arg-type]
 
 
 def _single_entry(
@@ -382,5 +394,6 @@ def _single_entry(
         tls_max=d.tls_max,
         expected_networks=d.expected_networks,
         timeout=d.timeout,
+        imap_starttls=from_lab.get("imap_starttls_server"),  # type: ignore[arg-type]
         where="command line",
     )

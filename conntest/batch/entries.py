@@ -91,6 +91,8 @@ class AccountEntry:
     tls_max: str | None = None
     expected_networks: tuple[str, ...] = ()
     timeout: float = 60.0
+    imap_starttls: tuple[str, int] | None = None
+    """``--lab``: where a profile with ``imap.security: starttls`` goes instead of :attr:`imap`."""
     where: str = ""
     """Where the entry was defined (``accounts.yaml: accounts[3]``), for messages."""
     today: date | None = None
@@ -159,6 +161,7 @@ class AccountEntry:
             password=password,
             profiles=tuple(profiles if profiles is not None else self.profiles),
             imap_server=self.imap,
+            imap_starttls_server=self.imap_starttls,
             smtp_server=self.smtp,
             resolver=ResolverConfig(nameserver=self.nameserver, pinned=self.resolve),
             ca_file=self.ca_file,

@@ -10,6 +10,7 @@ crashes a report.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -164,8 +165,8 @@ def render_candidate(
             if variant is not None and variant.severity is not None
             else entry.severity
         )
-    title = fill((variant.title if variant and variant.title else None) or entry.title, values)
-    title = capitalised(title)
+    template = (variant.title if variant and variant.title else None) or entry.title
+    title = capitalised(fill(template, values), template, values)
     detail = fill((variant.detail if variant and variant.detail else None) or entry.meaning, values)
     extra = " ".join(fill(sentence, values) for sentence in candidate.extra)
     remedies = (variant.remedy if variant and variant.remedy else None) or entry.remedy
@@ -185,10 +186,16 @@ def render_candidate(
     )
 
 
-def capitalised(title: str) -> str:
-    """Capitalise a title's first letter, unless it starts with a host name or an address
-    (``outlook.office365.com refused…`` keeps the name as it is written)."""
-    first = title.split(" ", 1)[0]
-    if "." in first.rstrip(".") or ":" in first or any(c.isupper() for c in first[1:]):
-        return title  # a host name, an address, or a name such as iOS written its own way
+def capitalised(title: str, template: str, values: Mapping[str, Any]) -> str:
+    """``title`` (``template`` filled from ``values``) with its first letter capitalised,
+    unless the template starts with a placeholder whose value is a name written its own
+    way: a host (``localhost``, ``mail``, ``outlook.office365.com``), a user, an address,
+    a domain or a client (``iOS Mail``).  A neutral word filled in for a missing value
+    (``the server``) is capitalised like any sentence."""
+    lead = _LEADING_PLACEHOLDER.match(template)
+    if lead is not None and values.get(lead.group(1)) != DEFAULT_VALUES.get(lead.group(1)):
+        return title
     return title[:1].upper() + title[1:]
+
+
+_LEADING_PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -27,13 +27,14 @@ import ssl
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
 from conntest.interrupts import on_stop
+from conntest.lab import texts
 from conntest.lab.accounts import load_accounts
 from conntest.lab.ca import LabCertificates
 from conntest.lab.dns_server import DnsServer
@@ -82,13 +83,20 @@ class LabEndpoints:
         return f"https://{self.identity[0]}:{self.identity[1]}"
 
     imap_starttls: tuple[str, int] | None = None
-    """IMAP with STARTTLS (what port 143 serves), on the shared listeners only."""
+    """IMAP with STARTTLS (what port 143 serves); :meth:`Lab.endpoints` always sets it."""
 
-    def check_args(self) -> list[str]:
-        """The ``conntest check`` arguments that point a check at these endpoints."""
+    def check_args(self, imap_security: str = "tls") -> list[str]:
+        """The ``conntest check`` arguments that point a check at these endpoints.
+
+        ``imap_security="starttls"``: ``--imap`` names the port-143 listener, for a
+        profile with ``imap.security: starttls`` (``--imap`` replaces every profile's).
+        """
+        imap = self.imap_starttls if imap_security == "starttls" else self.imap
+        if imap is None:
+            raise RuntimeError("these endpoints have no IMAP STARTTLS listener")
         return [
             "--imap",
-            f"{self.imap[0]}:{self.imap[1]}",
+            f"{imap[0]}:{imap[1]}",
             "--smtp",
             f"{self.smtp[0]}:{self.smtp[1]}",
             "--nameserver",
@@ -225,11 +233,7 @@ class Lab:
             client_tls_max=found.client_tls_max,
             expected_networks=EXPECTED_NETWORKS,
             identity=(IDENTITY_HOST, self._ports[("", "identity")].port),
-            imap_starttls=(
-                None
-                if found.own_listeners
-                else (IMAP_HOST, self._ports[("", "imap-starttls")].port)
-            ),
+            imap_starttls=(IMAP_HOST, self._ports[(key, "imap-starttls")].port),
         )
 
     def listener_name(self, scenario_name: str, protocol: str) -> str:
@@ -246,7 +250,12 @@ class Lab:
             "default_scenario": self.default_scenario,
             "latency_ms": self.latency_ms,
             "auth_failure_delay_s": self.auth_failure_delay_s,
-            "ports": {"imap": main.imap[1], "smtp": main.smtp[1], "dns": main.nameserver[1]},
+            "ports": {
+                "imap": main.imap[1],
+                "imap-starttls": main.imap_starttls[1] if main.imap_starttls else None,
+                "smtp": main.smtp[1],
+                "dns": main.nameserver[1],
+            },
             "scenarios": scenarios,
             "accounts": [
                 {"address": address, **scenarios[name]} for address, name in self.accounts.items()
@@ -270,14 +279,17 @@ class Lab:
 
     def _scenario_state(self, name: str) -> dict[str, Any]:
         endpoints = self.endpoints(name)
+        starttls = endpoints.imap_starttls
         return {
             "scenario": name,
             "imap": f"{endpoints.imap[0]}:{endpoints.imap[1]}",
+            "imap_starttls": f"{IMAP_HOST}:{starttls[1]}" if starttls else None,
             "smtp": f"{endpoints.smtp[0]}:{endpoints.smtp[1]}",
             "nameserver": f"{endpoints.nameserver[0]}:{endpoints.nameserver[1]}",
             "client_tls_max": endpoints.client_tls_max,
             "check_args": endpoints.check_args(),
             "full_check_args": full_check_args(endpoints),
+            "starttls_check_args": full_check_args(endpoints, imap_security="starttls"),
         }
 
     def _device_user(self) -> str:
@@ -323,14 +335,16 @@ class Lab:
                 self._dns[item.name] = DnsServer(
                     item.name, item.dns, record=self.record, latency_s=latency_s
                 )
-            if item.own_listeners:
-                for protocol in ("imap", "smtp"):
+            if item.own_listeners:  # its fault or certificate on port 143's way too
+                for protocol in ("imap", "smtp", "imap-starttls"):
                     self._ports[(item.name, protocol)] = self._own_port(
                         certificates, item, protocol
                     )
 
-    def _own_port(self, certificates: LabCertificates, item: Scenario, protocol: str) -> _Port:
-        name = f"{item.name}/{protocol}"
+    def _own_port(self, certificates: LabCertificates, item: Scenario, listener: str) -> _Port:
+        """``listener``: ``imap``, ``smtp`` or ``imap-starttls`` (IMAP the port-143 way)."""
+        name = f"{item.name}/{listener}"
+        protocol = "smtp" if listener == "smtp" else "imap"
         latency_s = self.latency_ms / 1000
         handler: Handler
         if item.fault is Fault.CLOSED:
@@ -342,7 +356,13 @@ class Lab:
                 record=self.record, protocol=protocol, listener=name, scenario=item.name
             )
         elif item.fault is Fault.RESET:
-            greeting = (lambda: smtp_greeting(self._trailers)) if protocol == "smtp" else None
+            # a protocol whose server speaks first in plain text greets, then resets on the
+            # client's first bytes; implicit TLS resets the ClientHello
+            greeting: Callable[[], str] | None = None
+            if listener == "smtp":
+                greeting = lambda: smtp_greeting(self._trailers)  # noqa: E731
+            elif listener == "imap-starttls":
+                greeting = self._imap_greeting
             handler = ResetHandler(
                 record=self.record,
                 protocol=protocol,
@@ -351,10 +371,17 @@ class Lab:
                 greeting=greeting,
             )
         elif protocol == "imap":
-            handler = self._imap(certificates, item, name, fixed=True)
+            imap = self._imap(certificates, item, name, fixed=True)
+            if listener == "imap-starttls":
+                imap.config = dataclasses.replace(imap.config, starttls=True)
+            handler = imap
         else:
             handler = self._smtp(certificates, item, name, fixed=True)
         return Listener(name, handler, latency_s=latency_s, on_flight=self.record.delayed_flight)
+
+    def _imap_greeting(self) -> str:
+        token = self._trailers.imap_token(self._trailers.backend())
+        return texts.IMAP_GREETING.format(token=token)
 
     def _imap(
         self, certificates: LabCertificates, item: Scenario, name: str, *, fixed: bool
@@ -463,13 +490,13 @@ async def _serve(
     return 0
 
 
-def full_check_args(endpoints: LabEndpoints) -> list[str]:
+def full_check_args(endpoints: LabEndpoints, imap_security: str = "tls") -> list[str]:
     """``check_args()`` plus what the lab implies beyond the servers.
 
     ``--expected-network``: the lab's "Microsoft" names resolve to 127.0.0.1,
     which is not a Microsoft network; ``--tls-max``: the scenario's client side.
     """
-    args = endpoints.check_args()
+    args = endpoints.check_args(imap_security)
     for network in endpoints.expected_networks:
         args += ["--expected-network", network]
     if endpoints.client_tls_max is not None:
@@ -480,11 +507,13 @@ def full_check_args(endpoints: LabEndpoints) -> list[str]:
 def summary(lab: Lab, state_file: Path | None = None) -> str:
     """The short text ``conntest lab`` prints once it is up."""
     main = lab.endpoints("ok")
+    starttls = main.imap_starttls or main.imap
     lines = [
         f"conntest lab running (pid {os.getpid()},"
         f" started in {(lab.startup_s or 0) * 1000:.0f} ms); Ctrl-C to stop",
         f"  IMAP {main.imap[0]}:{main.imap[1]}   SMTP {main.smtp[0]}:{main.smtp[1]}"
         f"   DNS {main.nameserver[0]}:{main.nameserver[1]}",
+        f"  IMAP with STARTTLS (port 143's way): {IMAP_HOST}:{starttls[1]}",
         f"  CA file:  {lab.ca_file}",
         f"  password: {LAB_PASSWORD} (any other password is wrong; any address is accepted)",
         f"  default scenario: {lab.default_scenario}",

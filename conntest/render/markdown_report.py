@@ -11,13 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from conntest.model import Finding, ProfileResult, Report, Severity, Status, Step
+from conntest.render.headline import headline
 
-_VERDICT_WORDS = {
-    "ok": "OK: the client can connect",
-    "warning": "WARNING: works, with problems to fix",
-    "critical": "CRITICAL: the client cannot connect",
-    "unknown": "UNKNOWN: conntest could not tell",
-}
 _MARK = {Status.PASS: "ok", Status.FAIL: "**FAIL**", Status.SKIP: "skip"}
 
 
@@ -115,7 +110,7 @@ def render_markdown(
     names = names or {}
     verdict = report.severity.verdict
     lines = [
-        f"# conntest: {_VERDICT_WORDS[verdict]}",
+        f"# conntest: {headline(report)}",
         "",
         f"- **Mailbox:** {report.user}",
         "- **Clients:** " + ", ".join(names.get(p.profile, p.profile) for p in report.profiles),

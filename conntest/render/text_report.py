@@ -5,17 +5,12 @@ from __future__ import annotations
 import textwrap
 
 from conntest.model import Finding, ProfileResult, Report, Severity, Status, Step
+from conntest.render.headline import headline
 
 # The migration matrix (conntest.render.matrix, conntest.migration) is imported
 # by render_text: `explain` prints one finding and needs neither (issue 12).
 
 _MARK = {Status.PASS: "ok  ", Status.FAIL: "FAIL", Status.SKIP: "skip"}
-_VERDICT_WORDS = {
-    "ok": "OK: the client can connect",
-    "warning": "WARNING: works, with problems to fix",
-    "critical": "CRITICAL: the client cannot connect",
-    "unknown": "UNKNOWN: conntest could not tell",
-}
 WIDTH = 78
 
 
@@ -79,11 +74,8 @@ def render_profile(result: ProfileResult, verbose: bool = False) -> list[str]:
 
 
 def render_text(report: Report, verbose: bool = False) -> str:
-    verdict = report.severity.verdict
-    lines = [
-        f"{_VERDICT_WORDS[verdict]} ({report.user}, {len(report.profiles)} profile(s), "
-        f"{report.elapsed_ms / 1000:.1f} s)"
-    ]
+    about = f"{report.user}, {len(report.profiles)} profile(s), {report.elapsed_ms / 1000:.1f} s"
+    lines = [headline(report, about)]
     from conntest.render.matrix import matrix_lines
 
     matrix = matrix_lines(report, WIDTH)

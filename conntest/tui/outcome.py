@@ -307,7 +307,7 @@ def banner(report: Report, names: Mapping[str, str]) -> Banner:
         first = next((o.primary for o in outcomes if o.primary is not None), None)
         return Banner(
             kind,
-            f"Does not work: none of the {total} clients can connect",
+            f"Does not work: none of the {total} clients can receive or send mail",
             first.title if first else "",
         )
     receive = sum(o.receive is True for o in outcomes)
@@ -346,7 +346,7 @@ def _single_banner(o: ClientOutcome) -> Banner:
         return Banner("partly", f"Partly works: {o.name} can {good} mail but not {bad}", why)
     if o.kind == "unknown":
         return Banner("unknown", f"Could not tell whether {o.name} can connect", why)
-    return Banner("fails", f"Does not work: {o.name} cannot connect", why)
+    return Banner("fails", f"Does not work: {o.name} cannot receive or send mail", why)
 
 
 def matrix_cells(o: ClientOutcome) -> tuple[str, str, str, str]:

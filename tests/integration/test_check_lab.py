@@ -165,6 +165,19 @@ def test_no_credentials_when_tls_is_not_trustworthy(scenario: str) -> None:
         assert record.auth_attempts(protocol="imap") == 0
 
 
+def test_a_wrong_password_on_a_working_connection_is_not_cannot_connect(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The headline names the cause (the first finding), not a connection failure."""
+    monkeypatch.setenv("PW", LAB_PASSWORD)
+    args = ["--lab", "wrong-password", "--profile", "thunderbird", "--user", "w@contoso.com"]
+    code = main(["check", *args, "--password-env", "PW"])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert code == 2
+    assert first.startswith("CRITICAL: Microsoft says the user name or password is wrong"), first
+    assert "(wrong-credentials;" in first and "connect" not in first
+
+
 def test_text_output_leads_with_verdict_and_remedy(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,7 +198,8 @@ def test_text_output_leads_with_verdict_and_remedy(
     out = capsys.readouterr().out
     assert code == 2
     lines = out.splitlines()
-    assert lines[0].startswith("CRITICAL")
+    assert lines[0].startswith("CRITICAL: Sending is switched off"), lines[0]
+    assert "(smtp-auth-disabled; erin@contoso.com, 1 profile(s)," in lines[0]
     assert "smtp-auth-disabled" in out.split("Steps:")[0]
     assert "What to do:" in out
     assert out.index("What to do:") < out.index("Steps:")
@@ -385,6 +399,37 @@ def test_imap_on_143_with_starttls_is_probed_that_way(tmp_path: Any) -> None:
     assert verbs.index("STARTTLS") < verbs.index("AUTHENTICATE")
     assert connection.tls_version == "TLSv1.2"
     assert all(not a.in_clear for a in connection.auth) and len(connection.auth) == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "nagios"])
+def test_check_lab_serves_a_143_starttls_profile_on_port_143s_listener(
+    fmt: str, tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check --lab ok`` with a 143/STARTTLS profile meets the lab's STARTTLS listener.
+
+    It used to meet the implicit-TLS one, wait the whole timeout and say server-silent.
+    ``nagios`` goes through the batch runner, ``json`` through the single check.
+    """
+    path = _modes_profile(tmp_path, (143, "starttls"), (587, "starttls"))
+    monkeypatch.setenv("PW", LAB_PASSWORD)
+    args = ["--lab", "ok", "--profile-file", str(path), "--profile", "tb-modes", "--timeout", "10"]
+    args += ["--user", "t@contoso.com", "--password-env", "PW", "--format", fmt]
+    code = main(["check", *args])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    if fmt == "nagios":
+        # WARNING, not CRITICAL: IMAP was answered (a silent server would be critical)
+        assert out.startswith("CONNTEST WARNING - t@contoso.com: wrong-port"), out
+        assert "imap_auth=" in out, out
+        return
+    [result] = json.loads(out)["profiles"]
+    assert [(f["code"], f["severity"]) for f in result["findings"]][:2] == [
+        ("wrong-port", "warning"),
+        ("ok", "ok"),
+    ]
+    imap = [s["name"] for s in result["steps"] if s["protocol"] == "imap"]
+    assert imap[:5] == ["connect", "greeting", "starttls", "tls", "capability"]
+    assert all(s["status"] == "pass" for s in result["steps"] if s["protocol"] == "imap")
 
 
 @pytest.mark.parametrize("fmt", ["json", "text", "nagios"])

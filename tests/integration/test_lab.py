@@ -273,6 +273,14 @@ async def test_endpoints_and_state(lab: Lab, tmp_path: Path) -> None:
     assert state == json.loads(json.dumps(lab.state()))
     assert state["ca_file"] == str(lab.ca_file)
     assert state["ports"]["imap"] == ok.imap[1]
+    assert ok.imap_starttls is not None and ok.imap_starttls != ok.imap
+    assert state["ports"]["imap-starttls"] == ok.imap_starttls[1]
+    closed = lab.endpoints("port-closed")  # a scenario with listeners of its own has one too
+    assert closed.imap_starttls is not None and closed.imap_starttls != ok.imap_starttls
+    assert state["scenarios"]["port-closed"]["starttls_check_args"][:2] == [
+        "--imap",
+        f"{IMAP_NAME}:{closed.imap_starttls[1]}",
+    ]
     assert set(state["scenarios"]) == set(SCENARIOS)
     locked = next(a for a in state["accounts"] if a["address"] == "locked@contoso.com")
     assert locked["scenario"] == "locked"

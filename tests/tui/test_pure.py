@@ -191,7 +191,7 @@ def test_banner_works_fails_and_untested() -> None:
     )
     verdict = banner(dead, NAMES)
     assert verdict.kind == "fails"
-    assert verdict.headline == "Does not work: none of the 2 clients can connect"
+    assert verdict.headline == "Does not work: none of the 2 clients can receive or send mail"
 
 
 def test_stripped_retry_offered_once() -> None:
@@ -254,7 +254,11 @@ def test_short_name() -> None:
 
 def test_markdown_report_for_a_ticket() -> None:
     text = render_markdown(all_clients_report(), NAMES, [("Lab scenario", "x")])
-    assert text.startswith("# conntest: CRITICAL: the client cannot connect\n")
+    # the headline names the cause: the worst profile's first finding
+    assert text.startswith(
+        "# conntest: CRITICAL: The server refuses Outlook 2016's old TLS version"
+        " (tls-version-rejected)\n"
+    )
     assert "- **Mailbox:** adele.vance@contoso.com" in text
     assert "- **Lab scenario:** x" in text
     assert "## Outlook 2016 (IMAP account): CRITICAL" in text

@@ -131,7 +131,7 @@ def test_verdict_light_theme(snap_compare: Any) -> None:
 def test_whitespace_retry_offer_and_warning(snap_compare: Any) -> None:
     """The lockout warning before a retry without whitespace.
 
-    Behind a dialog, the verdict "✘ Does not work: iOS Mail cannot connect".
+    Behind a dialog, the verdict "✘ Does not work: iOS Mail cannot receive or send mail".
     The dialog, titled "Retry without whitespace?", says conntest will sign in
     once more without the spaces, that one more failure counts toward the
     lockout (about 10; 3 in US Government clouds), and that the retry happens

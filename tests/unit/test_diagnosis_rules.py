@@ -205,8 +205,9 @@ def check(findings: Sequence[Finding]) -> list[Finding]:
             assert "{" not in text and "}" not in text, text
             assert not re.search(r"(?<![\w`])\?(?![\w`])", text), f"unfilled placeholder: {text}"
         assert f.evidence
-        first = f.title.split(" ", 1)[0]
-        assert f.title[:1].isupper() or "." in first, f.title  # host names keep their case
+        # a sentence starts with a capital; a host name at the start keeps its case
+        assert not re.match(r"(Outlook|Smtp|Login)\.|Localhost\b", f.title), f.title
+        assert not re.match(r"[A-Z][a-z0-9-]*\.[a-z]", f.title), f.title
     return list(findings)
 
 
@@ -938,6 +939,45 @@ def test_thunderbird_port_465_is_a_wrong_port() -> None:
     assert codes(findings)[:2] == ["wrong-port", "port-filtered"]
 
 
+def _wrong_port(found: list[Finding]) -> Finding:
+    return next(f for f in found if f.code == "wrong-port")
+
+
+def test_wrong_port_on_smtp_465_quotes_microsofts_device_guide() -> None:
+    ssl465 = Profile(
+        id="t", name="Thunderbird", imap=ImapSettings(), smtp=SmtpSettings(port=465, security="tls")
+    )
+    steps = run("imap") + run("smtp", "connect", failure=fail(FailureKind.TIMEOUT, "timed out"))
+    finding = _wrong_port(check(diagnose(steps, ssl465, ctx())))
+    assert finding.severity is Severity.CRITICAL
+    assert "If your device recommends or defaults to port 465" in finding.detail
+    assert "does not offer" not in finding.detail  # the guide says no more than it says
+
+
+def test_wrong_port_on_imap_never_speaks_of_smtp_or_465() -> None:
+    """Working and failing, IMAP on 143: the detail is about IMAP, and says what happened."""
+    profile = dataclasses.replace(
+        THUNDERBIRD, imap=dataclasses.replace(THUNDERBIRD.imap, port=143, security="starttls")
+    )
+    names = ("connect", "greeting", "starttls", "tls", "capability", "login", "mailbox")
+    worked = [step("imap", n) for n in names]
+    refused = [
+        step("imap", "connect", Status.FAIL, failure=fail(FailureKind.REFUSED, "refused")),
+        *[step("imap", n, Status.SKIP) for n in names[1:]],
+    ]
+    for steps, severity in ((worked, Severity.WARNING), (refused, Severity.CRITICAL)):
+        finding = _wrong_port(check(diagnose(steps, profile, ctx())))
+        assert finding.severity is severity
+        text = f"{finding.title} {finding.detail} {finding.remedy}"
+        assert "SMTP" not in text and "465" not in text, text
+        assert "port 143" in finding.detail and "993" in finding.detail
+    working = _wrong_port(check(diagnose(worked, profile, ctx())))
+    assert "refused" not in working.detail and "fail" not in working.detail
+    assert "went through" in working.detail
+    failing = _wrong_port(check(diagnose(refused, profile, ctx())))
+    assert "failed before sign-in" in failing.detail
+
+
 def test_dns_failure() -> None:
     resolve = step(
         "dns",
@@ -1287,9 +1327,39 @@ def test_a_server_given_as_an_address_is_not_judged_as_a_dns_answer() -> None:
 
 
 def test_titles_keep_names_written_their_own_way() -> None:
-    """A title that starts with iOS Mail or a host name is not re-capitalised."""
-    from conntest.diagnosis.templates import capitalised as _capitalised
+    """A title that starts with a host, a user or a client name keeps it as written."""
+    from conntest.diagnosis.templates import DEFAULT_VALUES, capitalised
 
-    assert _capitalised("iOS Mail cannot sign in") == "iOS Mail cannot sign in"
-    assert _capitalised("outlook.office365.com refused") == "outlook.office365.com refused"
-    assert _capitalised("the password was refused") == "The password was refused"
+    template = "{host} refused the connection on port {port}"
+    for host in ("outlook.office365.com", "localhost", "mail", "imap.contoso.test"):
+        title = f"{host} refused the connection on port 993"
+        assert capitalised(title, template, {"host": host}) == title
+    neutral = {"host": DEFAULT_VALUES["host"]}  # no host known: a plain sentence
+    assert capitalised("the server refused", template, neutral) == "The server refused"
+    client = "{client} cannot sign in"
+    assert capitalised("iOS Mail cannot sign in", client, {"client": "iOS Mail"}) == (
+        "iOS Mail cannot sign in"
+    )
+    assert capitalised("the password was refused", "the password was refused", {}) == (
+        "The password was refused"
+    )
+
+
+@pytest.mark.parametrize("host", ["localhost", "mail", "outlook.office365.com"])
+def test_a_host_at_the_start_of_a_title_is_written_as_given(host: str) -> None:
+    """``--imap mail:993`` refused: "mail refused the connection", not "Mail refused"."""
+    steps = [
+        step("dns", "resolve", host=host, addresses=["127.0.0.1"], source="--resolve"),
+        step(
+            "imap",
+            "connect",
+            Status.FAIL,
+            failure=fail(FailureKind.REFUSED, "[Errno 111] Connection refused"),
+            host=host,
+            port=993,
+            address="127.0.0.1",
+        ),
+        *[step("imap", n, Status.SKIP) for n in ("tls", "greeting", "capability", "login")],
+    ]
+    closed = by_code(check(diagnose(steps, THUNDERBIRD, ctx())), "port-closed")
+    assert closed.title == f"{host} refused the connection on port 993", closed.title

@@ -66,3 +66,19 @@ def test_text_report_leads_with_verdict_then_primary_remedy() -> None:
     assert first.split(":")[0] in {"OK", "WARNING", "CRITICAL", "UNKNOWN"}
     body = "\n".join(rest)
     assert body.index("»") < body.index("What to do:") < body.index("Steps:")
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_the_headline_names_the_cause_of_the_verdict(name: str) -> None:
+    """The first finding of the worst profile, in the text and Markdown reports alike."""
+    from conntest.render.markdown_report import render_markdown
+
+    report: Report = REPORTS[name]()
+    worst = max(report.profiles, key=lambda p: p.severity)
+    cause = worst.findings[0]
+    assert cause.severity == report.severity and cause.code != "ok"
+    lead = f"{report.severity.verdict.upper()}: {cause.title} ({cause.code}"
+    assert render_text(report).startswith(lead)
+    assert render_markdown(report).startswith(f"# conntest: {lead})\n")
+    for text in (render_text(report), render_markdown(report)):
+        assert "cannot connect" not in text.splitlines()[0]

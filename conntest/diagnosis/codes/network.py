@@ -80,20 +80,45 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "{expected_port} with {expected_security}"
         ),
         meaning=(
-            "{host} serves {protocol_name} on port {expected_port} with {expected_security}. "
-            "With port {port} and {security} the connection is refused, times out or fails "
-            "in the handshake. (Some clients switch SMTP to 465 when 'SSL' is chosen; Microsoft "
-            "365 does not offer 465.)"
+            "Microsoft documents {protocol_name} at {host} on port {expected_port} with "
+            "{expected_security}; the profile uses port {port} with {security}."
         ),
         evidence=(
             "The profile's host is Microsoft's and its port/security differ from IMAP 993 "
             "SSL/TLS or SMTP 587 STARTTLS (25 with STARTTLS is accepted too). Critical when that "
-            "protocol then failed before sign-in."
+            "protocol then failed before sign-in; a warning when it went through."
         ),
         remedy=remedies(
             "In {settings}, set port {expected_port} and encryption {expected_security}."
         ),
-        variants={"failed": Variant(severity=Severity.CRITICAL)},
+        variants={
+            "worked": Variant(
+                detail=(
+                    "{host} answered {protocol_name} on port {port} with {security} here, and "
+                    "the connection went through. Microsoft documents port {expected_port} with "
+                    "{expected_security} for {protocol_name}, not this port: it works without "
+                    "being documented."
+                )
+            ),
+            "failed": Variant(
+                severity=Severity.CRITICAL,
+                detail=(
+                    "{host} serves {protocol_name} on port {expected_port} with "
+                    "{expected_security}, the settings Microsoft documents. With port {port} and "
+                    "{security} the connection failed before sign-in."
+                ),
+            ),
+            "failed-465": Variant(
+                severity=Severity.CRITICAL,
+                detail=(
+                    "{host} serves SMTP on port 587 with STARTTLS, the settings Microsoft "
+                    "documents. With port 465 and {security} the connection failed before "
+                    "sign-in. Microsoft's guide for devices that send mail: \"If your device "
+                    "recommends or defaults to port 465, it doesn't support SMTP AUTH client "
+                    'submission."'
+                ),
+            ),
+        },
     ),
     CatalogueEntry(
         code="port-filtered",

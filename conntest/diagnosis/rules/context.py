@@ -395,10 +395,13 @@ def settings_rule(observed: Observed, profile: Profile) -> list[Candidate]:
             continue
         values = protocol_values(protocol, profile)
         failed = observed.failed_before_auth(protocol)
+        variant = "worked"
+        if failed:  # Microsoft's device guide speaks of 465 itself: only SMTP on 465 quotes it
+            variant = "failed-465" if (protocol, settings.port) == ("smtp", 465) else "failed"
         found.append(
             Candidate(
                 "wrong-port",
-                "failed" if failed else None,
+                variant,
                 values,
                 [f"{protocol} settings: {settings.host}:{settings.port} {values['security']}"],
                 protocol=protocol,
