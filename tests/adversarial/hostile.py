@@ -5,8 +5,11 @@ server serves a probe in the test's own loop and a ``conntest`` subprocess.
 A *script* is a coroutine that gets a :class:`Conn` (read a line, write
 bytes, STARTTLS, reset, close with close_notify) and plays the server's part
 however it likes; :data:`IMAP_SCRIPTS` and :data:`SMTP_SCRIPTS` hold the
-misbehaviours the adversarial tier plays.  Every byte received is kept per
-connection, so a test can count how often a credential arrived.
+misbehaviours the adversarial tier plays, :data:`SLOW_IMAP_SCRIPTS` and
+:data:`SLOW_SMTP_SCRIPTS` those only the deadline ends (drips, a byte now and
+then; played side by side), and :func:`generated` plays turns hypothesis
+draws.  Every byte received is kept per connection, so a test can count how
+often a credential arrived.
 
 The texts are plain test-server words: none pretends to be Microsoft's.
 """
