@@ -25,7 +25,9 @@ from conntest.errors import ConntestError, UsageError
 # arguments (conntest.cli_parser).
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    import tempfile
     from collections.abc import Sequence
+    from pathlib import Path
     from typing import TextIO
 
     from conntest.model import Report
@@ -51,7 +53,7 @@ async def _check(
     loop = asyncio.get_running_loop()
     # IMAP runs in worker threads; the default pool (cpu+4) would queue probes.
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=32))
-    async with lab_fields(args) as from_lab:
+    async with lab_fields(args) as from_lab, _LabCache() as lab_cache:
         fields: dict[str, object] = {
             "imap_server": args.imap,
             "smtp_server": args.smtp,
@@ -63,7 +65,7 @@ async def _check(
         fields.update(from_lab)
         lab_authority = getattr(args, "lab_authority", None)
         if getattr(args, "oauth", False):  # first: config.yaml's authority counts below too
-            fields.update(_oauth_fields(args, fields, lab_authority))
+            fields.update(_oauth_fields(args, fields, lab_authority, lab_cache))
         fields["account_authority"] = _account_authority(args, lab_authority)
         request = CheckRequest(
             user=user,
@@ -98,24 +100,62 @@ def _account_authority(args: argparse.Namespace, lab_authority: object) -> str |
     return authority
 
 
+class _LabCache:
+    """The token cache of a lab sign-in: a temporary folder removed when the run ends.
+
+    The lab's tokens never go into the real token cache, nor stay behind in
+    the temporary directory, whichever way the run ends (exit, error, Ctrl-C).
+    The folder is made only when asked for (``check --lab … --oauth``).
+    """
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def path(self) -> Path:
+        import atexit
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="conntest-lab-oauth-")
+            # A sign-in thread still finishing after Ctrl-C would write the cache again.
+            atexit.register(shutil.rmtree, self._folder.name, True)
+        return Path(self._folder.name) / "cache.json"
+
+    async def __aenter__(self) -> _LabCache:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+
+
 def _oauth_fields(
-    args: argparse.Namespace, fields: dict[str, object], lab_authority: object
+    args: argparse.Namespace,
+    fields: dict[str, object],
+    lab_authority: object,
+    lab_cache: _LabCache,
 ) -> dict[str, object]:
     """``oauth`` and ``login_command`` for the request (``--oauth``); MSAL is not imported here."""
-    import tempfile
     from pathlib import Path
 
     from conntest.oauth.command import build_plan
 
     ca_file = fields.get("ca_file")
     cache_file = None
-    if lab_authority is not None:  # the lab's tokens never go into the real token cache
-        cache_file = Path(tempfile.mkdtemp(prefix="conntest-lab-oauth-")) / "cache.json"
+    saved_sign_in = False
+    if lab_authority is not None:
+        from conntest.lab import SCENARIOS
+
+        cache_file = lab_cache.path()
+        saved_sign_in = SCENARIOS[args.lab].oauth.starts_signed_in
     plan, command = build_plan(
         args,
         ca_file=ca_file if isinstance(ca_file, Path) else None,
         cache_file=cache_file,
         lab_authority=str(lab_authority) if lab_authority is not None else None,
+        lab_saved_sign_in=saved_sign_in,
     )
     return {"oauth": plan, "login_command": command}
 
@@ -332,6 +372,11 @@ def _dispatch(
         from conntest.json_schemas import render_schema
 
         stdout.write(render_schema(args.kind))
+        return 0
+    if args.command == "completion":
+        from conntest.completion import completion_script
+
+        stdout.write(completion_script(args.shell))
         return 0
     if args.command in (None, "tui", "demo"):
         if not (stdin is not None and stdin.isatty() and stdout.isatty()):

@@ -23,10 +23,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
     from typing import NoReturn
 
-__all__ = ["COMMANDS", "TLS_VERSIONS", "build_parser", "parser_for"]
+__all__ = ["COMMANDS", "SHELLS", "TLS_VERSIONS", "build_parser", "parser_for"]
 
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 """As :data:`conntest.profile.TLS_VERSIONS` (a test keeps the two equal)."""
+
+SHELLS = ("bash", "zsh", "fish")
+"""The shells ``conntest completion`` writes a script for (:mod:`conntest.completion`)."""
 
 
 def _arg(name: str) -> Callable[[str], object]:
@@ -137,6 +140,7 @@ COMMANDS = {
     "explain": "explain an error text a mail client showed",
     "tui": "open the troubleshooting screen",
     "demo": "open the troubleshooting screen against the built-in lab",
+    "completion": "print the shell completion script (bash, zsh, fish)",
 }
 """The subcommands, in the order ``--help`` lists them, with their one-line help."""
 
@@ -293,6 +297,7 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "json", "jsonl", "nagios", "prometheus", "junit"),
         default="text",
+        help="how to print the report (default text; docs/cli.md, docs/monitoring.md)",
     )
     check.add_argument(
         "--verbose", "-v", action="store_true", help="text format: include the redacted transcript"
@@ -373,6 +378,12 @@ def _explain_arguments(explain: argparse.ArgumentParser) -> None:
     explain.add_argument("--format", choices=("text", "json"), default="text")
 
 
+def _completion_arguments(completion: argparse.ArgumentParser) -> None:
+    completion.add_argument(
+        "shell", choices=SHELLS, help="the shell to complete for (docs/cli.md: installing it)"
+    )
+
+
 def _tui_arguments(tui: argparse.ArgumentParser) -> None:
     tui.add_argument("--user")
     tui.add_argument("--profile", action="append", default=[], metavar="ID")
@@ -387,4 +398,5 @@ _ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "explain": _explain_arguments,
     "tui": _tui_arguments,
     "demo": _tui_arguments,
+    "completion": _completion_arguments,
 }

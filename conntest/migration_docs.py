@@ -115,6 +115,12 @@ def render_markdown() -> str:
         "setting brings basic authentication back.",
         "- The all-clients matrix (text report, JSON `matrix`, the TUI's Clients tab) has a "
         "*Modern authentication* column: the way forward and whether this run verified it.",
+        "- **`client-cannot-use-oauth`** (warning) in a `--oauth` run for a client without "
+        "OAuth2 for IMAP and SMTP (Outlook 2016, iOS Mail's IMAP account): conntest's own "
+        "XOAUTH2 sign-in shows the mailbox accepts modern authentication, not that the client "
+        "can use it, so the verdict is not OK; the finding names the client's way forward "
+        "(below), and the matrix says *not tested* for its receiving and sending. Thunderbird's "
+        "`--oauth` run stays OK.",
         f"- `--today YYYY-MM-DD` (default `$CONNTEST_TODAY`, else the local date) and "
         f"`--retirement-window DAYS` (default {DEFAULT_WINDOW_DAYS}) set the date and the "
         "window, to plan ahead or to test.",

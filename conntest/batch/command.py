@@ -147,7 +147,7 @@ def check_batch(
     for warning in batch.warnings:
         print(f"conntest: {warning}", file=stderr)
     if single and args.format in {"text", "json"}:
-        return _single_report(args, batch.results[0], stdout, stderr, redact)
+        return _single_report(args, batch.results[0], thresholds, stdout, stderr, redact)
     text = stream.finish(batch) if stream is not None else _render(args, batch, thresholds, single)
     if text is not None:
         _emit(args, stdout, redact_output(args.format, text, redact))
@@ -251,27 +251,40 @@ def render_batch_text(batch: BatchResult) -> str:
 def _single_report(
     args: argparse.Namespace,
     result: AccountResult,
+    thresholds: Thresholds,
     stdout: TextIO,
     stderr: TextIO,
     redact: Redactor,
 ) -> int:
-    """``--user`` in text or json (with ``--min-auth-interval`` or thresholds): the usual report."""
+    """``--user`` in text or json (with ``--min-auth-interval`` or thresholds): the usual report.
+
+    A threshold crossed (``-w``/``-c``/``--cert-days``) is in it: the JSON's
+    ``verdict`` is the exit code's, with a ``thresholds`` list; the text names
+    each one, first when it made the check worse than the report alone.
+    """
     if result.report is None:
         print(
             f"conntest: {result.address}: {result.code}: {result.error or result.title}",
             file=stderr,
         )
         return EXIT_UNKNOWN
-    from conntest.render.json_report import render_json
+    from conntest.render.json_report import render_json, render_json_judged
     from conntest.render.text_report import render_text
+    from conntest.results.thresholds import crossed
 
     report = redact.value(result.report)  # before the renderer wraps or escapes
+    over = crossed(report, thresholds)
     if args.format == "json":
-        text = render_json(report) + "\n"
+        judged = over or result.state != report.severity
+        text = render_json_judged(report, result.state, over) if judged else render_json(report)
+        text += "\n"
     else:
         text = render_text(report, args.verbose)
+        named = "".join(f"{t.severity.label.upper()} ({t.option}): {t.title}\n" for t in over)
         if result.state > report.severity:
-            text += f"\n{result.verdict.upper()}: {result.title}\n"
+            text = f"{named}\n{text}"  # the verdict the exit code gives comes first
+        elif named:
+            text += f"\nThresholds crossed:\n{named}"
     _emit(args, stdout, redact_output(args.format, text, redact))
     return result.exit_code
 

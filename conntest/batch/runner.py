@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -41,8 +42,7 @@ from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
 from conntest.model import Finding, Report, Severity
 from conntest.redact import Redactor
 from conntest.results import AccountResult, Authentication, BatchResult, Totals
-from conntest.results.cert_days import CERT_EXPIRING
-from conntest.results.thresholds import NO_THRESHOLDS, Thresholds
+from conntest.results.thresholds import CHECK_SLOW, NO_THRESHOLDS, Thresholds, crossed
 
 __all__ = [
     "AUTH_SKIPPED",
@@ -57,8 +57,24 @@ __all__ = [
 
 GRACE = 5.0
 """Seconds past an account's own deadline before its check is cancelled."""
+MIN_ACCOUNT_TIMEOUT = 0.5
+"""Under ``--deadline``, an account with less time than this left is not started."""
+
+
+def _budget(left: float) -> tuple[float, float]:
+    """``(timeout, grace)`` of an account with ``left`` seconds of the batch deadline to go.
+
+    The grace shrinks with the time left (a fifth of it, at most :data:`GRACE`),
+    so timeout plus grace, when the check is cancelled at the latest, is
+    ``left``: a ``--deadline`` of 1 to 6 seconds still checks the first
+    account, and no account outlives the batch's deadline.
+    """
+    grace = min(GRACE, max(left, 0.0) / 5)
+    return math.floor((left - grace) * 10) / 10, grace  # a tenth of a second, never over
+
+
 AUTH_SKIPPED = "auth-skipped"
-SLOW = "check-slow"
+SLOW = CHECK_SLOW
 REAUTH = "oauth-reauth-required"
 """No usable saved sign-in: headless runs never prompt, they say which command fixes it."""
 
@@ -106,18 +122,21 @@ async def run_batch(
 
     async def worker() -> None:
         for index, entry in queue:
-            left = None if deadline is None else deadline - (time.monotonic() - started) - GRACE
-            if left is not None and left < 1:
+            grace = GRACE
+            if deadline is not None:
+                timeout, grace = _budget(deadline - (time.monotonic() - started))
+                if timeout < entry.timeout:
+                    entry = dataclasses.replace(entry, timeout=timeout)  # noqa: PLW2901
+            if entry.timeout < MIN_ACCOUNT_TIMEOUT:
                 result = _past_deadline(entry, deadline or 0)
             else:
-                if left is not None and left < entry.timeout:
-                    entry = dataclasses.replace(entry, timeout=left)  # noqa: PLW2901
                 result = await run_account(
                     entry,
                     thresholds=thresholds,
                     ledger=ledger,
                     protocols=protocols,
                     domains=domains,
+                    grace=grace,
                 )
             totals.add(result)
             if on_result is not None:
@@ -162,18 +181,21 @@ async def run_account(
     ledger: AuthLedger | None = None,
     protocols: tuple[ProtocolName, ...] = PROTOCOLS,
     domains: DomainLookups | None = None,
+    grace: float = GRACE,
 ) -> AccountResult:
     """One account's check under the lockout rules, never raising.
 
     With a ledger, the account is claimed just before its check (or refused,
     and checked connectivity-only) and settled just after, so a failure is on
-    record even if the batch is killed later.
+    record even if the batch is killed later.  The check is cancelled
+    ``grace`` seconds after its own deadline (less than :data:`GRACE` when a
+    batch deadline is near).
     """
-    check = _Check(protocols, domains)
+    check = _Check(protocols, domains, grace)
     if ledger is None or not entry.authenticates:
         return await _checked(entry, thresholds, None, time.time, check)
     # On disk before any credential is sent; concurrent checks share the write.
-    refusal = await ledger.claim(entry.key, entry.timeout + GRACE)
+    refusal = await ledger.claim(entry.key, entry.timeout + grace)
     if refusal is not None:
         return await _checked(entry, thresholds, refusal, ledger.clock, check)
     result: AccountResult | None = None
@@ -198,6 +220,7 @@ class _Check:
 
     protocols: tuple[ProtocolName, ...]
     domains: DomainLookups | None
+    grace: float = GRACE
 
 
 async def _checked(
@@ -238,13 +261,13 @@ async def _checked(
         request = dataclasses.replace(request, protocols=check.protocols)
     try:
         report = await asyncio.wait_for(
-            run_check(request, domains=check.domains), entry.timeout + GRACE
+            run_check(request, domains=check.domains), entry.timeout + check.grace
         )
     except TimeoutError:
         return failed(
             "check-deadline",
             f"the check did not finish within its deadline of {entry.timeout:g} s",
-            f"cancelled after {entry.timeout + GRACE:g} s",
+            f"cancelled after {entry.timeout + check.grace:g} s",
             authentication,
         )
     except asyncio.CancelledError:
@@ -276,23 +299,12 @@ def evaluate(
             code, title = worst.findings[0].code, worst.findings[0].title
     else:
         code, title = "no-profiles", "no profile was checked"
-    seconds = report.elapsed_ms / 1000
-    for level, limit in (
-        (Severity.CRITICAL, thresholds.critical),
-        (Severity.WARNING, thresholds.warning),
-    ):
-        if limit is not None and limit.alerts(seconds):
-            if state < level:
-                state = level
-                code = SLOW
-                title = f"the check took {seconds:.1f} s ({level.label} range {limit})"
-            break
+    for threshold in crossed(report, thresholds):  # the total time's first, then certificates'
+        if state < threshold.severity:
+            state, code, title = threshold.severity, threshold.code, threshold.title
     if code == REAUTH and entry.oauth is not None:
         # Monitoring shows the title alone (a Nagios status line): it names the fix.
         title = f"{title}; run: {entry.login_command}"
-    expiring = thresholds.cert_days.judge(report) if thresholds.cert_days else None
-    if expiring is not None and state < expiring[0]:
-        state, code, title = expiring[0], CERT_EXPIRING, expiring[1]
     return AccountResult(
         entry=entry,
         report=report,

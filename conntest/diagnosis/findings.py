@@ -24,7 +24,11 @@ from conntest.diagnosis.rules.observed import (
     evidence,
     protocol_values,
 )
-from conntest.diagnosis.rules.retirement import after_change_note, retiring_rule
+from conntest.diagnosis.rules.retirement import (
+    after_change_note,
+    oauth_client_rule,
+    retiring_rule,
+)
 from conntest.diagnosis.rules.signin import (
     credentials_verdict,
     cross_protocol,
@@ -106,6 +110,7 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
         observed.retry(),
     )
     candidates += retiring_rule(observed, profile, context.today, context.retirement_window)
+    candidates += oauth_client_rule(observed, profile, context.oauth)
     candidates += username_rule(context.user, profile, refused, accepted)
     after_change_note(candidates, context.today)
 
@@ -113,7 +118,9 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
     rendered = [_ranked(c, profile, context.user, order) for order, c in enumerate(candidates)]
 
     worst = max((finding.severity for finding, _ in rendered), default=Severity.OK)
-    if worst < Severity.CRITICAL and not observed.failed():
+    # conntest's own OAuth2 sign-in is not the client's: no "can sign in" for such a client.
+    borrowed = any(c.code == "client-cannot-use-oauth" for c in candidates)
+    if worst < Severity.CRITICAL and not observed.failed() and not borrowed:
         ok = _ok(observed, profile, context)
         if ok is not None:
             rendered.append(ok)

@@ -210,9 +210,9 @@ class IdentityServer:
         domain = address.rpartition("@")[2].lower()
         # The field names oauth.md §3 records (account_type, federation_protocol, domain_name).
         doc: dict[str, Any] = {"ver": "1.0", "domain_name": domain}
-        if domain in _CONSUMER_DOMAINS:
-            doc["account_type"] = "MSA"
-        elif domain.endswith(".example"):
+        if domain in _CONSUMER_DOMAINS or domain.endswith(".example"):
+            # oauth.md §3 records Managed / Federated / Unknown only: no source shows a
+            # value of its own for a personal account, so the lab answers Unknown for one.
             doc["account_type"] = "Unknown"
         elif domain in _FEDERATED_DOMAINS:
             doc.update(

@@ -256,6 +256,7 @@ class Lab:
                 "smtp": main.smtp[1],
                 "dns": main.nameserver[1],
             },
+            "identity": {"port": main.identity[1] if main.identity else None},  # docs/lab.md
             "scenarios": scenarios,
             "accounts": [
                 {"address": address, **scenarios[name]} for address, name in self.accounts.items()

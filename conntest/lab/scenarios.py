@@ -102,6 +102,11 @@ class OAuthBehaviour:
     expires_in: int = 3599
     """Lifetime of the issued access tokens (MSAL refreshes one with under 5 minutes left)."""
 
+    @property
+    def starts_signed_in(self) -> bool:
+        """About a saved sign-in (its refresh token is refused): the lab signs in first."""
+        return self.refresh_error is not None
+
 
 @dataclass(frozen=True)
 class Scenario:

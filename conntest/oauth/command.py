@@ -143,6 +143,7 @@ def build_plan(
     interactive: bool | None = None,
     show: PromptCallback | None = None,
     cancel: threading.Event | None = None,
+    lab_saved_sign_in: bool = False,
 ) -> tuple[OAuthPlan, str]:
     """The plan for the engine, and the command that signs in again.
 
@@ -151,6 +152,13 @@ def build_plan(
     the TUI shows a panel.  The CLI and the TUI both build their plan here, from
     the same option names (``args``).  Setting ``cancel`` stops an interactive
     sign-in's wait (the TUI, when the run ends).
+
+    With the lab (``lab_authority``) the browser sign-in is the lab's own
+    in-process user agent, never the system browser (:mod:`conntest.oauth.lab_agent`).
+    ``lab_saved_sign_in``: the scenario is about a saved sign-in (the refresh
+    token is refused): the lab first signs in, unseen, into the throwaway
+    cache, as ``conntest oauth login`` would have; the check then uses that
+    sign-in silently, as a monitoring run does, and never prompts.
     """
     from conntest.oauth.result import OAuthPlan
 
@@ -171,6 +179,7 @@ def build_plan(
 
     async def token_source(address: str) -> SignInResult:
         import asyncio
+        import dataclasses
 
         from conntest.oauth.cache import cache_path
         from conntest.oauth.signin import SignInConfig, sign_in
@@ -187,7 +196,12 @@ def build_plan(
             device_code=args.device_code,
             show=show,
             cancel=cancel,
+            lab_browser=lab_authority is not None,
         )
+        if lab_saved_sign_in:
+            seed = dataclasses.replace(config, device_code=False, show=lambda _prompt: None)
+            await asyncio.to_thread(sign_in, seed)
+            config = dataclasses.replace(config, interactive=False)
         return await asyncio.to_thread(sign_in, config)
 
     plan = OAuthPlan(authority=authority, tenant=tenant, token_source=token_source)

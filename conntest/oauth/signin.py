@@ -62,7 +62,12 @@ class SignInConfig:
     """How long an interactive sign-in may take."""
     show: PromptCallback = field(default=print_prompt)
     """Tells the person what to do (the CLI prints, the TUI shows a panel); from this thread."""
-    open_browser: Callable[[str], bool] = field(default=webbrowser.open)
+    open_browser: Callable[[str], bool] | None = None
+    """``None``: the system browser (``webbrowser.open``, which honours ``$BROWSER``)."""
+    lab_browser: bool = False
+    """The lab: its own user agent follows the sign-in in-process
+    (:mod:`conntest.oauth.lab_agent`) instead of ``open_browser``, which a real
+    browser could not finish (the lab's names and CA are known to conntest only)."""
     cancel: threading.Event | None = None
     """Set by a front end that gave up (the TUI's Escape, quit): stop waiting for the person."""
 
@@ -138,7 +143,7 @@ def _acquire(app: Any, config: SignInConfig) -> SignInResult:
             error="no-token",
             message=f"no saved sign-in for {config.user}",
         )
-    if not config.device_code and browser_available():
+    if not config.device_code and (config.lab_browser or browser_available()):
         return _browser(app, config)
     return _device(app, config)
 
@@ -161,10 +166,8 @@ def _browser(app: Any, config: SignInConfig) -> SignInResult:
             login_hint=config.user,
             response_mode="form_post",
         )
-        config.show(
-            SignInPrompt("browser", "conntest: opening the browser to sign in to Microsoft 365…")
-        )
-        if not config.open_browser(flow["auth_uri"]):
+        config.show(SignInPrompt("browser", _LAB_LINE if config.lab_browser else _BROWSER_LINE))
+        if not _opener(config)(flow["auth_uri"]):
             return _device(app, config)
         response = _wait_for_browser(listener, config)
     if response is None and config.cancelled():
@@ -177,6 +180,18 @@ def _browser(app: Any, config: SignInConfig) -> SignInResult:
         )
     result = app.acquire_token_by_auth_code_flow(flow, response, scopes=list(SCOPES))
     return _outcome("browser", result)
+
+
+_BROWSER_LINE = "conntest: opening the browser to sign in to Microsoft 365…"
+_LAB_LINE = "conntest: the lab signs in for you (its stand-in browser; no browser opens)…"
+
+
+def _opener(config: SignInConfig) -> Callable[[str], bool]:
+    if not config.lab_browser:
+        return config.open_browser or webbrowser.open
+    from conntest.oauth.lab_agent import lab_user_agent
+
+    return lab_user_agent(config.address, tlsmod.client_context("1.2", "1.3", config.ca_file))
 
 
 def _device(app: Any, config: SignInConfig) -> SignInResult:

@@ -126,7 +126,7 @@ async def probe_identity(
         return log.steps, None
 
     rec = StepRecorder(clock, "identity", "tls")
-    rec.data.update(host=host, port=port)
+    rec.data.update(host=host, port=port, trust="ca-file" if ca_file is not None else "system")
     ctx = tlsmod.client_context("1.2", "1.3", ca_file)
     budget = clock.budget("tls")
     try:

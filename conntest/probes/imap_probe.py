@@ -280,7 +280,8 @@ async def _session(
     if settings.send_id == "before-login":
         add(await _id_step(clock, run, client, caps, id_fields))
 
-    # login: once per protocol per run
+    # login: once per protocol per run, after the credential-free account lookup
+    await gate.cleared()
     rec = StepRecorder(clock, "imap", "login")
     if creds.password is None and creds.token is None:
         add(rec.skipped("connectivity-only check: no password given"))

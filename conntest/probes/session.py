@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from conntest.model import Step
 from conntest.redact import Redactor, bearer_forms, secret_forms
@@ -62,12 +63,26 @@ def unsafe_user(user: str) -> str | None:
 
 
 class AuthGate:
-    """At most one authentication per protocol per run."""
+    """At most one authentication per protocol per run, and what must come before it."""
 
-    def __init__(self, protocol: str) -> None:
+    def __init__(
+        self, protocol: str, hold: asyncio.Future[Any] | None = None, hold_s: float = 0.0
+    ) -> None:
         self.protocol = protocol
         self.leader: str | None = None
         self._outcome: asyncio.Future[list[Step]] = asyncio.get_running_loop().create_future()
+        self._hold = hold
+        self._hold_s = hold_s
+
+    async def cleared(self) -> None:
+        """Wait for ``hold`` (the credential-free account lookup), at most ``hold_s`` seconds.
+
+        A probe calls this just before it sends a credential, so the lookup ends
+        first; a slower one does not hold the sign-in up beyond the bound (it
+        goes on beside it), and a failed one clears at once.
+        """
+        if self._hold is not None and not self._hold.done():
+            await asyncio.wait({self._hold}, timeout=self._hold_s)
 
     def claim(self, profile_id: str) -> bool:
         """True for the first caller: that profile authenticates."""

@@ -295,7 +295,8 @@ async def probe_smtp(
     if step.status is not Status.PASS:
         return await finish("ehlo-tls", "EHLO after STARTTLS failed")
 
-    # auth: once per protocol per run
+    # auth: once per protocol per run, after the credential-free account lookup
+    await gate.cleared()
     rec = StepRecorder(clock, "smtp", "auth")
     mechanism = profile.smtp.auth
     rec.data["mechanism"] = mechanism.upper()

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from conntest.migration import basic_auth_in_use
-from conntest.model import Finding, ProfileResult, Report, Step
+from conntest.model import Finding, ProfileResult, Report, Severity, Step
 from conntest.render.matrix import matrix_dict
+from conntest.results.thresholds import Crossed
 
 SCHEMA = 1
 
@@ -80,3 +82,20 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def render_json(report: Report) -> str:
     return json.dumps(report_dict(report), indent=2, default=str)
+
+
+def render_json_judged(report: Report, state: Severity, thresholds: Sequence[Crossed]) -> str:
+    """The report of a check judged by thresholds (``-w``/``-c``/``--cert-days``).
+
+    ``verdict`` is the check's state, the one its exit code gives (the report's
+    own, or worse when a threshold was crossed), and ``thresholds`` lists each
+    threshold crossed with the option that set it, so the JSON says why.
+    """
+    doc = report_dict(report)
+    doc["verdict"] = state.verdict
+    doc["exit_code"] = state.exit_code
+    doc["thresholds"] = [
+        {"code": t.code, "severity": t.severity.label, "title": t.title, "option": t.option}
+        for t in thresholds
+    ]
+    return json.dumps(doc, indent=2, default=str)

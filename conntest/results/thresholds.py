@@ -12,9 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from conntest.results.cert_days import CertDays
+from conntest.model import Report, Severity
+from conntest.results.cert_days import CERT_EXPIRING, CertDays
 
-__all__ = ["NO_THRESHOLDS", "Range", "Thresholds"]
+__all__ = ["CHECK_SLOW", "NO_THRESHOLDS", "Crossed", "Range", "Thresholds", "crossed"]
+
+CHECK_SLOW = "check-slow"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,39 @@ class Thresholds:
 
 
 NO_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class Crossed:
+    """A threshold a report crossed: the state it asks for, and why, in a report's words."""
+
+    severity: Severity
+    code: str
+    """``check-slow`` or ``certificate-expiring``."""
+    title: str
+    option: str
+    """The option that set it (``--critical``, ``--warning``, ``--cert-days``)."""
+
+
+def crossed(report: Report, thresholds: Thresholds) -> list[Crossed]:
+    """Every threshold ``report`` crosses: the total time's (the worse range only), then the
+    certificates' (``--cert-days``).  The state of the check is the worst of these and the
+    report's own; the JSON and text reports list them so that they agree with the exit code.
+    """
+    found: list[Crossed] = []
+    seconds = report.elapsed_ms / 1000
+    for level, limit, option in (
+        (Severity.CRITICAL, thresholds.critical, "--critical"),
+        (Severity.WARNING, thresholds.warning, "--warning"),
+    ):
+        if limit is not None and limit.alerts(seconds):
+            title = f"the check took {seconds:.1f} s ({level.label} range {limit})"
+            found.append(Crossed(level, CHECK_SLOW, title, option))
+            break
+    expiring = thresholds.cert_days.judge(report) if thresholds.cert_days else None
+    if expiring is not None:
+        found.append(Crossed(expiring[0], CERT_EXPIRING, expiring[1], "--cert-days"))
+    return found
 
 
 def _number(text: str, spec: str) -> float:

@@ -9,6 +9,7 @@ its server overrides, exactly as a batch file would.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import multiprocessing
@@ -19,6 +20,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,7 @@ from conntest.profiles import ProfileSet, load_profiles
 from conntest.render.prometheus import render_prometheus
 from tests.conftest import EXPECTED_PRIMARY as EXPECTED
 from tests.conftest import SECRET, assert_no_secret
-from tests.integration.dependence import assert_dependence_metrics
+from tests.integration.dependence import DEPENDENCE, assert_dependence_metrics
 from tests.unit.test_nagios import parse_plugin_output
 
 WAITING_SCENARIOS = {"port-filtered", "silent-server"}
@@ -147,9 +149,14 @@ async def test_a_thousand_accounts_across_every_scenario() -> None:
     assert set(names) == set(EXPECTED), "a new lab scenario needs its expected code here"
     scenario_of = {f"user{i:04d}@contoso.com": names[i % len(names)] for i in range(count)}
     asyncio.get_running_loop().set_default_executor(make_executor(concurrency, 1))
+    # A fixed date inside the 60-day window before Microsoft's December 2026 change, as
+    # ``--today`` gives it: a working SMTP password is then a warning, the primary finding.
+    inside = date(2026, 11, 15)
     async with Lab(accounts=scenario_of) as lab:
         entries = [
-            lab_entry(lab, address, scenario, (PROFILE_IDS[i % 3],), pin=True)
+            dataclasses.replace(
+                lab_entry(lab, address, scenario, (PROFILE_IDS[i % 3],), pin=True), today=inside
+            )
             for i, (address, scenario) in enumerate(scenario_of.items())
         ]
         fds_before = open_fds()
@@ -162,16 +169,35 @@ async def test_a_thousand_accounts_across_every_scenario() -> None:
     assert len(batch.results) == len(streamed) == count
     assert [r.address for r in batch.results] == list(scenario_of)
     assert {r.address for r in streamed} == set(scenario_of)
+    sends_with_password = {s for s, (_, smtp) in DEPENDENCE.items() if smtp}
+
+    def expected(scenario: str) -> str:
+        ok = EXPECTED[scenario] == "ok"
+        return (
+            "basic-auth-retiring" if ok and scenario in sends_with_password else EXPECTED[scenario]
+        )
+
     wrong = Counter(
         (scenario_of[r.address], r.code)
         for r in batch.results
-        if r.code != EXPECTED[scenario_of[r.address]]
+        if r.code != expected(scenario_of[r.address])
     )
     assert not wrong, f"scenario → unexpected code: {dict(wrong)}"
-    assert batch.counts()["ok"] == sum(1 for s in scenario_of.values() if EXPECTED[s] == "ok")
+    assert batch.counts()["ok"] == sum(1 for s in scenario_of.values() if expected(s) == "ok")
     assert fds_after <= fds_before, f"{fds_after - fds_before} descriptors left open"
-    # Who still signs in with a password, per account and protocol (the December 2026 change).
-    assert_dependence_metrics(render_prometheus(batch), scenario_of)
+    # Who still signs in with a password, per account and protocol (the December 2026 change):
+    # both series for every account and the date, parsed with prometheus_client's parser ...
+    exposition = render_prometheus(batch)
+    assert_dependence_metrics(exposition, scenario_of)
+    # ... and the advisory, a warning inside the window, exactly where SMTP took a password.
+    advised = {
+        s.labels["account"]
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+        if s.name == "conntest_finding"
+        and (s.labels["code"], s.labels["severity"]) == ("basic-auth-retiring", "warning")
+    }
+    assert advised == {a for a, s in scenario_of.items() if s in sends_with_password}
 
 
 async def test_streamed_batch_keeps_totals_not_reports_and_asks_dns_once_per_domain() -> None:

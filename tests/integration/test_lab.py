@@ -281,6 +281,7 @@ async def test_endpoints_and_state(lab: Lab, tmp_path: Path) -> None:
         "--imap",
         f"{IMAP_NAME}:{closed.imap_starttls[1]}",
     ]
+    assert ok.identity is not None and state["identity"]["port"] == ok.identity[1]
     assert set(state["scenarios"]) == set(SCENARIOS)
     locked = next(a for a in state["accounts"] if a["address"] == "locked@contoso.com")
     assert locked["scenario"] == "locked"

@@ -108,7 +108,7 @@ async def test_user_realm_tells_managed_federated_personal_and_unknown() -> None
     assert kinds == {
         "a@contoso.com": "Managed",
         "a@fabrikam.com": "Federated",
-        "a@outlook.com": "MSA",
+        "a@outlook.com": "Unknown",  # no documented value marks a personal account
         "a@nowhere.example": "Unknown",
     }
 

@@ -46,6 +46,39 @@ def test_cert_days_like_check_smtp_d(tmp_path: Path) -> None:
     assert "warning at 3650 days" in warning.stdout
 
 
+def test_a_single_check_s_json_and_text_agree_with_its_threshold_exit_code(
+    tmp_path: Path,
+) -> None:
+    """--cert-days and -w make the exit code worse than the report: the verdicts say so, and why.
+
+    The lab's certificate has about a year left, so 3650,3000 is critical; ``-w @0:``
+    (inside 0 to infinity) is crossed by any check, whatever it took.
+    """
+    import json
+
+    base = ("--lab", "ok", "--user", "a@contoso.com", "--no-password", "--profile", "thunderbird")
+    done = check(
+        *base, "--cert-days", "3650,3000", "-w", "@0:", "--format", "json", tmp_path=tmp_path
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert (doc["verdict"], doc["exit_code"]) == ("critical", 2)
+    assert doc["profiles"][0]["verdict"] == "ok"  # the report alone: the connection works
+    by_option = {t["option"]: t for t in doc["thresholds"]}
+    assert by_option["--cert-days"]["code"] == "certificate-expiring"
+    assert by_option["--cert-days"]["severity"] == "critical"
+    assert "critical at 3000 days" in by_option["--cert-days"]["title"]
+    assert (by_option["--warning"]["code"], by_option["--warning"]["severity"]) == (
+        "check-slow",
+        "warning",
+    )
+
+    text = check(*base, "--cert-days", "3650,3000", tmp_path=tmp_path)
+    assert text.returncode == 2
+    first = text.stdout.splitlines()[0]
+    assert first.startswith("CRITICAL (--cert-days): the IMAP certificate expires in"), first
+
+
 @pytest.mark.parametrize("spec", ["10,20", "x", "30,14,7", "-1", "nan", ""])
 def test_cert_days_bad_values(spec: str) -> None:
     with pytest.raises(ValueError, match=r"expected WARN|days must|CRIT must"):
@@ -58,19 +91,23 @@ def test_cert_days_bad_value_is_a_usage_error(tmp_path: Path) -> None:
     assert "--cert-days" in done.stderr and "Traceback" not in done.stderr
 
 
-async def test_deadline_bounds_the_whole_batch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Three silent servers of 20 s each, one at a time, and --deadline 8: UNKNOWN, not 60 s."""
+async def test_deadline_bounds_the_whole_batch(tmp_path: Path) -> None:
+    """Three silent servers of 20 s each, one at a time, and --deadline 3 (under the 5 s grace).
+
+    The first account is checked, not skipped (a deadline of 1 to 6 s once
+    checked nothing), the last one is UNKNOWN (batch-deadline), and the batch
+    ends by its deadline on its own clock (plus a second, as the engine's tests).
+    """
     import asyncio
+    import json
     import os
-    import time
 
     import yaml
 
     from conntest.lab import LAB_PASSWORD, Lab
     from tests.integration.test_batch import PASSWORD_VAR, batch_yaml
 
+    deadline = 3.0
     accounts = {f"user{i}@contoso.com": "silent-server" for i in range(3)}
     async with Lab(accounts=accounts) as lab:
         content = batch_yaml(lab, accounts)
@@ -78,19 +115,31 @@ async def test_deadline_bounds_the_whole_batch(
             entry["timeout"] = 20
         batch = tmp_path / "batch.yaml"
         batch.write_text(yaml.safe_dump(content))
-        started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "conntest", "check", "--batch", str(batch)),
-            *("--format", "nagios", "--concurrency", "1", "--deadline", "8"),
+            *("--format", "json", "--concurrency", "1", "--deadline", f"{deadline:g}"),
             *("--state-file", str(tmp_path / "s.json")),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, PASSWORD_VAR: LAB_PASSWORD},
         )
         out, err = await process.communicate()
-        elapsed = time.monotonic() - started
-    text = out.decode()
-    assert process.returncode == 3, text + err.decode()
-    assert text.count("batch-deadline") >= 2, text
-    assert "UNKNOWN user2@contoso.com: batch-deadline" in text
-    assert elapsed < 40, f"the batch took {elapsed:.0f} s: the deadline did not hold"
+    assert process.returncode == 3, out.decode() + err.decode()
+    doc = json.loads(out)
+    codes = {a["account"]: a["code"] for a in doc["accounts"]}
+    assert codes["user0@contoso.com"] == "server-silent", codes  # checked, within the deadline
+    assert codes["user2@contoso.com"] == "batch-deadline", codes
+    assert "(--deadline 3 s)" in doc["accounts"][2]["title"]
+    assert doc["elapsed_ms"] < (deadline + 1) * 1000, doc["elapsed_ms"]
+
+
+def test_a_short_deadline_leaves_each_account_time_and_a_grace_that_fit() -> None:
+    """timeout + grace (when a check is cancelled at the latest) never passes the time left."""
+    from conntest.batch.runner import GRACE, MIN_ACCOUNT_TIMEOUT, _budget
+
+    for left in (1.0, 2.5, 6.0, 7.0, 12.0, 25.0, 86400.0):
+        timeout, grace = _budget(left)
+        assert timeout + grace <= left, left
+        assert timeout >= MIN_ACCOUNT_TIMEOUT, left  # any --deadline starts the first account
+    assert _budget(60.0) == (55.0, GRACE)  # a long deadline keeps the full grace
+    assert _budget(0.4)[0] < MIN_ACCOUNT_TIMEOUT  # almost none left: not started

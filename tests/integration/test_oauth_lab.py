@@ -48,8 +48,29 @@ EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 
+# scenario → (a phrase of the remedy or the administrator's action: browser, device code)
+REMEDY: dict[str, tuple[str, str]] = {
+    "oauth-ok": ("Nothing to fix", "Nothing to fix"),
+    "oauth-consent-required": ("accept the consent prompt",) * 2,
+    "oauth-admin-approval": ("Ask an administrator to grant consent",) * 2,
+    "oauth-device-code-blocked": ("Nothing to fix", "Use browser sign-in"),
+    "oauth-public-client-off": ("Nothing to fix", "Allow public client flows: Yes"),
+    "oauth-app-not-found": ("use the Application (client) ID of a registration",) * 2,
+    "oauth-mfa-registration": ("register security info first",) * 2,
+    "oauth-wrong-resource": ("Request the Outlook scopes",) * 2,
+    "oauth-smtp-auth-disabled": ("allow SMTP AUTH for your mailbox",) * 2,
+    "oauth-imap-disabled": ("wait about 30 minutes",) * 2,
+    "oauth-reauth-required": (f"conntest oauth login --user {USER}",) * 2,
+}
+SIGN_IN_FAILS = frozenset(
+    {"oauth-consent-required", "oauth-admin-approval", "oauth-app-not-found"}
+    | {"oauth-mfa-registration", "oauth-reauth-required"}
+)
+"""Scenarios whose sign-in fails with either flow (no token reaches IMAP or SMTP)."""
+
+
 def test_every_oauth_scenario_has_expectations() -> None:
-    assert set(EXPECTED) == set(OAUTH_SCENARIOS)
+    assert set(EXPECTED) == set(OAUTH_SCENARIOS) == set(REMEDY)
 
 
 def _open_with_browser_variable(url: str) -> bool:
@@ -122,13 +143,23 @@ async def test_oauth_scenario(
     [result] = report.profiles
     primary = result.findings[0]
     assert primary.code == EXPECTED[scenario][1 if device else 0], result.findings
-    assert primary.remedy and primary.evidence
+    assert primary.evidence
+    advice = f"{primary.remedy} {primary.admin_action or ''}"
+    assert REMEDY[scenario][1 if device else 0] in advice, advice
     if primary.code != "ok":
         assert primary.severity >= Severity.CRITICAL
     signin = next(s for s in result.steps if s.protocol == "oauth")
     assert signin.data["flow"] == ("cache" if scenario == "oauth-reauth-required" else flow)
+    # The lab's record: one XOAUTH2 token per server when the sign-in succeeded, else none.
+    signed_in = scenario not in SIGN_IN_FAILS and EXPECTED[scenario][1 if device else 0] not in (
+        "conditional-access-blocked",
+        "oauth-app-misconfigured",
+    )
     for protocol in ("imap", "smtp"):
-        assert record.auth_attempts(protocol) <= 1
+        assert record.auth_attempts(protocol) == int(signed_in), protocol
+        assert record.credentials_received(protocol=protocol) == int(signed_in), protocol
+        mechanisms = {a.mechanism for c in record.connections(protocol=protocol) for a in c.auth}
+        assert mechanisms == ({"XOAUTH2"} if signed_in else set()), protocol
     # The token went out only inside TLS, and appears nowhere in the report.
     assert record.credentials_received(in_clear=True) == 0
     for conn in record.connections():

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 import trustme
 
 from conntest.diagnosis import DiagnosisContext, diagnose
 from conntest.lab import Lab
-from conntest.model import FailureKind, Status
+from conntest.model import FailureKind, Severity, Status
+from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.probes.identity_probe import probe_identity
@@ -187,3 +192,67 @@ async def test_identity_probe_of_a_closed_port_is_a_finding() -> None:
         steps, make_profile(), DiagnosisContext(user=USER, password=None, oauth=True)
     )
     assert findings[0].code == "identity-unreachable"
+
+
+def _discovery_server(ca: trustme.CA) -> tuple[ThreadingHTTPServer, int]:
+    """An HTTPS server for login.microsoftonline.com with a certificate of ``ca``."""
+    tenant = "00000000-0000-4000-8000-000000000001"
+    body = json.dumps(
+        {
+            "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
+            "authorization_endpoint": f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
+            "token_endpoint": f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+        }
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("login.microsoftonline.com").configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+async def test_identity_probe_names_a_trusted_intercepting_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy whose CA this device trusts: TLS verifies, and only the issuer tells (issue 13)."""
+    proxy = trustme.CA(organization_name="Corp Inspection Proxy")
+    pem = tmp_path / "proxy-ca.pem"
+    proxy.cert_pem.write_to_path(str(pem))
+    server, port = _discovery_server(proxy)
+    pinned = ResolverConfig(pinned=(("login.microsoftonline.com", "127.0.0.1"),))
+    authority = f"https://login.microsoftonline.com:{port}"
+    context = DiagnosisContext(user=USER, password=None, oauth=True)
+    try:
+        # Installed in the system's store (here: SSL_CERT_FILE), as an inspecting proxy's CA is.
+        monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+        monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+        tlsmod._context.cache_clear()
+        system, address = await probe_identity(RunClock(10), authority, "organizations", pinned)
+        named, _ = await probe_identity(RunClock(10), authority, "organizations", pinned, pem)
+    finally:
+        tlsmod._context.cache_clear()
+        server.shutdown()
+        server.server_close()
+    assert address == "127.0.0.1"  # sign-in could go on: nothing failed
+    assert all(s.status is Status.PASS for s in system if s.name != "realm")
+    [finding] = [f for f in diagnose(system, make_profile(), context) if f.code != "ok"]
+    assert finding.code == "tls-intercepted" and finding.severity is Severity.WARNING
+    assert finding.title == "The Microsoft sign-in service is inspected by Corp Inspection Proxy"
+    assert "exempt login.microsoftonline.com from TLS inspection" in finding.remedy
+    assert "imap" not in finding.remedy.lower()
+    # The same certificate through --ca-file is the CA the user asked for, not interception.
+    codes = [f.code for f in diagnose(named, make_profile(), context)]
+    assert "tls-intercepted" not in codes and "tls-ca-file" in codes

@@ -182,6 +182,52 @@ def test_sdist_holds_docs_profiles_tests_and_licence(dists: Dists) -> None:
         "tests/conftest.py",
         "tests/tui/__snapshots__/test_snapshots/test_live_progress.svg",
         "conntest/tui/conntest.tcss",
+        "docs/conntest.1",
+        ".ci/run",
+        ".ci/windows-standin",
+        ".ci/standin/sitecustomize.py",
     ):
         assert required in names, f"the sdist lacks {required}"
     assert not any("__pycache__" in n for n in names)
+
+
+def repo_files_the_tests_name() -> set[str]:
+    """Files outside tests/ that the tests open, as ``REPO / "docs" / …`` or ``parents[2] / …``.
+
+    A folder counts as its files.  Paths outside the checkout (``parents[3]``,
+    the shared notes beside it) are not the sdist's to ship.
+    """
+    named: set[str] = set()
+    chain = re.compile(r'(?:\bparents\[2\]|\bREPO|\bROOT|\bCHECKOUT)((?: / "[^"]+")+)')
+    for module in (REPO / "tests").rglob("*.py"):
+        if len(module.relative_to(REPO).parts) != 3:  # parents[2] is the checkout only here
+            continue
+        for match in chain.finditer(module.read_text(encoding="utf-8")):
+            relative = "/".join(re.findall(r'"([^"]+)"', match.group(1)))
+            target = REPO / relative
+            if target.is_file():
+                named.add(relative)
+            elif target.is_dir():
+                named.update(
+                    p.relative_to(REPO).as_posix()
+                    for p in target.rglob("*")
+                    if p.is_file() and "__pycache__" not in p.parts
+                )
+    return named
+
+
+def test_sdist_holds_what_its_own_tests_open(dists: Dists) -> None:
+    """From an unpacked sdist the tests run: every file they open beside tests/ is in it."""
+    named = repo_files_the_tests_name()
+    assert ".ci/standin/sitecustomize.py" in named  # tests/unit/test_portability.py's stand-in
+    assert "docs/conntest.1" in named
+    missing = sorted(named - dists.sdist_names())
+    assert not missing, f"the sdist lacks files its tests open: {missing}"
+
+
+def test_shipped_profiles_name_no_path_of_the_build_machine() -> None:
+    """A user copies these files (``conntest profiles show ID``): a comment must not send
+    them to a notes folder only the developers had."""
+    for profile in sorted((PACKAGE / "profiles_data").glob("*.yaml")):
+        text = profile.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![\w.])/(work|home|tmp|root)/", text), profile.name

@@ -1,9 +1,10 @@
 """Pilot tests: sign in with Microsoft from the setup screen, against the lab, with real MSAL.
 
 The demo's lab plays the user: a device code is approved after one
-``authorization_pending`` poll, and the browser flow is finished by the
-stand-in browser of ``tests/integration/oauth_browser.py`` (through
-``BROWSER``), which follows the authorize page to the loopback redirect.
+``authorization_pending`` poll, and the browser flow is finished by the lab's
+own in-process user agent (``conntest.oauth.lab_agent``), which follows the
+authorize page to the loopback redirect: the system browser (here a recorder
+in place of ``webbrowser.open``) is never opened.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import contextlib
 import json
 import re
-import sys
+import webbrowser
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -34,24 +35,20 @@ from conntest.tui.sign_in_panel import SignInPanel
 from tests.tui.conftest import Messages, make_app, screen_text, wait_for_verdict, wait_until
 from tests.tui.fixtures import ScriptedCheck, single_client_report
 
-BROWSER_SCRIPT = Path(__file__).parents[1] / "integration" / "oauth_browser.py"
 CLIENT_ID = "11111111-2222-4333-8444-555555555555"
 
 
 class ObservedLab:
     """The demo's own lab opener, noting what it yielded and the tokens MSAL cached."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
+    def __init__(self) -> None:
         self.fields: list[LabFields] = []
         self.tokens: list[str] = []
-        self._monkeypatch = monkeypatch
 
     @contextlib.asynccontextmanager
     async def __call__(self, scenario: str, user: str) -> AsyncIterator[LabFields]:
         async with open_lab(scenario, user) as fields:
             self.fields.append(fields)
-            if self._monkeypatch is not None:  # the stand-in browser trusts the lab's CA
-                self._monkeypatch.setenv("CONNTEST_TEST_CA", str(fields.ca_file))
             try:
                 yield fields
             finally:
@@ -62,10 +59,17 @@ class ObservedLab:
 
 
 @pytest.fixture
-def stand_in_browser(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BROWSER", f"{sys.executable} {BROWSER_SCRIPT} %s")
-    monkeypatch.setenv("CONNTEST_TEST_ADDRESS", "127.0.0.1")
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[2]))
+def system_browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URLs the system browser was asked to open (a browser "can open" here)."""
+    opened: list[str] = []
+
+    def record(url: str, *_args: object, **_kwargs: object) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setenv("BROWSER", "unused")
+    monkeypatch.setattr(webbrowser, "open", record)
+    return opened
 
 
 async def choose(pilot: Any, radio_set: str, button: str) -> None:
@@ -103,11 +107,10 @@ async def test_demo_oauth_scenario(
     flow: str,
     primary: str,
     messages: Messages,
-    stand_in_browser: None,
-    monkeypatch: pytest.MonkeyPatch,
+    system_browser: list[str],
 ) -> None:
     """Demo → an OAuth scenario → Sign in with Microsoft → Ctrl+R → the verdict names the cause."""
-    lab = ObservedLab(monkeypatch)
+    lab = ObservedLab()
     app = make_app(demo=True, scenario="ok", selected=("thunderbird",), open_lab=lab)
     async with app.run_test(size=(80, 24), message_hook=messages) as pilot:
         await pilot.pause()
@@ -132,6 +135,7 @@ async def test_demo_oauth_scenario(
         assert primary_code(finished.report) == primary
         sign_in = next(s for s in finished.report.profiles[0].steps if s.name == "sign-in")
         assert sign_in.data["flow"] == flow
+        assert system_browser == []  # the lab's user agent signed in, not a real browser
         (signed,) = messages.of(CheckRunner.SignedIn)
         assert signed.ok == (primary == "ok")
         cards = [c for c in run.query("FindingCard") if getattr(c, "primary", False)]
@@ -204,7 +208,8 @@ async def test_device_code_is_shown_then_the_run_completes(
         assert at_end["message"] == prompt.message
 
         finished = messages.of(CheckRunner.Finished)[-1]
-        assert primary_code(finished.report) == "ok"
+        # The sign-in worked, but iOS Mail's IMAP account cannot sign in so (issue 14).
+        assert primary_code(finished.report) == "client-cannot-use-oauth"
         panel = run.query_one(SignInPanel)
         assert panel.outcome == "signed-in"
         assert not run.query_one("#device-code").display  # the code is gone once used

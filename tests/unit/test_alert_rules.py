@@ -1,4 +1,4 @@
-"""The alert rules in monitoring/ fire at the scrape interval docs/monitoring.md recommends.
+"""The alert rules in monitoring/ and contrib/ fire at the scrape interval the docs recommend.
 
 Checked with Debian's promtool (package ``prometheus``, installed by
 ``.ci/run``): in CI, ``CONNTEST_REQUIRE_PROMTOOL=1`` makes a missing promtool
@@ -19,6 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "monitoring" / "conntest-alerts.yml"
 RULE_TESTS = REPO / "monitoring" / "conntest-alerts.test.yml"
 DOC = REPO / "docs" / "monitoring.md"
+CONTRIB = REPO / "contrib" / "prometheus"
+DECEMBER = CONTRIB / "basic-auth-december-2026.rules.yml"
+DECEMBER_TESTS = CONTRIB / "basic-auth-december-2026.test.yml"
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(
@@ -65,3 +68,59 @@ def test_the_docs_show_these_rules_and_this_interval() -> None:
     intervals = set(re.findall(r"scrape_interval: (\w+)", doc))
     tested = re.findall(r"^  - interval: (\w+)", RULE_TESTS.read_text(encoding="utf-8"), re.M)
     assert intervals and set(tested) == intervals, (intervals, tested)
+
+
+@needs_promtool
+def test_the_december_2026_rule_is_valid_and_fires_between_slow_scrapes() -> None:
+    checked = promtool("check", "rules", DECEMBER.name, cwd=CONTRIB)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "3 rules found" in checked.stdout
+    tested = promtool("test", "rules", DECEMBER_TESTS.name, cwd=CONTRIB)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "evaluation_interval: 1m" in DECEMBER_TESTS.read_text(encoding="utf-8")
+
+
+@needs_promtool
+def test_the_december_2026_rule_with_bare_selectors_never_fires(tmp_path: Path) -> None:
+    """The same rule without ``last_over_time``: its ``for: 30m`` never completes at 10 m."""
+    rules = DECEMBER.read_text(encoding="utf-8")
+    bare = re.sub(r"last_over_time\((conntest_[a-z_]+(?:\{[^}]*\})?)\[15m\]\)", r"\1", rules)
+    assert "last_over_time" not in bare.split("groups:", 1)[1]
+    (tmp_path / DECEMBER.name).write_text(bare, encoding="utf-8")
+    shutil.copy(DECEMBER_TESTS, tmp_path / DECEMBER_TESTS.name)
+    tested = promtool("test", "rules", DECEMBER_TESTS.name, cwd=tmp_path)
+    assert tested.returncode != 0
+    assert "ConntestSmtpBasicAuthInUse" in tested.stdout + tested.stderr
+
+
+def test_the_december_2026_rule_reads_metrics_conntest_exports() -> None:
+    """A renamed metric would leave the rule silently matching nothing."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from conntest.model import Severity
+    from conntest.render.prometheus import render_prometheus
+    from conntest.results import BatchResult
+    from tests.unit.test_prometheus import account
+
+    batch = BatchResult([account("a@contoso.com", ("thunderbird",), "ok", Severity.OK)], 0, 1)
+    exported = {f.name for f in text_string_to_metric_families(render_prometheus(batch))}
+    read = set(re.findall(r"\b(conntest_[a-z_]+)", DECEMBER.read_text(encoding="utf-8")))
+    assert read == {
+        "conntest_basic_auth_in_use",
+        "conntest_basic_auth_default_off_timestamp_seconds",
+    }
+    assert read <= exported, read - exported
+
+
+def test_the_docs_show_the_december_2026_rule_as_shipped() -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    section = doc.split("## Finding what breaks at the end of December 2026", 1)[1]
+    quoted = [
+        line.strip()
+        for line in DECEMBER.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith(("- record:", "- alert:", "expr:", "for:", "severity:"))
+        or ("last_over_time" in line and not line.lstrip().startswith("#"))
+    ]
+    assert quoted
+    for line in quoted:
+        assert line in section, line

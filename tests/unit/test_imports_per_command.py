@@ -82,8 +82,10 @@ SUBCOMMAND_MODULES = (
     "conntest.batch.options",
     "conntest.oauth.command",
     "conntest.inputs.argtypes",
+    "conntest.completion",
+    "shtab",
 )
-"""Where the options of ``check``, ``serve`` and ``oauth`` are: ``--help`` lists only names."""
+"""Where the options of ``check``, ``serve`` and ``oauth`` are, and shtab (only ``completion``)."""
 
 BASIC_AUTH = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."
 
@@ -137,7 +139,8 @@ def _bare(argv: list[str], *names: str) -> dict[str, object]:
 def test_help_lists_the_subcommands_without_loading_what_they_take() -> None:
     result = _bare(["--help"], *PARSING_LATER, *SUBCOMMAND_MODULES, *NETWORK)
     assert result["rc"] == 0
-    assert "{check,oauth,serve,lab,profiles,schema,explain,tui,demo}" in str(result["stdout"])
+    listed = "{check,oauth,serve,lab,profiles,schema,explain,tui,demo,completion}"
+    assert listed in str(result["stdout"])
     assert "sign in with Microsoft for --oauth checks" in str(result["stdout"])
     assert result["imported"] == []
 

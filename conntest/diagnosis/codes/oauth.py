@@ -206,8 +206,10 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "the password (or OAuth2 sign-in) is checked by Entra ID itself."
         ),
         evidence=(
-            "The identity realm step (user realm and OpenID configuration, no credential sent); "
-            "informational, it never decides the verdict."
+            "The identity realm step (user realm and OpenID configuration, which carry no "
+            "credential; a password or token waits up to half a second for them) and, when the "
+            "realm is 'Unknown', the domain's MX answer; informational, it never decides the "
+            "verdict."
         ),
         remedy={"default": "Nothing to change for this; {client} signs in against Entra ID."},
         decisive=False,
@@ -226,26 +228,49 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     )
                 },
             ),
-            "personal": Variant(
-                title="{user} is a personal Microsoft account (Outlook.com)",
+            "not-work": Variant(
+                title="{user} is not a work or school account, though {domain}'s mail goes "
+                "to Microsoft",
                 detail=(
-                    "{domain} belongs to Microsoft's consumer service: no organisation, tenant "
-                    "or administrator is involved, and basic authentication for IMAP is off "
-                    "for these accounts."
+                    "Microsoft's identity platform answered 'Unknown' for {domain}: it is "
+                    "neither a managed nor a federated work or school domain. Its mail goes to "
+                    "Microsoft ({exchanges}). The identity platform's documented answers do "
+                    "not tell a personal Microsoft account (Outlook.com, Hotmail) from an "
+                    "address it does not know, so conntest does not guess which."
                 ),
                 remedy={
                     "default": (
-                        "Use the personal-account advice: {client} needs OAuth2 or an app "
-                        "password where Microsoft still allows one; --tenant consumers for "
-                        "--oauth."
+                        "If this is a personal Microsoft account: Microsoft refuses passwords "
+                        "from other apps for those since {timeline[consumer-basic-auth-off]}, "
+                        "app passwords included, so {client} needs modern authentication "
+                        "(--tenant consumers for --oauth). {modern_auth} If it is a work or "
+                        "school mailbox, ask the administrator for the address to sign in "
+                        "with."
+                    )
+                },
+            ),
+            "unknown": Variant(
+                title="{user} is not a work or school account Microsoft's identity platform knows",
+                detail=(
+                    "Microsoft's identity platform answered 'Unknown' for {domain}: it is "
+                    "neither a managed nor a federated work or school domain. With no MX "
+                    "answer to compare, conntest cannot tell a personal Microsoft account "
+                    "from a domain that is not on Microsoft 365."
+                ),
+                remedy={
+                    "default": (
+                        "If {domain} is hosted elsewhere, use its provider's servers in "
+                        "{client}; if it is a personal Microsoft account, {client} needs "
+                        "modern authentication (--tenant consumers for --oauth)."
                     )
                 },
             ),
             "none": Variant(
                 title="{domain} is not on Microsoft 365",
                 detail=(
-                    "Microsoft's identity platform does not know {domain} (user realm "
-                    "'Unknown'): this mailbox is probably hosted elsewhere, and the Microsoft "
+                    "Microsoft's identity platform does not know {domain} as a work or school "
+                    "domain (user realm 'Unknown'), and its mail does not go to Microsoft "
+                    "(MX: {exchanges}): this mailbox is hosted elsewhere, and the Microsoft "
                     "servers are the wrong ones for it."
                 ),
                 remedy={
@@ -312,6 +337,51 @@ VARIANTS: Mapping[str, Mapping[str, Variant]] = {
                     "asked, register security info first (My Sign-Ins → Security info)."
                 )
             },
+        ),
+    },
+    "tls-intercepted": {
+        "identity-trusted": Variant(
+            severity=Severity.WARNING,
+            title="The Microsoft sign-in service is inspected by {issuer_name}",
+            detail=(
+                "The certificate presented for {host} was issued by {issuer_name} ({issuer}), "
+                "not by a public certificate authority that Microsoft uses. This device trusts "
+                "it, so sign-in works here, but a device on the way decrypts the sign-in and the "
+                "tokens it returns; clients with their own certificate store (Thunderbird) may "
+                "refuse it."
+            ),
+            remedy={
+                "default": (
+                    "Ask your network administrator to exempt {host} from TLS inspection. Do "
+                    "not make {client} accept the certificate: whoever issued it can read the "
+                    "sign-in."
+                )
+            },
+            admin_action=(
+                "Exempt {host}:443 from TLS/SSL inspection on the device that issues "
+                "certificates as '{issuer_name}'."
+            ),
+        ),
+    },
+    "imap-disabled": {
+        "oauth": Variant(
+            title="Signed in with OAuth2, but the mailbox cannot be opened over IMAP",
+            detail=(
+                "The token was accepted ('OK AUTHENTICATE completed.'), then the first mailbox "
+                "command got '{sentence}': IMAP is disabled for the mailbox. The sign-in is not "
+                "the problem."
+            ),
+            remedy={
+                "default": (
+                    "Ask your administrator to enable IMAP for this mailbox (action below), then "
+                    "wait about 30 minutes before trying {client} again."
+                )
+            },
+            admin_action=(
+                "`Get-CASMailbox -Identity {user} | Format-List ImapEnabled`; enable with "
+                "`Set-CASMailbox -Identity {user} -ImapEnabled $true`, then allow about 30 "
+                "minutes for it to take effect (Microsoft's own test script says so)."
+            ),
         ),
     },
     "account-locked": {

@@ -7,6 +7,11 @@ diagnosis context's, never the clock): ``before`` (info), ``window`` and ``after
 (warning); see :mod:`conntest.diagnosis.retirement`.  The dates and Microsoft's
 words come from the timeline, filled in by :mod:`conntest.diagnosis.rules.retirement`.
 
+``client-cannot-use-oauth`` keeps an ``--oauth`` run honest for a client that has no
+OAuth2 for IMAP and SMTP (Outlook 2016, iOS Mail "Other → IMAP"): conntest's own
+XOAUTH2 sign-in proves the mailbox accepts modern authentication, not that the
+client can use it.
+
 Data only; :mod:`conntest.diagnosis.catalogue` assembles the modules of this package.
 """
 
@@ -42,9 +47,22 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "way_steps": "",
     "way_check": "",
     "way_extra": "",
+    "way_then": "",
+    "signed_in": "the mail servers",
 }
 """Neutral words for this module's placeholders (the rule fills them from the timeline and
 the profile)."""
+
+_WAY = remedies(
+    "{modern_auth}",
+    switch="{client}, the way forward: {way_summary}: {way_steps}{way_then}",
+    none=(
+        "{client} cannot sign in with modern authentication: an administrator moves its "
+        "sending to High Volume Email, Direct Send or an SMTP relay connector (each has its "
+        "limits: internal recipients only, your own tenant only, or a static IP address; see "
+        "docs/migration.md), and mail is read with a client that can use OAuth2."
+    ),
+)
 
 ENTRIES: tuple[CatalogueEntry, ...] = (
     CatalogueEntry(
@@ -93,6 +111,40 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     "administrator re-enabled it, or the change has not reached this tenant yet. "
                     "Microsoft announces the final removal date in {final_label}; after it, no "
                     "setting brings basic authentication back."
+                ),
+            ),
+        },
+        decisive=False,
+    ),
+    CatalogueEntry(
+        code="client-cannot-use-oauth",
+        severity=Severity.WARNING,
+        layer="auth",
+        title="The mailbox accepts OAuth2, but {client} cannot use it",
+        meaning=(
+            "conntest signed in to {signed_in} as {user} with OAuth2 (XOAUTH2): the mailbox "
+            "accepts modern authentication. {client} cannot sign in that way: over IMAP and "
+            "SMTP it sends a user name and password, which Microsoft 365 no longer accepts on "
+            "IMAP (work and school tenants {timeline[work-basic-auth-permanent]}) and disables "
+            "by default on SMTP at the {change_label}. These were conntest's own sign-ins: "
+            "they do not show that {client}, as set up, works."
+        ),
+        evidence=(
+            "An `--oauth` run (conntest signs in with XOAUTH2 itself) for a profile whose "
+            "`oauth2.supported` is false. Warning, not OK: the client as configured is "
+            "broken for receiving and breaks for sending; the verdict says so instead of "
+            "reporting conntest's own sign-in as the client's. Placeholder: `{signed_in}`."
+        ),
+        remedy=_WAY,
+        variants={
+            "unproven": Variant(
+                title="{client} cannot use OAuth2, and conntest's own OAuth2 sign-in did not "
+                "get through either",
+                detail=(
+                    "conntest's OAuth2 (XOAUTH2) sign-in as {user} did not succeed (see the "
+                    "other findings), so this run does not show whether the mailbox accepts "
+                    "modern authentication. Either way {client} cannot sign in that way: over "
+                    "IMAP and SMTP it sends a user name and password."
                 ),
             ),
         },

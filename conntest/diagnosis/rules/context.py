@@ -31,6 +31,9 @@ def tls_rule(observed: Observed, profile: Profile) -> list[Candidate]:
     for step in observed.steps:
         if step.name != "tls" or step.status is not Status.PASS or step.tls is None:
             continue
+        if step.protocol == "identity":
+            found += _identity_tls(step)
+            continue
         values = protocol_values(step.protocol, profile, step)
         info = step.tls
         refused_after = any(
@@ -80,6 +83,29 @@ def tls_rule(observed: Observed, profile: Profile) -> list[Candidate]:
                     )
                 )
     return found
+
+
+IDENTITY_HOSTS = ("login.microsoftonline.com",)
+"""The Microsoft sign-in service (oauth.md §3); another ``--authority`` is not judged."""
+
+
+def _identity_tls(step: Step) -> list[Candidate]:
+    """The identity probe's verified TLS, with the interception check of the mail ports.
+
+    A proxy whose CA this device trusts re-signs the sign-in service without a
+    verification failure (which ``identity-unreachable`` reports): only the
+    issuer tells, as on the mail ports.
+    """
+    info = step.tls
+    host = str(step.data.get("host", "")).lower().rstrip(".")
+    if info is None or not info.issuer or known_issuer(info.issuer) or host not in IDENTITY_HOSTS:
+        return []
+    values = {"host": host, **tls_values(info, "verified")}
+    if step.data.get("trust") == "ca-file":  # the CA the user named: what they asked for
+        line = f"identity tls: certificate for {host} verified against --ca-file, issued by "
+        return [Candidate("tls-ca-file", None, values, [line + info.issuer], step=step)]
+    line = f"identity tls: certificate for {host} issued by {info.issuer}"
+    return [Candidate("tls-intercepted", "identity-trusted", values, [line], step=step)]
 
 
 def capability_rule(observed: Observed, profile: Profile, signing_in: bool) -> list[Candidate]:

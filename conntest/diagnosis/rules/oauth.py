@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from conntest.diagnosis.endpoints import CONSUMER_MX_SUFFIX, M365_MX_SUFFIX
 from conntest.diagnosis.rules.failed import issuer_name
 from conntest.diagnosis.rules.observed import Candidate, Observed, display, evidence
 from conntest.model import FailureKind, Status, Step
@@ -100,6 +101,9 @@ def oauth_rule(
     if signin.status is Status.FAIL:
         by_step[id(signin)] = _signin(signin, login_command, tenant)
         return
+    for candidate in by_step.values():
+        if candidate.code in _AFTER_TOKEN and candidate.variant is None:
+            candidate.variant = "oauth"  # no password was sent: the OAuth wording
     for step in steps:
         if step.protocol in ("imap", "smtp") and step.name in ("login", "auth"):
             proposed = by_step.get(id(step))
@@ -123,22 +127,50 @@ def oauth_rule(
                 )
 
 
+_AFTER_TOKEN = frozenset({"imap-disabled"})
+"""Codes with an ``oauth`` variant for a refusal after the token was accepted."""
 _GENERIC_REFUSALS = frozenset({"wrong-credentials", "login-rejected", "not-authenticated"})
 
 
 def account_kind_rule(observed: Observed) -> list[Candidate]:
-    """The informational ``account-kind`` finding from the identity realm step, if it answered."""
+    """The informational ``account-kind`` finding from the identity realm step, if it answered.
+
+    The user realm's documented answers are Managed, Federated and Unknown (oauth.md
+    §3): none marks a personal account, so Unknown is "not a work or school account",
+    and only a domain whose MX is not Microsoft's too is "not on Microsoft 365".
+    """
     step = observed.first("identity", "realm")
     if step is None or step.status is not Status.PASS:
         return []
-    kind = str(step.data.get("kind", "none"))
+    kind = str(step.data.get("kind", "unknown"))
     values = {
         "domain": str(step.data.get("domain", "the domain")),
         "tenant_id": str(step.data.get("tenant_id", "unknown")),
         "idp_host": str(step.data.get("idp_host") or "its identity provider"),
+        "exchanges": "",
     }
-    variant = None if kind == "managed" else kind
-    return [Candidate("account-kind", variant, values, [evidence(step)], protocol=None, step=step)]
+    lines = [evidence(step)]
+    variant: str | None = None if kind == "managed" else kind
+    if kind not in ("managed", "federated"):
+        variant, values["exchanges"], mx_line = _mx_says(observed, values["domain"])
+        lines += [mx_line] if mx_line else []
+    return [Candidate("account-kind", variant, values, lines, protocol=None, step=step)]
+
+
+def _mx_says(observed: Observed, domain: str) -> tuple[str, str, str]:
+    """(variant, exchanges, evidence) for a realm that knows no work or school domain."""
+    mx = observed.first("dns", "mx")
+    if mx is not None and mx.failure is not None and mx.failure.kind is FailureKind.DNS_NXDOMAIN:
+        return "none", "none (the name does not exist)", evidence(mx)
+    if mx is None or mx.status is not Status.PASS:
+        return "unknown", "", ""  # no answer (skipped, timed out): nothing to compare
+    exchanges = [
+        str(x).split()[-1].rstrip(".").lower() for x in mx.data.get("exchanges", ()) or () if x
+    ]
+    shown = ", ".join(exchanges) or "none"
+    line = f"dns mx: {domain} → {shown}"
+    microsoft = any(x.endswith((M365_MX_SUFFIX, CONSUMER_MX_SUFFIX)) for x in exchanges)
+    return ("not-work" if microsoft else "none"), shown, line
 
 
 def _identity(step: Step) -> Candidate:

@@ -11,6 +11,10 @@ end passed in (never the clock):
   verdict stays what the server said; the date only adds a sentence.  The announced
   final text (``basic authentication is not supported for Client Submission``, its own
   variant, matched on the sentence and never on the bare 5.7.30) gets no such note.
+
+And each client's way forward in an ``--oauth`` run: :func:`oauth_client_rule` says
+``client-cannot-use-oauth`` for a client without OAuth2 for IMAP and SMTP, whose
+XOAUTH2 sign-in was conntest's, not the client's.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ from conntest.diagnosis.retirement import DEFAULT_OFF, FINAL, countdown
 from conntest.diagnosis.rules.observed import Candidate, Observed, evidence
 from conntest.diagnosis.timeline import RETIREMENT_TIMELINE
 from conntest.diagnosis.wording import OAUTH2_HOW_FALLBACK
-from conntest.migration import TOKEN_MECHANISMS
+from conntest.migration import TOKEN_MECHANISMS, oauth_sign_in
 from conntest.model import Status
 from conntest.profile import Profile
 
-__all__ = ["after_change_note", "retiring_rule"]
+__all__ = ["after_change_note", "oauth_client_rule", "retiring_rule"]
 
 _PASSWORD_STEPS = ("auth", "auth-stripped")
 _DISABLED = "basic authentication is disabled"
@@ -125,3 +129,38 @@ def after_change_note(candidates: Sequence[Candidate], today: date | None) -> No
             note = NOTES["basic-auth-disabled-after-change"]
             if note not in candidate.extra:
                 candidate.extra.append(note)
+
+
+def oauth_client_rule(observed: Observed, profile: Profile, oauth: bool) -> list[Candidate]:
+    """``client-cannot-use-oauth``: an ``--oauth`` run for a client that cannot sign in so."""
+    if not oauth or profile.oauth2.supported:
+        return []
+    signed = oauth_sign_in(observed.steps)
+    tried = [
+        s
+        for s in observed.steps
+        if s.protocol in ("imap", "smtp")
+        and s.name in ("login", "auth")
+        and s.status is not Status.SKIP
+        and "XOAUTH2" in str(s.data.get("mechanism", "")).upper()
+    ]
+    if not tried:
+        return []  # conntest's sign-in never reached the mail servers: other findings say why
+    passed = [s for s in tried if s.status is Status.PASS]
+    done = sorted(p.upper() for p, ok in signed.items() if ok)
+    values = {
+        **_timeline_values(),
+        **_way_values(profile),
+        "signed_in": " and ".join(done) or "neither server",
+    }
+    rest = [values["way_check"], values["way_extra"]]
+    values["way_then"] = "".join(f" {t}" for t in rest if t)
+    return [
+        Candidate(
+            "client-cannot-use-oauth",
+            None if passed else "unproven",
+            values,
+            [evidence((passed or tried)[0])],
+            protocol=None,
+        )
+    ]
