@@ -296,8 +296,8 @@ async def run_check(
 
     info_steps: list[Step] = []
     if domain_task is not None:
-        # Informational only: never hold the verdict up for it.
-        done, _ = await asyncio.wait({domain_task}, timeout=0.5)
+        # Informational only: never hold the verdict up for it, nor the run past its deadline.
+        done, _ = await asyncio.wait({domain_task}, timeout=_info_wait(clock))
         if done:
             info_steps = domain_task.result()
         else:
@@ -310,7 +310,7 @@ async def run_check(
 
     if realm_task is not None:
         # Informational, like the MX lookup: never hold the verdict up for it.
-        realm_done, _ = await asyncio.wait({realm_task}, timeout=0.5)
+        realm_done, _ = await asyncio.wait({realm_task}, timeout=_info_wait(clock))
         if realm_done and realm_task.exception() is None:
             info_steps = [*info_steps, realm_task.result()]
         else:
@@ -475,6 +475,14 @@ MAX_MESSAGE = 200
 """Characters kept of a failure message, after redaction."""
 MAX_REPLY = 2000
 """Characters kept of a reply's text, after redaction (a long EHLO answer fits)."""
+
+
+def _info_wait(clock: RunClock) -> float:
+    """How long the verdict may wait for an informational lookup: 0.5 s, never past the
+    run's deadline (a silent DNS server must not add to a probe that used all of it)."""
+    return min(0.5, clock.remaining())
+
+
 MAX_TRANSCRIPT = 200
 """Transcript lines kept per step; a flood is summarised, not stored."""
 

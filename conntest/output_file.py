@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -23,8 +24,10 @@ from conntest.open_flags import NONBLOCK, WRITE, open_fd
 
 __all__ = ["write_atomically", "write_report"]
 
-_DIRECT_PREFIXES = ("/dev/", "/proc/")
-"""Paths that name a process's descriptors or a device, never a file to replace."""
+_DESCRIPTOR = re.compile(r"^/dev/(?:std(?:in|out|err)|fd/\d+)$|^/proc/[^/]+/fd/[^/]+$")
+"""Paths that name one of a process's descriptors: written through, never replaced (a
+shell's ``> file`` behind ``/dev/stdout`` is the shell's file, and a pipe's descriptor
+resolves to ``/proc/PID/fd/pipe:[N]``, which is no path to create)."""
 
 
 def write_atomically(path: Path, data: bytes, mode: int = 0o644, *, durable: bool = True) -> None:
@@ -49,11 +52,16 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o644, *, durable: boo
 
 
 def _replaceable(path: Path) -> Path | None:
-    """The regular file (or new path) to replace for ``path``; ``None``: write directly."""
-    if str(path).startswith(_DIRECT_PREFIXES):
+    """The regular file (or new path) to replace for ``path``; ``None``: write directly.
+
+    Decided by what the path is, not where: a regular file in ``/dev/shm`` is replaced
+    like any other (a textfile collector there must not see half a report, nor a
+    shorter report keep the old one's tail), a device or FIFO anywhere is written.
+    """
+    if _DESCRIPTOR.match(str(path)):
         return None
     target = Path(os.path.realpath(path))
-    if str(target).startswith(_DIRECT_PREFIXES):
+    if _DESCRIPTOR.match(str(target)):
         return None
     try:
         info = target.lstat()

@@ -51,7 +51,7 @@ from conntest.probes.imap_wire import (
     blocking,
     reply_in,
 )
-from conntest.probes.net import classify, connect_step
+from conntest.probes.net import classify, connect_step, unended_message
 from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
 
@@ -197,6 +197,7 @@ async def _session(
             # The greeting came before TLS: whatever failed here is CAPABILITY.
             rec.transcript = transcript
             kind, message = _imap_failure(exc, tap)
+            message = _note_answer(rec, tap, kind, message)
             add(rec.failed(kind, message, reply=tap.last_reply()))
             sock.close()
             return skip_rest("capability", "no usable IMAP session")
@@ -210,8 +211,10 @@ async def _session(
             return skip_rest("greeting", "no greeting")
         add(_greeting_step(clock, rec, got_greeting, transcript[:1], tap))
         rec = StepRecorder(clock, "imap", "capability")
+        rec.started = got_greeting  # CAPABILITY went out then: its time counts from there
         rec.transcript = transcript[1:]
         kind, message = _imap_failure(exc, tap)
+        message = _note_answer(rec, tap, kind, message)
         add(rec.failed(kind, message, reply=tap.last_reply()))
         sock.close()
         return skip_rest("capability", "no usable IMAP session")
@@ -243,8 +246,8 @@ async def _session(
             tap.sensitive = False
             rec.transcript = tap.drain()
             reply = reply_in(rec.transcript)
-            if tap.limit is not None:
-                rec.data["limit"] = tap.limit
+            kind, message = _imap_failure(exc, tap)
+            message = _note_answer(rec, tap, kind, message)
             if (
                 tap.limit is None
                 and not isinstance(exc, _SecondChallenge)
@@ -256,7 +259,6 @@ async def _session(
                 if bye:
                     rec.data["bye"] = bye
                 return rec.failed(FailureKind.REJECTED, str(reply), reply=reply)
-            kind, message = _imap_failure(exc, tap)
             return rec.failed(kind, message, reply=reply)
         tap.sensitive = False
         rec.transcript = tap.drain()
@@ -361,6 +363,21 @@ async def _session(
     else:
         hangup()
     return steps
+
+
+def _note_answer(rec: StepRecorder, tap: Tap, kind: FailureKind, message: str) -> str:
+    """Record what the tap saw of a failed step's answer; the failure's message to show.
+
+    ``limit``: the read limit that stopped it (a flood, however its lines read);
+    ``unended_bytes``: a step that timed out after the server began to answer (a drip,
+    a byte now and then): a server that never finished, not one that stayed silent.
+    """
+    if tap.limit is not None:
+        rec.data["limit"] = tap.limit
+    if kind is FailureKind.TIMEOUT and (begun := tap.received_since_sent()) > 0:
+        rec.data["unended_bytes"] = begun
+        return unended_message(begun)
+    return message
 
 
 def _greeting_step(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
+import io
 import queue
 import re
 import socket
@@ -72,6 +73,8 @@ class Tap:
         self._first_received: float | None = None
         self._step_bytes = 0
         self._command_lines = 0
+        self._arrived = 0
+        self._arrived_at_send = 0
 
     def begin_step(self) -> None:
         self.limit = None
@@ -80,7 +83,13 @@ class Tap:
 
     def sent(self, data: bytes) -> None:
         self._command_lines = 0
+        self._arrived_at_send = self._arrived
         text = data.decode("utf-8", "replace").rstrip("\r\n")
+        if not text and data:
+            # The line end imaplib sends on its own after a SASL response (or a literal):
+            # part of the line before, not a line of its own. Recorded while sensitive it
+            # read as a second credential ("C: <redacted>" twice for one).
+            return
         if self.sensitive:
             text = redact_command(text)
         self._add("C", text)
@@ -89,6 +98,18 @@ class Tap:
         if self._first_received is None:
             self._first_received = time.monotonic()
         self._add("S", data.decode("utf-8", "replace").rstrip("\r\n"))
+
+    def arrived(self, size: int) -> None:
+        """Account for ``size`` bytes read off the socket (a part of a line counts too)."""
+        self._arrived += size
+
+    def received_since_sent(self) -> int:
+        """Bytes the server sent after conntest's last command: an answer begun, if not 0.
+
+        A step that times out with this above 0 met a server that began an answer and
+        never ended it (a drip, a byte now and then), not a silent one.
+        """
+        return self._arrived - self._arrived_at_send
 
     def count(self, size: int, line: bool) -> None:
         """Account for ``size`` bytes about to be kept; raise past a limit."""
@@ -169,6 +190,8 @@ def redact_command(text: str) -> str:
         return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
     if len(parts) >= 3 and parts[1].upper() == "AUTHENTICATE":
         return " ".join([*parts[:3], REDACTED]) if len(parts) >= 4 else text
+    if text == "*":
+        return text  # the SASL cancel conntest answers a second "+" with: no credential
     return REDACTED  # a continuation line during authentication
 
 
@@ -189,6 +212,12 @@ class TappedIMAP4(imaplib.IMAP4):
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         return self._presock
+
+    def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
+        """imaplib's own, but the file counts the bytes it reads off the socket (for the tap)."""
+        self.host, self.port = host, port
+        self.sock = self._create_socket(timeout)
+        self.file = io.BufferedReader(_CountingIO(self.sock, self._tap))
 
     def readline(self) -> bytes:
         if self._replay is not None:
@@ -223,6 +252,20 @@ class TappedIMAP4(imaplib.IMAP4):
     def send(self, data: bytes) -> None:  # type: ignore[override]
         self._tap.sent(data)
         super().send(data)
+
+
+class _CountingIO(socket.SocketIO):
+    """The raw file under imaplib's reads: tells the tap how many bytes each read brought."""
+
+    def __init__(self, sock: socket.socket, tap: Tap) -> None:
+        super().__init__(sock, "rb")
+        self._tap = tap
+
+    def readinto(self, b: Any) -> int | None:
+        n = super().readinto(b)
+        if n:
+            self._tap.arrived(n)
+        return n
 
 
 class ProbeClient(IMAPClient):  # type: ignore[misc]

@@ -57,6 +57,14 @@ def classify(exc: BaseException) -> tuple[FailureKind, str, int | None]:
     return FailureKind.PROTOCOL, str(exc) or exc.__class__.__name__, None
 
 
+def unended_message(begun: int) -> str:
+    """A timeout after the server began to answer: it kept the answer going, it was not silent."""
+    return (
+        f"the server began to answer ({begun:,} bytes) but had not ended the answer "
+        "when the time ran out"
+    )
+
+
 def no_delay(sock: socket.socket) -> socket.socket:
     """Turn Nagle off: a mail dialogue is small writes that each wait for a reply.
 

@@ -28,7 +28,7 @@ from aiosmtplib import SMTPResponse
 from conntest.model import FailureKind, Reply, Status, Step, TLSInfo
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
-from conntest.probes.net import classify, connect_step, tcp_connect
+from conntest.probes.net import classify, connect_step, tcp_connect, unended_message
 from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
 from conntest.redact import REDACTED
@@ -70,6 +70,26 @@ def _failure(exc: BaseException) -> tuple[FailureKind, str, Reply | None]:
         return FailureKind.PROTOCOL, str(exc), None
     kind, message, _ = classify(exc)
     return kind, message, None
+
+
+def _note_answer(reading: object, rec: StepRecorder, kind: FailureKind, message: str) -> str:
+    """Record what was read of a failed step's answer; the failure's message to show.
+
+    ``limit``: aiosmtplib's read limit stopped it ("Response too long": a flood);
+    ``unended_bytes``: the step timed out with part of an answer read (a drip, a byte
+    now and then), which aiosmtplib keeps in its protocol's buffer until the answer
+    ends: a server that never finished, not one that stayed silent.  ``reading`` is the
+    connection's ``smtp.protocol`` from before the command (aiosmtplib drops it on a
+    timeout).
+    """
+    if kind is FailureKind.PROTOCOL and "too long" in message.lower():
+        rec.data["limit"] = "response"
+    if kind is FailureKind.TIMEOUT:
+        begun = len(getattr(reading, "_buffer", b"") or b"")
+        if begun:
+            rec.data["unended_bytes"] = begun
+            return unended_message(begun)
+    return message
 
 
 async def probe_smtp(
@@ -119,12 +139,14 @@ async def probe_smtp(
                 FailureKind.TIMEOUT, "the run's deadline passed before this step"
             ), None
         rec.transcript.append("C: " + (shown if shown is not None else b" ".join(args).decode()))
+        reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
             resp = await asyncio.wait_for(
                 smtp.execute_command(*args, timeout=clock.budget(name)), clock.budget(name) + 0.5
             )
         except Exception as exc:
             kind, message, reply = _failure(exc)
+            message = _note_answer(reading, rec, kind, message)
             return rec.failed(kind, message, reply=reply), None
         rec.transcript.extend(_lines(resp))
         if resp.code >= 400:
@@ -140,12 +162,14 @@ async def probe_smtp(
             return rec.failed(FailureKind.TIMEOUT, "the run's deadline passed before this step")
         rec.transcript.append(f"C: EHLO {LOCAL_HOSTNAME}")
         budget = clock.budget(name)
+        reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
             resp = await asyncio.wait_for(smtp.ehlo(timeout=budget), budget + 0.5)
         except Exception as exc:
             kind, message, reply = _failure(exc)
             if reply is not None:
                 rec.transcript.append(f"S: {reply}")
+            message = _note_answer(reading, rec, kind, message)
             return rec.failed(kind, message, reply=reply)
         rec.transcript.extend(_lines(resp))
         rec.data["capabilities"] = _ehlo_keywords(resp)
@@ -185,6 +209,7 @@ async def probe_smtp(
             return await finish("starttls", "credentials not sent: no STARTTLS")
         rec.transcript.append("C: STARTTLS")
         tls_rec.started = time.monotonic()
+        reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
             resp = await asyncio.wait_for(
                 smtp.starttls(
@@ -196,6 +221,7 @@ async def probe_smtp(
             kind, message, reply = _failure(exc)
             if reply is not None or kind in {FailureKind.TIMEOUT, FailureKind.CLOSED}:
                 # STARTTLS itself was refused or unanswered: no handshake happened.
+                message = _note_answer(reading, rec, kind, message)
                 add(rec.failed(kind, message, reply=reply))
                 return await finish("starttls", "no TLS session")
             rec.transcript.append("S: 220 (accepted; the TLS handshake then failed)")
@@ -339,6 +365,7 @@ async def _authenticate(
             )
             await send(b"*", "*")
 
+    reading = smtp.protocol  # closed on a timeout: kept to see what it read
     try:
         if mechanism == "plain":
             if "PLAIN" not in offered:
@@ -363,6 +390,7 @@ async def _authenticate(
                     await cancel_if_asked_again(resp)
     except Exception as exc:
         kind, message, reply = _failure(exc)
+        message = _note_answer(reading, rec, kind, message)
         if "cancelled" in rec.data:
             message = f"{rec.data['cancelled']}; then: {message}"
         return rec.failed(kind, message, reply=reply)
@@ -401,6 +429,7 @@ async def xoauth2_authenticate(
         rec.transcript.extend(_lines(resp))
         return resp
 
+    reading = smtp.protocol  # closed on a timeout: kept to see what it read
     try:
         resp = await send(b"AUTH XOAUTH2 " + blob, f"AUTH XOAUTH2 {REDACTED}")
         if resp.code == 334:
@@ -408,6 +437,7 @@ async def xoauth2_authenticate(
             resp = await send(b"*", "*")
     except Exception as exc:
         kind, message, reply = _failure(exc)
+        message = _note_answer(reading, rec, kind, message)
         return rec.failed(kind, message, reply=reply)
     if resp.code == 235:
         return rec.passed(_reply(resp))

@@ -5,8 +5,11 @@ server serves a probe in the test's own loop and a ``conntest`` subprocess.
 A *script* is a coroutine that gets a :class:`Conn` (read a line, write
 bytes, STARTTLS, reset, close with close_notify) and plays the server's part
 however it likes; :data:`IMAP_SCRIPTS` and :data:`SMTP_SCRIPTS` hold the
-misbehaviours the adversarial tier plays.  Every byte received is kept per
-connection, so a test can count how often a credential arrived.
+misbehaviours the adversarial tier plays, :data:`SLOW_IMAP_SCRIPTS` and
+:data:`SLOW_SMTP_SCRIPTS` those only the deadline ends (drips, a byte now and
+then; played side by side), and :func:`generated` plays turns hypothesis
+draws.  Every byte received is kept per connection, so a test can count how
+often a credential arrived.
 
 The texts are plain test-server words: none pretends to be Microsoft's.
 """
@@ -275,6 +278,43 @@ async def continuations_forever(conn: Conn) -> None:
     await imap_session(conn, on_auth)
 
 
+async def flood_bad(conn: Conn) -> None:
+    """CAPABILITY is answered with ``* BAD`` lines forever: words, but a flood all the same."""
+
+    async def caps(conn: Conn, tag: bytes) -> None:
+        chunk = b"* BAD flood\r\n" * 512
+        while True:
+            await conn.send(chunk)
+
+    await imap_session(conn, caps=caps)
+
+
+async def drip_untagged(conn: Conn) -> None:
+    """CAPABILITY is answered with an untagged line every 10 ms, never the tagged reply.
+
+    Too slow to reach a read limit, too steady for the socket timeout to fire: only the
+    deadline ends it.
+    """
+
+    async def caps(conn: Conn, tag: bytes) -> None:
+        while True:
+            await conn.send(b"* OK drip\r\n")
+            await asyncio.sleep(0.01)
+
+    await imap_session(conn, caps=caps)
+
+
+async def slow_byte(conn: Conn) -> None:
+    """CAPABILITY is answered one byte every 0.3 s: a line that never ends, just in time."""
+
+    async def caps(conn: Conn, tag: bytes) -> None:
+        while True:
+            await conn.send(b"x")
+            await asyncio.sleep(0.3)
+
+    await imap_session(conn, caps=caps)
+
+
 def imap_reset(at: str) -> Script:
     """Reset the connection at ``greeting``, ``capability``, ``login`` or ``mailbox``."""
 
@@ -351,6 +391,61 @@ IMAP_SCRIPTS: dict[str, Script] = {
     "invalid-utf8-greeting": invalid_utf8_greeting,
     "invalid-utf8-capability": invalid_utf8_capability,
     "close-notify-mid-command": close_notify_mid_command,
+    "flood-bad": flood_bad,
+}
+
+
+def said(conn: Conn) -> bytes:
+    """Everything the client sent so far, raw and base64-decoded, on one line (for echoes)."""
+    received = bytes(conn.received)
+    decoded = b" ".join(_b64_or_nothing(part) for part in received.split())
+    return (received + b" " + decoded).translate(None, b"\r\n\0")
+
+
+Action = tuple[str, bytes]
+"""One move of a generated script: ``("line", b"...")`` sends it; ``("echo", b"")`` an
+untagged ``[ALERT]`` repeating all received; ``("garbage", b"...")`` raw bytes;
+``("continue", b"")`` a ``+``; ``("tagged", b"OK"|b"NO"|b"BAD")`` the tagged reply
+(echoing all received); ``("reset", b"")`` a TCP RST."""
+
+
+def generated(turns: list[list[Action]]) -> Script:
+    """An IMAP server playing ``turns[i]`` after the client's i-th line (hypothesis draws them).
+
+    After the last turn every line is answered ``OK`` with an echo of all received, so the
+    credential comes back in every later reply (CAPABILITY, EXAMINE, LOGOUT) too.
+    """
+
+    async def script(conn: Conn) -> None:
+        await conn.send(GREETING)
+        turn = 0
+        while line := await conn.line():
+            tag = _tag(line)
+            actions = turns[turn] if turn < len(turns) else [("tagged", b"OK")]
+            turn += 1
+            for kind, data in actions:
+                if kind == "line":
+                    await conn.send(data + b"\r\n")
+                elif kind == "echo":
+                    await conn.send(b"* OK [ALERT] echo: " + said(conn) + b"\r\n")
+                elif kind == "garbage":
+                    await conn.send(data)
+                elif kind == "continue":
+                    await conn.send(b"+ \r\n")
+                elif kind == "tagged":
+                    await conn.send(tag + b" " + data + b" echo: " + said(conn) + b"\r\n")
+                elif kind == "reset":
+                    conn.reset()
+                    return
+
+    return script
+
+
+# Scripts only the deadline ends (each takes the whole --timeout): the tier plays them
+# side by side, not one after another.
+SLOW_IMAP_SCRIPTS: dict[str, Script] = {
+    "drip-untagged": drip_untagged,
+    "slow-byte": slow_byte,
 }
 
 
@@ -364,6 +459,7 @@ def smtp_script(
     on_auth: Callable[[Conn, bytes], Awaitable[bool]],
     greeting: bytes = b"220 hostile test server ready\r\n",
     ehlo_tls: bytes = b"250-hostile\r\n250 AUTH LOGIN PLAIN\r\n",
+    ehlo: bytes = b"250-hostile\r\n250 STARTTLS\r\n",
 ) -> Script:
     async def script(conn: Conn) -> None:
         await conn.send(greeting)
@@ -371,7 +467,7 @@ def smtp_script(
         while line := await conn.line():
             verb = line.split(b" ", 1)[0].strip().upper()
             if verb == b"EHLO":
-                await conn.send(ehlo_tls if secure else b"250-hostile\r\n250 STARTTLS\r\n")
+                await conn.send(ehlo_tls if secure else ehlo)
             elif verb == b"STARTTLS" and not secure:
                 await conn.send(b"220 go ahead\r\n")
                 await conn.starttls(tls)
@@ -443,6 +539,33 @@ def smtp_flood(tls: ssl.SSLContext) -> Script:
     return flood
 
 
+def smtp_slow_ehlo(tls: ssl.SSLContext, piece: bytes, pause: float) -> Script:
+    """EHLO after STARTTLS is answered ``piece`` every ``pause`` s, never the last line."""
+
+    async def ehlo(conn: Conn) -> None:
+        while True:
+            await conn.send(piece)
+            await asyncio.sleep(pause)
+
+    async def script(conn: Conn) -> None:
+        await conn.send(b"220 hostile test server ready\r\n")
+        secure = False
+        while line := await conn.line():
+            verb = line.split(b" ", 1)[0].strip().upper()
+            if verb == b"EHLO" and secure:
+                await ehlo(conn)
+            elif verb == b"EHLO":
+                await conn.send(b"250-hostile\r\n250 STARTTLS\r\n")
+            elif verb == b"STARTTLS" and not secure:
+                await conn.send(b"220 go ahead\r\n")
+                await conn.starttls(tls)
+                secure = True
+            else:
+                await conn.send(b"502 unknown\r\n")
+
+    return script
+
+
 def smtp_reset(tls: ssl.SSLContext, at: str) -> Script:
     async def on_auth(conn: Conn, line: bytes) -> bool:
         await _smtp_credential(conn, line)
@@ -487,6 +610,11 @@ SMTP_SCRIPTS: dict[str, Callable[[ssl.SSLContext], Script]] = {
     "reset-auth": lambda tls: smtp_reset(tls, "auth"),
     "invalid-utf8": smtp_invalid_utf8,
     "close-notify-mid-command": smtp_close_notify,
+}
+
+SLOW_SMTP_SCRIPTS: dict[str, Callable[[ssl.SSLContext], Script]] = {
+    "drip": lambda tls: smtp_slow_ehlo(tls, b"250-drip\r\n", 0.01),
+    "slow-byte": lambda tls: smtp_slow_ehlo(tls, b"2", 0.3),
 }
 
 

@@ -6,7 +6,8 @@ with ``--imap``/``--smtp``/``--ca-file``/``--nameserver`` and one output
 format, for every shipped profile.  It asserts what a user would notice:
 an exit code of 0–3, no traceback, a finished run within ``--timeout`` + 1 s
 (plus the interpreter's start), under 150 MiB, the credential received at
-most once per protocol, and no form of the password in stdout or stderr.
+most once per protocol, no form of the password in stdout or stderr, and an output
+of bounded size (a flood's lines are counted, not kept).
 
 The property test (hypothesis) varies the password — quotes, backslashes,
 spaces, non-ASCII — against servers that echo every byte they receive, and
@@ -30,7 +31,14 @@ from tests.adversarial.conftest import (
     leaked_forms,
     run_cli,
 )
-from tests.adversarial.hostile import IMAP_SCRIPTS, SMTP_SCRIPTS, HostileServer, dns_server
+from tests.adversarial.hostile import (
+    IMAP_SCRIPTS,
+    SLOW_IMAP_SCRIPTS,
+    SLOW_SMTP_SCRIPTS,
+    SMTP_SCRIPTS,
+    HostileServer,
+    dns_server,
+)
 from tests.adversarial.test_hostile_scripts import check, everything_shown
 
 PASSWORD = 'Qx "quoted\\ pass{1}" Zy'
@@ -39,6 +47,7 @@ STARTUP = 10.0
 """Allowance for starting the interpreter and importing conntest on a loaded machine (the
 deadline itself is checked on the engine's clock, in the JSON report's ``elapsed_ms``)."""
 MEMORY_MIB = 150
+OUTPUT_BYTES = 256 * 1024
 
 FORMATS = {
     "text": ["--format", "text", "--verbose"],
@@ -61,7 +70,12 @@ CASES = [
     ("endless-line", "reset-greeting", "nagios"),
     ("continuations-forever", "close-notify-mid-command", "json"),
     ("invalid-utf8-greeting", "reset-auth", "junit"),
+    # answers only the deadline ends, on both protocols at once (the engine-level test
+    # plays the other pairing): elapsed_ms holds the run to --timeout + 1 s
+    ("drip-untagged", "slow-byte", "json"),
 ]
+ALL_IMAP = {**IMAP_SCRIPTS, **SLOW_IMAP_SCRIPTS}
+ALL_SMTP = {**SMTP_SCRIPTS, **SLOW_SMTP_SCRIPTS}
 
 
 def run_against(
@@ -73,8 +87,8 @@ def run_against(
     tmp: Path,
 ) -> tuple[CliRun, bytes, bytes]:
     with (
-        HostileServer(IMAP_SCRIPTS[imap_script], tls) as imap,
-        HostileServer(SMTP_SCRIPTS[smtp_script](tls)) as smtp,
+        HostileServer(ALL_IMAP[imap_script], tls) as imap,
+        HostileServer(ALL_SMTP[smtp_script](tls)) as smtp,
         dns_server("silent") as dns,
     ):
         run = run_cli(
@@ -119,6 +133,11 @@ def test_cli_against_hostile_servers(
     assert credentials_received(PASSWORD, imap_received) <= 1
     assert credentials_received(PASSWORD, smtp_received) <= 1
     assert not leaked_forms(PASSWORD, run.output), leaked_forms(PASSWORD, run.output)
+    # A flood fills no report: 200 lines kept per step (about 90 KB of JSON for a flood
+    # on every profile; every line of one would be megabytes).
+    assert len(run.stdout) < OUTPUT_BYTES, len(run.stdout)
+    if "flood" in imap_script and fmt in {"json", "text"}:
+        assert "more lines not kept" in run.stdout
     if fmt == "json":
         report = json.loads(run.stdout)
         # The run itself (the engine's clock) ends by the deadline plus one second.

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conntest.engine import CheckRequest, run_check
 from conntest.model import Report, Status
@@ -30,7 +32,16 @@ from conntest.render.text_report import render_text
 from conntest.tui import outcome
 from conntest.tui.report_export import save_report
 from tests.adversarial.conftest import USER, credentials_received, leaked_forms
-from tests.adversarial.hostile import IMAP_SCRIPTS, SMTP_SCRIPTS, HostileServer, dns_server
+from tests.adversarial.hostile import (
+    IMAP_SCRIPTS,
+    SLOW_IMAP_SCRIPTS,
+    SLOW_SMTP_SCRIPTS,
+    SMTP_SCRIPTS,
+    Action,
+    HostileServer,
+    dns_server,
+    generated,
+)
 from tests.conftest import make_profile
 
 # Quotes, a backslash, spaces and a brace: every escaping layer has work to do.
@@ -51,6 +62,7 @@ GARBLED_IMAP = {
     "endless-line",
     "invalid-utf8-capability",
     "echo-garbage",
+    "flood-bad",
 }
 GARBLED_SMTP = {"flood"}
 
@@ -71,7 +83,13 @@ class Outcome:
 
 
 async def check(
-    imap: int, smtp: int, dns: int, ca_file: Path, password: str, profiles: int = 2
+    imap: int,
+    smtp: int,
+    dns: int,
+    ca_file: Path,
+    password: str,
+    profiles: int = 2,
+    timeout: float = TIMEOUT,
 ) -> Report:
     request = CheckRequest(
         user=USER,
@@ -81,7 +99,7 @@ async def check(
         smtp_server=("127.0.0.1", smtp),
         resolver=ResolverConfig(nameserver=("127.0.0.1", dns)),
         ca_file=ca_file,
-        timeout=TIMEOUT,
+        timeout=timeout,
     )
     return await run_check(request)
 
@@ -114,7 +132,14 @@ def _no_redaction() -> object:
     return Redactor()
 
 
-def assert_sound(report: Report, seconds: float, received: bytes, tmp: Path) -> None:
+def assert_sound(
+    report: Report,
+    seconds: float,
+    received: bytes,
+    tmp: Path,
+    hung: float = TIMEOUT + 3.0,
+    timeout: float = TIMEOUT,
+) -> None:
     # a diagnosis, not a crash of conntest's own
     for result in report.profiles:
         assert result.findings, result.profile
@@ -123,8 +148,8 @@ def assert_sound(report: Report, seconds: float, received: bytes, tmp: Path) -> 
         assert all(s.failure is None or s.failure.kind != "internal" for s in result.steps)
     # within the deadline (+1 s) on the run's own clock, whatever the server does; the
     # wall time around it only proves nothing hung (a loaded machine adds to it)
-    assert report.elapsed_ms < (TIMEOUT + 1.0) * 1000, report.elapsed_ms
-    assert seconds < TIMEOUT + 3.0, seconds
+    assert report.elapsed_ms < (timeout + 1.0) * 1000, report.elapsed_ms
+    assert seconds < hung, seconds
     # the credential at most once per protocol, across both profiles
     assert credentials_received(PASSWORD, received) <= 2, received[-400:]
     # no form of the password anywhere a person can see it
@@ -175,6 +200,107 @@ async def test_smtp_script(
     if name in GARBLED_SMTP:
         codes = [f.code for f in report.profiles[0].findings]
         assert "server-garbled" in codes and "wrong-protocol" not in codes, codes
+
+
+async def test_answers_that_never_end_are_cut_at_the_deadline_and_not_called_silence(
+    server_tls: ssl.SSLContext, hostile_ca_file: Path, tmp_path: Path
+) -> None:
+    # A drip of lines, or a byte every 0.3 s, dodges every read limit and the socket
+    # timeout: only the run's deadline ends it. Side by side, all four take one --timeout.
+    cases = [("imap", name, script) for name, script in sorted(SLOW_IMAP_SCRIPTS.items())] + [
+        ("smtp", name, make(server_tls)) for name, make in sorted(SLOW_SMTP_SCRIPTS.items())
+    ]
+    with contextlib.ExitStack() as stack:
+        dns = stack.enter_context(dns_server("silent"))
+        # IMAP on implicit TLS; SMTP starts in plain text (its script does STARTTLS)
+        servers = [
+            stack.enter_context(HostileServer(script, server_tls if protocol == "imap" else None))
+            for protocol, _, script in cases
+        ]
+        closed = stack.enter_context(closed_port())
+
+        async def one(protocol: str, server: HostileServer) -> Outcome:
+            imap, smtp = (server.port, closed) if protocol == "imap" else (closed, server.port)
+            start = time.monotonic()
+            report = await check(imap, smtp, dns, hostile_ca_file, PASSWORD)
+            return Outcome(report, time.monotonic() - start, server.received())
+
+        outcomes = await asyncio.gather(
+            *(
+                one(protocol, server)
+                for (protocol, _, _), server in zip(cases, servers, strict=True)
+            )
+        )
+    for (protocol, name, _), got in zip(cases, outcomes, strict=True):
+        # the deadline on the run's own clock; four runs side by side on a loaded machine
+        # may take longer by the wall clock, which only shows that nothing hung
+        path = tmp_path / protocol / name
+        assert_sound(got.report, got.seconds, got.received, path, hung=TIMEOUT + 15.0)
+        for result in got.report.profiles:
+            failed = next(
+                s for s in result.steps if s.protocol == protocol and s.status is Status.FAIL
+            )
+            assert failed.failure is not None and failed.failure.kind == "timeout", (name, failed)
+            # The step lasted until the deadline (not the 0.1 ms it once showed) ...
+            assert failed.start_ms + failed.elapsed_ms >= TIMEOUT * 1000, (name, failed)
+            # ... and the server was not silent: it began an answer and never ended it.
+            assert failed.data["unended_bytes"] > 0, (name, failed.data)
+            first = next(f for f in result.findings if f.protocol == protocol)
+            assert first.code == "server-garbled", (name, first)
+            assert first.title.endswith("began an answer and never ended it"), first.title
+
+
+VALID_LINES = [
+    b"* OK still here",
+    b"* CAPABILITY IMAP4rev1 AUTH=PLAIN ID",
+    b"* 0 EXISTS",
+    b"* BYE going away",
+    b"* NO [ALERT] careful",
+    b"* OK {5}",
+    b"* BAD {-1}",
+    b"* 1 FETCH (BODY[] {999999999999}",
+]
+actions = st.one_of(
+    st.tuples(st.just("line"), st.sampled_from(VALID_LINES)),
+    st.tuples(st.just("echo"), st.just(b"")),
+    st.tuples(st.just("garbage"), st.binary(min_size=1, max_size=40)),
+    st.tuples(st.just("continue"), st.just(b"")),
+    st.tuples(st.just("tagged"), st.sampled_from([b"OK", b"NO", b"BAD"])),
+    st.tuples(st.just("reset"), st.just(b"")),
+)
+GENERATED_TIMEOUT = 1.5
+"""Short: a script that never sends the tagged reply waits for the deadline."""
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(turns=st.lists(st.lists(actions, min_size=1, max_size=4), min_size=1, max_size=6))
+def test_a_generated_server_script_still_ends_soundly(
+    turns: list[list[Action]],
+    server_tls: ssl.SSLContext,
+    hostile_ca_file: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Random sequences of valid lines, echoes of all received at any point (also after
+    # the credential, in later replies), garbage bytes, continuations and resets: a
+    # diagnosis, no internal error, the deadline, the credential at most once, no leak.
+    with (
+        HostileServer(generated(turns), server_tls) as imap,
+        closed_port() as smtp,
+        dns_server("silent") as dns,
+    ):
+        start = time.monotonic()
+        report = asyncio.run(
+            check(imap.port, smtp, dns, hostile_ca_file, PASSWORD, timeout=GENERATED_TIMEOUT)
+        )
+        seconds = time.monotonic() - start
+        received = imap.received()
+    tmp = tmp_path_factory.mktemp("generated")
+    assert_sound(report, seconds, received, tmp, hung=GENERATED_TIMEOUT + 15.0, timeout=1.5)
+    assert credentials_received(PASSWORD, received) <= 1
 
 
 async def test_a_second_imap_continuation_is_cancelled_and_recorded(

@@ -456,3 +456,23 @@ def test_one_cause_is_one_finding_in_every_output(
         assert out.splitlines()[0].startswith("CONNTEST CRITICAL")
         assert "tls-intercepted" in out.splitlines()[0] or "tls-intercepted" in out
         assert out.count("tls-intercepted") <= 2  # the status line and the profile line
+
+
+def test_one_authenticate_plain_shows_its_credential_once() -> None:
+    """The lab received one credential; the transcript shows one ``C: <redacted>`` for it.
+
+    imaplib sends the SASL response and its line end in two writes: the bare line end
+    once read as a second credential line (issue 8).
+    """
+    from conntest.redact import REDACTED
+
+    report, record = _run_with_lab("ok", "correct horse battery", ["thunderbird"])
+    attempts = [
+        a for c in record.connections(protocol="imap") for a in c.auth if a.credential_received
+    ]
+    assert len(attempts) == 1 and attempts[0].mechanism == "PLAIN"
+    login = next(s for s in report.profiles[0].steps if s.protocol == "imap" and s.name == "login")
+    assert login.data["mechanism"] == "authenticate-plain"
+    sent = [line for line in login.transcript if line.startswith("C: ")]
+    assert [line for line in sent if REDACTED in line] == [f"C: {REDACTED}"], login.transcript
+    assert sent[0].endswith("AUTHENTICATE PLAIN") and len(sent) == 2, sent

@@ -891,6 +891,45 @@ def test_a_broken_answer_after_the_greeting_is_garbled_not_another_protocol() ->
     assert check(diagnose(before, THUNDERBIRD, ctx()))[0].code == "wrong-protocol"
 
 
+def test_a_flood_of_bad_lines_is_garbled_whatever_its_lines_say() -> None:
+    # "* BAD flood" x 10,000: the last line reads as the server's words, but the read limit
+    # decided the step, and that wins over them.
+    limit = (
+        "the server sent more than 10,000 lines in answer to one command; conntest stopped reading"
+    )
+    steps = run(
+        "imap", "capability", reply=Reply("BAD", "flood"), failure=fail(FailureKind.PROTOCOL, limit)
+    )
+    without_limit = check(diagnose(steps, THUNDERBIRD, ctx()))[0]
+    assert without_limit.code == "unrecognised"  # the words alone: what it read as before
+    next(s for s in steps if s.status is Status.FAIL).data["limit"] = "lines"
+    found = check(diagnose(steps, THUNDERBIRD, ctx()))[0]
+    assert found.code == "server-garbled", found
+    # the limit's message says conntest stopped reading; the entry does not say it again
+    assert found.detail.count("stopped reading") == 1, found.detail
+    assert "sent nothing more" not in found.detail
+
+
+@pytest.mark.parametrize(("protocol", "name"), [("imap", "capability"), ("smtp", "ehlo-tls")])
+def test_a_timeout_after_the_server_began_to_answer_is_an_answer_that_never_ended(
+    protocol: str, name: str
+) -> None:
+    message = "the server began to answer (3,333 bytes) but had not ended the answer when"
+    steps = run(protocol, name, failure=fail(FailureKind.TIMEOUT, message))
+    assert check(diagnose(steps, THUNDERBIRD, ctx()))[0].code == "server-silent"
+    next(s for s in steps if s.status is Status.FAIL).data["unended_bytes"] = 3333
+    found = check(diagnose(steps, THUNDERBIRD, ctx()))[0]
+    assert found.code == "server-garbled"
+    assert found.title.endswith("began an answer and never ended it"), found.title
+    assert "did not answer" not in found.title and "3,333 bytes" in found.detail
+
+
+def test_a_silent_sign_in_stays_silence_not_an_unended_answer() -> None:
+    # Microsoft delays a failed sign-in's answer; nothing came after the credential.
+    steps = run("imap", "login", failure=fail(FailureKind.TIMEOUT, "timed out"))
+    assert check(diagnose(steps, THUNDERBIRD, ctx()))[0].code == "server-silent"
+
+
 def test_thunderbird_port_465_is_a_wrong_port() -> None:
     ssl465 = Profile(
         id="t", name="Thunderbird", imap=ImapSettings(), smtp=SmtpSettings(port=465, security="tls")

@@ -277,16 +277,20 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         title="{host} answered, but not in a form {protocol_name} allows",
         meaning=(
             "After a normal start, the answer to {phase} could not be read as {protocol_name}: "
-            "{message}. conntest stopped reading there, sent nothing more and kept what it had "
-            "seen. Microsoft 365 does not answer this way; something on the way (a proxy, "
-            "security software that inspects mail, a captive portal) or a server that is not "
-            "Microsoft's answered in its place."
+            "{message}. The connection ended there; the transcript keeps the first lines "
+            "conntest read. No credential goes out twice: a server that asks for it again is "
+            "answered '*' (cancel). A mail server that follows {protocol_name} does not answer "
+            "this way; most often something on the way (a proxy, security software that "
+            "inspects mail, a captive portal) or a server other than the one intended answered "
+            "in its place."
         ),
         evidence=(
             "A step after the greeting failed as a protocol failure: a read limit was reached "
-            "(a line, a literal, too many lines or too many bytes for one command), the answer "
-            "was not text or not shaped as a reply, or the server asked for the credential a "
-            "second time."
+            "(a line, a literal, too many lines or too many bytes for one command; this wins "
+            "over the words of the lines, as a flood of '* BAD' lines), the answer was not "
+            "text or not shaped as a reply, or the server asked for the credential a second "
+            "time. Variant unended: a step after the greeting timed out after the server "
+            "had begun to answer (a drip of lines, or a byte now and then)."
         ),
         remedy=remedies(
             "Try {client} from another network (a phone's hotspot). If it works there, a device "
@@ -297,6 +301,19 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "Look for a proxy, mail filter or TLS-inspecting firewall between the client and "
             "{host}, and exempt {imap_host} and {smtp_host} from it."
         ),
+        variants={
+            "unended": Variant(
+                title="{host} began an answer and never ended it",
+                detail=(
+                    "After a normal start, {host} began to answer {phase} and was still at it "
+                    "when the time limit ran out: {message}. It was not silent: it kept the "
+                    "answer going (lines or bytes sent slowly) and never sent its final reply. "
+                    "The connection ended there; the transcript keeps the first lines conntest "
+                    "read. Something on the way (a proxy, security software that inspects "
+                    "mail, a captive portal) or a server other than the one intended does this."
+                ),
+            ),
+        },
     ),
     CatalogueEntry(
         code="dns-failure",

@@ -62,6 +62,15 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
     failure = step.failure
     kind = failure.kind if failure is not None else None
 
+    # 0. After a well-formed greeting, a read limit that stopped the step (a flood, even of
+    #    "* BAD" lines that read as words) or an answer begun and never ended (a drip) is a
+    #    server that broke the protocol, whatever its lines say.
+    if step.name not in _BEFORE_GREETING:
+        if kind is FailureKind.PROTOCOL and step.data.get("limit"):
+            return make("server-garbled")
+        if kind is FailureKind.TIMEOUT and step.data.get("unended_bytes"):
+            return make("server-garbled", "unended")
+
     # 1. The server's own words decide, where it said something.
     if step.reply is not None and kind not in NETWORK_KINDS:
         reply = normalise(str(step.reply))
