@@ -17,11 +17,11 @@ from pathlib import Path
 
 from conntest.engine import CheckRequest, run_check
 from conntest.lab import Lab
-from conntest.oauth.result import OAuthPlan, SignInResult
-from conntest.oauth.signin import SignInConfig, sign_in
+from conntest.oauth.result import OAuthPlan
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.profiles import load_profiles
 from conntest.tui.outcome import client_outcomes
+from tests.integration.test_oauth_lab import lab_token_source
 
 ALICE = "alice@contoso.com"
 CLIENT_ID = "11111111-2222-4333-8444-555555555555"
@@ -88,21 +88,9 @@ async def test_the_tui_matrix_says_verified_only_for_the_client_that_can_sign_in
     async with Lab(default_scenario="oauth-ok", identity_user=ALICE) as lab:
         ends = lab.endpoints("oauth-ok")
 
-        async def token_source(address: str) -> SignInResult:
-            config = SignInConfig(
-                client_id=CLIENT_ID,
-                authority=ends.authority_host,
-                tenant="organizations",
-                user=ALICE,
-                address=address,
-                cache_file=tmp_path / "cache.json",
-                ca_file=lab.ca_file,
-                interactive=True,
-                device_code=True,
-                timeout=20.0,
-                show=lambda _text: None,
-            )
-            return await asyncio.to_thread(sign_in, config)
+        token_source = lab_token_source(
+            lab, ends, ALICE, tmp_path / "cache.json", device=True, open_browser=None
+        )
 
         report = await run_check(
             CheckRequest(

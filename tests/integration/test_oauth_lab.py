@@ -14,12 +14,14 @@ import os
 import subprocess
 import sys
 import webbrowser
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from conntest.engine import CheckRequest, run_check
 from conntest.lab import Lab
+from conntest.lab.runner import LabEndpoints
 from conntest.lab.scenarios import OAUTH_SCENARIOS
 from conntest.model import Report, Severity
 from conntest.oauth.result import OAuthPlan, SignInResult
@@ -77,17 +79,24 @@ def _open_with_browser_variable(url: str) -> bool:
     return webbrowser.get(os.environ["BROWSER"]).open(url)
 
 
-async def _check(
-    lab: Lab, scenario: str, cache: Path, *, device: bool, interactive: bool = True
-) -> Report:
-    ends = lab.endpoints(scenario)
+def lab_token_source(
+    lab: Lab,
+    ends: LabEndpoints,
+    user: str,
+    cache: Path,
+    *,
+    device: bool,
+    interactive: bool = True,
+    open_browser: Callable[[str], bool] | None = _open_with_browser_variable,
+) -> Callable[[str], Awaitable[SignInResult]]:
+    """What the engine calls for a token: real MSAL against the lab's identity platform."""
 
     async def token_source(address: str) -> SignInResult:
         config = SignInConfig(
             client_id=CLIENT_ID,
             authority=ends.authority_host,
             tenant="organizations",
-            user=USER,
+            user=user,
             address=address,
             cache_file=cache,
             ca_file=lab.ca_file,
@@ -95,10 +104,18 @@ async def _check(
             device_code=device,
             timeout=20.0,
             show=lambda _text: None,
-            open_browser=_open_with_browser_variable,
+            open_browser=open_browser,
         )
         return await asyncio.to_thread(sign_in, config)
 
+    return token_source
+
+
+async def _check(
+    lab: Lab, scenario: str, cache: Path, *, device: bool, interactive: bool = True
+) -> Report:
+    ends = lab.endpoints(scenario)
+    token_source = lab_token_source(lab, ends, USER, cache, device=device, interactive=interactive)
     request = CheckRequest(
         user=USER,
         password=None,
