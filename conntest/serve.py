@@ -455,6 +455,10 @@ class ResourceConditions:
                         flush=True,
                     )
             return
+        if isinstance(exc, ValueError) and "_start_serving" in str(context.get("message", "")):
+            # asyncio's accept retry, still pending when the server closed (it is not
+            # cancelled with the server): a socket that is gone, nothing to report.
+            return
         loop.default_exception_handler(context)
 
 
