@@ -35,9 +35,9 @@ def redact_output(fmt: str, text: str, redact: Redactor) -> str:
     if not redact or not text:
         return text
     if fmt == "json":
-        return _json_document(text, redact)
+        return _json(text, redact, compact=False)
     if fmt == "jsonl":
-        return "".join(_json_line(line, redact) for line in text.splitlines(keepends=True))
+        return "".join(_json(line, redact, compact=True) for line in text.splitlines(keepends=True))
     if fmt == "junit":
         return _junit(text, redact)
     if fmt == "prometheus":
@@ -45,28 +45,18 @@ def redact_output(fmt: str, text: str, redact: Redactor) -> str:
     return redact(text)
 
 
-def _json_document(text: str, redact: Redactor) -> str:
+def _json(text: str, redact: Redactor, *, compact: bool) -> str:
+    """One JSON document (``--format json``) or one JSON Lines line, rewritten only if unclean."""
+    body = text.rstrip("\n")
     try:
-        doc = json.loads(text)
+        doc = json.loads(body)
     except ValueError:
         return redact(text)
     clean = redact.keys_and_values(doc)
     if clean == doc:
         return text
-    end = "\n" if text.endswith("\n") else ""
-    return json.dumps(clean, indent=2) + end
-
-
-def _json_line(line: str, redact: Redactor) -> str:
-    body = line.rstrip("\n")
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return redact(line)
-    clean = redact.keys_and_values(doc)
-    if clean == doc:
-        return line
-    return json.dumps(clean, separators=(",", ":")) + line[len(body) :]
+    dumped = json.dumps(clean, separators=(",", ":")) if compact else json.dumps(clean, indent=2)
+    return dumped + text[len(body) :]
 
 
 def _junit(text: str, redact: Redactor) -> str:
