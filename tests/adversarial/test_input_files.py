@@ -111,15 +111,19 @@ def test_a_bad_profile_file_is_reported_once(kind: str, tmp_path: Path) -> None:
     assert run.stdout == ""
 
 
+def unusable_state_path(kind: str, tmp_path: Path) -> Path:
+    """A directory where the state file should be, or a path under a regular file."""
+    if kind == "directory":
+        (tmp_path / "state").mkdir()
+        return tmp_path / "state"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    return blocker / "state.json"  # a file where a directory should be
+
+
 @pytest.mark.parametrize("kind", ["directory", "unwritable"])
 def test_lab_with_a_state_file_it_cannot_write_is_one_line(kind: str, tmp_path: Path) -> None:
-    if kind == "directory":
-        target = tmp_path / "state"
-        target.mkdir()
-    else:
-        blocker = tmp_path / "a-file"
-        blocker.write_text("")
-        target = blocker / "state.json"  # a file where a directory should be
+    target = unusable_state_path(kind, tmp_path)
     run = conntest(["lab", "--state-file", str(target)], tmp_path)
     assert run.returncode == 3, run.stderr
     assert run.stderr.count("\n") == 1 and "--state-file" in run.stderr, run.stderr
@@ -132,13 +136,7 @@ def test_a_monitoring_state_file_that_cannot_be_one_is_refused(
     kind: str, fmt: str, tmp_path: Path
 ) -> None:
     """The lockout state file is an option mistake (exit 3, naming it), not a skipped sign-in."""
-    if kind == "directory":
-        target = tmp_path / "state"
-        target.mkdir()
-    else:
-        blocker = tmp_path / "a-file"
-        blocker.write_text("")
-        target = blocker / "auth-state.json"
+    target = unusable_state_path(kind, tmp_path)
     run = conntest(["check", "--lab", "ok", "--format", fmt, "--state-file", str(target)], tmp_path)
     assert run.returncode == 3, run.stderr
     assert "--state-file" in run.stderr and "Traceback" not in run.stderr
