@@ -40,6 +40,11 @@ first; a slower identity platform does not hold the sign-in up beyond it."""
 StepCallback = Callable[[str, Step], None]
 ProtocolName = Literal["imap", "smtp"]
 PROTOCOLS: tuple[ProtocolName, ...] = ("imap", "smtp")
+CRITICAL_FIRST: tuple[ProtocolName, ...] = ("smtp", "imap")
+"""The order a check starts its protocols in: SMTP submission waits for more round trips
+(greeting, EHLO, STARTTLS, a second EHLO, AUTH LOGIN's three) than IMAP over TLS, so it
+ends the check; its host lookup goes out first, and its probe runs first when both
+answers are in (measured: ~3 ms of a check at 25 ms of latency, issue 12)."""
 
 
 class Probe(Protocol):
@@ -211,7 +216,7 @@ async def run_check(
         return hosts[host]
 
     for profile in request.profiles:
-        for protocol in (p for p in PROTOCOLS if p in request.protocols):
+        for protocol in (p for p in CRITICAL_FIRST if p in request.protocols):
             resolution(_server(profile, request, protocol)[0])
     probes_loaded = _load_probes(request.protocols)
     redact = Redactor(
@@ -289,7 +294,8 @@ async def run_check(
         async def chosen(protocol: ProtocolName) -> list[Step]:
             return await run_protocol(profile, protocol) if protocol in request.protocols else []
 
-        imap_steps, smtp_steps = await asyncio.gather(chosen("imap"), chosen("smtp"))
+        # SMTP first (CRITICAL_FIRST): its steps go out before IMAP's when both are ready.
+        smtp_steps, imap_steps = await asyncio.gather(chosen("smtp"), chosen("imap"))
         return imap_steps, smtp_steps
 
     outcomes = await asyncio.gather(*(run_profile(p) for p in request.profiles))
@@ -321,11 +327,18 @@ async def run_check(
             ]
 
     per_profile: list[list[Step]] = []
+    # The report lists the lookups in the usual order (IMAP's host, then SMTP's).
+    listed = dict.fromkeys(
+        _server(profile, request, protocol)[0]
+        for profile in request.profiles
+        for protocol in PROTOCOLS
+        if protocol in request.protocols
+    )
     for profile, (imap_steps, smtp_steps) in zip(request.profiles, outcomes, strict=True):
         dns_steps = [
-            task.result()
-            for task in hosts.values()
-            if _uses_host(profile, request, task.result().data.get("host", ""))
+            hosts[host].result()
+            for host in listed
+            if _uses_host(profile, request, hosts[host].result().data.get("host", ""))
         ]
         steps = [*oauth_steps, *dns_steps, *info_steps, *imap_steps, *smtp_steps]
         per_profile.append([_redacted(s, redact) for s in steps])
