@@ -112,39 +112,61 @@ async def _query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _lean_query(
-    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str
+Asked = tuple[socket.socket, "dns.message.Message"]
+"""A question sent and the socket its answer comes back on."""
+
+
+def _ask(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -> Asked | None:
+    """Send one UDP question to the first nameserver now, without awaiting anything.
+
+    ``None`` when it cannot go this way (the nameserver is not a plain address,
+    the socket failed): :func:`_query` asks instead.  A check's host lookups
+    are sent this way as their step starts, all of them in the same turn of
+    the loop, so their answers come back together (issue 12).
+    """
+    import dns.inet
+    import dns.message
+
+    nameserver = resolver.nameservers[0] if resolver.nameservers else None
+    if not isinstance(nameserver, str) or not dns.inet.is_address(nameserver):
+        return None
+    query = dns.message.make_query(name, rdtype)
+    sock = socket.socket(dns.inet.af_for_address(nameserver), socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        # A connected UDP socket: the kernel drops datagrams from anyone else.
+        sock.connect((nameserver, resolver.port))
+        sock.send(query.to_wire())
+    except OSError:
+        sock.close()
+        return None
+    return sock, query
+
+
+async def _lean_answer(
+    resolver: dns.asyncresolver.Resolver, asked: Asked
 ) -> list[str] | Exception | None:
-    """One UDP question to the first nameserver; ``None`` when dnspython's resolver must ask.
+    """The answer to a question :func:`_ask` sent; ``None`` when dnspython's resolver must ask.
 
     The common answers (records, no records of the type, NXDOMAIN) cost a
     fraction of the CPU of ``Resolver.resolve`` (~1.5 ms a question, measured:
     its datagram endpoint, resolution state and retry machinery), and a check's
     host lookups sit on its critical path: every SMTP flight waits behind them
     (issue 12).  Anything else (no answer within the resolver's per-try timeout,
-    SERVFAIL or another rcode, a truncated or unreadable answer, a nameserver
-    that is not a plain address) is left to :func:`_query`, which asks again
-    with dnspython's full handling, so failures read exactly as before.
+    SERVFAIL or another rcode, a truncated or unreadable answer) is left to
+    :func:`_query`, which asks again with dnspython's full handling, so
+    failures read exactly as before.
     """
     import dns.exception
     import dns.flags
-    import dns.inet
     import dns.message
     import dns.rcode
     import dns.resolver
 
-    nameserver = resolver.nameservers[0] if resolver.nameservers else None
-    if not isinstance(nameserver, str) or not dns.inet.is_address(nameserver):
-        return None
     loop = asyncio.get_running_loop()
-    query = dns.message.make_query(name, rdtype)
-    family = dns.inet.af_for_address(nameserver)
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        sock.setblocking(False)
+    sock, query = asked
+    with sock:
         try:
-            # A connected UDP socket: the kernel drops datagrams from anyone else.
-            sock.connect((nameserver, resolver.port))
-            sock.send(query.to_wire())
             deadline = loop.time() + resolver.timeout
             while True:
                 wire = await asyncio.wait_for(
@@ -176,12 +198,16 @@ async def _lean_query(
 
 
 async def _settled(
-    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str
+    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, asked: Asked | None = None
 ) -> list[str] | Exception:
     """:func:`_query`'s answer, or its error as a value: the task ``wait_for`` makes of it
-    then never ends holding an exception that a cancelled run (Ctrl-C) leaves unread."""
+    then never ends holding an exception that a cancelled run (Ctrl-C) leaves unread.
+
+    The question goes out the quick way first (``asked``: already sent)."""
     try:
-        lean = await _lean_query(resolver, name, rdtype)
+        if asked is None:
+            asked = _ask(resolver, name, rdtype)
+        lean = await _lean_answer(resolver, asked) if asked is not None else None
         if lean is not None:
             return lean
         return await _query(resolver, name, rdtype)
@@ -190,11 +216,15 @@ async def _settled(
 
 
 async def _bounded(
-    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, budget: float
+    resolver: dns.asyncresolver.Resolver,
+    name: str,
+    rdtype: str,
+    budget: float,
+    asked: Asked | None = None,
 ) -> list[str] | Exception:
     """:func:`_settled` within ``budget``; the lookup's coroutine is made only once this runs,
     so a run cancelled before it started leaves no coroutine "never awaited" behind."""
-    return await asyncio.wait_for(_settled(resolver, name, rdtype), budget)
+    return await asyncio.wait_for(_settled(resolver, name, rdtype, asked), budget)
 
 
 async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> Step:
@@ -226,11 +256,17 @@ async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> St
     except dns.resolver.NoResolverConfiguration as exc:
         kind, message = _dns_failure(exc)
         return rec.failed(kind, message)
-    results = await asyncio.gather(
-        _bounded(resolver, host, "A", budget),
-        _bounded(resolver, host, "AAAA", budget),
-        return_exceptions=True,
-    )
+    asked = {rdtype: _ask(resolver, host, rdtype) for rdtype in ("A", "AAAA")}
+    try:
+        results = await asyncio.gather(
+            _bounded(resolver, host, "A", budget, asked["A"]),
+            _bounded(resolver, host, "AAAA", budget, asked["AAAA"]),
+            return_exceptions=True,
+        )
+    finally:
+        for sent in asked.values():
+            if sent is not None:
+                sent[0].close()  # a run cancelled before the answers came
     addresses: list[str] = []
     errors: list[BaseException] = []
     for rdtype, result in zip(("A", "AAAA"), results, strict=True):
