@@ -284,7 +284,7 @@ async def _session(
     await gate.cleared()
     rec = StepRecorder(clock, "imap", "login")
     if creds.password is None and creds.token is None:
-        add(rec.skipped("connectivity-only check: no password given"))
+        add(rec.skipped(creds.without))
         for name in ("id", "mailbox"):
             add(skipped_step(clock, "imap", name, "not authenticated"))
         await close()

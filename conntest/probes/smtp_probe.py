@@ -303,7 +303,7 @@ async def probe_smtp(
     if creds.token is not None:
         rec.data["mechanism"] = "XOAUTH2"
     if creds.password is None and creds.token is None:
-        add(rec.skipped("connectivity-only check: no password given"))
+        add(rec.skipped(creds.without))
         return await finish("auth", "")
     offered = step.data["capabilities"].get("AUTH", "").upper().split()
     rec.data["offered"] = offered
