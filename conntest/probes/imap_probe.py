@@ -141,6 +141,7 @@ async def _session(
     # tls
     rec = StepRecorder(clock, "imap", "tls")
     rec.data.update(
+        host=endpoint.host,  # the name verified: advice names it, not the profile's
         tls_min=tmin,
         tls_max=tmax,
         mode="starttls" if starttls else "implicit",

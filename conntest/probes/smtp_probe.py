@@ -252,7 +252,9 @@ async def probe_smtp(
 
     # greeting (smtp.security: tls — the handshake first, inside connect())
     tls_rec = StepRecorder(clock, "smtp", "tls")
-    tls_rec.data.update(tls_min=tmin, tls_max=tmax, mode="implicit" if implicit else "starttls")
+    tls_rec.data.update(
+        host=endpoint.host, tls_min=tmin, tls_max=tmax, mode="implicit" if implicit else "starttls"
+    )
     tls_rec.data["trust"] = trust
     rec = StepRecorder(clock, "smtp", "greeting")
     budget = (

@@ -341,6 +341,37 @@ def test_own_server_gives_the_same_verdict_as_the_lab(
     assert own.seen.credentials_in_clear == 0
 
 
+def test_a_server_given_by_address_is_the_one_the_finding_names(
+    own_ca: tuple[ssl.SSLContext, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--imap 127.0.0.1:PORT``: the certificate names the server, not the address asked for."""
+    server_tls, ca_path = own_ca
+    with OwnServer(server_tls, True) as own:
+        code, doc = _check(
+            capsys,
+            monkeypatch,
+            "--profile",
+            "thunderbird",
+            "--imap",
+            f"127.0.0.1:{own.ports['imaps']}",
+            "--smtp",
+            f"127.0.0.1:{own.ports['submission']}",
+            "--ca-file",
+            str(ca_path),
+            "--nameserver",
+            f"127.0.0.1:{own.ports['dns']}",
+            password=PASSWORD,
+        )
+    first = doc["profiles"][0]["findings"][0]
+    assert first["code"] == "tls-certificate-invalid", first
+    assert code == 2
+    assert "presented for 127.0.0.1 " in first["detail"], first["detail"]
+    assert "presented for outlook.office365.com" not in first["detail"]
+    assert own.seen.credentials_in_clear == own.seen.credentials_over_tls == 0
+
+
 def test_profile_with_starttls_imap_and_implicit_tls_smtp_is_probed_that_way(
     own_ca: tuple[ssl.SSLContext, Path],
     capsys: pytest.CaptureFixture[str],

@@ -231,8 +231,12 @@ def _tls_verify(step: Step, make: _Make) -> Candidate:
     code = info.verify_code
     known = known_issuer(info.issuer)
     candidate: Candidate
+    # A name mismatch is reported once the chain reached a trusted root; with
+    # --ca-file that root is the one the user named, so the certificate is their
+    # server's, not an interceptor's.
+    own_root = code in NAME_MISMATCH_VERIFY_CODES and step.data.get("trust") == "ca-file"
     if code in INTERCEPTION_VERIFY_CODES or code in NAME_MISMATCH_VERIFY_CODES:
-        if not known:
+        if not known and not own_root:
             candidate = make("tls-intercepted", **values)
         elif code in INTERCEPTION_VERIFY_CODES:
             candidate = make("tls-certificate-invalid", "untrusted-root", **values)
