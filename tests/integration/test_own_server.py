@@ -372,6 +372,43 @@ def test_a_server_given_by_address_is_the_one_the_finding_names(
     assert own.seen.credentials_in_clear == own.seen.credentials_over_tls == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("mail.example.test", "tls-certificate-invalid"),  # not Microsoft's: simply untrusted
+        ("outlook.office365.com", "tls-intercepted"),  # Microsoft's name, not its issuer
+    ],
+)
+def test_an_untrusted_certificate_is_interception_only_for_microsofts_names(
+    name: str,
+    code: str,
+    own_ca: tuple[ssl.SSLContext, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No --ca-file: this device does not trust the private CA."""
+    server_tls, _ = own_ca
+    with OwnServer(server_tls, True) as own:
+        _, doc = _check(
+            capsys,
+            monkeypatch,
+            "--profile",
+            "thunderbird",
+            "--protocol",
+            "imap",
+            "--imap",
+            f"{name}:{own.ports['imaps']}",
+            *_pins(name),
+            "--nameserver",
+            f"127.0.0.1:{own.ports['dns']}",
+            password=PASSWORD,
+        )
+    first = doc["profiles"][0]["findings"][0]
+    assert first["code"] == code, first
+    assert name in first["detail"] or name in first["title"], first
+    assert own.seen.credentials_in_clear == own.seen.credentials_over_tls == 0
+
+
 def test_profile_with_starttls_imap_and_implicit_tls_smtp_is_probed_that_way(
     own_ca: tuple[ssl.SSLContext, Path],
     capsys: pytest.CaptureFixture[str],

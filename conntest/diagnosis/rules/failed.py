@@ -20,6 +20,7 @@ from conntest.diagnosis.rules.observed import (
     display,
     evidence,
     host_of,
+    is_microsoft,
     protocol_values,
     said,
 )
@@ -235,8 +236,14 @@ def _tls_verify(step: Step, make: _Make) -> Candidate:
     # --ca-file that root is the one the user named, so the certificate is their
     # server's, not an interceptor's.
     own_root = code in NAME_MISMATCH_VERIFY_CODES and step.data.get("trust") == "ca-file"
+    # Interception is inferred from who issues Microsoft's certificates; for a server
+    # of another name an unknown issuer only says this device does not trust it.
+    host = step.data.get("host")
+    microsoft = host is None or is_microsoft(str(host))
     if code in INTERCEPTION_VERIFY_CODES or code in NAME_MISMATCH_VERIFY_CODES:
-        if not known and not own_root:
+        if not known and not microsoft and code in INTERCEPTION_VERIFY_CODES:
+            candidate = make("tls-certificate-invalid", **values)
+        elif not known and not own_root and microsoft:
             candidate = make("tls-intercepted", **values)
         elif code in INTERCEPTION_VERIFY_CODES:
             candidate = make("tls-certificate-invalid", "untrusted-root", **values)
