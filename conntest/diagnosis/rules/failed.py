@@ -37,7 +37,7 @@ from conntest.profile import Profile
 
 def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Candidate:
     """What one failed step says on its own: the server's words first, then the failure kind."""
-    values = protocol_values(step.protocol, profile, step)
+    values = observed.values(step.protocol, profile, step)
     values["phase"] = PHASES.get(step.name, step.name)
     values["sentence"] = said(step)
     if step.failure is not None:
