@@ -20,7 +20,7 @@ from conntest.diagnosis.rules.observed import (
     is_microsoft,
     said,
 )
-from conntest.model import Severity, Status, Step
+from conntest.model import FailureKind, Severity, Status, Step
 from conntest.profile import Profile
 
 
@@ -319,7 +319,14 @@ def dns_rule(
                 )
             )
     mx = observed.first("dns", "mx")
-    if mx is not None and mx.status is not Status.SKIP:
+    # A lookup that timed out or failed says nothing of the domain's MX records;
+    # only an answer does (NXDOMAIN and NODATA are answers: there are none).
+    unanswered = (
+        mx is not None
+        and mx.failed
+        and (mx.failure is None or mx.failure.kind is not FailureKind.DNS_NXDOMAIN)
+    )
+    if mx is not None and mx.status is not Status.SKIP and not unanswered:
         domain = str(mx.data.get("domain", user.rpartition("@")[2]))
         exchanges = [_exchange(x) for x in mx.data.get("exchanges", ()) or ()]
         exchanges = [x for x in exchanges if x]
