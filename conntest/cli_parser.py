@@ -124,7 +124,17 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
+        self._width: int | None = None
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes a formatter for every add_argument (to check its metavar);
+        # ask the terminal for the width once per parser, not once per option.
+        if self.formatter_class is not _Formatter:
+            return super()._get_formatter()
+        if self._width is None:
+            self._width = _columns() - 2
+        return _Formatter(prog=self.prog, width=self._width)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)

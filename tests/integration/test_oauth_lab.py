@@ -23,7 +23,7 @@ from conntest.engine import CheckRequest, run_check
 from conntest.lab import Lab
 from conntest.lab.runner import LabEndpoints
 from conntest.lab.scenarios import OAUTH_SCENARIOS
-from conntest.model import Report, Severity
+from conntest.model import Report, Severity, Status
 from conntest.oauth.result import OAuthPlan, SignInResult
 from conntest.oauth.signin import SignInConfig, sign_in
 from conntest.probes.dns_probe import ResolverConfig
@@ -33,6 +33,8 @@ from conntest.render.json_report import render_json
 USER = "alice@contoso.com"
 CLIENT_ID = "11111111-2222-4333-8444-555555555555"
 BROWSER_SCRIPT = Path(__file__).with_name("oauth_browser.py")
+
+SKIP = Status.SKIP
 
 # scenario → (primary code with the browser, primary code with a device code)
 EXPECTED: dict[str, tuple[str, str]] = {
@@ -172,6 +174,12 @@ async def test_oauth_scenario(
         "conditional-access-blocked",
         "oauth-app-misconfigured",
     )
+    if not signed_in:  # the skipped sign-in steps say why: the sign-in, not a missing password
+        skipped = [s for s in result.steps if s.name in ("login", "auth") and s.status is SKIP]
+        assert skipped, result.steps
+        for step in skipped:
+            assert "sign-in gave no token" in step.data["reason"], step
+            assert "password" not in step.data["reason"], step
     for protocol in ("imap", "smtp"):
         assert record.auth_attempts(protocol) == int(signed_in), protocol
         assert record.credentials_received(protocol=protocol) == int(signed_in), protocol
