@@ -7,8 +7,9 @@ on an idle loop).  A lab at 25 ms would then charge every server flight ~26.5
 ms, ~15 ms over the ten flights of one SMTP check, to conntest and to any
 other client alike.  One daemon thread per process keeps a heap of due times
 and waits on a condition (to ~0.1 ms), then hands each callback to its loop
-with ``call_soon_threadsafe``, which wakes the selector at once.  Never early:
-a callback runs at or after its time.
+with ``call_soon_threadsafe``, which wakes the selector at once, just before
+its time (:data:`HANDOFF_S`).  Never early: a callback runs at or after its
+time, as ``loop.time()`` tells.
 """
 
 from __future__ import annotations
@@ -61,9 +62,23 @@ class _Timer:
 _TIMER = _Timer()
 
 
+HANDOFF_S = 0.0003
+"""How long before ``when`` the thread hands a callback to its loop: the hand-off (the
+thread waking, ``call_soon_threadsafe``, the loop waking) takes ~0.2-0.3 ms, so the
+loop gets it a little early and yields turns (``call_soon``, other work runs) until
+``when``, then runs it: ~0.05 ms late instead of ~0.35 ms."""
+
+
 def call_at(loop: asyncio.AbstractEventLoop, when: float, callback: Callable[[], None]) -> None:
     """``loop.call_at`` without asyncio's 1-2 ms of lateness (``when`` on ``loop.time()``)."""
-    _TIMER.call_at(loop, when, callback)
+
+    def at_when() -> None:
+        if loop.time() >= when:
+            callback()
+        else:
+            loop.call_soon(at_when)
+
+    _TIMER.call_at(loop, when - HANDOFF_S, at_when)
 
 
 async def sleep_until(when: float) -> None:
@@ -77,5 +92,5 @@ async def sleep_until(when: float) -> None:
         if not woken.done():  # a cancelled sleeper left it done
             woken.set_result(None)
 
-    _TIMER.call_at(loop, when, wake)
+    call_at(loop, when, wake)
     await woken
