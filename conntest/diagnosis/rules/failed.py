@@ -88,11 +88,12 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         if step.name in AUTH_STEPS and not is_success(reply):
             return make("login-rejected")
         if step.name == "starttls":
-            return make(
-                "starttls-missing",
-                "imap" if step.protocol == "imap" else None,
-                how=f"the server refused STARTTLS: '{values['sentence']}'",
+            how = (
+                f"its EHLO reply does not list STARTTLS: '{values['sentence']}'"
+                if kind is FailureKind.NOT_OFFERED
+                else f"the server refused STARTTLS: '{values['sentence']}'"
             )
+            return make("starttls-missing", "imap" if step.protocol == "imap" else None, how=how)
         if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
             return make("wrong-protocol")
         if not is_success(reply):
