@@ -96,6 +96,8 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
             return make("starttls-missing", "imap" if step.protocol == "imap" else None, how=how)
         if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
             return make("wrong-protocol")
+        if step.name == "greeting" and kind is FailureKind.REJECTED:
+            return make("unrecognised", "refused")
         if not is_success(reply):
             return make(
                 "unrecognised",
