@@ -1001,6 +1001,17 @@ def test_dns_unexpected_private_address() -> None:
     assert "10.20.30.40" in findings[1].title
 
 
+def test_a_private_address_for_a_name_that_is_not_microsofts_is_not_flagged() -> None:
+    """An on-premises or test server may well live at a private address."""
+    resolve = step("dns", "resolve", host="mail.example.test", addresses=["10.20.30.40"])
+    findings = check(diagnose([resolve, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok"]
+    # unless the user said where the servers must be
+    narrow = ctx(expected_networks=("52.96.0.0/14",))
+    findings = check(diagnose([resolve, *run("imap"), *run("smtp")], THUNDERBIRD, narrow))
+    assert "dns-unexpected-address" in codes(findings)
+
+
 def test_dns_unexpected_address_is_critical_when_connection_then_fails() -> None:
     resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["10.20.30.40"])
     steps = [resolve, *run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))]

@@ -186,14 +186,16 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
         keywords = _smtp_capabilities(after)
         mechanism = profile.smtp.auth.upper()
         base = observed.values("smtp", profile, after)
-        if keywords and "auth" not in keywords:
+        # A bare "250 name" lists no extension at all: no AUTH either.
+        listed = "capabilities" in after.data or bool(keywords)
+        if listed and "auth" not in keywords:
             found.append(
                 Candidate(
                     "auth-mechanism-unsupported",
                     "no-auth",
                     {
                         **base,
-                        "offered": ", ".join(k.upper() for k in keywords),
+                        "offered": ", ".join(k.upper() for k in keywords) or "no extensions",
                         "mechanism": f"AUTH {mechanism}",
                     },
                     [evidence(after)],
@@ -258,6 +260,7 @@ def dns_rule(
       failure is the cause and the address a warning beside it.  Without
       ``--expected-network``, 127.0.0.1 or ::1 is never the cause (it may be the
       user's own test server or a local proxy): a warning beside the failure.
+      A name that is not Microsoft's is judged only against ``--expected-network``.
     """
     found: list[Candidate] = []
     networks = [ipaddress.ip_network(n, strict=False) for n in expected_networks]
@@ -280,6 +283,8 @@ def dns_rule(
                 )
             )
             continue
+        if not networks and not is_microsoft(host):
+            continue  # only Microsoft's names are known to have public addresses
         flagged = [a for a in addresses if _unexpected(a, networks)]
         if not flagged:
             continue
