@@ -440,3 +440,29 @@ async def test_a_greeting_that_refuses_the_session_is_critical_and_named(
     assert "b'" not in text and 'b"' not in text
     assert "too many connections from this address" in text
     assert "no service for this address" in text
+
+
+@pytest.mark.parametrize(
+    "banner",
+    [b"220 mail.example.test ESMTP ready\r\n", b"HTTP/1.1 400 Bad Request\r\n\r\n"],
+    ids=["smtp-banner", "http"],
+)
+async def test_another_protocol_on_the_imap_port_is_the_wrong_protocol(
+    banner: bytes, server_tls: ssl.SSLContext, hostile_ca_file: Path
+) -> None:
+    async def other(conn: Conn) -> None:
+        await conn.send(banner)
+        await conn.line()
+
+    with (
+        HostileServer(other, server_tls) as imap,
+        closed_port() as smtp,
+        dns_server("silent") as dns,
+    ):
+        report = await check(imap.port, smtp, dns, hostile_ca_file, PASSWORD, profiles=1)
+        received = imap.received()
+    [profile] = report.profiles
+    assert credentials_received(PASSWORD, received) == 0
+    greeting = next(s for s in profile.steps if s.protocol == "imap" and s.name == "greeting")
+    assert greeting.status is Status.FAIL, greeting
+    assert "wrong-protocol" in [f.code for f in profile.findings], profile.findings
