@@ -7,13 +7,15 @@ itself is :class:`conntest.model.Severity` (the renderers read it too).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from conntest.diagnosis.prefilter import compiled
 from conntest.model import Severity
+
+if TYPE_CHECKING:
+    import re
 
 __all__ = [
     "LAYER_ORDER",
@@ -78,12 +80,8 @@ class Pattern:
     asserts each classifies as this entry and no other."""
 
     def compiled(self) -> re.Pattern[str]:
-        return _compile(self.regex)
-
-
-@cache
-def _compile(regex: str) -> re.Pattern[str]:
-    return re.compile(regex)
+        """The regex, compiled on first use (:mod:`.prefilter` rules most texts out first)."""
+        return compiled(self.regex)
 
 
 @dataclass(frozen=True)
