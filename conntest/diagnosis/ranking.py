@@ -37,8 +37,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from conntest.diagnosis.catalogue import CATALOGUE, LAYER_ORDER
-from conntest.diagnosis.rules.observed import Candidate
-from conntest.model import Finding, Severity
+from conntest.diagnosis.rules.candidate import Candidate
+from conntest.finding import Finding, Severity
 
 SortKey = tuple[int, int, int, int, int, int]
 
