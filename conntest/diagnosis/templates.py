@@ -1,9 +1,9 @@
 """Catalogue templates filled into findings: the wording shared by ``diagnose`` and ``explain``.
 
-A rule proposes a :class:`~conntest.diagnosis.rules.observed.Candidate` (a code,
+A rule proposes a :class:`~conntest.diagnosis.rules.candidate.Candidate` (a code,
 a variant, values); :func:`render_candidate` picks the entry's or the variant's
 texts, fills them from the profile and the candidate's values and returns the
-:class:`~conntest.model.Finding`.  A placeholder no rule filled gets a neutral
+:class:`~conntest.finding.Finding`.  A placeholder no rule filled gets a neutral
 word (:data:`DEFAULT_VALUES`), an unknown one ``?``: a broken template never
 crashes a report.
 """
