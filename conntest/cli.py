@@ -209,7 +209,8 @@ def cmd_lab(args: argparse.Namespace, stdout: TextIO) -> int:
             stdout.write(f"{name:<28} {summary}\n")
         return 0
     if args.scenario not in SCENARIOS:
-        raise UsageError(f"unknown lab scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}")
+        known = ", ".join(SCENARIOS)
+        raise UsageError(f"--scenario: unknown lab scenario {args.scenario!r}; known: {known}")
     try:
         return run_lab(args.accounts, args.scenario, args.state_file, args.latency_ms)
     except ConntestError:

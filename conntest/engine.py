@@ -256,6 +256,8 @@ async def run_check(
 
     announced: set[tuple[str, str]] = set()
     creds = Credentials(request.user, request.password, token=token)
+    if request.oauth is not None and token is None:
+        creds = Credentials(request.user, None, without="not signed in: the sign-in gave no token")
     # The account lookup sends no credential; the password or token waits for it, briefly.
     hold = realm_task if request.password is not None or token is not None else None
     gates = {p: AuthGate(p, hold, request.realm_hold) for p in ("imap", "smtp")}

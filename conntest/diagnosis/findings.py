@@ -14,7 +14,7 @@ from datetime import date
 
 from conntest.diagnosis import ranking
 from conntest.diagnosis.catalogue import NOTES
-from conntest.diagnosis.rules.candidate import Candidate, protocol_values
+from conntest.diagnosis.rules.candidate import Candidate
 from conntest.diagnosis.rules.context import capability_rule, dns_rule, settings_rule, tls_rule
 from conntest.diagnosis.rules.failed import classify_failed_step
 from conntest.diagnosis.rules.oauth import account_kind_rule, oauth_rule
@@ -165,7 +165,7 @@ def _ok(
                 words.append(s.tls.version if s.tls is not None and s.tls.version else "TLS")
             elif s.name in _DONE:
                 words.append(_DONE[s.name])
-        values = protocol_values(protocol, profile)
+        values = observed.values(protocol, profile)
         done = ", ".join(words) or "reached"
         parts.append(f"{protocol.upper()} {values['host']}:{values['port']} ({done})")
         decisive = [s for s in steps if s.name not in ("logout", "quit")]

@@ -141,6 +141,7 @@ async def _session(
     # tls
     rec = StepRecorder(clock, "imap", "tls")
     rec.data.update(
+        host=endpoint.host,  # the name verified: advice names it, not the profile's
         tls_min=tmin,
         tls_max=tmax,
         mode="starttls" if starttls else "implicit",
@@ -284,7 +285,7 @@ async def _session(
     await gate.cleared()
     rec = StepRecorder(clock, "imap", "login")
     if creds.password is None and creds.token is None:
-        add(rec.skipped("connectivity-only check: no password given"))
+        add(rec.skipped(creds.without))
         for name in ("id", "mailbox"):
             add(skipped_step(clock, "imap", name, "not authenticated"))
         await close()

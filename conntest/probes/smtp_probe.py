@@ -252,7 +252,9 @@ async def probe_smtp(
 
     # greeting (smtp.security: tls — the handshake first, inside connect())
     tls_rec = StepRecorder(clock, "smtp", "tls")
-    tls_rec.data.update(tls_min=tmin, tls_max=tmax, mode="implicit" if implicit else "starttls")
+    tls_rec.data.update(
+        host=endpoint.host, tls_min=tmin, tls_max=tmax, mode="implicit" if implicit else "starttls"
+    )
     tls_rec.data["trust"] = trust
     rec = StepRecorder(clock, "smtp", "greeting")
     budget = (
@@ -303,7 +305,7 @@ async def probe_smtp(
     if creds.token is not None:
         rec.data["mechanism"] = "XOAUTH2"
     if creds.password is None and creds.token is None:
-        add(rec.skipped("connectivity-only check: no password given"))
+        add(rec.skipped(creds.without))
         return await finish("auth", "")
     offered = step.data["capabilities"].get("AUTH", "").upper().split()
     rec.data["offered"] = offered

@@ -1121,6 +1121,21 @@ def test_domain_without_mx() -> None:
     assert "no MX records" in findings[1].detail
 
 
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        (FailureKind.DNS_TIMEOUT, "MX contoso.com: no DNS server answered in time"),
+        (FailureKind.DNS_ERROR, "MX contoso.com: every DNS server failed to answer"),
+    ],
+)
+def test_an_unanswered_mx_lookup_says_nothing_of_the_domain(
+    kind: FailureKind, message: str
+) -> None:
+    mx = step("dns", "mx", Status.FAIL, failure=fail(kind, message), domain="contoso.com")
+    findings = check(diagnose([mx, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok"]
+
+
 def test_unsafe_step_is_explained_by_its_cause() -> None:
     ehlo = step("smtp", "ehlo", reply=Reply("250", "mx Hello"), capabilities={"size": "1"})
     starttls = step(

@@ -406,7 +406,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "hosted elsewhere, and then {imap_host} and {smtp_host} are the wrong servers."
         ),
         evidence=(
-            "The mx step: no exchange ending in mail.protection.outlook.com (or no MX at all)."
+            "The mx step: no exchange ending in mail.protection.outlook.com (or no MX at all: "
+            "NXDOMAIN or no records). A lookup that timed out or failed says nothing."
         ),
         remedy=remedies(
             "If your mailbox is not with Microsoft 365, use your provider's server names in "

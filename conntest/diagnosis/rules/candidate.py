@@ -72,10 +72,14 @@ def display(text: str) -> str:
 
 
 def protocol_values(
-    protocol: str | None, profile: Profile | None, step: Step | None = None
+    protocol: str | None,
+    profile: Profile | None,
+    step: Step | None = None,
+    tested: str | None = None,
 ) -> dict[str, str]:
     """Template values that depend on the protocol at hand (host, port, settings path).
 
+    ``host`` is the server the step (else the run, ``tested``) spoke to, else the profile's.
     Without a profile (``conntest explain`` names no client) the client is taken to
     use Microsoft's documented endpoint, as a profile does that does not say otherwise.
     """
@@ -87,7 +91,7 @@ def protocol_values(
     else:
         settings = profile.imap if protocol == "imap" else profile.smtp
         configured, port, security = settings.host, settings.port, settings.security
-    host = configured
+    host = tested or configured
     if step is not None:
         host = str(step.data.get("host", host))
     # The port is the profile's (what the client uses, and what advice must name), not

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from conntest.diagnosis.catalogue import CONSUMER_MX_SUFFIX, EXPECTED_ENDPOINTS, M365_MX_SUFFIX
-from conntest.diagnosis.rules.candidate import Candidate, display, is_microsoft, protocol_values
+from conntest.diagnosis.rules.candidate import Candidate, display, is_microsoft
 from conntest.diagnosis.rules.failed import known_issuer, tls_values
 from conntest.diagnosis.rules.observed import (
     NETWORK_KINDS,
@@ -18,7 +18,7 @@ from conntest.diagnosis.rules.observed import (
     host_of,
     said,
 )
-from conntest.model import Severity, Status, Step
+from conntest.model import FailureKind, Severity, Status, Step
 from conntest.profile import Profile
 
 
@@ -31,7 +31,7 @@ def tls_rule(observed: Observed, profile: Profile) -> list[Candidate]:
         if step.protocol == "identity":
             found += _identity_tls(step)
             continue
-        values = protocol_values(step.protocol, profile, step)
+        values = observed.values(step.protocol, profile, step)
         info = step.tls
         refused_after = any(
             s.protocol == step.protocol and s.name == "ehlo-tls" and s.status is Status.FAIL
@@ -123,7 +123,7 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
     cap = observed.first("imap", "capability")
     if cap is not None and cap.status is Status.PASS:
         tokens = _imap_capabilities(cap)
-        base = protocol_values("imap", profile, cap)
+        base = observed.values("imap", profile, cap)
         if "LOGINDISABLED" in tokens:
             found.append(
                 Candidate(
@@ -166,7 +166,7 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
                 Candidate(
                     "starttls-missing",
                     values={
-                        **protocol_values("smtp", profile, ehlo),
+                        **observed.values("smtp", profile, ehlo),
                         "how": "the EHLO reply lists " + ", ".join(k.upper() for k in keywords),
                     },
                     evidence=[evidence(ehlo)],
@@ -183,7 +183,7 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
     ):
         keywords = _smtp_capabilities(after)
         mechanism = profile.smtp.auth.upper()
-        base = protocol_values("smtp", profile, after)
+        base = observed.values("smtp", profile, after)
         if keywords and "auth" not in keywords:
             found.append(
                 Candidate(
@@ -317,7 +317,14 @@ def dns_rule(
                 )
             )
     mx = observed.first("dns", "mx")
-    if mx is not None and mx.status is not Status.SKIP:
+    # A lookup that timed out or failed says nothing of the domain's MX records;
+    # only an answer does (NXDOMAIN and NODATA are answers: there are none).
+    unanswered = (
+        mx is not None
+        and mx.failed
+        and (mx.failure is None or mx.failure.kind is not FailureKind.DNS_NXDOMAIN)
+    )
+    if mx is not None and mx.status is not Status.SKIP and not unanswered:
         domain = str(mx.data.get("domain", user.rpartition("@")[2]))
         exchanges = [_exchange(x) for x in mx.data.get("exchanges", ()) or ()]
         exchanges = [x for x in exchanges if x]
@@ -416,7 +423,7 @@ def settings_rule(observed: Observed, profile: Profile) -> list[Candidate]:
             continue
         if (settings.port, settings.security) in EXPECTED_ENDPOINTS[protocol]:
             continue
-        values = protocol_values(protocol, profile)
+        values = observed.values(protocol, profile)
         failed = observed.failed_before_auth(protocol)
         variant = "worked"
         if failed:  # Microsoft's device guide speaks of 465 itself: only SMTP on 465 quotes it

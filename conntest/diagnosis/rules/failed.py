@@ -11,7 +11,7 @@ from conntest.diagnosis.catalogue import (
     NAME_MISMATCH_VERIFY_CODES,
 )
 from conntest.diagnosis.normalise import NormalisedReply, normalise
-from conntest.diagnosis.rules.candidate import Candidate, display, protocol_values
+from conntest.diagnosis.rules.candidate import Candidate, display, is_microsoft, protocol_values
 from conntest.diagnosis.rules.observed import (
     AUTH_STEPS,
     NETWORK_KINDS,
@@ -34,7 +34,7 @@ from conntest.profile import Profile
 
 def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Candidate:
     """What one failed step says on its own: the server's words first, then the failure kind."""
-    values = protocol_values(step.protocol, profile, step)
+    values = observed.values(step.protocol, profile, step)
     values["phase"] = PHASES.get(step.name, step.name)
     values["sentence"] = said(step)
     if step.failure is not None:
@@ -229,8 +229,18 @@ def _tls_verify(step: Step, make: _Make) -> Candidate:
     code = info.verify_code
     known = known_issuer(info.issuer)
     candidate: Candidate
+    # A name mismatch is reported once the chain reached a trusted root; with
+    # --ca-file that root is the one the user named, so the certificate is their
+    # server's, not an interceptor's.
+    own_root = code in NAME_MISMATCH_VERIFY_CODES and step.data.get("trust") == "ca-file"
+    # Interception is inferred from who issues Microsoft's certificates; for a server
+    # of another name an unknown issuer only says this device does not trust it.
+    host = step.data.get("host")
+    microsoft = host is None or is_microsoft(str(host))
     if code in INTERCEPTION_VERIFY_CODES or code in NAME_MISMATCH_VERIFY_CODES:
-        if not known:
+        if not known and not microsoft and code in INTERCEPTION_VERIFY_CODES:
+            candidate = make("tls-certificate-invalid", **values)
+        elif not known and not own_root and microsoft:
             candidate = make("tls-intercepted", **values)
         elif code in INTERCEPTION_VERIFY_CODES:
             candidate = make("tls-certificate-invalid", "untrusted-root", **values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from conntest.diagnosis.normalise import one_line
-from conntest.diagnosis.rules.candidate import display
+from conntest.diagnosis.rules.candidate import display, protocol_values
 from conntest.model import FailureKind, Status, Step
 
 TYPE_CHECKING = False
@@ -134,6 +134,17 @@ class Observed:
     def retry(self) -> Step | None:
         """The consented sign-in with whitespace removed, if the engine made one."""
         return next((s for s in self.steps if s.name.endswith(RETRY_SUFFIX)), None)
+
+    def tested_host(self, protocol: str) -> str | None:
+        """The name this run connected to for ``protocol`` (``--imap``/``--smtp`` may differ
+        from the profile's)."""
+        connect = self.first(protocol, "connect")
+        host = connect.data.get("host") if connect is not None else None
+        return str(host) if host else None
+
+    def values(self, protocol: str, profile: Profile, step: Step | None = None) -> dict[str, str]:
+        """:func:`protocol_values`, naming the server this run tested."""
+        return protocol_values(protocol, profile, step, self.tested_host(protocol))
 
     def failed_before_auth(self, protocol: str) -> bool:
         return any(
