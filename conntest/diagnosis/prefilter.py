@@ -25,6 +25,8 @@ __all__ = ["compiled", "may_match", "required_literals"]
 
 _ESCAPED_LITERALS = frozenset("\\.^$*+?{}[]|()-/'\"<>=!:,;#&~%@` \t")
 """Characters that stand for themselves after a backslash (ASCII punctuation)."""
+_CLASS_ESCAPES = frozenset("bBdDsSwWAZ")
+"""Escapes that stand for a class of characters or an anchor, never for a literal."""
 _INLINE_FLAGS = frozenset("aiLmsux-#")
 """What may follow ``(?`` to set flags (or start a comment): such a pattern is always tried."""
 
@@ -95,9 +97,11 @@ def _runs(regex: str) -> list[list[str]]:
             i += 2
             if escaped in _ESCAPED_LITERALS:
                 run.append(escaped)  # a quantifier after it is read on the next turn
-            else:
-                end_run()  # a class, an anchor, a reference or a control character
+            elif escaped and escaped in _CLASS_ESCAPES:
+                end_run()  # a class of characters or an anchor
                 i = _after_quantifier(regex, i)
+            else:
+                raise _NotRead  # \x41, \u…, \N{…}, a reference, an octal or control character
             continue
         elif char == "[":
             end_run()

@@ -76,14 +76,29 @@ def required_runs(regex: str, flags: int = 0) -> list[tuple[str, ...]]:
     return [tuple(r for r in (*closed, run) if r) for closed, run in _ways(parsed, [((), "")])]
 
 
+def _proven(regex: str, flags: int, literals: tuple[str, ...]) -> bool:
+    """Whether every way through ``regex`` holds one of ``literals`` in a required run."""
+    return all(
+        any(literal in run for literal in literals for run in runs)
+        for runs in required_runs(regex, flags)
+    )
+
+
 @pytest.mark.parametrize(("regex", "flags"), FILTERED, ids=lambda v: str(v)[:50])
 def test_every_way_through_the_pattern_contains_a_prefilter_literal(regex: str, flags: int) -> None:
     literals = required_literals(regex)
     if literals is None:
         return  # always tried: nothing to prove
     assert not _parser.parse(regex, flags).state.flags & re.VERBOSE
-    for runs in required_runs(regex, flags):
-        assert any(literal in run for literal in literals for run in runs), (literals, runs)
+    assert _proven(regex, flags, literals), (literals, required_runs(regex, flags))
+
+
+def test_the_proof_rejects_a_literal_a_match_can_lack() -> None:
+    assert _proven(r"ab?c|d", 0, ("a", "d"))
+    assert not _proven(r"ab?c|d", 0, ("abc", "d"))  # "ac" matches
+    assert not _proven(r"ab?c|d", 0, ("a",))  # "d" matches
+    assert not _proven(r"\x41bc", 0, ("41",))  # the escape is "A"
+    assert not _proven(r"(?:ab|cd)e", 0, ("abe",))  # "cde" matches
 
 
 def test_the_catalogue_patterns_are_all_filtered() -> None:
@@ -94,6 +109,10 @@ def test_the_catalogue_patterns_are_all_filtered() -> None:
 
 def test_what_the_reading_does_not_follow_is_always_tried() -> None:
     for regex in (r"(?i)basic", r"a{,x}b", r"(?#c)x", r"\d+", r"x|\s", "(unbalanced", "a)"):
+        assert required_literals(regex) is None, regex
+        assert may_match(regex, "")
+    # escapes that spell one character (or refer back) are not read: the pattern is tried
+    for regex in (r"\x41bc", r"\u00e9t\u00e9", r"(a)\1bc", r"\N{DIGIT ONE}23", r"\101bc"):
         assert required_literals(regex) is None, regex
         assert may_match(regex, "")
     assert required_literals(r"ab?c|de+f") == ("a", "de")
