@@ -17,7 +17,6 @@ import os
 import sys
 
 from conntest.errors import UsageError
-from conntest.inputs.argtypes import validated
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -184,7 +183,7 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def _check_arguments(check: argparse.ArgumentParser) -> None:
     from conntest.batch.options import add_check_arguments, add_retirement_arguments
-    from conntest.inputs.argtypes import path
+    from conntest.inputs.argtypes import path, validated
     from conntest.oauth.command import add_check_oauth_arguments
 
     check.add_argument("--user", help="the mailbox address (UPN); required unless --batch")

@@ -376,6 +376,7 @@ async def _authenticate(
                 resp = await send(b"AUTH PLAIN", "AUTH PLAIN")
                 if resp.code == 334:
                     await send(b"*", "*")  # cancel (RFC 4954)
+                    rec.data["unadvertised"] = "PLAIN"
                     return rec.failed(
                         FailureKind.PROTOCOL, "the server did not advertise PLAIN but offered it"
                     )
@@ -385,6 +386,13 @@ async def _authenticate(
                 await cancel_if_asked_again(resp)
         else:
             resp = await send(b"AUTH LOGIN", "AUTH LOGIN")
+            if resp.code == 334 and "LOGIN" not in offered:
+                # As for PLAIN: what the server did not advertise gets no credential.
+                await send(b"*", "*")  # cancel (RFC 4954)
+                rec.data["unadvertised"] = "LOGIN"
+                return rec.failed(
+                    FailureKind.PROTOCOL, "the server did not advertise LOGIN but offered it"
+                )
             if resp.code == 334:
                 resp = await send(base64.b64encode(user.encode()), f"{REDACTED} (user name)")
                 if resp.code == 334:

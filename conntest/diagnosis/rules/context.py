@@ -184,14 +184,16 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
         keywords = _smtp_capabilities(after)
         mechanism = profile.smtp.auth.upper()
         base = observed.values("smtp", profile, after)
-        if keywords and "auth" not in keywords:
+        # A bare "250 name" lists no extension at all: no AUTH either.
+        listed = "capabilities" in after.data or bool(keywords)
+        if listed and "auth" not in keywords:
             found.append(
                 Candidate(
                     "auth-mechanism-unsupported",
                     "no-auth",
                     {
                         **base,
-                        "offered": ", ".join(k.upper() for k in keywords),
+                        "offered": ", ".join(k.upper() for k in keywords) or "no extensions",
                         "mechanism": f"AUTH {mechanism}",
                     },
                     [evidence(after)],

@@ -69,6 +69,11 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         if kind is FailureKind.TIMEOUT and step.data.get("unended_bytes"):
             return make("server-garbled", "unended")
 
+    # A mechanism the server did not advertise was asked for without a credential
+    #    (and cancelled when the server asked for one anyway): what it offers decides.
+    if step.protocol == "smtp" and step.data.get("unadvertised"):
+        return _unadvertised(step, make, observed)
+
     # 1. The server's own words decide, where it said something.
     if step.reply is not None and kind not in NETWORK_KINDS:
         reply = normalise(str(step.reply))
@@ -80,11 +85,12 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         if step.name in AUTH_STEPS and not is_success(reply):
             return make("login-rejected")
         if step.name == "starttls":
-            return make(
-                "starttls-missing",
-                "imap" if step.protocol == "imap" else None,
-                how=f"the server refused STARTTLS: '{values['sentence']}'",
+            how = (
+                f"its EHLO reply does not list STARTTLS: '{values['sentence']}'"
+                if kind is FailureKind.NOT_OFFERED
+                else f"the server refused STARTTLS: '{values['sentence']}'"
             )
+            return make("starttls-missing", "imap" if step.protocol == "imap" else None, how=how)
         if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
             return make("wrong-protocol")
         if not is_success(reply):
@@ -204,6 +210,24 @@ def _with_match(make: _Make, found: TextMatch) -> Candidate:
             "organisation" if found.variant == "tenant" else (found.variant or "organisation")
         )
     return make(found.code, found.variant, **values)
+
+
+def _unadvertised(step: Step, make: _Make, observed: Observed) -> Candidate:
+    mechanism = f"AUTH {step.data['unadvertised']}"
+    offered = " ".join(str(m) for m in step.data.get("offered", ()) or ())
+    if offered:
+        return make(
+            "auth-mechanism-unsupported", "smtp-offer", offered=offered, mechanism=mechanism
+        )
+    ehlo = observed.first("smtp", "ehlo-tls")
+    listed = ehlo.data.get("capabilities") if ehlo is not None else None
+    names = ", ".join(str(k).upper() for k in listed) if isinstance(listed, dict) else ""
+    return make(
+        "auth-mechanism-unsupported",
+        "no-auth",
+        offered=names or "no extensions",
+        mechanism=mechanism,
+    )
 
 
 def _timeout_at_connect(step: Step, make: _Make, observed: Observed) -> Candidate:
