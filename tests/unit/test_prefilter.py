@@ -118,6 +118,14 @@ def test_what_the_reading_does_not_follow_is_always_tried() -> None:
     assert required_literals(r"ab?c|de+f") == ("a", "de")
 
 
+def test_ascii_case_folding_is_what_ignorecase_does_between_ascii_characters() -> None:
+    """The rule :func:`may_match` relies on for ``re.IGNORECASE``, checked exhaustively."""
+    for p in map(chr, range(128)):
+        pattern = re.compile(re.escape(p), re.IGNORECASE)
+        for c in map(chr, range(128)):
+            assert bool(pattern.fullmatch(c)) == (c.lower() == p.lower()), (p, c)
+
+
 def test_case_folding_is_trusted_for_ascii_texts_only() -> None:
     # Python's IGNORECASE matches the Kelvin sign with "k": a non-ASCII text is always tried.
     assert re.search("ok", "O\u212a", re.IGNORECASE)
