@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conntest.engine import CheckRequest, run_check
-from conntest.model import Report, Status
+from conntest.model import Report, Severity, Status
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.render.json_report import render_json
 from conntest.render.markdown_report import render_markdown
@@ -406,3 +406,37 @@ async def test_a_mechanism_the_server_did_not_advertise_gets_no_credential(
         codes = [f.code for f in profile.findings]
         assert "auth-mechanism-unsupported" in codes, codes
         assert "login-rejected" not in codes and "ok" not in codes, codes
+
+
+async def test_a_greeting_that_refuses_the_session_is_critical_and_named(
+    server_tls: ssl.SSLContext, hostile_ca_file: Path
+) -> None:
+    """``* BYE`` (RFC 9051 §7.1.5) and a 554 greeting (RFC 5321 §3.1): the session is refused."""
+
+    async def imap_bye(conn: Conn) -> None:
+        await conn.send(b"* BYE too many connections from this address\r\n")
+        await conn.close_notify()
+
+    async def smtp_554(conn: Conn) -> None:
+        await conn.send(b"554 no service for this address\r\n")
+        await conn.line()
+
+    with (
+        HostileServer(imap_bye, server_tls) as imap,
+        HostileServer(smtp_554) as smtp,
+        dns_server("silent") as dns,
+    ):
+        report = await check(imap.port, smtp.port, dns, hostile_ca_file, PASSWORD, profiles=1)
+        received = imap.received() + smtp.received()
+    [profile] = report.profiles
+    assert credentials_received(PASSWORD, received) == 0
+    greetings = {s.protocol: s for s in profile.steps if s.name == "greeting"}
+    assert greetings["imap"].status is Status.FAIL, greetings["imap"]
+    assert greetings["smtp"].status is Status.FAIL, greetings["smtp"]
+    first = profile.findings[0]
+    assert (first.code, first.severity) == ("unrecognised", Severity.CRITICAL), first
+    assert "refused the session" in first.title
+    text = render_text(report, verbose=True)
+    assert "b'" not in text and 'b"' not in text
+    assert "too many connections from this address" in text
+    assert "no service for this address" in text

@@ -627,11 +627,15 @@ def test_unknown_login_text_is_login_rejected() -> None:
     assert "reason conntest does not know" in finding.title
 
 
-def test_unknown_text_elsewhere_is_unrecognised() -> None:
+def test_unknown_text_elsewhere_is_unrecognised_and_the_check_failed() -> None:
+    """The words are unknown, the outcome is not: the client cannot open the mailbox."""
     reply = Reply("BAD", "Something entirely new happened.")
     finding = check(diagnose(run("imap", "mailbox", reply=reply), THUNDERBIRD, ctx()))[0]
     assert finding.code == "unrecognised"
-    assert finding.severity is Severity.UNKNOWN
+    assert finding.severity is Severity.CRITICAL
+    assert "Something entirely new happened." in finding.detail
+    # a pasted text of the same words stays unknown: nothing failed
+    assert explain("BAD Something entirely new happened.").severity is Severity.UNKNOWN
 
 
 def test_auth_mechanism_504() -> None:
@@ -999,6 +1003,17 @@ def test_dns_unexpected_private_address() -> None:
     assert codes(findings) == ["ok", "dns-unexpected-address"]
     assert findings[1].severity is Severity.INFO
     assert "10.20.30.40" in findings[1].title
+
+
+def test_a_private_address_for_a_name_that_is_not_microsofts_is_not_flagged() -> None:
+    """An on-premises or test server may well live at a private address."""
+    resolve = step("dns", "resolve", host="mail.example.test", addresses=["10.20.30.40"])
+    findings = check(diagnose([resolve, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok"]
+    # unless the user said where the servers must be
+    narrow = ctx(expected_networks=("52.96.0.0/14",))
+    findings = check(diagnose([resolve, *run("imap"), *run("smtp")], THUNDERBIRD, narrow))
+    assert "dns-unexpected-address" in codes(findings)
 
 
 def test_dns_unexpected_address_is_critical_when_connection_then_fails() -> None:

@@ -258,6 +258,7 @@ def dns_rule(
       failure is the cause and the address a warning beside it.  Without
       ``--expected-network``, 127.0.0.1 or ::1 is never the cause (it may be the
       user's own test server or a local proxy): a warning beside the failure.
+      A name that is not Microsoft's is judged only against ``--expected-network``.
     """
     found: list[Candidate] = []
     networks = [ipaddress.ip_network(n, strict=False) for n in expected_networks]
@@ -280,6 +281,8 @@ def dns_rule(
                 )
             )
             continue
+        if not networks and not is_microsoft(host):
+            continue  # only Microsoft's names are known to have public addresses
         flagged = [a for a in addresses if _unexpected(a, networks)]
         if not flagged:
             continue

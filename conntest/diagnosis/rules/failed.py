@@ -93,9 +93,12 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
             return make("starttls-missing", "imap" if step.protocol == "imap" else None, how=how)
         if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
             return make("wrong-protocol")
-        if not is_success(reply):
+        if step.name == "greeting" and kind is FailureKind.REJECTED:
+            return make("unrecognised", "refused")
+        if not is_success(reply):  # the step failed on it: the client cannot go on
             return make(
                 "unrecognised",
+                "step-refused",
                 where=f" at {step.protocol.upper()} {PHASES.get(step.name, step.name)}",
             )
 
