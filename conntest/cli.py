@@ -273,7 +273,7 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
         doc["admin_action"] = finding.admin_action
         stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        from conntest.render.text_report import render_finding
+        from conntest.render.finding_text import render_finding
 
         stdout.write("\n".join(render_finding(finding, primary=True)) + "\n")
     return finding.severity.exit_code
