@@ -15,6 +15,7 @@ against the lab, as the field tester ran it.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import ssl
@@ -34,6 +35,7 @@ from conntest.redact import REDACTED, Redactor
 from conntest.render.markdown_report import render_markdown
 from conntest.render.redacted_output import redact_output
 from conntest.results import AccountResult
+from conntest.tui.report_export import save_report
 from tests.adversarial.conftest import CONNTEST, USER
 from tests.adversarial.hostile import IMAP_SCRIPTS, HostileServer, dns_server
 from tests.adversarial.test_redacted_output import (
@@ -107,7 +109,7 @@ def echo_lines(report: Report) -> list[str]:
 
 @pytest.mark.parametrize("pw", VOCABULARY_PASSWORDS)
 async def test_a_vocabulary_password_leaves_every_format_whole_and_its_echo_redacted(
-    pw: str, server_tls: ssl.SSLContext, hostile_ca_file: Path
+    pw: str, server_tls: ssl.SSLContext, hostile_ca_file: Path, tmp_path: Path
 ) -> None:
     report = await echoed_run(pw, server_tls, hostile_ca_file)
     # The servers' echoes: the password is gone from them (redacted at the source).
@@ -132,6 +134,15 @@ async def test_a_vocabulary_password_leaves_every_format_whole_and_its_echo_reda
         out = redact_output(fmt, render(redact.value(result)), redact)
         parses(fmt, out)
         assert_own_words_intact(fmt, plain, out, report)
+    # The TUI's saved report and clipboard text, against the same report saved unredacted.
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    saved = save_report(report, redact=redact, names={}, directory=tmp_path / "r", now=now)
+    bare = save_report(report, redact=Redactor(), names={}, directory=tmp_path / "b", now=now)
+    for kind in ("markdown_path", "json_path"):
+        fmt = "json" if kind == "json_path" else "markdown"
+        out, plain = (getattr(x, kind).read_text(encoding="utf-8") for x in (saved, bare))
+        assert_own_words_intact(fmt, plain, out, report)
+    assert_own_words_intact("markdown", bare.clipboard_text, saved.clipboard_text, report)
     assert held, f"{pw!r} must be one of the words this report is written in"
 
 
