@@ -98,9 +98,10 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
             return make("wrong-protocol")
         if step.name == "greeting" and kind is FailureKind.REJECTED:
             return make("unrecognised", "refused")
-        if not is_success(reply):
+        if not is_success(reply):  # the step failed on it: the client cannot go on
             return make(
                 "unrecognised",
+                "step-refused",
                 where=f" at {step.protocol.upper()} {PHASES.get(step.name, step.name)}",
             )
 
