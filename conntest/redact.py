@@ -61,6 +61,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, TypeVar
 
+from conntest.model import FailureKind, Severity, Status
 from conntest.password import strip_invisible
 
 REDACTED = "<redacted>"
@@ -75,7 +76,7 @@ _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 _WORD = re.compile(r"[\w@/+~%-]+(?:[.:][\w@/+~%-]+)*")
 """One word as conntest's own text spells it: ``login-rejected``, ``imap_auth``,
-``conntest_step_up``, ``--password-file``, ``smtp.office365.com``; a dot or colon
+``conntest_up``, ``--password-file``, ``smtp.office365.com``; a dot or colon
 only inside (a sentence's full stop, a headline's ``profile:`` are not part of it).
 An address or a path is one word, so a secret inside one is never taken for
 conntest's own."""
@@ -84,43 +85,70 @@ _SOURCES = (".py", ".yaml", ".yml", ".toml", ".json")
 _NOT_OURS = {"__pycache__", "lab"}
 """The lab's package speaks as a server would: its words reach a report only in a
 server's reply, redacted at the source; they are not conntest's vocabulary."""
+_DOCSTRING = re.compile(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'')
+_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'')
 
 
-def _words(node: Traversable, into: set[str]) -> None:
+def _literals(node: Traversable, into: list[str]) -> None:
+    """The one-line string literals of conntest's code (docstrings left out: they are
+    not shown to anyone) and the whole of its data files (built-in profiles)."""
     for child in node.iterdir():
         if child.is_dir():
             if child.name not in _NOT_OURS:
-                _words(child, into)
+                _literals(child, into)
+        elif child.name.endswith(".py"):
+            code = _DOCSTRING.sub("", child.read_bytes().decode("utf-8", "replace"))
+            into += [a or b for a, b in _LITERAL.findall(code)]
         elif child.name.endswith(_SOURCES):
-            into.update(_WORD.findall(child.read_bytes().decode("utf-8", "replace")))
+            into.append(child.read_bytes().decode("utf-8", "replace"))
+
+
+def _spellings(word: str) -> tuple[str, ...]:
+    return (word, word.lower(), word.upper(), word[:1].upper() + word[1:])
 
 
 @cache
+def _vocabularies() -> tuple[frozenset[str], frozenset[str]]:
+    """(every word of conntest's texts, the literals that are one word: names)."""
+    literals: list[str] = []
+    _literals(resources.files("conntest"), literals)
+    # The enumerations' names are shown too (``Severity.CRITICAL`` as "critical").
+    literals += [m.name for e in (Status, Severity, FailureKind) for m in e]
+    words = {w for text in literals for w in _WORD.findall(text)}
+    names = {t for text in literals if _WORD.fullmatch(t := text.strip().strip("-_"))}
+    return (
+        frozenset(form for w in words for form in _spellings(w)),
+        frozenset(form for n in names for form in _spellings(n)),
+    )
+
+
 def vocabulary() -> frozenset[str]:
     """Every word of conntest's installed code and data, as written, lower, upper, capitalised.
 
     The fixed text a report is made of, read from the package itself so it is never
     out of date: finding codes, catalogue titles and remedies, step and protocol
     names, status and severity words, JSON keys, metric, label and perfdata names,
-    option names, built-in profiles.  Read once per process, and only when a secret
-    form is found in a finished text (~0.3 s on this machine's loaded cores; a run
-    with no match never reads it).
+    option names, built-in profiles (the string literals of the code, docstrings
+    and comments left out, and the data files).  Read once per process, and only
+    when a secret form is found in a finished text (~0.2 s measured on this
+    machine's loaded cores; a run with no match never reads it).
     """
-    words: set[str] = set()
-    _words(resources.files("conntest"), words)
-    return frozenset(
-        form for w in words for form in (w, w.lower(), w.upper(), w[:1].upper() + w[1:])
-    )
+    return _vocabularies()[0]
 
 
-def is_own_word(word: str, words: frozenset[str] | None = None) -> bool:
-    """``word`` is conntest's: a vocabulary word, or vocabulary words joined by ``-``/``_``
-    (``imap_auth-stripped``, a code or a step name put together in an f-string)."""
-    known = vocabulary() if words is None else words
-    if word in known:
+def is_own_word(word: str) -> bool:
+    """``word`` is conntest's: a vocabulary word, or names joined by ``-``/``_``.
+
+    A name is a literal that is one word (``"auth"``, ``"-stripped"``, ``"imap"``):
+    ``imap_auth-stripped`` is put together from them in f-strings.  Words of prose
+    are not joined, so a passphrase ``correct-horse-battery-staple`` of English
+    words is not taken for conntest's own.
+    """
+    words, names = _vocabularies()
+    if word in words:
         return True
     parts = [p for p in _JOINS.split(word) if p]
-    return bool(parts) and all(p in known for p in parts)
+    return len(parts) > 1 and all(p in names for p in parts)
 
 
 def _own_spans(text: str) -> tuple[list[int], list[int]]:

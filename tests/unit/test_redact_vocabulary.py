@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conntest.redact import REDACTED, Redactor, is_own_word, vocabulary
+from conntest.redact import REDACTED, Redactor, _vocabularies, is_own_word, vocabulary
 from tests.unit.test_redact import ENCODINGS, USER, context, encode, passwords, spelling_in_context
 
 # Words of conntest's structure and catalogue a field tester found blanked, and more.
@@ -29,7 +29,7 @@ STRUCTURAL_LINES = [
     " smtp_auth=4.6ms;;;0 total=261.6ms;;;0",
     '{"code": "wrong-credentials", "severity": "critical", "status": "fail", "protocol": "imap"'
     ', "steps": []}',
-    'conntest_step_up{account="you@contoso.com",profile="thunderbird",protocol="smtp",'
+    'conntest_step_duration_seconds{account="you@contoso.com",profile="thunderbird",protocol="smtp",'
     'step="auth",status="fail"} 0',
     '<failure type="wrong-credentials" message="wrong-credentials: Microsoft says the user name'
     ' or password is wrong">',
@@ -40,7 +40,7 @@ STRUCTURAL_LINES = [
 
 def test_the_vocabulary_is_conntests_own_text() -> None:
     words = vocabulary()
-    for word in [*OWN_WORDS, "login-rejected", "wrong-credentials", "conntest_step_up"]:
+    for word in [*OWN_WORDS, "login-rejected", "wrong-credentials", "conntest_up"]:
         assert word in words, word
     assert "CRITICAL" in words and "Critical" in words  # as the renderers spell it
     assert is_own_word("imap_auth-stripped")  # put together from own words in an f-string
@@ -69,6 +69,14 @@ def test_a_vocabulary_password_leaves_conntests_lines_alone_and_strict_still_red
         assert REDACTED in redact.output(text), text
 
 
+def test_a_passphrase_of_common_words_joined_by_dashes_is_not_taken_for_conntests() -> None:
+    # Only one-word literals (names: "auth", "-stripped") are joined, never words of prose.
+    pw = "correct-horse-battery-staple"
+    redact = Redactor.for_credentials(USER, pw)
+    for text in [pw, f"error: {pw!r}", f"b'{pw}'", f"said {pw}."]:
+        assert pw not in redact.output(text), text
+
+
 def test_a_form_reaching_past_a_word_of_conntests_is_redacted() -> None:
     # The password holds a code and more: the occurrence is longer than the word.
     redact = Redactor.for_credentials(USER, "login-rejected now")
@@ -95,7 +103,9 @@ def test_every_library_spelling_outside_conntests_words_is_redacted_by_the_net(
 def test_any_vocabulary_word_as_password_leaves_itself_in_a_line_of_own_words(
     data: st.DataObject,
 ) -> None:
-    words = sorted(w for w in vocabulary() if len(w) >= 3 and w.isascii() and w.isalnum())
+    # Names (one-word literals: "auth", "imap") are what codes, steps and labels join.
+    names = _vocabularies()[1]
+    words = sorted(w for w in names if len(w) >= 3 and w.isascii() and w.isalnum())
     pw = data.draw(st.sampled_from(words))
     others = data.draw(st.lists(st.sampled_from(words), max_size=6))
     line = " ".join([*others, pw, f"{pw}-rejected", f"imap_{pw}=1ms;;;0", *others])
@@ -105,10 +115,10 @@ def test_any_vocabulary_word_as_password_leaves_itself_in_a_line_of_own_words(
 
 
 def test_the_vocabulary_is_read_once_and_only_when_a_form_is_found() -> None:
-    vocabulary.cache_clear()
+    _vocabularies.cache_clear()
     redact = Redactor.for_credentials(USER, "correct horse battery")
     assert redact.output("nothing secret here") == "nothing secret here"
-    assert vocabulary.cache_info().currsize == 0  # a text with no form never reads it
+    assert _vocabularies.cache_info().currsize == 0  # a text with no form never reads it
     started = time.perf_counter()
     vocabulary()
     first = time.perf_counter() - started
