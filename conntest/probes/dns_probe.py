@@ -79,6 +79,11 @@ def _dns_failure(exc: BaseException) -> tuple[FailureKind, str]:
         return FailureKind.DNS_NXDOMAIN, "the name does not exist (NXDOMAIN)"
     if isinstance(exc, dns.resolver.NoAnswer):
         return FailureKind.DNS_NXDOMAIN, "the name has no records of this type"
+    if isinstance(exc, ConnectionRefusedError):
+        return (
+            FailureKind.DNS_ERROR,
+            "the DNS server refused the question (nothing answers DNS there)",
+        )
     if isinstance(exc, dns.exception.Timeout | TimeoutError):
         # TimeoutError: the step's own deadline (asyncio.wait_for) ended the lookup.
         return FailureKind.DNS_TIMEOUT, "no DNS server answered in time"
@@ -178,6 +183,10 @@ async def _lean_answer(
                     return None
                 if query.is_response(response):
                     break
+        except ConnectionRefusedError as exc:
+            # ICMP port unreachable on the connected socket: nothing serves DNS there.
+            # Decisive only when it is the one nameserver (else the others are asked).
+            return exc if len(resolver.nameservers) == 1 else None
         except (OSError, TimeoutError):
             return None
     if response.flags & dns.flags.TC or not isinstance(response, dns.message.QueryMessage):

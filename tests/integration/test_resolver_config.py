@@ -47,3 +47,30 @@ def test_an_unreadable_resolver_configuration_names_the_way_out(tmp_path: Path) 
     [finding] = [f for f in report["profiles"][0]["findings"] if f["code"] == "dns-failure"]
     assert "--nameserver" in finding["evidence"]
     assert "cannot be read" in finding["evidence"]
+
+
+def test_a_nameserver_where_nothing_answers_dns_is_named_at_once(tmp_path: Path) -> None:
+    """``--nameserver`` on a UDP port nobody listens on: the ICMP refusal is the answer."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there now
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "conntest", "check", "--user", "a@example.test",
+            "--no-password", "--profile", "thunderbird", "--format", "json",
+            "--imap", "mail.example.test:993", "--smtp", "mail.example.test:587",
+            "--nameserver", f"127.0.0.1:{port}", "--timeout", "20",
+            "--state-file", str(tmp_path / "state.json"),
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    first = json.loads(done.stdout)["profiles"][0]["findings"][0]
+    assert first["code"] == "dns-failure", first
+    assert "refused the question" in first["detail"], first["detail"]
+    assert f"--nameserver (127.0.0.1:{port})" in first["detail"]

@@ -111,7 +111,15 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         variant = {FailureKind.DNS_NXDOMAIN: "nxdomain", FailureKind.DNS_TIMEOUT: "timeout"}.get(
             kind
         )
-        return make("dns-failure", variant, host=host)
+        candidate = make("dns-failure", variant, host=host)
+        source = str(step.data.get("source", "system"))
+        if source not in ("system", "--resolve", "address"):
+            # The user named the DNS server: it, not "this network's DNS", did not answer.
+            candidate.extra.append(
+                f"The DNS server asked was the one given with --nameserver ({source}): check "
+                "that it runs and answers for this name."
+            )
+        return candidate
     if kind is FailureKind.REFUSED:
         return make("port-closed")
     if kind is FailureKind.UNREACHABLE:
