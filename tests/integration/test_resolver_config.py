@@ -56,14 +56,15 @@ def test_a_nameserver_where_nothing_answers_dns_is_named_at_once(tmp_path: Path)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there now
+    argv = [
+        sys.executable, "-m", "conntest", "check", "--user", "a@example.test",
+        "--no-password", "--profile", "thunderbird", "--format", "json",
+        "--imap", "mail.example.test:993", "--smtp", "mail.example.test:587",
+        "--nameserver", f"127.0.0.1:{port}", "--timeout", "20",
+        "--state-file", str(tmp_path / "state.json"),
+    ]  # fmt: skip
     done = subprocess.run(
-        [
-            sys.executable, "-m", "conntest", "check", "--user", "a@example.test",
-            "--no-password", "--profile", "thunderbird", "--format", "json",
-            "--imap", "mail.example.test:993", "--smtp", "mail.example.test:587",
-            "--nameserver", f"127.0.0.1:{port}", "--timeout", "20",
-            "--state-file", str(tmp_path / "state.json"),
-        ],  # fmt: skip
+        argv,
         capture_output=True,
         text=True,
         check=False,
