@@ -16,6 +16,9 @@ editable install imports setuptools' finder from a ``.pth`` at every start
 ``python -c pass`` with modules conntest then gets for free.  ``--editable``
 measures the dev venv as it is, for comparison.
 
+The commands run as a user runs them: the ``conntest`` script pip writes for the
+entry point (``-m conntest`` adds runpy's imports, shown on its own row).
+
 Targets (issue 12): ``conntest --help`` and ``check --help`` ≤ 2.5×,
 ``explain`` ≤ 3.5×.  Run:
 ``.venv/bin/python benchmarks/cold_start_benchmark.py [--editable] [ROUNDS]``.
@@ -41,16 +44,19 @@ from lab_process import installed_env
 CHECKOUT = Path(__file__).resolve().parent.parent
 ENV = installed_env()
 
+SCRIPT = "conntest-script"
+"""The ``conntest`` command, in the venv's scripts directory, as pip writes it."""
+
 COMMANDS = {
-    "--help": ["-m", "conntest", "--help"],
-    "check --help": ["-m", "conntest", "check", "--help"],
+    "--help": [SCRIPT, "--help"],
+    "check --help": [SCRIPT, "check", "--help"],
     "explain": [
-        "-m",
-        "conntest",
+        SCRIPT,
         "explain",
         "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
     ],
-    "profiles list": ["-m", "conntest", "profiles", "list"],
+    "profiles list": [SCRIPT, "profiles", "list"],
+    "-m conntest --help": ["-m", "conntest", "--help"],  # runpy's own imports on top
     "import engine": ["-c", "import conntest.engine"],  # the headless check path
 }
 TARGETS = {"--help": 2.5, "check --help": 2.5, "explain": 3.5}
@@ -70,6 +76,14 @@ def installed_python(where: Path) -> str:
     # read the .pth files (the editable finder's) in a directory added this way.
     lines = [str(CHECKOUT), sysconfig.get_path("purelib")]
     (Path(purelib) / "conntest-under-test.pth").write_text("\n".join(lines) + "\n")
+    # pip's console-script template (the [project.scripts] entry point): what a user runs.
+    (Path(python).parent / SCRIPT).write_text(
+        "import sys\n"
+        "from conntest.console import console\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n"
+        "    sys.exit(console())\n"
+    )
     return python
 
 
@@ -77,6 +91,9 @@ def once(python: str, args: list[str], cwd: str) -> tuple[float, float]:
     """Wall and CPU (user + system) milliseconds of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
+    if args[0] == SCRIPT:  # --editable: the dev venv's own script
+        script = Path(python).parent / SCRIPT
+        args = [str(script if script.exists() else script.with_name("conntest")), *args[1:]]
     done = subprocess.run([python, *args], capture_output=True, check=False, env=ENV, cwd=cwd)
     wall = (time.perf_counter() - started) * 1000
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -123,14 +140,14 @@ def main() -> None:
         layout = "the dev venv (editable install)" if editable else "conntest as pip installs it"
         print(f"cold start, {rounds} alternating pairs, medians; {layout}")
         print(f"  {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {_load()}")
-        print(f"  {'':<14}     wall  -c pass   ratio        CPU  -c pass   ratio")
+        print(f"  {'':<18}     wall  -c pass   ratio        CPU  -c pass   ratio")
         for name, args in COMMANDS.items():
             (base, base_cpu), (command, command_cpu) = pairs(python, args, rounds, tmp)
             target = TARGETS.get(name)
             verdict = "" if target is None else f"  target ≤ {target}×"
             verdict += "" if target is None else (" met" if command / base <= target else " MISSED")
             print(
-                f"  {name:<14} {command:5.1f} ms  {base:4.1f} ms  {command / base:5.2f}×"
+                f"  {name:<18} {command:5.1f} ms  {base:4.1f} ms  {command / base:5.2f}×"
                 f"   {command_cpu:5.1f} ms  {base_cpu:4.1f} ms  {command_cpu / base_cpu:5.2f}×"
                 f"{verdict}"
             )

@@ -32,26 +32,6 @@ SHELLS = ("bash", "zsh", "fish")
 """The shells ``conntest completion`` writes a script for (:mod:`conntest.completion`)."""
 
 
-def _arg(name: str) -> Callable[[str], object]:
-    """An argparse ``type=`` from the validator ``parse_NAME`` of :mod:`conntest.inputs.values`.
-
-    argparse prefixes the message with the option (``argument --imap:
-    expected HOST:PORT, found '[]:993'``), so the line names what to fix.  The
-    validators' module is imported when a value comes, not to build the parser.
-    """
-
-    def convert(text: str) -> object:
-        from conntest.inputs import values
-
-        try:
-            return getattr(values, f"parse_{name}")(text)
-        except values.InvalidValue as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = name  # argparse names it in errors
-    return convert
-
-
 def _latency(text: str) -> float:
     from conntest.inputs.values import InvalidValue, parse_seconds
 
@@ -124,7 +104,17 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
+        self._width: int | None = None
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes a formatter for every add_argument (to check its metavar);
+        # ask the terminal for the width once per parser, not once per option.
+        if self.formatter_class is not _Formatter:
+            return super()._get_formatter()
+        if self._width is None:
+            self._width = _columns() - 2
+        return _Formatter(prog=self.prog, width=self._width)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
@@ -193,7 +183,7 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def _check_arguments(check: argparse.ArgumentParser) -> None:
     from conntest.batch.options import add_check_arguments, add_retirement_arguments
-    from conntest.inputs.argtypes import path
+    from conntest.inputs.argtypes import path, validated
     from conntest.oauth.command import add_check_oauth_arguments
 
     check.add_argument("--user", help="the mailbox address (UPN); required unless --batch")
@@ -234,14 +224,14 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
         help="start the built-in Microsoft 365 lab and check against it",
     )
     check.add_argument(
-        "--imap", type=_arg("host_port"), metavar="HOST:PORT", help="IMAP server override"
+        "--imap", type=validated("host_port"), metavar="HOST:PORT", help="IMAP server override"
     )
     check.add_argument(
-        "--smtp", type=_arg("host_port"), metavar="HOST:PORT", help="SMTP server override"
+        "--smtp", type=validated("host_port"), metavar="HOST:PORT", help="SMTP server override"
     )
     check.add_argument(
         "--resolve",
-        type=_arg("pin"),
+        type=validated("pin"),
         action="append",
         default=[],
         metavar="HOST:ADDRESS",
@@ -249,19 +239,19 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--nameserver",
-        type=_arg("nameserver"),
+        type=validated("nameserver"),
         metavar="ADDRESS[:PORT]",
         help="ask this DNS server instead of the system's",
     )
     check.add_argument(
         "--ca-file",
-        type=_arg("ca_file"),
+        type=validated("ca_file"),
         metavar="PEM",
         help="trust these CA certificates instead of the system's",
     )
     check.add_argument(
         "--expected-network",
-        type=_arg("network"),
+        type=validated("network"),
         action="append",
         default=[],
         metavar="CIDR",
@@ -288,7 +278,7 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument(
         "--timeout",
         "-t",
-        type=_arg("timeout"),
+        type=validated("timeout"),
         default=60.0,
         metavar="SECONDS",
         help="deadline of the whole run (default 60)",

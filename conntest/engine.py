@@ -24,6 +24,7 @@ from conntest.migration import route_for
 from conntest.model import FailureKind, ProfileResult, Reply, Report, Status, Step
 from conntest.oauth.result import OAuthPlan
 from conntest.password import analyse_password, strip_invisible
+from conntest.printable import printable
 from conntest.probes.clock import RunClock, StepRecorder, skipped_step
 from conntest.probes.dns_probe import ResolverConfig, domain_info, resolve_host
 from conntest.probes.identity_probe import probe_identity
@@ -256,6 +257,8 @@ async def run_check(
 
     announced: set[tuple[str, str]] = set()
     creds = Credentials(request.user, request.password, token=token)
+    if request.oauth is not None and token is None:
+        creds = Credentials(request.user, None, without="not signed in: the sign-in gave no token")
     # The account lookup sends no credential; the password or token waits for it, briefly.
     hold = realm_task if request.password is not None or token is not None else None
     gates = {p: AuthGate(p, hold, request.realm_hold) for p in ("imap", "smtp")}
@@ -485,22 +488,6 @@ def _info_wait(clock: RunClock) -> float:
 
 MAX_TRANSCRIPT = 200
 """Transcript lines kept per step; a flood is summarised, not stored."""
-
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
-_CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 0x0A}
-
-
-def printable(text: str, newlines: bool = False) -> str:
-    """Server text made safe to print: control characters shown as ``\\xNN``, no lone surrogates.
-
-    A hostile server's escape sequences must not drive the user's terminal, its
-    line breaks must not forge report lines, and undecodable bytes (kept by
-    aiosmtplib as surrogates) must not stop the report from being written.
-    """
-    if text.isprintable():
-        return text
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text.translate(_CONTROL_BUT_NEWLINE if newlines else _CONTROL)
 
 
 def _clean(value: Any, redact: Redactor) -> Any:

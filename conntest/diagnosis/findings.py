@@ -22,7 +22,6 @@ from conntest.diagnosis.rules.observed import (
     Candidate,
     Observed,
     evidence,
-    protocol_values,
 )
 from conntest.diagnosis.rules.retirement import (
     after_change_note,
@@ -170,7 +169,7 @@ def _ok(
                 words.append(s.tls.version if s.tls is not None and s.tls.version else "TLS")
             elif s.name in _DONE:
                 words.append(_DONE[s.name])
-        values = protocol_values(protocol, profile)
+        values = observed.values(protocol, profile)
         done = ", ".join(words) or "reached"
         parts.append(f"{protocol.upper()} {values['host']}:{values['port']} ({done})")
         decisive = [s for s in steps if s.name not in ("logout", "quit")]

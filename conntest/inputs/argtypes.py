@@ -8,11 +8,34 @@ imports its module when argparse calls it with a value.
 
 from __future__ import annotations
 
+import argparse
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
-__all__ = ["path"]
+__all__ = ["path", "validated"]
+
+
+def validated(name: str) -> Callable[[str], object]:
+    """An argparse ``type=`` from the validator ``parse_NAME`` of :mod:`conntest.inputs.values`.
+
+    argparse prefixes the message with the option (``argument --imap:
+    expected HOST:PORT, found '[]:993'``), so the line names what to fix.  The
+    validators' module is imported when a value comes, not to build the parser.
+    """
+
+    def convert(text: str) -> object:
+        from conntest.inputs import values
+
+        try:
+            return getattr(values, f"parse_{name}")(text)
+        except values.InvalidValue as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name  # argparse names it in errors
+    return convert
 
 
 def path(text: str) -> Path:

@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from conntest.errors import UsageError
-from conntest.inputs.argtypes import path
+from conntest.inputs.argtypes import path, validated
 from conntest.oauth.platform import (
     DEFAULT_AUTHORITY,
     DEFAULT_TENANT,
@@ -115,7 +115,24 @@ def add_oauth_command(sub: Any) -> None:
     ):
         p = osub.add_parser(name, help=text)
         p.add_argument("--user", help="the mailbox address (required for login)")
-        p.add_argument("--ca-file", type=path, metavar="PEM", help="trust these CAs")
+        p.add_argument(
+            "--ca-file", type=validated("ca_file"), metavar="PEM", help="trust these CAs"
+        )
+        if name == "login":  # the identity platform is looked up and reached as by check
+            p.add_argument(
+                "--resolve",
+                type=validated("pin"),
+                action="append",
+                default=[],
+                metavar="HOST:ADDRESS",
+                help="connect to ADDRESS for HOST, still verifying HOST's certificate",
+            )
+            p.add_argument(
+                "--nameserver",
+                type=validated("nameserver"),
+                metavar="ADDRESS[:PORT]",
+                help="ask this DNS server instead of the system's",
+            )
         add_signin_arguments(p)
 
 
@@ -256,9 +273,8 @@ async def _login(
     from conntest.probes.dns_probe import ResolverConfig
     from conntest.probes.identity_probe import probe_identity
 
-    steps, address = await probe_identity(
-        RunClock(30.0), authority, tenant, ResolverConfig(), args.ca_file
-    )
+    resolver = ResolverConfig(nameserver=args.nameserver, pinned=tuple(args.resolve))
+    steps, address = await probe_identity(RunClock(30.0), authority, tenant, resolver, args.ca_file)
     if address is None:
         failed = next((s for s in steps if s.failed), None)
         why = failed.failure.message if failed and failed.failure else "unreachable"

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import imaplib
+import re
 import ssl
 import time
 from collections.abc import Callable
@@ -39,7 +40,7 @@ from typing import Any, TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from conntest.model import FailureKind, Reply, Status, Step
+from conntest.model import Failure, FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
 from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
 from conntest.probes.imap_starttls import STARTTLS_STEPS, plain_starttls, starttls_prelude
@@ -75,7 +76,7 @@ def _imap_failure(exc: BaseException, tap: Tap) -> tuple[FailureKind, str]:
         if "got more than" in message:
             return FailureKind.PROTOCOL, "the server sent an endless line"
         # Not cut here: the engine redacts the whole message first, then cuts it.
-        return FailureKind.PROTOCOL, message
+        return FailureKind.PROTOCOL, _unrepr(message)
     if isinstance(exc, UnicodeDecodeError):
         return FailureKind.PROTOCOL, "the server sent bytes that are not text (not valid UTF-8)"
     if isinstance(exc, ValueError) and not isinstance(exc, UnicodeError):
@@ -83,6 +84,11 @@ def _imap_failure(exc: BaseException, tap: Tap) -> tuple[FailureKind, str]:
         return FailureKind.PROTOCOL, f"the server sent a malformed answer ({type(exc).__name__})"
     kind, message, _ = classify(exc)
     return kind, message
+
+
+def _unrepr(message: str) -> str:
+    """imaplib's messages quote what the server sent as a bytes repr (``b'* BYE …'``)."""
+    return re.sub(r"""\bb(['"])(.*?)\1""", r"'\2'", message)
 
 
 async def probe_imap(
@@ -141,6 +147,7 @@ async def _session(
     # tls
     rec = StepRecorder(clock, "imap", "tls")
     rec.data.update(
+        host=endpoint.host,  # the name verified: advice names it, not the profile's
         tls_min=tmin,
         tls_max=tmax,
         mode="starttls" if starttls else "implicit",
@@ -209,7 +216,17 @@ async def _session(
             add(rec.failed(kind, message))
             sock.close()
             return skip_rest("greeting", "no greeting")
-        add(_greeting_step(clock, rec, got_greeting, transcript[:1], tap))
+        greeting = _greeting_step(clock, rec, got_greeting, transcript[:1], tap)
+        if greeting.reply is not None and greeting.reply.text.upper().startswith("BYE"):
+            # "* BYE" instead of "* OK": the server refuses the session (RFC 9051 §7.1.5).
+            greeting.status, greeting.reply = Status.FAIL, Reply("BYE", greeting.reply.text[4:])
+            greeting.failure = Failure(
+                FailureKind.REJECTED, f"the greeting is a refusal: {greeting.reply}"
+            )
+            add(greeting)
+            sock.close()
+            return skip_rest("greeting", "the server refused the session")
+        add(greeting)
         rec = StepRecorder(clock, "imap", "capability")
         rec.started = got_greeting  # CAPABILITY went out then: its time counts from there
         rec.transcript = transcript[1:]
@@ -284,7 +301,7 @@ async def _session(
     await gate.cleared()
     rec = StepRecorder(clock, "imap", "login")
     if creds.password is None and creds.token is None:
-        add(rec.skipped("connectivity-only check: no password given"))
+        add(rec.skipped(creds.without))
         for name in ("id", "mailbox"):
             add(skipped_step(clock, "imap", name, "not authenticated"))
         await close()

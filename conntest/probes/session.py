@@ -38,6 +38,8 @@ class Credentials:
     """``None`` for a connectivity-only check: probes stop before authentication."""
     token: str | None = dataclasses.field(default=None, repr=False)
     """An OAuth access token: the probes sign in with XOAUTH2 instead of the password."""
+    without: str = "connectivity-only check: no password given"
+    """Why there is neither (the skipped sign-in step says it)."""
 
     @functools.cached_property
     def redact(self) -> Redactor:

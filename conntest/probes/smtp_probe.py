@@ -252,7 +252,9 @@ async def probe_smtp(
 
     # greeting (smtp.security: tls — the handshake first, inside connect())
     tls_rec = StepRecorder(clock, "smtp", "tls")
-    tls_rec.data.update(tls_min=tmin, tls_max=tmax, mode="implicit" if implicit else "starttls")
+    tls_rec.data.update(
+        host=endpoint.host, tls_min=tmin, tls_max=tmax, mode="implicit" if implicit else "starttls"
+    )
     tls_rec.data["trust"] = trust
     rec = StepRecorder(clock, "smtp", "greeting")
     budget = (
@@ -303,7 +305,7 @@ async def probe_smtp(
     if creds.token is not None:
         rec.data["mechanism"] = "XOAUTH2"
     if creds.password is None and creds.token is None:
-        add(rec.skipped("connectivity-only check: no password given"))
+        add(rec.skipped(creds.without))
         return await finish("auth", "")
     offered = step.data["capabilities"].get("AUTH", "").upper().split()
     rec.data["offered"] = offered
@@ -374,6 +376,7 @@ async def _authenticate(
                 resp = await send(b"AUTH PLAIN", "AUTH PLAIN")
                 if resp.code == 334:
                     await send(b"*", "*")  # cancel (RFC 4954)
+                    rec.data["unadvertised"] = "PLAIN"
                     return rec.failed(
                         FailureKind.PROTOCOL, "the server did not advertise PLAIN but offered it"
                     )
@@ -383,6 +386,13 @@ async def _authenticate(
                 await cancel_if_asked_again(resp)
         else:
             resp = await send(b"AUTH LOGIN", "AUTH LOGIN")
+            if resp.code == 334 and "LOGIN" not in offered:
+                # As for PLAIN: what the server did not advertise gets no credential.
+                await send(b"*", "*")  # cancel (RFC 4954)
+                rec.data["unadvertised"] = "LOGIN"
+                return rec.failed(
+                    FailureKind.PROTOCOL, "the server did not advertise LOGIN but offered it"
+                )
             if resp.code == 334:
                 resp = await send(base64.b64encode(user.encode()), f"{REDACTED} (user name)")
                 if resp.code == 334:

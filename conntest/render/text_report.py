@@ -38,7 +38,8 @@ def render_finding(finding: Finding, primary: bool = False) -> list[str]:
     return lines
 
 
-def render_step(step: Step) -> str:
+def render_step(step: Step, width: int = 4) -> str:
+    """One line of the Steps table; ``width``: the longest protocol name in it."""
     detail = ""
     if step.failure is not None:
         detail = step.failure.message
@@ -56,7 +57,7 @@ def render_step(step: Step) -> str:
     first = detail.splitlines()[0] if detail else ""
     if len(first) > 44:
         first = first[:43] + "…"
-    return f"  {_MARK[step.status]} {step.protocol:<4} {step.name:<13} {timing}  {first}"
+    return f"  {_MARK[step.status]} {step.protocol:<{width}} {step.name:<13} {timing}  {first}"
 
 
 def render_profile(result: ProfileResult, verbose: bool = False) -> list[str]:
@@ -64,7 +65,8 @@ def render_profile(result: ProfileResult, verbose: bool = False) -> list[str]:
     for i, finding in enumerate(result.findings):
         lines += render_finding(finding, primary=(i == 0 and finding.severity >= Severity.WARNING))
     lines.append("  Steps:")
-    lines += [render_step(s) for s in result.steps]
+    width = max((len(s.protocol) for s in result.steps), default=4)
+    lines += [render_step(s, max(width, 4)) for s in result.steps]
     if verbose:
         lines.append("  Transcript:")
         for step in result.steps:

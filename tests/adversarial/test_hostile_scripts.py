@@ -11,6 +11,7 @@ JSON and the clipboard text).  None may hold any form of the password.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import socket
 import ssl
@@ -24,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conntest.engine import CheckRequest, run_check
-from conntest.model import Report, Status
+from conntest.model import Report, Severity, Status
 from conntest.probes.dns_probe import ResolverConfig
 from conntest.render.json_report import render_json
 from conntest.render.markdown_report import render_markdown
@@ -38,9 +39,11 @@ from tests.adversarial.hostile import (
     SLOW_SMTP_SCRIPTS,
     SMTP_SCRIPTS,
     Action,
+    Conn,
     HostileServer,
     dns_server,
     generated,
+    smtp_script,
 )
 from tests.conftest import make_profile
 
@@ -364,3 +367,76 @@ async def test_dns_timeout_reads_in_plain_words(kind: str, hostile_ca_file: Path
     if kind == "silent":
         assert resolve.failure.message.endswith("no DNS server answered in time")
     assert report.profiles[0].findings[0].code == "dns-failure"
+
+
+@pytest.mark.parametrize(
+    "ehlo",
+    [
+        b"250-hostile\r\n250 STARTTLS\r\n",  # no AUTH at all
+        b"250-hostile\r\n250-AUTH LOGIN PLAIN\r\n250 STARTTLS\r\n",  # AUTH only before TLS
+    ],
+    ids=["no-auth", "auth-before-tls-only"],
+)
+async def test_a_mechanism_the_server_did_not_advertise_gets_no_credential(
+    ehlo: bytes, server_tls: ssl.SSLContext, hostile_ca_file: Path
+) -> None:
+    """A server that offers no AUTH after STARTTLS, yet says 334 to AUTH LOGIN and PLAIN."""
+
+    async def on_auth(conn: Conn, line: bytes) -> bool:
+        await conn.send(b"334 \r\n")
+        while answer := await conn.line():
+            await conn.send(b"235 fine\r\n" if answer.strip() != b"*" else b"501 cancelled\r\n")
+            if answer.strip() == b"*":
+                break
+        return True
+
+    script = smtp_script(server_tls, on_auth, ehlo=ehlo, ehlo_tls=b"250 hostile\r\n")
+    with (
+        HostileServer(script) as smtp,
+        closed_port() as imap,
+        dns_server("silent") as dns,
+    ):
+        report = await check(imap, smtp.port, dns, hostile_ca_file, PASSWORD)
+        received = smtp.received()
+    assert credentials_received(PASSWORD, received) == 0
+    assert base64.b64encode(USER.encode()) not in received  # not even the user name
+    for profile in report.profiles:
+        auth = next(s for s in profile.steps if s.protocol == "smtp" and s.name == "auth")
+        assert auth.status is Status.FAIL, auth
+        codes = [f.code for f in profile.findings]
+        assert "auth-mechanism-unsupported" in codes, codes
+        assert "login-rejected" not in codes and "ok" not in codes, codes
+
+
+async def test_a_greeting_that_refuses_the_session_is_critical_and_named(
+    server_tls: ssl.SSLContext, hostile_ca_file: Path
+) -> None:
+    """``* BYE`` (RFC 9051 §7.1.5) and a 554 greeting (RFC 5321 §3.1): the session is refused."""
+
+    async def imap_bye(conn: Conn) -> None:
+        await conn.send(b"* BYE too many connections from this address\r\n")
+        await conn.close_notify()
+
+    async def smtp_554(conn: Conn) -> None:
+        await conn.send(b"554 no service for this address\r\n")
+        await conn.line()
+
+    with (
+        HostileServer(imap_bye, server_tls) as imap,
+        HostileServer(smtp_554) as smtp,
+        dns_server("silent") as dns,
+    ):
+        report = await check(imap.port, smtp.port, dns, hostile_ca_file, PASSWORD, profiles=1)
+        received = imap.received() + smtp.received()
+    [profile] = report.profiles
+    assert credentials_received(PASSWORD, received) == 0
+    greetings = {s.protocol: s for s in profile.steps if s.name == "greeting"}
+    assert greetings["imap"].status is Status.FAIL, greetings["imap"]
+    assert greetings["smtp"].status is Status.FAIL, greetings["smtp"]
+    first = profile.findings[0]
+    assert (first.code, first.severity) == ("unrecognised", Severity.CRITICAL), first
+    assert "refused the session" in first.title
+    text = render_text(report, verbose=True)
+    assert "b'" not in text and 'b"' not in text
+    assert "too many connections from this address" in text
+    assert "no service for this address" in text

@@ -158,11 +158,15 @@ def test_all_profiles_authenticate_once_per_protocol() -> None:
 
 @pytest.mark.parametrize("scenario", ["tls-intercepted", "tls-expired", "starttls-stripped"])
 def test_no_credentials_when_tls_is_not_trustworthy(scenario: str) -> None:
-    _, record = _run_with_lab(scenario, LAB_PASSWORD, list(PROFILES))
+    report, record = _run_with_lab(scenario, LAB_PASSWORD, list(PROFILES))
     smtp_auth = record.auth_attempts(protocol="smtp")
     assert smtp_auth == 0
     if scenario != "starttls-stripped":
         assert record.auth_attempts(protocol="imap") == 0
+    else:  # STARTTLS was never sent: the EHLO reply did not list it, nothing refused it
+        [missing] = [f for f in report.profiles[0].findings if f.code == "starttls-missing"]
+        assert "EHLO reply does not list STARTTLS" in missing.detail, missing.detail
+        assert "refused" not in missing.detail
 
 
 def test_a_wrong_password_on_a_working_connection_is_not_cannot_connect(

@@ -23,7 +23,7 @@ from conntest.engine import CheckRequest, run_check
 from conntest.lab import Lab
 from conntest.lab.runner import LabEndpoints
 from conntest.lab.scenarios import OAUTH_SCENARIOS
-from conntest.model import Report, Severity
+from conntest.model import Report, Severity, Status
 from conntest.oauth.result import OAuthPlan, SignInResult
 from conntest.oauth.signin import SignInConfig, sign_in
 from conntest.probes.dns_probe import ResolverConfig
@@ -33,6 +33,8 @@ from conntest.render.json_report import render_json
 USER = "alice@contoso.com"
 CLIENT_ID = "11111111-2222-4333-8444-555555555555"
 BROWSER_SCRIPT = Path(__file__).with_name("oauth_browser.py")
+
+SKIP = Status.SKIP
 
 # scenario → (primary code with the browser, primary code with a device code)
 EXPECTED: dict[str, tuple[str, str]] = {
@@ -172,6 +174,12 @@ async def test_oauth_scenario(
         "conditional-access-blocked",
         "oauth-app-misconfigured",
     )
+    if not signed_in:  # the skipped sign-in steps say why: the sign-in, not a missing password
+        skipped = [s for s in result.steps if s.name in ("login", "auth") and s.status is SKIP]
+        assert skipped, result.steps
+        for step in skipped:
+            assert "sign-in gave no token" in step.data["reason"], step
+            assert "password" not in step.data["reason"], step
     for protocol in ("imap", "smtp"):
         assert record.auth_attempts(protocol) == int(signed_in), protocol
         assert record.credentials_received(protocol=protocol) == int(signed_in), protocol
@@ -300,3 +308,39 @@ async def test_login_once_then_headless_checks_on_the_saved_sign_in(tmp_path: Pa
         assert token not in out and token not in err
     code, out, _ = await _run("oauth", "logout", *common, env=env)
     assert code == 0 and "removed" in out and not cache.exists()
+
+
+@pytest.mark.parametrize("how", ["nameserver", "resolve"])
+async def test_login_finds_the_identity_platform_by_name_as_check_does(
+    how: str, tmp_path: Path
+) -> None:
+    """`oauth login` asks --nameserver for the authority's name, or takes a --resolve pin."""
+    env = {k: v for k, v in os.environ.items() if k != "BROWSER"}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    async with Lab(default_scenario="oauth-ok", identity_user=USER) as lab:
+        ends = lab.endpoints("oauth-ok")
+        port = ends.identity[1] if ends.identity else 0
+        where = (
+            ["--nameserver", f"{ends.nameserver[0]}:{ends.nameserver[1]}"]
+            if how == "nameserver"  # the lab's DNS answers for login.microsoftonline.com
+            else ["--resolve", "login.microsoftonline.com:127.0.0.1", "--nameserver", "127.0.0.1:9"]
+        )
+        code, out, err = await _run(
+            "oauth", "login", "--user", USER, "--device-code", "--ca-file", str(lab.ca_file),
+            "--client-id", CLIENT_ID, "--authority", f"https://login.microsoftonline.com:{port}",
+            *where, env=env,
+        )  # fmt: skip
+    assert code == 0, err
+    assert f"signed in as {USER}" in out
+
+
+async def test_login_refuses_a_bad_ca_file_before_anything_is_sent(tmp_path: Path) -> None:
+    code, out, err = await _run(
+        "oauth", "login", "--user", USER, "--client-id", CLIENT_ID, "--ca-file",
+        str(tmp_path / "missing.pem"), "--authority", "https://127.0.0.1:9",
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert code == 3, err
+    assert out == ""
+    assert err.count("\n") == 1 and "--ca-file" in err and "Traceback" not in err
+    assert "cannot be reached" not in err

@@ -90,6 +90,8 @@ class OwnServer:
             ("imap-starttls", self._imap, None),
             ("submission", self._smtp, None),
             ("smtps", self._smtp, self.tls),
+            ("imaps-silent", self._silent, self.tls),
+            ("submission-silent", self._silent, None),
         ):
             server = await asyncio.start_server(
                 lambda r, w, h=handler, n=name: h(r, w, n), "127.0.0.1", 0, ssl=tls
@@ -113,6 +115,14 @@ class OwnServer:
             self.seen.credentials_in_clear += 1
         else:
             self.seen.credentials_over_tls += 1
+
+    async def _silent(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, name: str
+    ) -> None:
+        """Accepts (and completes TLS) but never greets."""
+        with contextlib.suppress(Exception):
+            await reader.read()
+        writer.close()
 
     async def _imap(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, name: str
@@ -339,6 +349,110 @@ def test_own_server_gives_the_same_verdict_as_the_lab(
     assert "Acme Test CA" in ca_finding["title"]
     assert len(ca_finding["evidence"].splitlines()) == 2  # one finding, IMAP and SMTP
     assert own.seen.credentials_in_clear == 0
+
+
+def test_a_server_given_by_address_is_the_one_the_finding_names(
+    own_ca: tuple[ssl.SSLContext, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--imap 127.0.0.1:PORT``: the certificate names the server, not the address asked for."""
+    server_tls, ca_path = own_ca
+    with OwnServer(server_tls, True) as own:
+        code, doc = _check(
+            capsys,
+            monkeypatch,
+            "--profile",
+            "thunderbird",
+            "--imap",
+            f"127.0.0.1:{own.ports['imaps']}",
+            "--smtp",
+            f"127.0.0.1:{own.ports['submission']}",
+            "--ca-file",
+            str(ca_path),
+            "--nameserver",
+            f"127.0.0.1:{own.ports['dns']}",
+            password=PASSWORD,
+        )
+    first = doc["profiles"][0]["findings"][0]
+    assert first["code"] == "tls-certificate-invalid", first
+    assert code == 2
+    assert "presented for 127.0.0.1 " in first["detail"], first["detail"]
+    assert "presented for outlook.office365.com" not in first["detail"]
+    assert own.seen.credentials_in_clear == own.seen.credentials_over_tls == 0
+
+
+def test_a_silent_server_of_another_name_is_the_one_the_finding_names(
+    own_ca: tuple[ssl.SSLContext, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--imap``/``--smtp`` name mail.example.test: no finding speaks of the profile's hosts."""
+    server_tls, ca_path = own_ca
+    with OwnServer(server_tls, True) as own:
+        code, doc = _check(
+            capsys,
+            monkeypatch,
+            "--profile",
+            "thunderbird",
+            "--imap",
+            f"mail.example.test:{own.ports['imaps-silent']}",
+            "--smtp",
+            f"mail.example.test:{own.ports['submission-silent']}",
+            *_pins("mail.example.test"),
+            "--ca-file",
+            str(ca_path),
+            "--nameserver",
+            f"127.0.0.1:{own.ports['dns']}",
+            "--timeout",
+            "2",
+            password=PASSWORD,
+        )
+    findings = doc["profiles"][0]["findings"]
+    assert findings[0]["code"] == "server-silent", findings[0]
+    assert code == 2
+    silent = [f for f in findings if f["code"] == "server-silent"]
+    for finding in silent:
+        said = f"{finding['title']} {finding['detail']}"
+        assert "mail.example.test" in said, said
+        assert "office365.com" not in said, said
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("mail.example.test", "tls-certificate-invalid"),  # not Microsoft's: simply untrusted
+        ("outlook.office365.com", "tls-intercepted"),  # Microsoft's name, not its issuer
+    ],
+)
+def test_an_untrusted_certificate_is_interception_only_for_microsofts_names(
+    name: str,
+    code: str,
+    own_ca: tuple[ssl.SSLContext, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No --ca-file: this device does not trust the private CA."""
+    server_tls, _ = own_ca
+    with OwnServer(server_tls, True) as own:
+        _, doc = _check(
+            capsys,
+            monkeypatch,
+            "--profile",
+            "thunderbird",
+            "--protocol",
+            "imap",
+            "--imap",
+            f"{name}:{own.ports['imaps']}",
+            *_pins(name),
+            "--nameserver",
+            f"127.0.0.1:{own.ports['dns']}",
+            password=PASSWORD,
+        )
+    first = doc["profiles"][0]["findings"][0]
+    assert first["code"] == code, first
+    assert name in first["detail"] or name in first["title"], first
+    assert own.seen.credentials_in_clear == own.seen.credentials_over_tls == 0
 
 
 def test_profile_with_starttls_imap_and_implicit_tls_smtp_is_probed_that_way(

@@ -53,6 +53,8 @@ BAD = [
     ["profiles", "show"],
     ["oauth"],
     ["oauth", "login", "--client-id", "bad"],
+    ["oauth", "login", "--user", "a@contoso.com", "--ca-file", "missing-ca.pem"],
+    ["oauth", "login", "--nameserver", "not an address"],
     ["schema"],
     ["schema", "nope"],
     ["explain"],
@@ -72,7 +74,7 @@ GOOD = [
     ["explain", "--profile", "outlook-2016", "lab"],
     ["lab", "--latency-ms", "25", "--state-file", "s.json"],
     ["profiles", "validate", "a.yaml", "b.yaml"],
-    ["oauth", "login", "--user", "a@contoso.com", "--ca-file", "ca.pem"],
+    ["oauth", "login", "--user", "a@contoso.com", "--resolve", "login.example.test:127.0.0.1"],
     ["schema", "config"],
     ["serve", "--config", "serve.yaml"],
 ]

@@ -1001,6 +1001,17 @@ def test_dns_unexpected_private_address() -> None:
     assert "10.20.30.40" in findings[1].title
 
 
+def test_a_private_address_for_a_name_that_is_not_microsofts_is_not_flagged() -> None:
+    """An on-premises or test server may well live at a private address."""
+    resolve = step("dns", "resolve", host="mail.example.test", addresses=["10.20.30.40"])
+    findings = check(diagnose([resolve, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok"]
+    # unless the user said where the servers must be
+    narrow = ctx(expected_networks=("52.96.0.0/14",))
+    findings = check(diagnose([resolve, *run("imap"), *run("smtp")], THUNDERBIRD, narrow))
+    assert "dns-unexpected-address" in codes(findings)
+
+
 def test_dns_unexpected_address_is_critical_when_connection_then_fails() -> None:
     resolve = step("dns", "resolve", host="outlook.office365.com", addresses=["10.20.30.40"])
     steps = [resolve, *run("imap", "connect", failure=fail(FailureKind.REFUSED, "refused"))]
@@ -1119,6 +1130,21 @@ def test_domain_without_mx() -> None:
     findings = check(diagnose([mx, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
     assert codes(findings) == ["ok", "domain-not-m365"]
     assert "no MX records" in findings[1].detail
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        (FailureKind.DNS_TIMEOUT, "MX contoso.com: no DNS server answered in time"),
+        (FailureKind.DNS_ERROR, "MX contoso.com: every DNS server failed to answer"),
+    ],
+)
+def test_an_unanswered_mx_lookup_says_nothing_of_the_domain(
+    kind: FailureKind, message: str
+) -> None:
+    mx = step("dns", "mx", Status.FAIL, failure=fail(kind, message), domain="contoso.com")
+    findings = check(diagnose([mx, *run("imap"), *run("smtp")], THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok"]
 
 
 def test_unsafe_step_is_explained_by_its_cause() -> None:

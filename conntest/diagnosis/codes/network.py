@@ -364,8 +364,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "answering with its own addresses sends the mail connection somewhere else."
         ),
         evidence=(
-            "The resolve step's addresses include private, loopback, link-local or reserved "
-            "addresses, or (when expected networks are given) addresses outside them. The cause "
+            "The resolve step's addresses for a Microsoft server name include private, "
+            "loopback, link-local or reserved addresses, or (when expected networks are given, "
+            "for any name) addresses outside them. The cause "
             "(critical, variant `failed`) only when the connection to that host then failed "
             "before the server proved its name (without expected networks, not for 127.0.0.1 or "
             "::1, which may be your own test server or a local proxy); a warning beside a failure "
@@ -406,7 +407,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "hosted elsewhere, and then {imap_host} and {smtp_host} are the wrong servers."
         ),
         evidence=(
-            "The mx step: no exchange ending in mail.protection.outlook.com (or no MX at all)."
+            "The mx step: no exchange ending in mail.protection.outlook.com (or no MX at all: "
+            "NXDOMAIN or no records). A lookup that timed out or failed says nothing."
         ),
         remedy=remedies(
             "If your mailbox is not with Microsoft 365, use your provider's server names in "

@@ -51,12 +51,33 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "The text '{sentence}' is not in conntest's catalogue, so conntest cannot say what it "
             "means{where}. It is not a confirmation that anything works."
         ),
-        evidence="A reply or pasted text that matches no pattern and no success form.",
+        evidence=(
+            "A reply or pasted text that matches no pattern and no success form. Variant "
+            "refused: a greeting that refuses the session (IMAP '* BYE', an SMTP 4xx/5xx) in "
+            "words conntest does not know; the session is certainly not usable (critical)."
+        ),
         remedy=remedies(
             "Keep the full text: your administrator or Microsoft support can look it up, and "
             "reporting it lets conntest learn it."
         ),
         decisive=False,
+        variants={
+            "refused": Variant(
+                title="{host} refused the session in its greeting",
+                detail=(
+                    "Instead of a greeting, {host} answered '{sentence}': it takes no "
+                    "{protocol_name} session from this device now. conntest does not know these "
+                    "words, so it cannot say why; a server that is overloaded, shutting down or "
+                    "refusing this address answers this way, and so does another server than "
+                    "the intended one."
+                ),
+                remedy=remedies(
+                    "Try again in a few minutes and from another network; check that {settings} "
+                    "name {expected_host}. Keep the full text for your administrator."
+                ),
+                severity=Severity.CRITICAL,
+            ),
+        },
     ),
     CatalogueEntry(
         code="internal-error",

@@ -100,10 +100,10 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "is decrypting the connection — and would see your password."
         ),
         evidence=(
-            "TLS verification failed with an unknown-issuer code (2, 18, 19, 20, 21) or a name "
-            "mismatch, and the issuer is neither Microsoft nor DigiCert; or (warning) the "
-            "certificate verified but was issued by such a CA. {issuer_name} is the issuer's O "
-            "or CN."
+            "TLS verification for a Microsoft server name failed with an unknown-issuer code (2, "
+            "18, 19, 20, 21) or a name mismatch (not on a chain to the --ca-file CA), and the "
+            "issuer is neither Microsoft nor DigiCert; or (warning) the certificate verified but "
+            "was issued by such a CA. {issuer_name} is the issuer's O or CN."
         ),
         remedy=remedies(
             "Turn off mail or SSL scanning in your antivirus, or ask your network administrator to "
@@ -157,8 +157,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         meaning="The certificate presented for {host} failed verification: {verify}.",
         evidence=(
             "TLS verification failed (OpenSSL verify code {verify_code}) with an issuer Microsoft "
-            "uses, or for reasons other than an unknown issuer: expired (10), not yet valid (9), "
-            "name mismatch (62/64)."
+            "uses, or for a server name that is not Microsoft's, or for reasons other than an "
+            "unknown issuer: expired (10), not yet valid (9), name mismatch (62/64)."
         ),
         remedy=remedies(
             "Check that the server name in {settings} is exactly {expected_host}, and that this "

@@ -18,10 +18,9 @@ from conntest.diagnosis.rules.observed import (
     evidence,
     host_of,
     is_microsoft,
-    protocol_values,
     said,
 )
-from conntest.model import Severity, Status, Step
+from conntest.model import FailureKind, Severity, Status, Step
 from conntest.profile import Profile
 
 
@@ -34,7 +33,7 @@ def tls_rule(observed: Observed, profile: Profile) -> list[Candidate]:
         if step.protocol == "identity":
             found += _identity_tls(step)
             continue
-        values = protocol_values(step.protocol, profile, step)
+        values = observed.values(step.protocol, profile, step)
         info = step.tls
         refused_after = any(
             s.protocol == step.protocol and s.name == "ehlo-tls" and s.status is Status.FAIL
@@ -126,7 +125,7 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
     cap = observed.first("imap", "capability")
     if cap is not None and cap.status is Status.PASS:
         tokens = _imap_capabilities(cap)
-        base = protocol_values("imap", profile, cap)
+        base = observed.values("imap", profile, cap)
         if "LOGINDISABLED" in tokens:
             found.append(
                 Candidate(
@@ -169,7 +168,7 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
                 Candidate(
                     "starttls-missing",
                     values={
-                        **protocol_values("smtp", profile, ehlo),
+                        **observed.values("smtp", profile, ehlo),
                         "how": "the EHLO reply lists " + ", ".join(k.upper() for k in keywords),
                     },
                     evidence=[evidence(ehlo)],
@@ -186,15 +185,17 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
     ):
         keywords = _smtp_capabilities(after)
         mechanism = profile.smtp.auth.upper()
-        base = protocol_values("smtp", profile, after)
-        if keywords and "auth" not in keywords:
+        base = observed.values("smtp", profile, after)
+        # A bare "250 name" lists no extension at all: no AUTH either.
+        listed = "capabilities" in after.data or bool(keywords)
+        if listed and "auth" not in keywords:
             found.append(
                 Candidate(
                     "auth-mechanism-unsupported",
                     "no-auth",
                     {
                         **base,
-                        "offered": ", ".join(k.upper() for k in keywords),
+                        "offered": ", ".join(k.upper() for k in keywords) or "no extensions",
                         "mechanism": f"AUTH {mechanism}",
                     },
                     [evidence(after)],
@@ -259,6 +260,7 @@ def dns_rule(
       failure is the cause and the address a warning beside it.  Without
       ``--expected-network``, 127.0.0.1 or ::1 is never the cause (it may be the
       user's own test server or a local proxy): a warning beside the failure.
+      A name that is not Microsoft's is judged only against ``--expected-network``.
     """
     found: list[Candidate] = []
     networks = [ipaddress.ip_network(n, strict=False) for n in expected_networks]
@@ -281,6 +283,8 @@ def dns_rule(
                 )
             )
             continue
+        if not networks and not is_microsoft(host):
+            continue  # only Microsoft's names are known to have public addresses
         flagged = [a for a in addresses if _unexpected(a, networks)]
         if not flagged:
             continue
@@ -320,7 +324,14 @@ def dns_rule(
                 )
             )
     mx = observed.first("dns", "mx")
-    if mx is not None and mx.status is not Status.SKIP:
+    # A lookup that timed out or failed says nothing of the domain's MX records;
+    # only an answer does (NXDOMAIN and NODATA are answers: there are none).
+    unanswered = (
+        mx is not None
+        and mx.failed
+        and (mx.failure is None or mx.failure.kind is not FailureKind.DNS_NXDOMAIN)
+    )
+    if mx is not None and mx.status is not Status.SKIP and not unanswered:
         domain = str(mx.data.get("domain", user.rpartition("@")[2]))
         exchanges = [_exchange(x) for x in mx.data.get("exchanges", ()) or ()]
         exchanges = [x for x in exchanges if x]
@@ -419,7 +430,7 @@ def settings_rule(observed: Observed, profile: Profile) -> list[Candidate]:
             continue
         if (settings.port, settings.security) in EXPECTED_ENDPOINTS[protocol]:
             continue
-        values = protocol_values(protocol, profile)
+        values = observed.values(protocol, profile)
         failed = observed.failed_before_auth(protocol)
         variant = "worked"
         if failed:  # Microsoft's device guide speaks of 465 itself: only SMTP on 465 quotes it

@@ -20,6 +20,7 @@ from conntest.diagnosis.rules.observed import (
     display,
     evidence,
     host_of,
+    is_microsoft,
     protocol_values,
     said,
 )
@@ -36,7 +37,7 @@ from conntest.profile import Profile
 
 def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Candidate:
     """What one failed step says on its own: the server's words first, then the failure kind."""
-    values = protocol_values(step.protocol, profile, step)
+    values = observed.values(step.protocol, profile, step)
     values["phase"] = PHASES.get(step.name, step.name)
     values["sentence"] = said(step)
     if step.failure is not None:
@@ -71,6 +72,11 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         if kind is FailureKind.TIMEOUT and step.data.get("unended_bytes"):
             return make("server-garbled", "unended")
 
+    # A mechanism the server did not advertise was asked for without a credential
+    #    (and cancelled when the server asked for one anyway): what it offers decides.
+    if step.protocol == "smtp" and step.data.get("unadvertised"):
+        return _unadvertised(step, make, observed)
+
     # 1. The server's own words decide, where it said something.
     if step.reply is not None and kind not in NETWORK_KINDS:
         reply = normalise(str(step.reply))
@@ -82,13 +88,16 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         if step.name in AUTH_STEPS and not is_success(reply):
             return make("login-rejected")
         if step.name == "starttls":
-            return make(
-                "starttls-missing",
-                "imap" if step.protocol == "imap" else None,
-                how=f"the server refused STARTTLS: '{values['sentence']}'",
+            how = (
+                f"its EHLO reply does not list STARTTLS: '{values['sentence']}'"
+                if kind is FailureKind.NOT_OFFERED
+                else f"the server refused STARTTLS: '{values['sentence']}'"
             )
+            return make("starttls-missing", "imap" if step.protocol == "imap" else None, how=how)
         if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
             return make("wrong-protocol")
+        if step.name == "greeting" and kind is FailureKind.REJECTED:
+            return make("unrecognised", "refused")
         if not is_success(reply):
             return make(
                 "unrecognised",
@@ -208,6 +217,24 @@ def _with_match(make: _Make, found: TextMatch) -> Candidate:
     return make(found.code, found.variant, **values)
 
 
+def _unadvertised(step: Step, make: _Make, observed: Observed) -> Candidate:
+    mechanism = f"AUTH {step.data['unadvertised']}"
+    offered = " ".join(str(m) for m in step.data.get("offered", ()) or ())
+    if offered:
+        return make(
+            "auth-mechanism-unsupported", "smtp-offer", offered=offered, mechanism=mechanism
+        )
+    ehlo = observed.first("smtp", "ehlo-tls")
+    listed = ehlo.data.get("capabilities") if ehlo is not None else None
+    names = ", ".join(str(k).upper() for k in listed) if isinstance(listed, dict) else ""
+    return make(
+        "auth-mechanism-unsupported",
+        "no-auth",
+        offered=names or "no extensions",
+        mechanism=mechanism,
+    )
+
+
 def _timeout_at_connect(step: Step, make: _Make, observed: Observed) -> Candidate:
     control = next((s for s in observed.named(step.protocol, "control")), None)
     if control is None:
@@ -231,8 +258,18 @@ def _tls_verify(step: Step, make: _Make) -> Candidate:
     code = info.verify_code
     known = known_issuer(info.issuer)
     candidate: Candidate
+    # A name mismatch is reported once the chain reached a trusted root; with
+    # --ca-file that root is the one the user named, so the certificate is their
+    # server's, not an interceptor's.
+    own_root = code in NAME_MISMATCH_VERIFY_CODES and step.data.get("trust") == "ca-file"
+    # Interception is inferred from who issues Microsoft's certificates; for a server
+    # of another name an unknown issuer only says this device does not trust it.
+    host = step.data.get("host")
+    microsoft = host is None or is_microsoft(str(host))
     if code in INTERCEPTION_VERIFY_CODES or code in NAME_MISMATCH_VERIFY_CODES:
-        if not known:
+        if not known and not microsoft and code in INTERCEPTION_VERIFY_CODES:
+            candidate = make("tls-certificate-invalid", **values)
+        elif not known and not own_root and microsoft:
             candidate = make("tls-intercepted", **values)
         elif code in INTERCEPTION_VERIFY_CODES:
             candidate = make("tls-certificate-invalid", "untrusted-root", **values)

@@ -182,6 +182,17 @@ class Observed:
         """The consented sign-in with whitespace removed, if the engine made one."""
         return next((s for s in self.steps if s.name.endswith(RETRY_SUFFIX)), None)
 
+    def tested_host(self, protocol: str) -> str | None:
+        """The name this run connected to for ``protocol`` (``--imap``/``--smtp`` may differ
+        from the profile's)."""
+        connect = self.first(protocol, "connect")
+        host = connect.data.get("host") if connect is not None else None
+        return str(host) if host else None
+
+    def values(self, protocol: str, profile: Profile, step: Step | None = None) -> dict[str, str]:
+        """:func:`protocol_values`, naming the server this run tested."""
+        return protocol_values(protocol, profile, step, self.tested_host(protocol))
+
     def failed_before_auth(self, protocol: str) -> bool:
         return any(
             s.failed and s.protocol == protocol and s.name in PRE_AUTH_STEPS for s in self.steps
@@ -189,14 +200,17 @@ class Observed:
 
 
 def protocol_values(
-    protocol: str | None, profile: Profile, step: Step | None = None
+    protocol: str | None, profile: Profile, step: Step | None = None, tested: str | None = None
 ) -> dict[str, str]:
-    """Template values that depend on the protocol at hand (host, port, settings path)."""
+    """Template values that depend on the protocol at hand (host, port, settings path).
+
+    ``host`` is the server the step (else the run, ``tested``) spoke to, else the profile's.
+    """
     if protocol not in ("imap", "smtp"):
         return {}
     settings = profile.imap if protocol == "imap" else profile.smtp
     expected_port, expected_security = EXPECTED_ENDPOINTS[protocol][0]
-    host = settings.host
+    host = tested or settings.host
     if step is not None:
         host = str(step.data.get("host", host))
     # The port is the profile's (what the client uses, and what advice must name), not
