@@ -11,8 +11,12 @@ lint:
 	$(PY) -m mypy
 	.venv/bin/lint-imports
 
+# One worker per core, each test module on one worker (its module-scoped labs,
+# builds and servers start once, its tests keep their order); -n 0 for one process.
+XDIST ?= -n auto --dist loadscope
+
 test:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 docs:
 	$(PY) -m conntest.diagnosis.docs > docs/diagnoses.md
