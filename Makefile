@@ -11,9 +11,13 @@ lint:
 	$(PY) -m mypy
 	.venv/bin/lint-imports
 
-# One worker per core, each test module on one worker (its module-scoped labs,
-# builds and servers start once, its tests keep their order); -n 0 for one process.
-XDIST ?= -n auto --dist loadscope
+# One process by default.  XDIST="-n auto --dist loadscope" runs the suite on
+# every core (pytest-xdist; each module on one worker, so its module-scoped labs,
+# builds and servers start once and its tests keep their order).  Not the
+# default yet: on the shared 2-core machine it was measured on, it did not win
+# clearly (the cores were busy with other runs) and a Ctrl-C timing test failed
+# once under that load.
+XDIST ?=
 
 test:
 	$(PY) -m pytest -q $(XDIST)
