@@ -211,6 +211,12 @@ def cmd_lab(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.scenario not in SCENARIOS:
         known = ", ".join(SCENARIOS)
         raise UsageError(f"--scenario: unknown lab scenario {args.scenario!r}; known: {known}")
+    if args.state_file is not None:
+        from conntest.inputs.state_path import state_file_problem
+
+        problem = state_file_problem(args.state_file)
+        if problem is not None:  # its atomic rename would replace a device or FIFO
+            raise UsageError(f"--state-file {args.state_file}: {problem}")
     try:
         return run_lab(args.accounts, args.scenario, args.state_file, args.latency_ms)
     except ConntestError:
