@@ -14,8 +14,14 @@ alternate them so that the machine's load falls on each alike:
 
 * in process: ``run_check`` against the lab, wall / floor;
 * the command: ``python -m conntest check`` as a subprocess, wall / (floor +
-  the import floor, the median start of a Python that imports what a check
-  imports, measured in the same rounds);
+  the start floor: the median start of a Python that imports the libraries
+  the dialogue is spoken with, asyncio, ssl, dnspython's async resolver,
+  imapclient and aiosmtplib, measured in the same rounds).  conntest's own
+  modules are not in it: they are what conntest adds, and counting them on
+  both sides of the ratio (as this benchmark once did, with "what a check
+  imports") pulled the command's ratio toward 1 the slower they loaded.  What
+  they cost is printed beside it: the start of a Python that imports the
+  check path (the issue's "import floor") less the start floor;
 * a reference: the same dialogue (the same DNS questions and commands, in
   two threads) by a bare client of blocking sockets that parses nothing,
   wall / floor.  It shows what the lab and the machine cost any client above
@@ -49,11 +55,14 @@ from lab_process import LabProcess, installed_env, lab_process
 
 PROFILE = "thunderbird"
 USER = "bench@contoso.com"
-IMPORTS = (
+LIBRARIES = "import asyncio, ssl, dns.asyncresolver, imapclient, aiosmtplib"
+"""What any Python client of this dialogue built on these libraries starts with."""
+CHECK_PATH = (
     "import conntest.cli, conntest.engine, conntest.probes.imap_probe,"
     " conntest.probes.smtp_probe, conntest.render.text_report,"
     " cryptography.x509, dns.asyncresolver"  # loaded by the first handshake and lookup
 )
+"""What ``python -m conntest check`` imports: the libraries and conntest's own modules."""
 Row = tuple[float, tuple[int, int, int]]
 
 
@@ -206,8 +215,8 @@ def bare_check(lab: LabProcess) -> Callable[[], None]:
     return run
 
 
-def imports_run(env: dict[str, str]) -> Callable[[], None]:
-    return lambda: subprocess.run([sys.executable, "-c", IMPORTS], check=True, env=env)
+def imports_run(env: dict[str, str], imports: str) -> Callable[[], None]:
+    return lambda: subprocess.run([sys.executable, "-c", imports], check=True, env=env)
 
 
 def median(rows: list[Row]) -> float:
@@ -222,7 +231,7 @@ def show(label: str, rows: list[Row], latency: float, extra: float, reference: f
     print(
         f"  {label:<26} median {wall:6.1f} ms   floor {floor:6.1f} ms "
         f"({dns} DNS + max(IMAP {imap}, SMTP {smtp}) flights × {latency:g} ms"
-        f"{f' + import floor {extra:.0f} ms' if extra else ''})   {ratio}"
+        f"{f' + start floor {extra:.0f} ms' if extra else ''})   {ratio}"
         + (f"   ({wall / reference:4.2f}× the bare client)" if reference else "")
     )
 
@@ -240,7 +249,8 @@ def main() -> None:
             "in process": in_process_check(lab),
             "command": command_check(lab, env),
             "bare": bare_check(lab),
-            "imports": imports_run(env),
+            "libraries": imports_run(env, LIBRARIES),
+            "check path": imports_run(env, CHECK_PATH),
         }
         rows: dict[str, list[Row]] = {name: [] for name in runs}
         for i in range(rounds):
@@ -250,8 +260,14 @@ def main() -> None:
     print(f"  load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after (2 cores)")
     bare = median(rows["bare"])
     show("in process (run_check)", rows["in process"], latency, 0.0, bare)
-    show("python -m conntest check", rows["command"], latency, median(rows["imports"]), 0.0)
+    start = median(rows["libraries"])
+    show("python -m conntest check", rows["command"], latency, start, 0.0)
     show("bare sockets, same dialogue", rows["bare"], latency, 0.0, 0.0)
+    print(
+        f"  start floor (Python with {LIBRARIES[len('import ') :]}) {start:.0f} ms; "
+        f"importing the check path {median(rows['check path']):.0f} ms, "
+        f"so conntest's own modules {median(rows['check path']) - start:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

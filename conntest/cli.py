@@ -260,10 +260,13 @@ def cmd_profiles(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
 
 def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) -> int:
     from conntest.diagnosis import explain
+    from conntest.printable import printable
 
     if args.text == "-" and stdin is None:
         raise UsageError("explain -: expected the text on standard input, found it closed")
     text = stdin.read(64 * 1024) if args.text == "-" and stdin is not None else args.text
+    # A pasted bounce may carry escape sequences: they must not drive the terminal.
+    text = printable(text.replace("\r\n", "\n"), newlines=True)
     profile = None
     if args.profile:
         from conntest.profiles import load_profiles

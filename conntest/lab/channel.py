@@ -29,6 +29,7 @@ import ssl
 import struct
 from collections.abc import Callable
 
+from conntest.lab.timer import sleep_until
 from conntest.lab.tls import doomed_handshake_alert
 
 MAX_LINE = 8192
@@ -256,9 +257,7 @@ async def delay_flights(
         try:
             while True:
                 when, data = await queue.get()
-                delay = when - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await sleep_until(when)  # asyncio.sleep would be 1-2 ms late (lab.timer)
                 if not data:
                     break
                 await loop.sock_sendall(tcp, data)

@@ -34,6 +34,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
+from conntest.lab import timer
 from conntest.lab.channel import Channel
 from conntest.lab.listener import LOOPBACK, Listener
 from conntest.lab.record import DnsQuery, Record
@@ -196,7 +197,9 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             return
         delay = self._server.latency_s
         if delay > 0:
-            asyncio.get_running_loop().call_later(delay, self._send, reply, addr)
+            loop = asyncio.get_running_loop()
+            # Not loop.call_later: asyncio's timers wake 1-2 ms late (lab.timer).
+            timer.call_at(loop, loop.time() + delay, lambda: self._send(reply, addr))
         else:
             self._send(reply, addr)
 

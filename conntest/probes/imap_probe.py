@@ -217,6 +217,14 @@ async def _session(
             sock.close()
             return skip_rest("greeting", "no greeting")
         greeting = _greeting_step(clock, rec, got_greeting, transcript[:1], tap)
+        if greeting.reply is None and transcript:
+            # Not "* OK …": another protocol answers on this port (an SMTP banner, HTTP).
+            greeting.status = Status.FAIL
+            said = transcript[0][3:] if transcript[0].startswith("S: ") else transcript[0]
+            greeting.failure = Failure(FailureKind.PROTOCOL, f"not an IMAP greeting: {said}")
+            add(greeting)
+            sock.close()
+            return skip_rest("greeting", "no IMAP greeting")
         if greeting.reply is not None and greeting.reply.text.upper().startswith("BYE"):
             # "* BYE" instead of "* OK": the server refuses the session (RFC 9051 §7.1.5).
             greeting.status, greeting.reply = Status.FAIL, Reply("BYE", greeting.reply.text[4:])

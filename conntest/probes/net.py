@@ -97,8 +97,9 @@ async def tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
         sock = no_delay(socket.socket(family, socket.SOCK_STREAM))
         sock.setblocking(False)
         try:
-            remaining = max(0.001, deadline - loop.time())
-            await asyncio.wait_for(loop.sock_connect(sock, (address, port)), remaining)
+            # Not wait_for: its task would send the SYN a turn of the loop later.
+            async with asyncio.timeout_at(max(deadline, loop.time() + 0.001)):
+                await loop.sock_connect(sock, (address, port))
         except BaseException:
             sock.close()
             raise

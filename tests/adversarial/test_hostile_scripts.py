@@ -440,3 +440,58 @@ async def test_a_greeting_that_refuses_the_session_is_critical_and_named(
     assert "b'" not in text and 'b"' not in text
     assert "too many connections from this address" in text
     assert "no service for this address" in text
+
+
+@pytest.mark.parametrize(
+    "banner",
+    [b"220 mail.example.test ESMTP ready\r\n", b"HTTP/1.1 400 Bad Request\r\n\r\n"],
+    ids=["smtp-banner", "http"],
+)
+async def test_another_protocol_on_the_imap_port_is_the_wrong_protocol(
+    banner: bytes, server_tls: ssl.SSLContext, hostile_ca_file: Path
+) -> None:
+    async def other(conn: Conn) -> None:
+        await conn.send(banner)
+        await conn.line()
+
+    with (
+        HostileServer(other, server_tls) as imap,
+        closed_port() as smtp,
+        dns_server("silent") as dns,
+    ):
+        report = await check(imap.port, smtp, dns, hostile_ca_file, PASSWORD, profiles=1)
+        received = imap.received()
+    [profile] = report.profiles
+    assert credentials_received(PASSWORD, received) == 0
+    greeting = next(s for s in profile.steps if s.protocol == "imap" and s.name == "greeting")
+    assert greeting.status is Status.FAIL, greeting
+    assert "wrong-protocol" in [f.code for f in profile.findings], profile.findings
+
+
+async def test_starttls_listed_then_refused_is_named_as_refused(
+    server_tls: ssl.SSLContext, hostile_ca_file: Path
+) -> None:
+    async def refuse(conn: Conn) -> None:
+        await conn.send(b"220 hostile test server ready\r\n")
+        while line := await conn.line():
+            verb = line.split(b" ", 1)[0].strip().upper()
+            if verb == b"EHLO":
+                await conn.send(b"250-hostile\r\n250 STARTTLS\r\n")
+            elif verb == b"STARTTLS":
+                await conn.send(b"454 4.7.0 TLS not available due to temporary reason\r\n")
+            else:
+                await conn.send(b"221 bye\r\n")
+                return
+
+    with (
+        HostileServer(refuse) as smtp,
+        closed_port() as imap,
+        dns_server("silent") as dns,
+    ):
+        report = await check(imap, smtp.port, dns, hostile_ca_file, PASSWORD, profiles=1)
+        received = smtp.received()
+    [profile] = report.profiles
+    assert credentials_received(PASSWORD, received) == 0 and b"AUTH" not in received
+    [missing] = [f for f in profile.findings if f.code == "starttls-missing"]
+    assert "refused to start it" in missing.title, missing
+    assert "TLS not available" in missing.detail

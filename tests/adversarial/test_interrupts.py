@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,14 +70,17 @@ def interrupted(runs: list[tuple[list[str], float]], tmp: Path) -> list[tuple[in
     """Run ``conntest ARGS`` for each run at once, each sent SIGINT ``after`` seconds in.
 
     Side by side rather than one after another: the waits overlap, and the
-    lab serves them all as it would serve concurrent clients.  Each run's
-    exit code, stdout and stderr, in order.
+    lab serves them all as it would serve concurrent clients.  A run's
+    seconds count from when conntest's own code is in (``-X importtime``
+    reports ``conntest.console``): on a loaded machine Python's own start-up
+    can take longer than the first ``after``, and a signal then is Python's
+    (its site module's traceback), not a moment of the run this test means.
+    Each run's exit code, stdout and stderr (without the import times), in order.
     """
     env = {**os.environ, "XDG_STATE_HOME": str(tmp / "state"), "NO_COLOR": "1"}
-    started = time.monotonic()
     procs = [
         subprocess.Popen(
-            [str(CONNTEST), *args],
+            [sys.executable, "-X", "importtime", str(CONNTEST), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -85,13 +89,30 @@ def interrupted(runs: list[tuple[list[str], float]], tmp: Path) -> list[tuple[in
         )
         for args, _after in runs
     ]
-    for proc, (_args, after) in sorted(zip(procs, runs, strict=True), key=lambda p: p[1][1]):
-        time.sleep(max(0.0, started + after - time.monotonic()))
-        proc.send_signal(signal.SIGINT)
+    errs: list[list[str]] = [[] for _ in procs]
+
+    def watch(proc: subprocess.Popen[str], after: float, err: list[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if not line.startswith("import time:"):
+                err.append(line)
+            elif line.rpartition("|")[2].strip() == "conntest.console":
+                threading.Timer(after, proc.send_signal, (signal.SIGINT,)).start()
+
+    watchers = [
+        threading.Thread(target=watch, args=(proc, after, err))
+        for proc, (_args, after), err in zip(procs, runs, errs, strict=True)
+    ]
+    for watcher in watchers:
+        watcher.start()
     results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=60)
-        results.append((proc.returncode, out, err))
+    for proc, watcher, err in zip(procs, watchers, errs, strict=True):
+        assert proc.stdout is not None
+        with proc:  # closes its pipes
+            out = proc.stdout.read()
+            proc.wait(timeout=60)
+            watcher.join(timeout=60)
+        results.append((proc.returncode, out, "".join(err)))
     return results
 
 

@@ -121,3 +121,41 @@ async def test_closed_connections_leave_no_tls_state_for_the_garbage_collector()
             assert servers == [], f"{len(servers)} lab TLS connections kept alive by a cycle"
     finally:
         gc.enable()
+
+
+async def test_the_lab_timer_never_wakes_a_flight_early() -> None:
+    """The latency's timer (lab.timer) replaces asyncio's, which wakes 1-2 ms late; it
+    must never be early, or the lab would flatter every client measured against it."""
+    from conntest.lab.timer import sleep_until
+
+    loop = asyncio.get_running_loop()
+    for delay in (0.0, 0.001, 0.004, 0.0123):
+        when = loop.time() + delay
+        await sleep_until(when)
+        assert loop.time() >= when
+    # A sleeper cancelled before its time leaves the timer working for the next one.
+    cancelled = asyncio.ensure_future(sleep_until(loop.time() + 0.05))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    when = loop.time() + 0.01
+    await sleep_until(when)
+    assert loop.time() >= when and cancelled.cancelled()
+
+
+async def test_latency_delays_dns_answers_too() -> None:
+    import dns.message
+
+    async with Lab(latency_ms=LATENCY_MS) as lab:
+        nameserver = lab.endpoints("ok").nameserver
+        query = dns.message.make_query("outlook.office365.com", "A").to_wire()
+
+        def ask() -> float:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                udp.settimeout(10)
+                started = time.monotonic()
+                udp.sendto(query, nameserver)
+                udp.recv(4096)
+                return time.monotonic() - started
+
+        waited = await asyncio.to_thread(ask)
+    assert waited >= LATENCY_MS / 1000, waited

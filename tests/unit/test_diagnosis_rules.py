@@ -627,11 +627,15 @@ def test_unknown_login_text_is_login_rejected() -> None:
     assert "reason conntest does not know" in finding.title
 
 
-def test_unknown_text_elsewhere_is_unrecognised() -> None:
+def test_unknown_text_elsewhere_is_unrecognised_and_the_check_failed() -> None:
+    """The words are unknown, the outcome is not: the client cannot open the mailbox."""
     reply = Reply("BAD", "Something entirely new happened.")
     finding = check(diagnose(run("imap", "mailbox", reply=reply), THUNDERBIRD, ctx()))[0]
     assert finding.code == "unrecognised"
-    assert finding.severity is Severity.UNKNOWN
+    assert finding.severity is Severity.CRITICAL
+    assert "Something entirely new happened." in finding.detail
+    # a pasted text of the same words stays unknown: nothing failed
+    assert explain("BAD Something entirely new happened.").severity is Severity.UNKNOWN
 
 
 def test_auth_mechanism_504() -> None:

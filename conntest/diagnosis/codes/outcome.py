@@ -54,7 +54,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         evidence=(
             "A reply or pasted text that matches no pattern and no success form. Variant "
             "refused: a greeting that refuses the session (IMAP '* BYE', an SMTP 4xx/5xx) in "
-            "words conntest does not know; the session is certainly not usable (critical)."
+            "words conntest does not know; step-refused: a later step of a check that failed "
+            "on such an answer. Either way the client cannot go on (critical); in a pasted text "
+            "(`conntest explain`) an unknown text stays unknown."
         ),
         remedy=remedies(
             "Keep the full text: your administrator or Microsoft support can look it up, and "
@@ -74,6 +76,15 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 remedy=remedies(
                     "Try again in a few minutes and from another network; check that {settings} "
                     "name {expected_host}. Keep the full text for your administrator."
+                ),
+                severity=Severity.CRITICAL,
+            ),
+            "step-refused": Variant(
+                title="{host} refused {phase} in words conntest does not know",
+                detail=(
+                    "At {phase} ({protocol_name}), {host} answered '{sentence}', and {client} "
+                    "cannot go on from there. conntest does not know these words, so it cannot "
+                    "say why; the check failed all the same."
                 ),
                 severity=Severity.CRITICAL,
             ),

@@ -307,6 +307,14 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     "Microsoft 365 serves IMAP on {expected_port} with {expected_security}."
                 ),
             ),
+            "refused": Variant(
+                title="The SMTP server offered encryption (STARTTLS) but refused to start it",
+                detail=(
+                    "The server listed STARTTLS, then refused it ({how}), so no password was "
+                    "sent. Microsoft's {smtp_host} starts TLS when asked; a refusal comes from "
+                    "another server or a device on the way that handles mail connections."
+                ),
+            ),
         },
     ),
     CatalogueEntry(

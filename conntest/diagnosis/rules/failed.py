@@ -93,14 +93,18 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
                 if kind is FailureKind.NOT_OFFERED
                 else f"the server refused STARTTLS: '{values['sentence']}'"
             )
-            return make("starttls-missing", "imap" if step.protocol == "imap" else None, how=how)
+            variant = "imap" if step.protocol == "imap" else None
+            if variant is None and kind is not FailureKind.NOT_OFFERED:
+                variant = "refused"
+            return make("starttls-missing", variant, how=how)
         if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
             return make("wrong-protocol")
         if step.name == "greeting" and kind is FailureKind.REJECTED:
             return make("unrecognised", "refused")
-        if not is_success(reply):
+        if not is_success(reply):  # the step failed on it: the client cannot go on
             return make(
                 "unrecognised",
+                "step-refused",
                 where=f" at {step.protocol.upper()} {PHASES.get(step.name, step.name)}",
             )
 
