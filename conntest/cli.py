@@ -163,13 +163,11 @@ def _oauth_fields(
 def cmd_check(
     args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO | None
 ) -> int:
-    import asyncio
-
     from conntest.batch.options import wants_batch_path
     from conntest.inputs.passwords import password_from_args
     from conntest.inputs.selection import select_profiles
     from conntest.inputs.values import option_value, parse_address
-    from conntest.interrupts import quiet_when_cancelled
+    from conntest.interrupts import run_quietly
     from conntest.redact import Redactor
     from conntest.render.json_report import render_json
     from conntest.render.redacted_output import redact_output
@@ -186,7 +184,7 @@ def cmd_check(
     password = None if getattr(args, "oauth", False) else password_from_args(args, stdin)
     redact = Redactor.for_credentials(user, password)
     try:
-        report = asyncio.run(quiet_when_cancelled(_check(args, user, password, profiles)))
+        report = run_quietly(_check(args, user, password, profiles))
     except ConntestError:
         raise
     except Exception as exc:  # a bug: say so in one line, never with a secret in it
@@ -281,7 +279,7 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
         doc["admin_action"] = finding.admin_action
         stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        from conntest.render.text_report import render_finding
+        from conntest.render.finding_text import render_finding
 
         stdout.write("\n".join(render_finding(finding, primary=True)) + "\n")
     return finding.severity.exit_code
@@ -376,6 +374,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConntestError as exc:
         return _failure(exc, getattr(args, "format", None), stdout, stderr)
     except KeyboardInterrupt:
+        import warnings
+
+        # Coroutines that the interrupt left unstarted are dropped with the traceback.
+        warnings.filterwarnings(
+            "ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning
+        )
         print("conntest: interrupted", file=stderr)
         if getattr(args, "format", None) == "nagios":
             from conntest.render.nagios import render_unknown

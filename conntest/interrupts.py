@@ -22,7 +22,7 @@ import signal
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # only annotations
     import asyncio
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Coroutine
     from typing import Any, TypeVar
 
     T = TypeVar("T")
@@ -36,6 +36,7 @@ __all__ = [
     "on_reload",
     "on_stop",
     "quiet_when_cancelled",
+    "run_quietly",
 ]
 
 EXIT_INTERRUPTED = 3
@@ -147,3 +148,20 @@ async def quiet_when_cancelled(awaitable: Awaitable[T]) -> T:
                 "ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning
             )
         raise
+
+
+def run_quietly(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` of ``coro`` under :func:`quiet_when_cancelled`.
+
+    A Ctrl-C while ``asyncio.run`` still makes its loop lands before either
+    coroutine started; closing them then keeps Python from warning that they
+    were "never awaited" beside the one interrupted line.
+    """
+    import asyncio
+
+    wrapper = quiet_when_cancelled(coro)
+    try:
+        return asyncio.run(wrapper)
+    finally:
+        wrapper.close()
+        coro.close()

@@ -23,6 +23,10 @@ Vocabulary shared by the probes and the diagnosis (keep the two in step):
     ``"system"``: the system's store).
 ``Failure.kind``
     see :class:`FailureKind`.
+
+:class:`Severity` and :class:`Finding` live in :mod:`conntest.finding` (re-exported
+here): ``conntest explain`` concludes without observing, and imports that alone
+(issue 12: cold start).
 """
 
 from __future__ import annotations
@@ -31,6 +35,22 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from conntest.finding import Finding, Severity
+
+__all__ = [
+    "Failure",
+    "FailureKind",
+    "Finding",
+    "ModernAuthRoute",
+    "ProfileResult",
+    "Reply",
+    "Report",
+    "Severity",
+    "Status",
+    "Step",
+    "TLSInfo",
+]
+
 
 class Status(enum.StrEnum):
     """Outcome of one step."""
@@ -38,30 +58,6 @@ class Status(enum.StrEnum):
     PASS = "pass"  # noqa: S105 (not a password)
     FAIL = "fail"
     SKIP = "skip"
-
-
-class Severity(enum.IntEnum):
-    """Ordered so that ``max()`` gives the worst; ``UNKNOWN`` is worst of all."""
-
-    OK = 0
-    INFO = 1
-    WARNING = 2
-    CRITICAL = 3
-    UNKNOWN = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @property
-    def verdict(self) -> str:
-        """The report verdict for this severity (``info`` counts as ``ok``)."""
-        return "ok" if self is Severity.INFO else self.label
-
-    @property
-    def exit_code(self) -> int:
-        """Nagios plugin exit code."""
-        return {0: 0, 1: 0, 2: 1, 3: 2, 4: 3}[int(self)]
 
 
 class FailureKind(enum.StrEnum):
@@ -163,22 +159,6 @@ class Step:
     @property
     def failed(self) -> bool:
         return self.status is Status.FAIL
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A conclusion of the diagnosis with its evidence and remedy."""
-
-    code: str
-    severity: Severity
-    title: str
-    detail: str
-    remedy: str
-    evidence: str
-    """The step and server text that decided it, e.g. ``smtp auth: 535 5.7.139 …``."""
-    admin_action: str | None = None
-    """What an administrator must do, where the fix is not the user's."""
-    protocol: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,20 +27,41 @@ echoes a credential cut short at its own line limit.
 A secret shorter than three characters is not redacted: blanking every such
 fragment would destroy the server's words (and such a password is diagnosed
 by its shape anyway).
+
+Two strengths, for two kinds of text.  :meth:`Redactor.__call__` (and
+:meth:`Redactor.cut`, :meth:`Redactor.data`) is *strict*: every occurrence goes.
+It is applied at the source, to what came from outside conntest's code (a
+server's reply, a transcript line, an exception's message, step data).
+:meth:`Redactor.output` (and :meth:`Redactor.value`,
+:meth:`Redactor.keys_and_values`: the finished report and the rendered text) is
+the *safety net*: it redacts the same forms but keeps an occurrence that lies
+inside one whole word of conntest's own vocabulary (:func:`vocabulary`: every
+word of conntest's installed code and data, the same for every user).  A
+password ``login`` thus leaves the finding code ``login-rejected``, the step
+``imap_auth``, the JSON key ``code`` and the label ``protocol="smtp"`` as
+they are (a coincidence there tells nobody anything, and blanking them breaks
+parsers and monitoring), while the server's echo of it was already removed at
+the source, and an address, a path or a library's repr holding it is still
+caught here: those are not vocabulary words.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import copy
 import dataclasses
 import enum
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any, TypeVar
 
+from conntest.model import FailureKind, Severity, Status
 from conntest.password import strip_invisible
 
 REDACTED = "<redacted>"
@@ -52,6 +73,99 @@ PARTIAL_MIN = 6
 
 _MIN_FORM = 3
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+
+_WORD = re.compile(r"[\w@/+~%-]+(?:[.:][\w@/+~%-]+)*")
+"""One word as conntest's own text spells it: ``login-rejected``, ``imap_auth``,
+``conntest_up``, ``--password-file``, ``smtp.office365.com``; a dot or colon
+only inside (a sentence's full stop, a headline's ``profile:`` are not part of it).
+An address or a path is one word, so a secret inside one is never taken for
+conntest's own."""
+_JOINS = re.compile(r"[-_]+")
+_SOURCES = (".py", ".yaml", ".yml", ".toml", ".json")
+_NOT_OURS = {"__pycache__", "lab"}
+"""The lab's package speaks as a server would: its words reach a report only in a
+server's reply, redacted at the source; they are not conntest's vocabulary."""
+_DOCSTRING = re.compile(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'')
+_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'')
+
+
+def _literals(node: Traversable, into: list[str]) -> None:
+    """The one-line string literals of conntest's code (docstrings left out: they are
+    not shown to anyone) and the whole of its data files (built-in profiles)."""
+    for child in node.iterdir():
+        if child.is_dir():
+            if child.name not in _NOT_OURS:
+                _literals(child, into)
+        elif child.name.endswith(".py"):
+            code = _DOCSTRING.sub("", child.read_bytes().decode("utf-8", "replace"))
+            into += [a or b for a, b in _LITERAL.findall(code)]
+        elif child.name.endswith(_SOURCES):
+            into.append(child.read_bytes().decode("utf-8", "replace"))
+
+
+def _spellings(word: str) -> tuple[str, ...]:
+    return (word, word.lower(), word.upper(), word[:1].upper() + word[1:])
+
+
+@cache
+def _vocabularies() -> tuple[frozenset[str], frozenset[str]]:
+    """(every word of conntest's texts, the literals that are one word: names)."""
+    literals: list[str] = []
+    _literals(resources.files("conntest"), literals)
+    # The enumerations' names are shown too (``Severity.CRITICAL`` as "critical").
+    literals += [m.name for e in (Status, Severity, FailureKind) for m in e]
+    words = {w for text in literals for w in _WORD.findall(text)}
+    names = {t for text in literals if _WORD.fullmatch(t := text.strip().strip("-_"))}
+    return (
+        frozenset(form for w in words for form in _spellings(w)),
+        frozenset(form for n in names for form in _spellings(n)),
+    )
+
+
+def vocabulary() -> frozenset[str]:
+    """Every word of conntest's installed code and data, as written, lower, upper, capitalised.
+
+    The fixed text a report is made of, read from the package itself so it is never
+    out of date: finding codes, catalogue titles and remedies, step and protocol
+    names, status and severity words, JSON keys, metric, label and perfdata names,
+    option names, built-in profiles (the string literals of the code, docstrings
+    and comments left out, and the data files).  Read once per process, and only
+    when a secret form is found in a finished text (~0.2 s measured on this
+    machine's loaded cores; a run with no match never reads it).
+    """
+    return _vocabularies()[0]
+
+
+def is_own_word(word: str) -> bool:
+    """``word`` is conntest's: a vocabulary word, or names joined by ``-``/``_``.
+
+    A name is a literal that is one word (``"auth"``, ``"-stripped"``, ``"imap"``):
+    ``imap_auth-stripped`` is put together from them in f-strings.  Words of prose
+    are not joined, so a passphrase ``correct-horse-battery-staple`` of English
+    words is not taken for conntest's own.
+    """
+    words, names = _vocabularies()
+    if word in words:
+        return True
+    parts = [p for p in _JOINS.split(word) if p]
+    return len(parts) > 1 and all(p in names for p in parts)
+
+
+def _own_spans(text: str) -> tuple[list[int], list[int]]:
+    """Starts and ends of the words of ``text`` that are conntest's own."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for match in _WORD.finditer(text):
+        if is_own_word(match.group(0)):
+            starts.append(match.start())
+            ends.append(match.end())
+    return starts, ends
+
+
+def _inside(spans: tuple[list[int], list[int]], start: int, end: int) -> bool:
+    """``text[start:end]`` lies inside one of the words ``spans`` holds."""
+    i = bisect.bisect_right(spans[0], start) - 1
+    return i >= 0 and spans[1][i] >= end
 
 
 def imap_quoted(text: str) -> str:
@@ -201,7 +315,10 @@ class Redactor:
         return bool(self._secrets)
 
     def __call__(self, text: str) -> str:
-        """``text`` with every secret form replaced, and no partial form at either end."""
+        """``text`` with every secret form replaced, and no partial form at either end.
+
+        Strict: for text from outside conntest (a reply, a transcript, a message).
+        """
         if not self._secrets:
             return text
         for secret in self._secrets:
@@ -210,6 +327,36 @@ class Redactor:
         if self._partial:
             text = _BASE64_RUN.sub(self._wrapped, text)
         return self._scrub_ends(text)
+
+    def output(self, text: str) -> str:
+        """As ``self(text)``, but an occurrence inside a word of conntest's own is kept.
+
+        The safety net over a finished report or a rendered text, where conntest's
+        vocabulary (codes, step names, keys, labels) stands beside the values.
+        """
+        strict = self(text)
+        if strict == text:
+            return text  # the common case: no secret form, the vocabulary is not read
+        spans = _own_spans(text)
+        cuts: list[tuple[int, int]] = []
+        for secret in self._secrets:
+            at = text.find(secret)
+            while at != -1:
+                if not _inside(spans, at, at + len(secret)):
+                    cuts.append((at, at + len(secret)))
+                at = text.find(secret, at + 1)
+        text = _cut_out(text, cuts)
+        if self._partial:
+            spans = _own_spans(text)
+
+            def wrapped(match: re.Match[str]) -> str:
+                if _inside(spans, match.start(), match.end()):
+                    return match.group(0)
+                return self._wrapped(match)
+
+            text = _BASE64_RUN.sub(wrapped, text)
+        spans = _own_spans(text)
+        return self._scrub_ends(text, keep=lambda a, b: _inside(spans, a, b))
 
     def _wrapped(self, match: re.Match[str]) -> str:
         """A base64 run, or ``<redacted>`` if it decodes to text holding a secret form."""
@@ -242,19 +389,21 @@ class Redactor:
         return value
 
     def keys_and_values(self, value: Any) -> Any:
-        """As :meth:`data`, dictionary keys too (a parsed document, before it is written again)."""
+        """Every key and string of a parsed document through :meth:`output` (the safety net:
+        a key or an enumerated value of conntest's own stays as it is)."""
         if isinstance(value, dict):
-            return {self(str(k)): self.keys_and_values(v) for k, v in value.items()}
+            return {self.output(str(k)): self.keys_and_values(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.keys_and_values(v) for v in value]
-        return self(value) if isinstance(value, str) else value
+        return self.output(value) if isinstance(value, str) else value
 
     def value(self, obj: T) -> T:
         """A copy of ``obj`` (a report, a result: dataclasses all the way down) with every
         string redacted; the same object when nothing in it held a secret.
 
         Applied before a renderer wraps, cuts, escapes or collapses the text,
-        so that a secret form is still whole where it is looked for.
+        so that a secret form is still whole where it is looked for.  The safety
+        net (:meth:`output`): a code, a step name, a catalogue word stays whole.
         """
         if not self._secrets:
             return obj
@@ -264,7 +413,7 @@ class Redactor:
         if isinstance(obj, enum.Enum):
             return obj
         if isinstance(obj, str):
-            clean = self(obj)
+            clean = self.output(obj)
             return obj if clean == obj else clean  # unchanged: the very same object
         if isinstance(obj, dict):
             items = {k: self._value(v) for k, v in obj.items()}
@@ -292,8 +441,9 @@ class Redactor:
             return clone
         return obj
 
-    def _scrub_ends(self, text: str) -> str:
-        """Replace a secret form's prefix at the end of ``text`` or its suffix at the start."""
+    def _scrub_ends(self, text: str, keep: Callable[[int, int], bool] | None = None) -> str:
+        """Replace a secret form's prefix at the end of ``text`` or its suffix at the start
+        (unless ``keep(start, end)`` says that piece is a word of conntest's own)."""
         if text[-PARTIAL_MIN:] not in self._grams and text[:PARTIAL_MIN] not in self._grams:
             return text  # the common case, decided without searching the text (issue 12)
         for secret in self._partial:
@@ -305,7 +455,8 @@ class Redactor:
             start = text.find(head, max(0, len(text) - len(secret) + 1))
             while start != -1:
                 if secret.startswith(text[start:]):
-                    text = text[:start] + REDACTED
+                    if keep is None or not keep(start, len(text)):
+                        text = text[:start] + REDACTED
                     break
                 start = text.find(head, start + 1)
             # The latest match is the longest suffix left at the start.
@@ -315,6 +466,23 @@ class Redactor:
                 if secret.endswith(text[: end + PARTIAL_MIN]):
                     found = end + PARTIAL_MIN
                 end = text.find(tail, end + 1, len(secret) - 1)
-            if found != -1:
+            if found != -1 and (keep is None or not keep(0, found)):
                 text = REDACTED + text[found:]
         return text
+
+
+def _cut_out(text: str, cuts: list[tuple[int, int]]) -> str:
+    """``text`` with every span in ``cuts`` (overlapping ones merged) replaced by ``<redacted>``."""
+    merged: list[list[int]] = []
+    for start, stop in sorted(cuts):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    out: list[str] = []
+    done = 0
+    for start, stop in merged:
+        out += [text[done:start], REDACTED]
+        done = stop
+    out.append(text[done:])
+    return "".join(out)

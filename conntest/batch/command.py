@@ -26,7 +26,7 @@ from conntest.errors import ConntestError, UsageError
 from conntest.inputs.passwords import PasswordSource, password_from_args
 from conntest.inputs.selection import load_profile_set, protocols_of, select_profiles
 from conntest.inputs.values import option_value, parse_address
-from conntest.interrupts import quiet_when_cancelled
+from conntest.interrupts import run_quietly
 from conntest.lockout import open_ledger
 from conntest.output_file import write_report
 from conntest.probes.dns_probe import ResolverConfig
@@ -130,7 +130,7 @@ def check_batch(
             )
 
     try:
-        batch = asyncio.run(quiet_when_cancelled(run()))
+        batch = run_quietly(run())
     except ConntestError:
         raise
     except Exception as exc:  # a bug: one line, never a secret

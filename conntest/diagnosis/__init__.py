@@ -29,7 +29,10 @@ newlines.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # typing itself stays out of ``conntest explain`` (issue 12)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from conntest.diagnosis.catalogue import (

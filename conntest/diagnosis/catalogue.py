@@ -8,7 +8,9 @@ user's, what an administrator must do.  The entries live by what they speak of i
 submission replies, OAuth, the run's outcome); the shared vocabulary is
 :mod:`.vocabulary`, shared sentences :mod:`.wording`, dated facts :mod:`.timeline`,
 endpoint facts :mod:`.endpoints`.  This module re-exports them all, so
-``from conntest.diagnosis.catalogue import X`` keeps working for every public name.
+``from conntest.diagnosis.catalogue import X`` keeps working for every public name
+(the type aliases ``ClientKind``, ``Layer`` and ``Scope`` are :mod:`.vocabulary`'s, for
+annotations only).
 
 The rule functions in :mod:`conntest.diagnosis.rules` decide *which* entry applies;
 ``docs/diagnoses.md`` is generated from :data:`CATALOGUE` in :data:`CODE_ORDER`
@@ -58,15 +60,7 @@ from conntest.diagnosis.endpoints import (
     SECURITY_WORDS,
 )
 from conntest.diagnosis.timeline import RETIREMENT_TIMELINE, TIMELINE_CITES, TimelineEntry, cite
-from conntest.diagnosis.vocabulary import (
-    LAYER_ORDER,
-    CatalogueEntry,
-    ClientKind,
-    Layer,
-    Pattern,
-    Scope,
-    Variant,
-)
+from conntest.diagnosis.vocabulary import LAYER_ORDER, CatalogueEntry, Pattern, Variant
 from conntest.diagnosis.wording import (
     DECIDE,
     GENERIC_PLACES,
@@ -105,10 +99,7 @@ __all__ = [
     "SUCCESS_PATTERNS",
     "TIMELINE_CITES",
     "CatalogueEntry",
-    "ClientKind",
-    "Layer",
     "Pattern",
-    "Scope",
     "TimelineEntry",
     "Variant",
     "cite",

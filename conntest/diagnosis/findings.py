@@ -14,15 +14,11 @@ from datetime import date
 
 from conntest.diagnosis import ranking
 from conntest.diagnosis.catalogue import NOTES
+from conntest.diagnosis.rules.candidate import Candidate
 from conntest.diagnosis.rules.context import capability_rule, dns_rule, settings_rule, tls_rule
 from conntest.diagnosis.rules.failed import classify_failed_step
 from conntest.diagnosis.rules.oauth import account_kind_rule, oauth_rule
-from conntest.diagnosis.rules.observed import (
-    AUTH_STEPS,
-    Candidate,
-    Observed,
-    evidence,
-)
+from conntest.diagnosis.rules.observed import AUTH_STEPS, Observed, evidence
 from conntest.diagnosis.rules.retirement import (
     after_change_note,
     oauth_client_rule,

@@ -18,6 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from conntest.diagnosis.prefilter import compiled, may_match
+
+TYPE_CHECKING = False  # typing itself stays out of ``conntest explain`` (issue 12)
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["NormalisedReply", "normalise", "one_line", "readable"]
 
 
@@ -41,48 +47,71 @@ class NormalisedReply:
 
 
 # Library and log prefixes: removed repeatedly from the start of the text.
-_PREFIXES = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"^\s*invalid login:\s*",  # nodemailer
-        r"^\s*(?:[a-z_$][\w$]*\.)*[\w$]*(?:exception|error)\s*:\s*",  # Java, Python, .NET
-        r"^\s*can ?not authenticate to imap server:\s*",  # PHP c-client
-        r"^\s*command failed[.:]?\s*",  # imapflow
-        r"^.*?\bthe server response was:\s*",  # System.Net.Mail
-        r"^\s*your (?:imap|pop3?|smtp|e-?mail) server wants to alert you to the following:\s*",
-        r"^\s*\[?\d{4}-\d{2}-\d{2}[ t]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?z?\]?\s*",  # log timestamp
-        r"^\s*(?:s:|<<<|<~\*?|<\*\*|<-|<)\s+",  # transcript markers (server side)
-        r"^\s*receive\s+[cs]:\s*",
-    )
+_PREFIXES = (
+    r"^\s*invalid login:\s*",  # nodemailer
+    r"^\s*(?:[a-z_$][\w$]*\.)*[\w$]*(?:exception|error)\s*:\s*",  # Java, Python, .NET
+    r"^\s*can ?not authenticate to imap server:\s*",  # PHP c-client
+    r"^\s*command failed[.:]?\s*",  # imapflow
+    r"^.*?\bthe server response was:\s*",  # System.Net.Mail
+    r"^\s*your (?:imap|pop3?|smtp|e-?mail) server wants to alert you to the following:\s*",
+    r"^\s*\[?\d{4}-\d{2}-\d{2}[ t]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?z?\]?\s*",  # log timestamp
+    r"^\s*(?:s:|<<<|<~\*?|<\*\*|<-|<)\s+",  # transcript markers (server side)
+    r"^\s*receive\s+[cs]:\s*",
 )
+"""Matched case-insensitively."""
 
-_PY_TUPLE = re.compile(r"\(\s*(\d{3})\s*,\s*b?(['\"])(.*?)\2\s*\)", re.DOTALL)
-_PY_BYTES = re.compile(r"\[?\bb(['\"])(.*?)\1\]?", re.DOTALL)
-_SMTP_LINE = re.compile(r"^(\d{3})(?:[ -]|$)(.*)$")
-_ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
-_IMAP = re.compile(
+# The patterns below are (regex, flags), compiled on first use and only for a text
+# :func:`~conntest.diagnosis.prefilter.may_match` lets through (issue 12: cold start).
+_PY_TUPLE = (r"\(\s*(\d{3})\s*,\s*b?(['\"])(.*?)\2\s*\)", re.DOTALL)
+_PY_BYTES = (r"\[?\bb(['\"])(.*?)\1\]?", re.DOTALL)
+_SMTP_LINE = (r"^(\d{3})(?:[ -]|$)(.*)$", 0)
+_SMTP_CONTINUATION = (r"^(\d{3})-", 0)
+_ENHANCED = (r"^([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)", 0)
+_IMAP = (
     r"^(?:(?P<tag>[A-Za-z0-9.*+]+)\s+)?(?P<status>OK|NO|BAD|BYE|PREAUTH)\b[ \t]*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-_IMAP_UNTAGGED = re.compile(r"^\*\s+(?P<rest>.*)$", re.DOTALL)
-_POP = re.compile(r"^(?P<status>[+-](?:OK|ERR))\b[ \t]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
-_WRAPPED = re.compile(r"\berror:\s*(?=\d{3}[ -])", re.IGNORECASE)
+_IMAP_UNTAGGED = (r"^\*\s+(?P<rest>.*)$", re.DOTALL)
+_POP = (r"^(?P<status>[+-](?:OK|ERR))\b[ \t]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_WRAPPED = (r"\berror:\s*(?=\d{3}[ -])", re.IGNORECASE)
 
 # Things that vary per connection, removed from the sentence.
-_BRACKET = re.compile(r"\[([^\[\]]*)\]")
-_OPEN_BRACKET_AT_END = re.compile(r"\s*\[([^\[\]]*)$")
-_DAY_DATE = re.compile(
+_BRACKET = (r"\[([^\[\]]*)\]", 0)
+_OPEN_BRACKET_AT_END = (r"\s*\[([^\[\]]*)$", 0)
+_DAY_DATE = (
     r"\b(?:mon|tue|wed|thu|fri|sat|sun),?\s+\d{1,2}\s+[a-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?"
-    r"(?:\s*[+-]\d{4})?(?:\s*\([a-z]+\))?"
+    r"(?:\s*[+-]\d{4})?(?:\s*\([a-z]+\))?",
+    0,
 )
-_ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?z?\b")
-_BACKEND_HOST = re.compile(
-    r"\b[a-z]{2,}\d[a-z0-9]*(?:\.[a-z0-9-]+)*\.(?:outlook\.com|office365\.com|exchangelabs\.com)\b"
+_ISO_TIME = (r"\b\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?z?\b", 0)
+_BACKEND_HOST = (
+    r"\b[a-z]{2,}\d[a-z0-9]*(?:\.[a-z0-9-]+)*\.(?:outlook\.com|office365\.com|exchangelabs\.com)\b",
+    0,
 )
-_REQUEST_ID = re.compile(r"\b[0-9a-f]{16}\b")
-_BASE64 = re.compile(r"(?<![\w/+])(?=[a-z0-9+/]*[0-9+/])[a-z0-9+/]{24,}={0,2}")
-_SPACES = re.compile(r"\s+")
-_TRAILER = re.compile(r"\s*\[[^\[\]]*[\d.=][^\[\]]*\]?\s*$")
+_REQUEST_ID = (r"\b[0-9a-f]{16}\b", 0)
+_BASE64 = (r"(?<![\w/+])(?=[a-z0-9+/]*[0-9+/])[a-z0-9+/]{24,}={0,2}", 0)
+_SPACES = (r"\s+", 0)
+_TRAILER = (r"\s*\[[^\[\]]*[\d.=][^\[\]]*\]?\s*$", 0)
+_KEPT_BRACKET = (r"[\d.=]", 0)
+
+_Pattern = tuple[str, int]
+
+
+def _may(pattern: _Pattern, text: str) -> bool:
+    regex, flags = pattern
+    return may_match(regex, text, ignorecase=bool(flags & re.IGNORECASE))
+
+
+def _match(pattern: _Pattern, text: str) -> re.Match[str] | None:
+    return compiled(*pattern).match(text) if _may(pattern, text) else None
+
+
+def _search(pattern: _Pattern, text: str) -> re.Match[str] | None:
+    return compiled(*pattern).search(text) if _may(pattern, text) else None
+
+
+def _sub(pattern: _Pattern, repl: Any, text: str, count: int = 0) -> str:
+    return compiled(*pattern).sub(repl, text, count=count) if _may(pattern, text) else text
 
 
 def normalise(text: str) -> NormalisedReply:
@@ -90,14 +119,14 @@ def normalise(text: str) -> NormalisedReply:
     raw = _unrepr(text or "")
     raw = _strip_prefixes(raw)
     status, enhanced, body = _split_status(raw)
-    wrapped = _WRAPPED.search(body)
+    wrapped = _search(_WRAPPED, body)
     if wrapped is not None:
         inner = normalise(body[wrapped.end() :])
         outer = _clean(body[: wrapped.start()])
         return NormalisedReply(inner.status, inner.enhanced, inner.text, wrapper=outer or None)
     if enhanced is None and status is not None and not status[0].isdigit():
         # IMAP/POP texts sometimes quote an SMTP-style enhanced code; keep it.
-        match = _ENHANCED.match(body.strip())
+        match = _match(_ENHANCED, body.strip())
         if match:
             enhanced = match.group(1)
             body = body.strip()[match.end() :]
@@ -112,22 +141,22 @@ def readable(text: str) -> str:
     host/date/id trailer is cut.
     """
     raw = _strip_prefixes(_unrepr(text or ""))
-    wrapped = list(_WRAPPED.finditer(raw))
+    wrapped = list(compiled(*_WRAPPED).finditer(raw)) if _may(_WRAPPED, raw) else []
     if wrapped:
         raw = raw[wrapped[-1].end() :]
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
-    matches = [_SMTP_LINE.match(line) for line in lines]
+    matches = [_match(_SMTP_LINE, line) for line in lines]
     if len(lines) > 1 and all(matches):
-        parts = [re.sub(r"^(\d{3})-", r"\1 ", lines[0])]
+        parts = [_sub(_SMTP_CONTINUATION, r"\1 ", lines[0])]
         for match in matches[1:]:
             assert match is not None  # all() above
-            parts.append(_ENHANCED.sub("", match.group(2).strip()))
+            parts.append(_sub(_ENHANCED, "", match.group(2).strip()))
         raw = " ".join(parts)
     else:
         raw = " ".join(lines)
     flat = one_line(raw)
     for _ in range(3):
-        cut = _TRAILER.sub("", flat).strip()
+        cut = _sub(_TRAILER, "", flat).strip()
         if cut == flat:
             break
         flat = cut
@@ -136,7 +165,7 @@ def readable(text: str) -> str:
 
 def one_line(text: str, limit: int = 300) -> str:
     """``text`` on one line (continuations joined), shortened for evidence strings."""
-    flat = _SPACES.sub(" ", text).strip()
+    flat = _sub(_SPACES, " ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -149,8 +178,8 @@ def _unrepr(text: str) -> str:
     def bytes_repl(m: re.Match[str]) -> str:
         return _unescape(m.group(2))
 
-    text = _PY_TUPLE.sub(tuple_repl, text)
-    return _PY_BYTES.sub(bytes_repl, text)
+    text = _sub(_PY_TUPLE, tuple_repl, text)
+    return _sub(_PY_BYTES, bytes_repl, text)
 
 
 def _unescape(text: str) -> str:
@@ -169,7 +198,7 @@ def _strip_prefixes(text: str) -> str:
     for _ in range(8):  # bounded: prefixes can stack ("Error: Invalid login: …")
         before = text
         for prefix in _PREFIXES:
-            text = prefix.sub("", text, count=1)
+            text = _sub((prefix, re.IGNORECASE), "", text, count=1)
         if text == before:
             break
     return text
@@ -180,7 +209,7 @@ def _split_status(text: str) -> tuple[str | None, str | None, str]:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return None, None, ""
-    smtp = [_SMTP_LINE.match(line) for line in lines]
+    smtp = [_match(_SMTP_LINE, line) for line in lines]
     if all(smtp):
         status = smtp[0].group(1) if smtp[0] else None
         enhanced: str | None = None
@@ -188,23 +217,23 @@ def _split_status(text: str) -> tuple[str | None, str | None, str]:
         for match in smtp:
             assert match is not None  # all() above
             body = match.group(2).strip()
-            code = _ENHANCED.match(body)
+            code = _match(_ENHANCED, body)
             if code:
                 enhanced = enhanced or code.group(1)
                 body = body[code.end() :]
             bodies.append(body)
         return status, enhanced, " ".join(bodies)
     first, rest = lines[0], " ".join(lines[1:])
-    pop = _POP.match(first)
+    pop = _match(_POP, first)
     if pop:
         return pop.group("status").upper(), None, _join(pop.group("rest"), rest)
-    imap = _IMAP.match(first)
+    imap = _match(_IMAP, first)
     if imap and (imap.group("tag") or imap.group("status").isupper()):
         return imap.group("status").upper(), None, _join(imap.group("rest"), rest)
-    untagged = _IMAP_UNTAGGED.match(first)
+    untagged = _match(_IMAP_UNTAGGED, first)
     if untagged:
         return "*", None, _join(untagged.group("rest"), rest)
-    code = _ENHANCED.match(first)
+    code = _match(_ENHANCED, first)
     if code:
         return None, code.group(1), _join(first[code.end() :], rest)
     return None, None, " ".join(lines)
@@ -217,20 +246,20 @@ def _join(first: str, rest: str) -> str:
 def _clean(text: str) -> str:
     """Lower-case and drop the parts that change per connection."""
     text = text.lower()
-    text = _DAY_DATE.sub(" ", text)
-    text = _ISO_TIME.sub(" ", text)
-    text = _BRACKET.sub(_bracket_repl, text)
-    text = _OPEN_BRACKET_AT_END.sub(_bracket_repl, text)
-    text = _BACKEND_HOST.sub(" ", text)
-    text = _REQUEST_ID.sub(" ", text)
-    text = _BASE64.sub(" ", text)
-    text = _SPACES.sub(" ", text).strip()
+    text = _sub(_DAY_DATE, " ", text)
+    text = _sub(_ISO_TIME, " ", text)
+    text = _sub(_BRACKET, _bracket_repl, text)
+    text = _sub(_OPEN_BRACKET_AT_END, _bracket_repl, text)
+    text = _sub(_BACKEND_HOST, " ", text)
+    text = _sub(_REQUEST_ID, " ", text)
+    text = _sub(_BASE64, " ", text)
+    text = _sub(_SPACES, " ", text).strip()
     return text.strip("\"'` ").strip()
 
 
 def _bracket_repl(match: re.Match[str]) -> str:
     """Drop a bracket holding a host, address, id, date or token; keep words like ``[alert]``."""
     content = match.group(1)
-    if not content.strip() or re.search(r"[\d.=]", content):
+    if not content.strip() or _search(_KEPT_BRACKET, content):
         return " "
     return match.group(0)

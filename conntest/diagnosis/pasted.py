@@ -8,9 +8,9 @@ imports).
 
 from __future__ import annotations
 
-from conntest.diagnosis.catalogue import DECIDE, GENERIC_PLACES
+from conntest.diagnosis.catalogue import DECIDE
 from conntest.diagnosis.normalise import normalise, one_line
-from conntest.diagnosis.rules.observed import Candidate, display, protocol_values
+from conntest.diagnosis.rules.candidate import Candidate, display, protocol_values
 from conntest.diagnosis.rules.text import (
     backoff_text,
     is_success,
@@ -18,21 +18,13 @@ from conntest.diagnosis.rules.text import (
     match_normalised,
 )
 from conntest.diagnosis.templates import client_kind, render_candidate
-from conntest.model import Finding, Severity
-from conntest.profile import ImapSettings, OAuth2Support, Profile, SmtpSettings
+from conntest.finding import Finding, Severity
 
-__all__ = ["GENERIC_PROFILE", "explain"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from conntest.profile import Profile
 
-
-GENERIC_PROFILE = Profile(
-    id="generic",
-    name=GENERIC_PLACES["client"],
-    imap=ImapSettings(settings_path=GENERIC_PLACES["imap_settings"]),
-    smtp=SmtpSettings(settings_path=GENERIC_PLACES["smtp_settings"]),
-    oauth2=OAuth2Support(supported=False, how=""),
-    password_path=GENERIC_PLACES["password_path"],
-)
-"""Stands in for the client when :func:`explain` is called without a profile."""
+__all__ = ["explain"]
 
 
 def explain(text: str, profile: Profile | None = None) -> Finding:
@@ -43,11 +35,10 @@ def explain(text: str, profile: Profile | None = None) -> Finding:
     completed.``); unknown texts about signing in get ``login-rejected`` with what
     would decide it, anything else ``unrecognised``.
     """
-    used = profile or GENERIC_PROFILE
     try:
         reply = normalise(text)
         protocol = _guess_protocol(reply.status, reply.enhanced)
-        values = {"sentence": display(text) or "(empty)", **protocol_values(protocol, used)}
+        values = {"sentence": display(text) or "(empty)", **protocol_values(protocol, profile)}
         values["decide"] = DECIDE["explain"]
         found = match_normalised(reply)
         candidate: Candidate
@@ -66,7 +57,7 @@ def explain(text: str, profile: Profile | None = None) -> Finding:
             candidate = Candidate("unrecognised", None, values)
         candidate.protocol = protocol
         candidate.evidence = [f"{protocol or 'text'} (pasted): {one_line(text) or '(empty)'}"]
-        return render_candidate(candidate, used, "<user>", kind=client_kind(profile))
+        return render_candidate(candidate, profile, "<user>", kind=client_kind(profile))
     except Exception as exc:  # explain() must answer whatever it is given
         return Finding(
             code="unrecognised",

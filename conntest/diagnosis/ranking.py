@@ -10,7 +10,7 @@ profile, with the context perturbed):
    (a password with whitespace refused as a credential failure, a port Microsoft
    does not serve that then failed, an unexpected DNS answer whose connection then
    failed before the server proved its name).  Such findings are *causes*
-   (:attr:`~conntest.diagnosis.rules.observed.Candidate.cause`).
+   (:attr:`~conntest.diagnosis.rules.candidate.Candidate.cause`).
 2. **Context never outranks a cause.**  A finding that made no step fail — an
    unexpected DNS answer after which TCP, TLS verification for the real name and
    the server's replies all went through, old TLS that still works, a trusted
@@ -37,8 +37,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from conntest.diagnosis.catalogue import CATALOGUE, LAYER_ORDER
-from conntest.diagnosis.rules.observed import Candidate
-from conntest.model import Finding, Severity
+from conntest.diagnosis.rules.candidate import Candidate
+from conntest.finding import Finding, Severity
 
 SortKey = tuple[int, int, int, int, int, int]
 

@@ -52,7 +52,7 @@ def change_date() -> date:
     """The day SMTP AUTH basic authentication is off by default (from the timeline)."""
     effective = _entry(DEFAULT_OFF).effective
     assert effective is not None, f"the timeline entry {DEFAULT_OFF} needs an effective date"
-    return effective
+    return date.fromisoformat(effective)
 
 
 def change_timestamp() -> float:

@@ -1,33 +1,36 @@
 """Catalogue templates filled into findings: the wording shared by ``diagnose`` and ``explain``.
 
-A rule proposes a :class:`~conntest.diagnosis.rules.observed.Candidate` (a code,
+A rule proposes a :class:`~conntest.diagnosis.rules.candidate.Candidate` (a code,
 a variant, values); :func:`render_candidate` picks the entry's or the variant's
 texts, fills them from the profile and the candidate's values and returns the
-:class:`~conntest.model.Finding`.  A placeholder no rule filled gets a neutral
+:class:`~conntest.finding.Finding`.  A placeholder no rule filled gets a neutral
 word (:data:`DEFAULT_VALUES`), an unknown one ``?``: a broken template never
 crashes a report.
 """
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from conntest.diagnosis.catalogue import (
     CATALOGUE,
+    EXPECTED_ENDPOINTS,
     GENERIC_PLACES,
+    MICROSOFT_HOSTS,
     MODERN_AUTH,
     OAUTH2_HOW_FALLBACK,
     TIMELINE_CITES,
-    ClientKind,
 )
 from conntest.diagnosis.codes.retirement import DEFAULT_VALUES as RETIREMENT_DEFAULTS
-from conntest.model import Finding
+from conntest.diagnosis.prefilter import compiled
+from conntest.finding import Finding
 
+TYPE_CHECKING = False  # typing itself stays out of ``conntest explain`` (issue 12)
 if TYPE_CHECKING:
-    from conntest.diagnosis.rules.observed import Candidate
+    from typing import Any
+
+    from conntest.diagnosis.rules.candidate import Candidate
+    from conntest.diagnosis.vocabulary import ClientKind
     from conntest.profile import Profile
 
 __all__ = [
@@ -101,14 +104,14 @@ _TEMPLATE_VALUES = ("decide", "settings")
 """Values that are themselves templates (they may cite the timeline or the profile)."""
 
 
-class _Values(dict[str, Any]):
+class _Values(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return "?"
 
 
 def fill(template: str, values: Mapping[str, Any]) -> str:
     try:
-        return string.Formatter().vformat(template, (), _Values(values))
+        return template.format_map(_Values(values))
     except (
         KeyError,
         IndexError,
@@ -122,21 +125,38 @@ def _place(path: str, generic: str) -> str:
     return path.strip().rstrip(".") or GENERIC_PLACES[generic]
 
 
-def base_values(profile: Profile, user: str, kind: ClientKind) -> dict[str, Any]:
-    """Values every template may use, from the profile."""
+def base_values(profile: Profile | None, user: str, kind: ClientKind) -> dict[str, Any]:
+    """Values every template may use, from the profile.
+
+    Without one (``conntest explain`` names no client): the generic words of
+    :data:`GENERIC_PLACES` and Microsoft's documented endpoints, as for a profile
+    that says nothing more.
+    """
+    if profile is None:
+        client, how, tls_max = GENERIC_PLACES["client"], "", DEFAULT_VALUES["tls_max"]
+        imap_path, smtp_path = GENERIC_PLACES["imap_settings"], GENERIC_PLACES["smtp_settings"]
+        password_path = GENERIC_PLACES["password_path"]
+        imap_host, imap_port = MICROSOFT_HOSTS["imap"], EXPECTED_ENDPOINTS["imap"][0][0]
+        smtp_host, smtp_port = MICROSOFT_HOSTS["smtp"], EXPECTED_ENDPOINTS["smtp"][0][0]
+    else:
+        client, how, tls_max = profile.name, profile.oauth2.how, profile.tls.max
+        imap_path, smtp_path = profile.imap.settings_path, profile.smtp.settings_path
+        password_path = profile.password_path
+        imap_host, imap_port = profile.imap.host, profile.imap.port
+        smtp_host, smtp_port = profile.smtp.host, profile.smtp.port
     values: dict[str, Any] = {
-        "client": profile.name or GENERIC_PLACES["client"],
+        "client": client or GENERIC_PLACES["client"],
         "user": user,
         # Templates add their own full stop after a place.
-        "imap_settings": _place(profile.imap.settings_path, "imap_settings"),
-        "smtp_settings": _place(profile.smtp.settings_path, "smtp_settings"),
-        "password_path": _place(profile.password_path, "password_path"),
-        "oauth2_how": profile.oauth2.how.strip().rstrip(".") or OAUTH2_HOW_FALLBACK,
-        "imap_host": profile.imap.host,
-        "imap_port": str(profile.imap.port),
-        "smtp_host": profile.smtp.host,
-        "smtp_port": str(profile.smtp.port),
-        "tls_max": profile.tls.max,
+        "imap_settings": _place(imap_path, "imap_settings"),
+        "smtp_settings": _place(smtp_path, "smtp_settings"),
+        "password_path": _place(password_path, "password_path"),
+        "oauth2_how": how.strip().rstrip(".") or OAUTH2_HOW_FALLBACK,
+        "imap_host": imap_host,
+        "imap_port": str(imap_port),
+        "smtp_host": smtp_host,
+        "smtp_port": str(smtp_port),
+        "tls_max": tls_max,
         "timeline": TIMELINE_CITES,
         "settings": "the server settings",
     }
@@ -145,9 +165,9 @@ def base_values(profile: Profile, user: str, kind: ClientKind) -> dict[str, Any]
 
 
 def render_candidate(
-    candidate: Candidate, profile: Profile, user: str, kind: ClientKind | None = None
+    candidate: Candidate, profile: Profile | None, user: str, kind: ClientKind | None = None
 ) -> Finding:
-    """The finding ``candidate`` proposes, worded for ``profile``'s client."""
+    """The finding ``candidate`` proposes, worded for ``profile``'s client (or any client)."""
     entry = CATALOGUE[candidate.code]
     variant = entry.variants.get(candidate.variant) if candidate.variant else None
     kind = kind or client_kind(profile)
@@ -192,10 +212,10 @@ def capitalised(title: str, template: str, values: Mapping[str, Any]) -> str:
     way: a host (``localhost``, ``mail``, ``outlook.office365.com``), a user, an address,
     a domain or a client (``iOS Mail``).  A neutral word filled in for a missing value
     (``the server``) is capitalised like any sentence."""
-    lead = _LEADING_PLACEHOLDER.match(template)
+    lead = compiled(_LEADING_PLACEHOLDER).match(template)
     if lead is not None and values.get(lead.group(1)) != DEFAULT_VALUES.get(lead.group(1)):
         return title
     return title[:1].upper() + title[1:]
 
 
-_LEADING_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_LEADING_PLACEHOLDER = r"\{(\w+)\}"

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from typing import Literal
+
+TYPE_CHECKING = False  # typing and datetime stay out of ``conntest explain`` (issue 12)
+if TYPE_CHECKING:
+    from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,10 @@ class TimelineEntry:
     event: str
     status: Literal["done", "announced", "superseded"]
     source: str
-    effective: date | None = None
-    """The day date-aware advice counts to (:mod:`conntest.diagnosis.retirement`), where the
-    announcement names a month: its last day, so nothing is said to have happened early."""
+    effective: str | None = None
+    """The day date-aware advice counts to (:mod:`conntest.diagnosis.retirement`), as an ISO
+    date, where the announcement names a month: its last day, so nothing is said to have
+    happened early."""
     quote: str = ""
     """Microsoft's own words, where advice quotes them."""
 
@@ -144,7 +147,7 @@ RETIREMENT_TIMELINE: tuple[TimelineEntry, ...] = (
         key="smtp-basic-default-off",
         when="2026-12",
         label="end of December 2026",
-        effective=date(2026, 12, 31),
+        effective="2026-12-31",
         quote=(
             "End of December 2026: disabled by default for existing tenants. Administrators "
             "will still be able to enable it if needed."

@@ -7,39 +7,44 @@ itself is :class:`conntest.model.Severity` (the renderers read it too).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Literal
 
-from conntest.model import Severity
+from conntest.diagnosis.prefilter import compiled
+from conntest.finding import Severity
+
+TYPE_CHECKING = False  # typing itself stays out of ``conntest explain`` (issue 12)
+if TYPE_CHECKING:
+    import re
+    from typing import Literal
 
 __all__ = [
     "LAYER_ORDER",
     "CatalogueEntry",
-    "ClientKind",
-    "Layer",
     "Pattern",
-    "Scope",
     "Severity",
     "Variant",
     "remedies",
 ]
 
-ClientKind = Literal["oauth2", "switch", "none", "unknown"]
-"""How a client can reach modern authentication.
+if TYPE_CHECKING:  # annotations only: these need typing, which explain leaves out
+    ClientKind = Literal["oauth2", "switch", "none", "unknown"]
+    """How a client can reach modern authentication.
 
-``oauth2``: it can sign in with OAuth2 for IMAP/SMTP (Thunderbird).
-``switch``: not for IMAP/SMTP accounts, but the mailbox can be re-added as another
-account type that uses modern auth (Outlook 2016 → Microsoft 365 account; iOS
-Mail "Other" → "Microsoft Exchange").
-``none``: no way at all (an old device): sending needs a relay or High Volume Email.
-``unknown``: no profile (``conntest explain``).
-"""
+    ``oauth2``: it can sign in with OAuth2 for IMAP/SMTP (Thunderbird).
+    ``switch``: not for IMAP/SMTP accounts, but the mailbox can be re-added as another
+    account type that uses modern auth (Outlook 2016 → Microsoft 365 account; iOS
+    Mail "Other" → "Microsoft Exchange").
+    ``none``: no way at all (an old device): sending needs a relay or High Volume Email.
+    ``unknown``: no profile (``conntest explain``).
+    """
 
-Layer = Literal["local", "dns", "connect", "tls", "session", "auth", "mailbox", "result"]
-"""Where in the chain a cause sits; earlier layers explain later failures."""
+    Layer = Literal["local", "dns", "connect", "tls", "session", "auth", "mailbox", "result"]
+    """Where in the chain a cause sits; earlier layers explain later failures."""
+
+    Scope = Literal["both", "explain"]
+    """``explain``: texts that appear after the steps conntest runs (MAIL FROM, DATA)."""
+
 
 LAYER_ORDER: Mapping[Layer, int] = {
     "local": 0,
@@ -51,9 +56,6 @@ LAYER_ORDER: Mapping[Layer, int] = {
     "mailbox": 6,
     "result": 7,
 }
-
-Scope = Literal["both", "explain"]
-"""``explain``: texts that appear after the steps conntest runs (MAIL FROM, DATA)."""
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,8 @@ class Pattern:
     asserts each classifies as this entry and no other."""
 
     def compiled(self) -> re.Pattern[str]:
-        return _compile(self.regex)
-
-
-@cache
-def _compile(regex: str) -> re.Pattern[str]:
-    return re.compile(regex)
+        """The regex, compiled on first use (:mod:`.prefilter` rules most texts out first)."""
+        return compiled(self.regex)
 
 
 @dataclass(frozen=True)

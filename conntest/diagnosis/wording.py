@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from conntest.diagnosis.vocabulary import ClientKind
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from conntest.diagnosis.vocabulary import ClientKind
 
 # --------------------------------------------------------------------------------------
 # How each kind of client reaches modern authentication.  {modern_auth} in remedies.

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from conntest.model import FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
-from conntest.probes.clock import RunClock, StepLog, StepRecorder
+from conntest.probes.clock import RunClock, StepLog, StepRecorder, early
 from conntest.probes.dns_probe import ResolverConfig, resolve_host
 from conntest.probes.net import classify, connect_step
 from conntest.probes.session import Endpoint
@@ -131,7 +131,7 @@ async def probe_identity(
     budget = clock.budget("tls")
     try:
         sock = await asyncio.wait_for(
-            asyncio.to_thread(tlsmod.handshake, raw, ctx, host, budget), budget + 0.5
+            asyncio.to_thread(tlsmod.handshake, raw, ctx, host, early(budget)), budget
         )
     except ssl.SSLCertVerificationError as exc:
         raw.close()
@@ -163,7 +163,7 @@ async def probe_identity(
     budget = clock.budget("discovery")
     try:
         answer = await asyncio.wait_for(
-            asyncio.to_thread(https_request, url, address, ctx, budget), budget + 0.5
+            asyncio.to_thread(https_request, url, address, ctx, early(budget)), budget
         )
     except Exception as exc:
         kind, message, errno = classify(exc)

@@ -42,7 +42,7 @@ from imapclient.exceptions import IMAPClientError
 
 from conntest.model import Failure, FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
-from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
+from conntest.probes.clock import RunClock, StepLog, StepRecorder, early, skipped_step
 from conntest.probes.imap_starttls import STARTTLS_STEPS, plain_starttls, starttls_prelude
 from conntest.probes.imap_wire import (
     UNTAGGED,
@@ -157,7 +157,7 @@ async def _session(
     budget = clock.budget("tls")
     try:
         sock: ssl.SSLSocket = await blocking(
-            lambda: tlsmod.handshake(raw, ctx, endpoint.host, budget), budget, raw, worker
+            lambda: tlsmod.handshake(raw, ctx, endpoint.host, early(budget)), budget, raw, worker
         )
     except ssl.SSLCertVerificationError as exc:
         raw.close()

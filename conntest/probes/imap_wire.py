@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from imapclient import IMAPClient
 
 from conntest.model import Reply
+from conntest.probes.clock import early
 from conntest.redact import REDACTED, Redactor
 
 T = TypeVar("T")
@@ -327,7 +328,7 @@ async def blocking(
     exit waits for it.
     """
     if sock is not None:
-        sock.settimeout(timeout)
+        sock.settimeout(early(timeout))
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
@@ -354,7 +355,7 @@ async def blocking(
     else:
         worker.submit(work)
     try:
-        return await asyncio.wait_for(future, timeout + 0.5)
+        return await asyncio.wait_for(future, timeout)
     except TimeoutError:
         if sock is not None:
             try:

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from conntest.model import FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
-from conntest.probes.clock import RunClock, StepRecorder
+from conntest.probes.clock import RunClock, StepRecorder, early
 from conntest.probes.dns_probe import ResolverConfig, resolve_host
 from conntest.probes.identity_probe import HttpsAnswer, authority_endpoint, https_request
 from conntest.probes.net import classify
@@ -70,7 +70,7 @@ async def account_kind(
 
     async def get(url: str) -> HttpsAnswer:
         return await asyncio.wait_for(
-            asyncio.to_thread(https_request, url, address, context, budget), budget + 0.5
+            asyncio.to_thread(https_request, url, address, context, early(budget)), budget
         )
 
     try:

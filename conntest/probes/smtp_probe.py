@@ -27,7 +27,7 @@ from aiosmtplib import SMTPResponse
 
 from conntest.model import FailureKind, Reply, Status, Step, TLSInfo
 from conntest.probes import tls as tlsmod
-from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
+from conntest.probes.clock import LIBRARY_FIRST_S, RunClock, StepLog, StepRecorder, skipped_step
 from conntest.probes.net import classify, connect_step, tcp_connect, unended_message
 from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
@@ -141,8 +141,9 @@ async def probe_smtp(
         rec.transcript.append("C: " + (shown if shown is not None else b" ".join(args).decode()))
         reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
+            budget = clock.budget(name)
             resp = await asyncio.wait_for(
-                smtp.execute_command(*args, timeout=clock.budget(name)), clock.budget(name) + 0.5
+                smtp.execute_command(*args, timeout=budget), budget + LIBRARY_FIRST_S
             )
         except Exception as exc:
             kind, message, reply = _failure(exc)
@@ -164,7 +165,7 @@ async def probe_smtp(
         budget = clock.budget(name)
         reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
-            resp = await asyncio.wait_for(smtp.ehlo(timeout=budget), budget + 0.5)
+            resp = await asyncio.wait_for(smtp.ehlo(timeout=budget), budget + LIBRARY_FIRST_S)
         except Exception as exc:
             kind, message, reply = _failure(exc)
             if reply is not None:
@@ -211,11 +212,10 @@ async def probe_smtp(
         tls_rec.started = time.monotonic()
         reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
+            budget = clock.budget("tls")
             resp = await asyncio.wait_for(
-                smtp.starttls(
-                    tls_context=ctx, server_hostname=endpoint.host, timeout=clock.budget("tls")
-                ),
-                clock.budget("tls") + 0.5,
+                smtp.starttls(tls_context=ctx, server_hostname=endpoint.host, timeout=budget),
+                budget + LIBRARY_FIRST_S,
             )
         except Exception as exc:
             kind, message, reply = _failure(exc)
@@ -260,8 +260,9 @@ async def probe_smtp(
     budget = (
         clock.budget("tls") + clock.budget("greeting") if implicit else clock.budget("greeting")
     )
+    budget = min(budget, max(0.001, clock.remaining()))
     try:
-        resp = await asyncio.wait_for(smtp.connect(), budget + 0.5)
+        resp = await asyncio.wait_for(smtp.connect(), budget + LIBRARY_FIRST_S)
     except Exception as exc:
         if implicit and _in_handshake(exc):
             return await _implicit_tls_failed(clock, exc, tls_rec, endpoint, tmin, tmax, log)
@@ -354,7 +355,9 @@ async def _authenticate(
 
     async def send(arg: bytes, shown: str) -> SMTPResponse:
         rec.transcript.append(f"C: {shown}")
-        resp = await asyncio.wait_for(smtp.execute_command(arg, timeout=budget), budget + 0.5)
+        resp = await asyncio.wait_for(
+            smtp.execute_command(arg, timeout=budget), budget + LIBRARY_FIRST_S
+        )
         rec.transcript.extend(_lines(resp))
         return resp
 
@@ -435,7 +438,9 @@ async def xoauth2_authenticate(
 
     async def send(arg: bytes, shown: str) -> SMTPResponse:
         rec.transcript.append(f"C: {shown}")
-        resp = await asyncio.wait_for(smtp.execute_command(arg, timeout=budget), budget + 0.5)
+        resp = await asyncio.wait_for(
+            smtp.execute_command(arg, timeout=budget), budget + LIBRARY_FIRST_S
+        )
         rec.transcript.extend(_lines(resp))
         return resp
 

@@ -14,6 +14,15 @@ readable, without breaking its syntax:
   or ``&amp;`` is found and ``<redacted>`` is written as ``&lt;redacted&gt;``;
 * ``prometheus``: every label value is unescaped, redacted and escaped again;
 * ``text``, ``nagios`` and anything else: the text itself.
+
+Every pass is :meth:`Redactor.output`, the safety net: it keeps an occurrence
+inside one whole word of conntest's own (a JSON key, a finding code, a step
+name, a label value such as ``protocol="smtp"``, a perfdata label, a
+catalogue word), so a password that happens to be ``login`` or ``code`` no
+longer breaks a parser or a monitoring check.  What came from outside
+(replies, transcripts, failure messages) was redacted strictly at the source
+by the engine; an address, a path or a library's repr holding the secret is
+not a word of conntest's and is still caught here.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ def redact_output(fmt: str, text: str, redact: Redactor) -> str:
         return _junit(text, redact)
     if fmt == "prometheus":
         return "".join(_exposition_line(line, redact) for line in text.splitlines(keepends=True))
-    return redact(text)
+    return redact.output(text)
 
 
 def _json(text: str, redact: Redactor, *, compact: bool) -> str:
@@ -51,7 +60,7 @@ def _json(text: str, redact: Redactor, *, compact: bool) -> str:
     try:
         doc = json.loads(body)
     except ValueError:
-        return redact(text)
+        return redact.output(text)
     clean = redact.keys_and_values(doc)
     if clean == doc:
         return text
@@ -64,16 +73,16 @@ def _junit(text: str, redact: Redactor) -> str:
     try:
         root = ET.fromstring(body)  # noqa: S314 -- conntest's own output, just rendered
     except ET.ParseError:
-        return redact(text)
+        return redact.output(text)
     changed = False
     for element in root.iter():
         for name, value in list(element.attrib.items()):
-            if (clean := redact(value)) != value:
+            if (clean := redact.output(value)) != value:
                 element.set(name, clean)
                 changed = True
         for part in ("text", "tail"):
             value = getattr(element, part)
-            if value and (clean := redact(value)) != value:
+            if value and (clean := redact.output(value)) != value:
                 setattr(element, part, clean)
                 changed = True
     if not changed:
@@ -92,11 +101,11 @@ def _escape_label(value: str) -> str:
 
 def _exposition_line(line: str, redact: Redactor) -> str:
     if line.startswith("#"):
-        return redact(line)
+        return redact.output(line)
 
     def label(match: re.Match[str]) -> str:
         raw = _unescape_label(match.group(1))
-        clean = redact(raw)
+        clean = redact.output(raw)
         return match.group(0) if clean == raw else f'="{_escape_label(clean)}"'
 
     return _LABEL_VALUE.sub(label, line)

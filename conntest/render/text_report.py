@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-import textwrap
-
-from conntest.model import Finding, ProfileResult, Report, Severity, Status, Step
+from conntest.model import ProfileResult, Report, Severity, Status, Step
+from conntest.render.finding_text import WIDTH, render_finding
 from conntest.render.headline import headline
+
+__all__ = ["WIDTH", "render_finding", "render_profile", "render_step", "render_text"]
 
 # The migration matrix (conntest.render.matrix, conntest.migration) is imported
 # by render_text: `explain` prints one finding and needs neither (issue 12).
 
 _MARK = {Status.PASS: "ok  ", Status.FAIL: "FAIL", Status.SKIP: "skip"}
-WIDTH = 78
-
-
-def _wrap(text: str, indent: str) -> list[str]:
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        lines += textwrap.wrap(
-            paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent
-        ) or [indent]
-    return lines
-
-
-def render_finding(finding: Finding, primary: bool = False) -> list[str]:
-    head = f"[{finding.severity.label.upper()}] {finding.title} ({finding.code})"
-    lines = [("» " if primary else "  ") + head]
-    lines += _wrap(finding.detail, "    ")
-    if finding.remedy:
-        lines.append("    What to do:")
-        lines += _wrap(finding.remedy, "      ")
-    if finding.admin_action:
-        lines.append("    Administrator:")
-        lines += _wrap(finding.admin_action, "      ")
-    for i, evidence in enumerate(finding.evidence.splitlines()):
-        lines += _wrap(f"{'Evidence: ' if i == 0 else '          '}{evidence}", "    ")
-    return lines
 
 
 def render_step(step: Step, width: int = 4) -> str:

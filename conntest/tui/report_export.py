@@ -49,8 +49,8 @@ def save_report(
     if scenario is not None:
         context.append(("Lab scenario", f"{scenario} (conntest demo, not the real service)"))
     report = redact.value(report)  # before Markdown escapes or collapses a secret out of sight
-    markdown = redact(render_markdown(report, names, context))
-    clipboard = redact(render_markdown(report, names, context, transcript=False))
+    markdown = redact.output(render_markdown(report, names, context))
+    clipboard = redact.output(render_markdown(report, names, context, transcript=False))
     document = redact_output("json", render_json(report) + "\n", redact)
     directory.mkdir(parents=True, exist_ok=True)
     stem = report_stem(now)

@@ -161,12 +161,35 @@ def test_nested_help_loads_no_validator_either() -> None:
         assert result["imported"] == [], argv
 
 
+EXPLAIN_LEAVES_OUT = (
+    "typing",
+    "datetime",
+    "string",
+    "conntest.model",
+    "conntest.profile",
+    "conntest.schema",
+    "conntest.diagnosis.rules.observed",
+    "conntest.render.text_report",
+    "conntest.render.headline",
+)
+"""What explaining one text needs neither of: the run's model (steps, the report around a
+finding), a client profile when none is named, the report renderers, and the standard
+modules only they use (typing for the profile's annotations, datetime for the
+retirement countdown, string's Formatter where ``str.format_map`` does)."""
+
+
 def test_explain_leaves_out_the_report_matrix_and_the_signal_handlers() -> None:
     later = ["conntest.render.matrix", "conntest.migration", "pathlib", "shutil"]
     if sys.platform != "win32":  # where Ctrl-Break has to be made an interrupt first
         later += ["conntest.interrupts", "signal", "threading"]
-    result = _bare(["explain", BASIC_AUTH], *later)
+    result = _bare(["explain", BASIC_AUTH], *later, *EXPLAIN_LEAVES_OUT)
     assert "(basic-auth-disabled)" in str(result["stdout"])
+    assert result["imported"] == []
+
+
+def test_explain_as_json_wraps_no_text() -> None:
+    result = _bare(["explain", "--format", "json", BASIC_AUTH], "textwrap", *EXPLAIN_LEAVES_OUT)
+    assert json.loads(str(result["stdout"]))["code"] == "basic-auth-disabled"
     assert result["imported"] == []
 
 

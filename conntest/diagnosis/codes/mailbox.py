@@ -6,7 +6,7 @@ Data only; :mod:`conntest.diagnosis.catalogue` assembles the modules of this pac
 from __future__ import annotations
 
 from conntest.diagnosis.vocabulary import CatalogueEntry, Pattern, remedies
-from conntest.model import Severity
+from conntest.finding import Severity
 
 ENTRIES: tuple[CatalogueEntry, ...] = (
     CatalogueEntry(

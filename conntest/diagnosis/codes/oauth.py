@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conntest.diagnosis.vocabulary import CatalogueEntry, Variant
-from conntest.model import Severity
+from conntest.finding import Severity
 
 _SIGNIN_LOG = (
     "Entra admin center → Users → {user} → Sign-in logs shows the failed sign-in "

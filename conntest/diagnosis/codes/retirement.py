@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conntest.diagnosis.vocabulary import CatalogueEntry, Variant, remedies
-from conntest.model import Severity
+from conntest.finding import Severity
 
 _MOVE = remedies(
     "{modern_auth}",

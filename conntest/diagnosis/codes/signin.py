@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from conntest.diagnosis.vocabulary import CatalogueEntry, Pattern, Variant, remedies
 from conntest.diagnosis.wording import LOCKOUT, SIGNIN_LOG
-from conntest.model import Severity
+from conntest.finding import Severity
 
 ENTRIES: tuple[CatalogueEntry, ...] = (
     CatalogueEntry(

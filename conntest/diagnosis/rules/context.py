@@ -8,16 +8,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from conntest.diagnosis.catalogue import CONSUMER_MX_SUFFIX, EXPECTED_ENDPOINTS, M365_MX_SUFFIX
+from conntest.diagnosis.rules.candidate import Candidate, display, is_microsoft
 from conntest.diagnosis.rules.failed import known_issuer, tls_values
 from conntest.diagnosis.rules.observed import (
     NETWORK_KINDS,
-    Candidate,
     Observed,
     as_text,
-    display,
     evidence,
     host_of,
-    is_microsoft,
     said,
 )
 from conntest.model import FailureKind, Severity, Status, Step

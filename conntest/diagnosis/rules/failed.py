@@ -11,17 +11,14 @@ from conntest.diagnosis.catalogue import (
     NAME_MISMATCH_VERIFY_CODES,
 )
 from conntest.diagnosis.normalise import NormalisedReply, normalise
+from conntest.diagnosis.rules.candidate import Candidate, display, is_microsoft, protocol_values
 from conntest.diagnosis.rules.observed import (
     AUTH_STEPS,
     NETWORK_KINDS,
     PHASES,
-    Candidate,
     Observed,
-    display,
     evidence,
     host_of,
-    is_microsoft,
-    protocol_values,
     said,
 )
 from conntest.diagnosis.rules.text import (

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conntest.diagnosis.endpoints import CONSUMER_MX_SUFFIX, M365_MX_SUFFIX
+from conntest.diagnosis.rules.candidate import Candidate, display
 from conntest.diagnosis.rules.failed import issuer_name
-from conntest.diagnosis.rules.observed import Candidate, Observed, display, evidence
+from conntest.diagnosis.rules.observed import Observed, evidence
 from conntest.model import FailureKind, Status, Step
 
 _CODES: Mapping[int, tuple[str, str | None]] = {

@@ -1,22 +1,20 @@
-"""The facts of one run as the rules read them: steps indexed, evidence lines, template values.
+"""The facts of one run as the rules read them: steps indexed, evidence lines.
 
-Shared by every rule module; :class:`Candidate` is what a rule proposes.
+Shared by every rule module; what a rule proposes, and the template values that
+do not need a run, are :mod:`.candidate` (``conntest explain`` imports that alone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
-from conntest.diagnosis.catalogue import (
-    EXPECTED_ENDPOINTS,
-    MICROSOFT_HOST_SUFFIXES,
-    MICROSOFT_HOSTS,
-    SECURITY_WORDS,
-)
-from conntest.diagnosis.normalise import one_line, readable
-from conntest.model import FailureKind, Severity, Status, Step
-from conntest.profile import Profile
+from conntest.diagnosis.normalise import one_line
+from conntest.diagnosis.rules.candidate import display, protocol_values
+from conntest.model import FailureKind, Status, Step
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from conntest.profile import Profile
 
 AUTH_STEPS = frozenset({"login", "auth"})
 """Steps that send the credentials (IMAP ``login``, SMTP ``auth``)."""
@@ -72,51 +70,6 @@ NETWORK_KINDS = frozenset(
         FailureKind.DNS_ERROR,
     }
 )
-
-
-@dataclass
-class Candidate:
-    """A proposed finding: which catalogue entry, with which values and evidence."""
-
-    code: str
-    variant: str | None = None
-    values: dict[str, str] = field(default_factory=dict)
-    evidence: list[str] = field(default_factory=list)
-    protocol: str | None = None
-    severity: Severity | None = None
-    """Overrides the entry's and the variant's severity."""
-    extra: list[str] = field(default_factory=list)
-    """Sentences (templates) appended to the detail."""
-    primary: bool = False
-    """Named as the most likely cause, ahead of every other cause."""
-    step: Step | None = None
-    cause: bool = False
-    """It made a step fail (or explains a step that failed); see :mod:`conntest.diagnosis.ranking`.
-
-    Findings that are not causes are context: they never outrank a cause."""
-
-    def merge(self, other: Candidate) -> None:
-        """Fold ``other`` (same code) into this one: evidence and sentences add up.
-
-        A variant beats no variant: it was chosen by a rule that knew more (the
-        advertised mechanisms explain a bare ``504`` better than the reply does).
-        """
-        self.evidence.extend(e for e in other.evidence if e not in self.evidence)
-        self.extra.extend(x for x in other.extra if x not in self.extra)
-        if self.variant is None and other.variant is not None:
-            self.variant = other.variant
-            self.values.update(other.values)
-        for key, value in other.values.items():
-            self.values.setdefault(key, value)
-        if self.protocol != other.protocol:
-            self.protocol = None
-        self.primary = self.primary or other.primary
-        self.cause = self.cause or other.cause
-
-
-def display(text: str) -> str:
-    """A reply as people should read it: the decisive part, one line, no host trailer."""
-    return readable(text)
 
 
 def evidence(step: Step) -> str:
@@ -197,40 +150,6 @@ class Observed:
         return any(
             s.failed and s.protocol == protocol and s.name in PRE_AUTH_STEPS for s in self.steps
         )
-
-
-def protocol_values(
-    protocol: str | None, profile: Profile, step: Step | None = None, tested: str | None = None
-) -> dict[str, str]:
-    """Template values that depend on the protocol at hand (host, port, settings path).
-
-    ``host`` is the server the step (else the run, ``tested``) spoke to, else the profile's.
-    """
-    if protocol not in ("imap", "smtp"):
-        return {}
-    settings = profile.imap if protocol == "imap" else profile.smtp
-    expected_port, expected_security = EXPECTED_ENDPOINTS[protocol][0]
-    host = tested or settings.host
-    if step is not None:
-        host = str(step.data.get("host", host))
-    # The port is the profile's (what the client uses, and what advice must name), not
-    # the one a test server or the lab listened on; evidence lines keep the tested one.
-    return {
-        "protocol_name": protocol.upper(),
-        "host": host,
-        "port": str(settings.port),
-        "security": SECURITY_WORDS.get(settings.security, settings.security),
-        "expected_host": settings.host
-        if is_microsoft(settings.host)
-        else MICROSOFT_HOSTS[protocol],
-        "expected_port": str(expected_port),
-        "expected_security": SECURITY_WORDS[expected_security],
-    }
-
-
-def is_microsoft(host: str) -> bool:
-    host = host.lower().rstrip(".")
-    return any(host.endswith(suffix) for suffix in MICROSOFT_HOST_SUFFIXES)
 
 
 def host_of(protocol: str, profile: Profile) -> str:

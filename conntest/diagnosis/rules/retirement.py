@@ -25,7 +25,8 @@ from datetime import date
 from conntest.diagnosis.codes.retirement import NOTES
 from conntest.diagnosis.endpoints import MICROSOFT_HOST_SUFFIXES
 from conntest.diagnosis.retirement import DEFAULT_OFF, FINAL, countdown
-from conntest.diagnosis.rules.observed import Candidate, Observed, evidence
+from conntest.diagnosis.rules.candidate import Candidate
+from conntest.diagnosis.rules.observed import Observed, evidence
 from conntest.diagnosis.timeline import RETIREMENT_TIMELINE
 from conntest.diagnosis.wording import OAUTH2_HOW_FALLBACK
 from conntest.migration import TOKEN_MECHANISMS, oauth_sign_in

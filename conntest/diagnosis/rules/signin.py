@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from conntest.diagnosis.catalogue import DECIDE, NOTES
+from conntest.diagnosis.rules.candidate import Candidate
 from conntest.diagnosis.rules.observed import (
     ACCOUNT_WIDE,
     AUTH_STEPS,
     CREDENTIAL_ACCEPTED,
-    Candidate,
     Observed,
     evidence,
 )

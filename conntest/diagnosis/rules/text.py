@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import cache
 
 from conntest.diagnosis.catalogue import CATALOGUE, MATCH_ORDER, OUTRANKS, SUCCESS_PATTERNS
 from conntest.diagnosis.normalise import NormalisedReply, normalise
+from conntest.diagnosis.prefilter import compiled, may_match
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,12 @@ class Contender:
 
 
 def all_matches(reply: NormalisedReply) -> list[Contender]:
-    """Every entry one of whose patterns matches ``reply`` (its first matching pattern)."""
+    """Every entry one of whose patterns matches ``reply`` (its first matching pattern).
+
+    A pattern is compiled and tried only when the reply carries its required
+    status and enhanced code and :func:`~conntest.diagnosis.prefilter.may_match`
+    its text (``reply.text`` is the tail of ``key``, so the key decides both).
+    """
     key = reply.key
     found_all: list[Contender] = []
     for code in MATCH_ORDER:
@@ -65,6 +69,8 @@ def all_matches(reply: NormalisedReply) -> list[Contender]:
             if pattern.enhanced is not None and (reply.enhanced or "") != pattern.enhanced:
                 continue
             if pattern.status is not None and reply.status != pattern.status:
+                continue
+            if not may_match(pattern.regex, key):
                 continue
             found = pattern.compiled().search(key) or pattern.compiled().search(reply.text)
             if found is None:
@@ -107,23 +113,22 @@ def backoff_text(milliseconds: str) -> str:
     return f"about {max(seconds, 1)} seconds"
 
 
-@cache
-def _success() -> tuple[re.Pattern[str], ...]:
-    """:data:`SUCCESS_PATTERNS`, compiled on first use (texts the catalogue names skip them)."""
-    return tuple(re.compile(p) for p in SUCCESS_PATTERNS)
-
-
 def is_success(reply: NormalisedReply) -> bool:
     """True for a normal, successful reply (a greeting, ``OK LOGIN completed.``, ``235``…)."""
     if reply.status in ("OK", "+OK", "PREAUTH"):
         return True
     if reply.status and reply.status.isdigit() and reply.status[0] in "23":
         return True
-    return any(p.search(reply.text) for p in _success())
+    return any(
+        may_match(p, reply.text) and compiled(p).search(reply.text) for p in SUCCESS_PATTERNS
+    )
 
 
 def looks_like_auth(reply: NormalisedReply) -> bool:
     """Whether an unknown text is about signing in (then ``login-rejected`` is the honest code)."""
     if reply.status in ("NO", "-ERR", "535", "534", "454"):
         return True
-    return re.search(r"auth|log ?in|logon|password|credential|sign[- ]?in", reply.text) is not None
+    return compiled(_AUTH_WORDS).search(reply.text) is not None
+
+
+_AUTH_WORDS = r"auth|log ?in|logon|password|credential|sign[- ]?in"
