@@ -209,6 +209,12 @@ def cmd_lab(args: argparse.Namespace, stdout: TextIO) -> int:
     if args.scenario not in SCENARIOS:
         known = ", ".join(SCENARIOS)
         raise UsageError(f"--scenario: unknown lab scenario {args.scenario!r}; known: {known}")
+    if args.state_file is not None:
+        from conntest.inputs.state_path import state_file_problem
+
+        problem = state_file_problem(args.state_file)
+        if problem is not None:  # its atomic rename would replace a device or FIFO
+            raise UsageError(f"--state-file {args.state_file}: {problem}")
     try:
         return run_lab(args.accounts, args.scenario, args.state_file, args.latency_ms)
     except ConntestError:
@@ -321,6 +327,36 @@ def _format_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _readable(
+    exc: ConntestError, parser: argparse.ArgumentParser, raw: Sequence[str]
+) -> ConntestError:
+    """argparse's "required: profiles_command" said as what was expected, by the command's parser.
+
+    The parser that raised is the deepest subcommand named on the line
+    (``profiles``, ``oauth login``): found by following the words that name
+    subcommands, as argparse itself does.
+    """
+    if exc.problems or not str(exc).startswith("the following arguments are required"):
+        return exc
+    from conntest.inputs.usage import readable_usage_error
+
+    deepest = parser
+    for word in raw:
+        chosen = next(
+            (
+                action.choices[word]
+                for action in deepest._actions
+                if isinstance(action, argparse._SubParsersAction)
+                and isinstance(action.choices, dict)
+                and word in action.choices
+            ),
+            None,
+        )
+        if chosen is not None:
+            deepest = chosen
+    return UsageError(readable_usage_error(deepest, str(exc)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     stdout, stderr, stdin = sys.stdout, sys.stderr, sys.stdin
@@ -328,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(raw)
     except ConntestError as exc:
-        return _failure(exc, _format_of(raw), stdout, stderr)
+        return _failure(_readable(exc, parser, raw), _format_of(raw), stdout, stderr)
     if sys.platform == "win32":  # only Windows has Ctrl-Break (SIGBREAK); elsewhere a no-op
         from conntest.interrupts import break_as_interrupt
 

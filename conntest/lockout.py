@@ -488,7 +488,7 @@ def open_ledger(state_file: Path | None, interval: float) -> AuthLedger | None:
     """
     if interval <= 0:
         return None
-    ledger = AuthLedger(state_file or default_state_file(), interval)
+    ledger = AuthLedger(usable_state_file(state_file), interval)
     try:
         ledger.check()
     except OSError as exc:
@@ -497,6 +497,25 @@ def open_ledger(state_file: Path | None, interval: float) -> AuthLedger | None:
             "(choose another with --state-file)"
         ) from None
     return ledger
+
+
+def usable_state_file(state_file: Path | None) -> Path:
+    """The state file to use, checked before anything is sent (:class:`UsageError` if not).
+
+    Its atomic rename would destroy a device, FIFO or socket, and an
+    explicit path in a directory that does not exist is a typo: both are
+    refused (:func:`conntest.inputs.state_path.state_file_problem`).  Only the
+    default state directory is created when missing.  A symbolic link to a
+    regular file is followed, so the rename replaces the file and keeps the link.
+    """
+    from conntest.inputs.state_path import state_file_problem
+
+    path = state_file if state_file is not None else default_state_file()
+    problem = state_file_problem(path, explicit=state_file is not None)
+    if problem is not None:
+        what = "--state-file" if state_file is not None else "the lockout state file"
+        raise UsageError(f"{what} {path}: {problem}")
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _failure_view(state: dict[str, Any]) -> set[tuple[str, object]]:

@@ -515,7 +515,11 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         try:
             server = await start_server(exporter, host, port, max_connections=args.max_connections)
         except OSError as exc:
-            raise UsageError(f"--listen {host}:{port}: {exc.strerror or exc}") from None
+            from conntest.inputs.values import format_host_port
+
+            raise UsageError(
+                f"--listen {format_host_port(host, port)}: {exc.strerror or exc}"
+            ) from None
         stop = asyncio.Event()
         on_stop(loop, stop.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
         by_signal = on_reload(loop, exporter.reload_now)  # SIGHUP, where the system has it

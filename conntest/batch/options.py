@@ -102,20 +102,22 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 def _state_file(text: str) -> Path:
-    """A file the lockout state can live in: refused up front, not skipped at run time.
+    """A file the lockout state can live in: refused up front, not skipped or destroyed at run time.
 
     A directory (or a path under a file) would make every run fall back to
     "no state, skip authentication", which reads as a warning about the
-    account instead of the mistake in the option.
+    account instead of the mistake in the option; a device or FIFO would be
+    replaced by the state's atomic rename; a directory that does not exist
+    is a typo, not a tree to create (:mod:`conntest.inputs.state_path`).
     """
     from pathlib import Path
 
+    from conntest.inputs.state_path import state_file_problem
+
     path = Path(text).expanduser()
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is a directory; expected a file path")
-    parent = path.parent
-    if parent.exists() and not parent.is_dir():
-        raise argparse.ArgumentTypeError(f"{str(parent)!r} is not a directory")
+    problem = state_file_problem(path)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
     return path
 
 

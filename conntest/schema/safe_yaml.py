@@ -45,6 +45,7 @@ __all__ = [
     "load_yaml",
     "parse_yaml",
     "read_text",
+    "syntax_found",
 ]
 
 MAX_BYTES = 1024 * 1024
@@ -227,8 +228,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        what = exc.problem or exc.context or "a syntax error"
-        return None, [Problem(file, "", "valid YAML", what, line)]
+        return None, [Problem(file, "", "valid YAML", syntax_found(exc), line)]
     except yaml.YAMLError as exc:
         return None, [Problem(file, "", "valid YAML", str(exc).splitlines()[0])]
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops it first
@@ -245,6 +245,36 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     if builder.problems:
         return None, builder.problems
     return value, []
+
+
+_AT_TOKEN_START = {
+    "character '\\t' that cannot start any token": (
+        "a tab where YAML expects a value or an indent (YAML indents with spaces only)"
+    ),
+    "character '@' that cannot start any token": (
+        "'@' at the start of a value (YAML reserves it: put the value in quotes)"
+    ),
+    "character '`' that cannot start any token": (
+        "'`' at the start of a value (YAML reserves it: put the value in quotes)"
+    ),
+}
+"""PyYAML's words for the characters people meet most, said with the way out."""
+
+
+def syntax_found(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's complaint, phrased to follow the word "found" of a :class:`Problem`.
+
+    Most of its texts already start with "found" ("found character '@' that
+    cannot start any token"), which after the Problem's own "found" read
+    "found found character"; the others ("mapping values are not allowed
+    here") follow it as they are.  A duplicate anchor puts its "found" in the
+    context ("second occurrence" is the problem).
+    """
+    for text in (exc.problem or "", exc.context or ""):
+        if text.startswith("found "):
+            what = text.removeprefix("found ").partition(";")[0]
+            return _AT_TOKEN_START.get(what, what)
+    return exc.problem or exc.context or "a syntax error"
 
 
 def read_text(

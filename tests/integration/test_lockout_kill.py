@@ -162,6 +162,7 @@ async def test_a_batch_killed_mid_authentication_holds_the_next_run_back(
     signum: int, tmp_path: Path, server_tls: ssl.SSLContext, ca_file: Path, closed_port: int
 ) -> None:
     state = tmp_path / "state" / "auth-state.json"
+    state.parent.mkdir()  # an explicit --state-file's directory must exist (docs/files.md)
     async with stalling_server(server_tls) as (imap, port):
         batch = batch_file(tmp_path, port, closed_port, ca_file, timeout=60)
         first = await conntest(
