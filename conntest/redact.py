@@ -114,8 +114,9 @@ def _vocabularies() -> tuple[frozenset[str], frozenset[str]]:
     _literals(resources.files("conntest"), literals)
     # The enumerations' names are shown too (``Severity.CRITICAL`` as "critical").
     literals += [m.name for e in (Status, Severity, FailureKind) for m in e]
-    words = {w for text in literals for w in _WORD.findall(text)}
     names = {t for text in literals if _WORD.fullmatch(t := text.strip().strip("-_"))}
+    # A name is a word too ("_buffer" joins others as "buffer").
+    words = {w for text in literals for w in _WORD.findall(text)} | names
     return (
         frozenset(form for w in words for form in _spellings(w)),
         frozenset(form for n in names for form in _spellings(n)),
