@@ -183,7 +183,7 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def _check_arguments(check: argparse.ArgumentParser) -> None:
     from conntest.batch.options import add_check_arguments, add_retirement_arguments
-    from conntest.inputs.argtypes import path, validated
+    from conntest.inputs.argtypes import add_lookup_arguments, path, validated
     from conntest.oauth.command import add_check_oauth_arguments
 
     check.add_argument("--user", help="the mailbox address (UPN); required unless --batch")
@@ -229,20 +229,7 @@ def _check_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument(
         "--smtp", type=validated("host_port"), metavar="HOST:PORT", help="SMTP server override"
     )
-    check.add_argument(
-        "--resolve",
-        type=validated("pin"),
-        action="append",
-        default=[],
-        metavar="HOST:ADDRESS",
-        help="connect to ADDRESS for HOST, still verifying HOST's certificate",
-    )
-    check.add_argument(
-        "--nameserver",
-        type=validated("nameserver"),
-        metavar="ADDRESS[:PORT]",
-        help="ask this DNS server instead of the system's",
-    )
+    add_lookup_arguments(check)
     check.add_argument(
         "--ca-file",
         type=validated("ca_file"),

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-__all__ = ["path", "validated"]
+__all__ = ["add_lookup_arguments", "path", "validated"]
 
 
 def validated(name: str) -> Callable[[str], object]:
@@ -43,3 +43,21 @@ def path(text: str) -> Path:
     from pathlib import Path
 
     return Path(text)
+
+
+def add_lookup_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--resolve`` and ``--nameserver``: how names are found, the same for every command."""
+    parser.add_argument(
+        "--resolve",
+        type=validated("pin"),
+        action="append",
+        default=[],
+        metavar="HOST:ADDRESS",
+        help="connect to ADDRESS for HOST, still verifying HOST's certificate",
+    )
+    parser.add_argument(
+        "--nameserver",
+        type=validated("nameserver"),
+        metavar="ADDRESS[:PORT]",
+        help="ask this DNS server instead of the system's",
+    )

@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from conntest.errors import UsageError
-from conntest.inputs.argtypes import path, validated
+from conntest.inputs.argtypes import add_lookup_arguments, path, validated
 from conntest.oauth.platform import (
     DEFAULT_AUTHORITY,
     DEFAULT_TENANT,
@@ -119,20 +119,7 @@ def add_oauth_command(sub: Any) -> None:
             "--ca-file", type=validated("ca_file"), metavar="PEM", help="trust these CAs"
         )
         if name == "login":  # the identity platform is looked up and reached as by check
-            p.add_argument(
-                "--resolve",
-                type=validated("pin"),
-                action="append",
-                default=[],
-                metavar="HOST:ADDRESS",
-                help="connect to ADDRESS for HOST, still verifying HOST's certificate",
-            )
-            p.add_argument(
-                "--nameserver",
-                type=validated("nameserver"),
-                metavar="ADDRESS[:PORT]",
-                help="ask this DNS server instead of the system's",
-            )
+            add_lookup_arguments(p)
         add_signin_arguments(p)
 
 

@@ -268,6 +268,15 @@ def _check(
     return code, json.loads(out)
 
 
+def _thunderbird_at(own: OwnServer, host: str, imap: str, smtp: str) -> list[str]:
+    """Thunderbird's profile pointed at ``host`` on two of the server's ports, its DNS asked."""
+    return [
+        "--profile", "thunderbird",
+        "--imap", f"{host}:{own.ports[imap]}", "--smtp", f"{host}:{own.ports[smtp]}",
+        "--nameserver", f"127.0.0.1:{own.ports['dns']}",
+    ]  # fmt: skip
+
+
 def _pins(*names: str) -> list[str]:
     return [arg for name in names for arg in ("--resolve", f"{name}:127.0.0.1")]
 
@@ -362,16 +371,9 @@ def test_a_server_given_by_address_is_the_one_the_finding_names(
         code, doc = _check(
             capsys,
             monkeypatch,
-            "--profile",
-            "thunderbird",
-            "--imap",
-            f"127.0.0.1:{own.ports['imaps']}",
-            "--smtp",
-            f"127.0.0.1:{own.ports['submission']}",
+            *_thunderbird_at(own, "127.0.0.1", "imaps", "submission"),
             "--ca-file",
             str(ca_path),
-            "--nameserver",
-            f"127.0.0.1:{own.ports['dns']}",
             password=PASSWORD,
         )
     first = doc["profiles"][0]["findings"][0]
@@ -393,17 +395,10 @@ def test_a_silent_server_of_another_name_is_the_one_the_finding_names(
         code, doc = _check(
             capsys,
             monkeypatch,
-            "--profile",
-            "thunderbird",
-            "--imap",
-            f"mail.example.test:{own.ports['imaps-silent']}",
-            "--smtp",
-            f"mail.example.test:{own.ports['submission-silent']}",
+            *_thunderbird_at(own, "mail.example.test", "imaps-silent", "submission-silent"),
             *_pins("mail.example.test"),
             "--ca-file",
             str(ca_path),
-            "--nameserver",
-            f"127.0.0.1:{own.ports['dns']}",
             "--timeout",
             "2",
             password=PASSWORD,
