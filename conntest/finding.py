@@ -8,7 +8,8 @@ imports this small module alone (issue 12: cold start).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from conntest.record import record
 
 __all__ = ["Finding", "Severity"]
 
@@ -37,7 +38,7 @@ class Severity(enum.IntEnum):
         return {0: 0, 1: 0, 2: 1, 3: 2, 4: 3}[int(self)]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     """A conclusion of the diagnosis with its evidence and remedy."""
 

@@ -51,7 +51,6 @@ import base64
 import binascii
 import bisect
 import copy
-import dataclasses
 import enum
 import json
 import re
@@ -63,6 +62,7 @@ from typing import Any, TypeVar
 
 from conntest.model import FailureKind, Severity, Status
 from conntest.password import strip_invisible
+from conntest.record import names
 
 REDACTED = "<redacted>"
 
@@ -427,18 +427,19 @@ class Redactor:
             if isinstance(obj, list):
                 return parts
             return type(obj)(*parts) if hasattr(obj, "_fields") else tuple(parts)
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = names(obj)  # a data class or a record (conntest.record): Finding is one
+        if fields is not None:
             changed = {}
-            for f in dataclasses.fields(obj):
-                old = getattr(obj, f.name)
+            for name in fields:
+                old = getattr(obj, name)
                 new = self._value(old)
                 if new is not old:
-                    changed[f.name] = new
+                    changed[name] = new
             if not changed:
                 return obj
             clone = copy.copy(obj)
             for name, new in changed.items():
-                object.__setattr__(clone, name, new)  # frozen dataclasses too
+                object.__setattr__(clone, name, new)  # frozen ones too
             return clone
         return obj
 

@@ -34,7 +34,6 @@ in each entry's ``evidence`` text.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 
 from conntest.diagnosis.codes import (
@@ -71,6 +70,7 @@ from conntest.diagnosis.wording import (
     RELAY_REMEDY,
     SIGNIN_LOG,
 )
+from conntest.record import replace
 
 __all__ = [
     "CATALOGUE",
@@ -162,7 +162,7 @@ def _assemble() -> Mapping[str, CatalogueEntry]:
             by_code[entry.code] = entry
     for code, extra in oauth.VARIANTS.items():  # OAuth wording for codes others own
         entry = by_code[code]
-        by_code[code] = dataclasses.replace(entry, variants={**entry.variants, **extra})
+        by_code[code] = replace(entry, variants={**entry.variants, **extra})
     ordered = {code: by_code.pop(code) for code in CODE_ORDER}
     tail_first = [c for c in by_code if c not in ("unrecognised", "internal-error")]
     for code in [*tail_first, "unrecognised", "internal-error"]:

@@ -16,9 +16,9 @@ Pure functions, no I/O; never raises on any input.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from conntest.diagnosis.prefilter import compiled, may_match
+from conntest.record import record
 
 TYPE_CHECKING = False  # typing itself stays out of ``conntest explain`` (issue 12)
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["NormalisedReply", "normalise", "one_line", "readable"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NormalisedReply:
     """The decisive part of a reply, with everything that varies removed."""
 

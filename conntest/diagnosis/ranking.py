@@ -33,12 +33,12 @@ profile, with the context perturbed):
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 
 from conntest.diagnosis.catalogue import CATALOGUE, LAYER_ORDER
 from conntest.diagnosis.rules.candidate import Candidate
 from conntest.finding import Finding, Severity
+from conntest.record import replace
 
 SortKey = tuple[int, int, int, int, int, int]
 
@@ -125,8 +125,7 @@ def order(ranked: Sequence[tuple[Finding, SortKey]]) -> list[Finding]:
         return findings
     ceiling = max(findings[0].severity, Severity.INFO)  # info never changes a verdict
     return [findings[0]] + [
-        f if f.severity <= ceiling else dataclasses.replace(f, severity=ceiling)
-        for f in findings[1:]
+        f if f.severity <= ceiling else replace(f, severity=ceiling) for f in findings[1:]
     ]
 
 

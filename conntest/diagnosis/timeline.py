@@ -7,14 +7,15 @@ Date-dependent facts live in ONE place, :data:`RETIREMENT_TIMELINE`; texts cite 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from conntest.record import record
 
 TYPE_CHECKING = False  # typing and datetime stay out of ``conntest explain`` (issue 12)
 if TYPE_CHECKING:
     from typing import Literal
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TimelineEntry:
     """One dated fact of Microsoft's retirement of basic authentication and old TLS."""
 

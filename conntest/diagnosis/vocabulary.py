@@ -8,10 +8,10 @@ itself is :class:`conntest.model.Severity` (the renderers read it too).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from conntest.diagnosis.prefilter import compiled
 from conntest.finding import Severity
+from conntest.record import field, record
 
 TYPE_CHECKING = False  # typing itself stays out of ``conntest explain`` (issue 12)
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ LAYER_ORDER: Mapping[Layer, int] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pattern:
     """A regular expression over :attr:`NormalisedReply.key` that identifies a cause."""
 
@@ -84,7 +84,7 @@ class Pattern:
         return compiled(self.regex)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Variant:
     """A sharper wording of an entry for one situation; ``None`` fields fall back to the entry."""
 
@@ -95,7 +95,7 @@ class Variant:
     severity: Severity | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CatalogueEntry:
     """Everything conntest says about one diagnosis code."""
 

@@ -165,6 +165,8 @@ EXPLAIN_LEAVES_OUT = (
     "typing",
     "datetime",
     "string",
+    "dataclasses",
+    "inspect",
     "conntest.model",
     "conntest.profile",
     "conntest.schema",
@@ -175,7 +177,8 @@ EXPLAIN_LEAVES_OUT = (
 """What explaining one text needs neither of: the run's model (steps, the report around a
 finding), a client profile when none is named, the report renderers, and the standard
 modules only they use (typing for the profile's annotations, datetime for the
-retirement countdown, string's Formatter where ``str.format_map`` does)."""
+retirement countdown, string's Formatter where ``str.format_map`` does), and
+dataclasses with inspect (the catalogue's classes are :mod:`conntest.record` records)."""
 
 
 def test_explain_leaves_out_the_report_matrix_and_the_signal_handlers() -> None:

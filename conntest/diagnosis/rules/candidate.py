@@ -7,8 +7,6 @@ profile, and imports this module alone (issue 12: cold start).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from conntest.diagnosis.catalogue import (
     EXPECTED_ENDPOINTS,
     MICROSOFT_HOST_SUFFIXES,
@@ -17,6 +15,7 @@ from conntest.diagnosis.catalogue import (
 )
 from conntest.diagnosis.normalise import readable
 from conntest.finding import Severity
+from conntest.record import field, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Candidate", "display", "is_microsoft", "protocol_values"]
 
 
-@dataclass
+@record
 class Candidate:
     """A proposed finding: which catalogue entry, with which values and evidence."""
 

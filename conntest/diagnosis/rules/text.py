@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from conntest.diagnosis.catalogue import CATALOGUE, MATCH_ORDER, OUTRANKS, SUCCESS_PATTERNS
 from conntest.diagnosis.normalise import NormalisedReply, normalise
 from conntest.diagnosis.prefilter import compiled, may_match
+from conntest.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TextMatch:
     """Which catalogue pattern a text matched, and what it captured."""
 
@@ -45,7 +44,7 @@ def match_normalised(reply: NormalisedReply) -> TextMatch | None:
     return decide(contenders)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Contender:
     """One entry whose pattern matched a reply."""
 
