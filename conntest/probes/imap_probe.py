@@ -212,7 +212,8 @@ async def _session(
             rec.transcript = transcript
             kind, message = _imap_failure(exc, tap)
             if kind is FailureKind.TIMEOUT:
-                message = "connected, but the server sent no greeting"
+                # Part of a line that never ended is an answer begun, not silence.
+                message = _note_answer(rec, tap, kind, "connected, but the server sent no greeting")
             add(rec.failed(kind, message))
             sock.close()
             return skip_rest("greeting", "no greeting")

@@ -92,6 +92,21 @@ def _note_answer(reading: object, rec: StepRecorder, kind: FailureKind, message:
     return message
 
 
+class _SMTP(aiosmtplib.SMTP):
+    """aiosmtplib's client, keeping the protocol that :meth:`close` lets go.
+
+    A failed ``connect()`` closes the connection, and the part of a greeting in
+    the protocol's buffer went with it: ``closed_protocol`` keeps it to be read.
+    """
+
+    closed_protocol: object = None
+
+    def close(self) -> None:
+        if self.protocol is not None:
+            self.closed_protocol = self.protocol
+        super().close()
+
+
 async def probe_smtp(
     clock: RunClock,
     profile: Profile,
@@ -117,7 +132,7 @@ async def probe_smtp(
 
     trust = "ca-file" if ca_file is not None else "system"
     ctx = tlsmod.client_context(tmin, tmax, ca_file)
-    smtp = aiosmtplib.SMTP(
+    smtp = _SMTP(
         hostname=endpoint.host,
         sock=raw,
         start_tls=False,
@@ -270,7 +285,10 @@ async def probe_smtp(
             add(tls_rec.passed())
         kind, message, reply = _failure(exc)
         if kind is FailureKind.TIMEOUT:
-            message = "connected, but the server sent no greeting"
+            # Part of a greeting that never ended is an answer begun, not silence.
+            message = _note_answer(
+                smtp.closed_protocol, rec, kind, "connected, but the server sent no greeting"
+            )
         elif kind is FailureKind.REJECTED and reply is not None:
             message = f"the greeting is a refusal: {reply}"
         add(rec.failed(kind, message, reply=reply))

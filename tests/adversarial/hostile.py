@@ -315,6 +315,16 @@ async def slow_byte(conn: Conn) -> None:
     await imap_session(conn, caps=caps)
 
 
+def half_greeting(start: bytes) -> Script:
+    """The greeting begins (``start``, no line end) and never ends: not a silent server."""
+
+    async def script(conn: Conn) -> None:
+        await conn.send(start)
+        await asyncio.sleep(3600)
+
+    return script
+
+
 def imap_reset(at: str) -> Script:
     """Reset the connection at ``greeting``, ``capability``, ``login`` or ``mailbox``."""
 
@@ -446,6 +456,7 @@ def generated(turns: list[list[Action]]) -> Script:
 SLOW_IMAP_SCRIPTS: dict[str, Script] = {
     "drip-untagged": drip_untagged,
     "slow-byte": slow_byte,
+    "half-greeting": half_greeting(b"* OK IMAP4rev1 Service Rea"),
 }
 
 
@@ -615,6 +626,7 @@ SMTP_SCRIPTS: dict[str, Callable[[ssl.SSLContext], Script]] = {
 SLOW_SMTP_SCRIPTS: dict[str, Callable[[ssl.SSLContext], Script]] = {
     "drip": lambda tls: smtp_slow_ehlo(tls, b"250-drip\r\n", 0.01),
     "slow-byte": lambda tls: smtp_slow_ehlo(tls, b"2", 0.3),
+    "half-greeting": lambda tls: half_greeting(b"220 hostile test server rea"),
 }
 
 

@@ -290,7 +290,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "over the words of the lines, as a flood of '* BAD' lines), the answer was not "
             "text or not shaped as a reply, or the server asked for the credential a second "
             "time. Variant unended: a step after the greeting timed out after the server "
-            "had begun to answer (a drip of lines, or a byte now and then)."
+            "had begun to answer (a drip of lines, or a byte now and then). Variant "
+            "greeting-unended: the greeting timed out after part of it had come."
         ),
         remedy=remedies(
             "Try {client} from another network (a phone's hotspot). If it works there, a device "
@@ -302,6 +303,16 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "{host}, and exempt {imap_host} and {smtp_host} from it."
         ),
         variants={
+            "greeting-unended": Variant(
+                title="{host} began its greeting and never ended it",
+                detail=(
+                    "{host} accepted the connection and began its greeting, but had not ended "
+                    "it when the time limit ran out. A mail server "
+                    "sends its whole greeting at once; something on the way (a proxy, security "
+                    "software that inspects mail, a captive portal) or a service other than "
+                    "{protocol_name} on this port does this."
+                ),
+            ),
             "unended": Variant(
                 title="{host} began an answer and never ended it",
                 detail=(

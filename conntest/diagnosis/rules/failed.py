@@ -69,6 +69,9 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         if kind is FailureKind.TIMEOUT and step.data.get("unended_bytes"):
             return make("server-garbled", "unended")
 
+    if step.name == "greeting" and kind is FailureKind.TIMEOUT and step.data.get("unended_bytes"):
+        return make("server-garbled", "greeting-unended")  # a greeting begun, never ended
+
     # A mechanism the server did not advertise was asked for without a credential
     #    (and cancelled when the server asked for one anyway): what it offers decides.
     if step.protocol == "smtp" and step.data.get("unadvertised"):
