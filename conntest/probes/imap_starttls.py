@@ -16,7 +16,7 @@ from collections.abc import Callable
 from conntest.model import FailureKind, Reply, Step
 from conntest.probes.clock import RunClock, StepRecorder
 from conntest.probes.imap_wire import MAX_TRANSCRIPT_LINE, TAGGED, UNTAGGED, Worker, blocking
-from conntest.probes.net import classify
+from conntest.probes.net import classify, unended_message
 
 __all__ = ["STARTTLS_STEPS", "plain_starttls", "starttls_prelude"]
 
@@ -48,11 +48,16 @@ async def plain_starttls(
     rec = StepRecorder(clock, "imap", "greeting")
     rec.data["mode"] = "starttls"
     budget = clock.budget("greeting")
+    begun = bytearray()
     try:
-        line = await blocking(lambda: _read_plain_line(raw), budget, raw, worker)
+        line = await blocking(lambda: _read_plain_line(raw, begun), budget, raw, worker)
     except Exception as exc:
         kind, message, errno = classify(exc)
-        if kind is FailureKind.TIMEOUT:
+        if kind is FailureKind.TIMEOUT and begun:
+            # Part of a line that never ended is an answer begun, not silence.
+            rec.data["unended_bytes"] = len(begun)
+            message = unended_message(len(begun))
+        elif kind is FailureKind.TIMEOUT:
             message = "connected, but the server sent no greeting"
         add(rec.failed(kind, message, errno=errno))
         return None
@@ -90,9 +95,12 @@ async def plain_starttls(
     return line
 
 
-def _read_plain_line(sock: socket.socket) -> bytes:
-    """One CRLF-ended line from a plain socket, byte by byte (nothing of TLS is read ahead)."""
-    data = bytearray()
+def _read_plain_line(sock: socket.socket, data: bytearray | None = None) -> bytes:
+    """One CRLF-ended line from a plain socket, byte by byte (nothing of TLS is read ahead).
+
+    ``data``: where the line grows, so a caller whose wait ran out sees what had come.
+    """
+    data = bytearray() if data is None else data
     while not data.endswith(b"\n"):
         if len(data) >= _MAX_PLAIN_LINE:
             raise imaplib.IMAP4.abort("the server sent an endless line")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import socket
 import ssl
 import time
@@ -43,6 +44,7 @@ from tests.adversarial.hostile import (
     HostileServer,
     dns_server,
     generated,
+    half_greeting,
     smtp_script,
 )
 from tests.conftest import make_profile
@@ -503,3 +505,36 @@ async def test_starttls_listed_then_refused_is_named_as_refused(
     [missing] = [f for f in profile.findings if f.code == "starttls-missing"]
     assert "refused to start it" in missing.title, missing
     assert "TLS not available" in missing.detail
+
+
+async def test_half_a_plain_greeting_before_starttls_is_not_silence(hostile_ca_file: Path) -> None:
+    """IMAP on 143: the plain greeting is read a byte at a time; what came before the end counts."""
+    starttls = make_profile("starttls-client")
+    starttls = dataclasses.replace(
+        starttls, imap=dataclasses.replace(starttls.imap, port=143, security="starttls")
+    )
+    with (
+        HostileServer(half_greeting(b"* OK IMAP4rev1 Service Rea")) as imap,
+        closed_port() as smtp,
+        dns_server("silent") as dns,
+    ):
+        request = CheckRequest(
+            user=USER,
+            password=PASSWORD,
+            profiles=(starttls,),
+            imap_server=("127.0.0.1", imap.port),
+            smtp_server=("127.0.0.1", smtp),
+            resolver=ResolverConfig(nameserver=("127.0.0.1", dns)),
+            ca_file=hostile_ca_file,
+            timeout=2.0,
+        )
+        report = await run_check(request)
+        received = imap.received()
+    [profile] = report.profiles
+    assert credentials_received(PASSWORD, received) == 0
+    greeting = next(s for s in profile.steps if s.protocol == "imap" and s.name == "greeting")
+    assert greeting.data.get("unended_bytes") == len(b"* OK IMAP4rev1 Service Rea"), greeting
+    codes = {f.code: f for f in profile.findings}
+    assert "server-silent" not in codes, codes
+    # (wrong-port ranks first: Microsoft's IMAP is 993 with TLS, a 143 profile is told so)
+    assert codes["server-garbled"].title == "127.0.0.1 began its greeting and never ended it"
