@@ -69,14 +69,21 @@ if not TYPE_CHECKING:
 def names(obj: object) -> tuple[str, ...] | None:
     """The field names of a record or data class instance; ``None`` for anything else."""
     kind = type(obj)
-    found = getattr(kind, _FIELDS, None)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    if hasattr(kind, "__dataclass_fields__") and not isinstance(obj, type):
+    try:
+        return _names[kind]
+    except KeyError:
+        pass
+    found: tuple[str, ...] | None = getattr(kind, _FIELDS, None)
+    if found is None and hasattr(kind, "__dataclass_fields__") and not isinstance(obj, type):
         import dataclasses  # already loaded wherever a data class exists
 
-        return tuple(f.name for f in dataclasses.fields(obj))  # type: ignore[arg-type]
-    return None
+        found = tuple(f.name for f in dataclasses.fields(obj))  # type: ignore[arg-type]
+    _names[kind] = found
+    return found
+
+
+_names: dict[type, tuple[str, ...] | None] = {}
+"""By class: the redactor asks for every object of a report (issue 12)."""
 
 
 _REFUSED = ("__post_init__", "__slots__")
