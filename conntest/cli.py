@@ -263,6 +263,12 @@ def cmd_explain(args: argparse.Namespace, stdout: TextIO, stdin: TextIO | None) 
     if args.text == "-" and stdin is None:
         raise UsageError("explain -: expected the text on standard input, found it closed")
     text = stdin.read(64 * 1024) if args.text == "-" and stdin is not None else args.text
+    if not text.strip():  # nothing to explain: a usage error, not an unknown answer
+        if args.text == "-":
+            raise UsageError("explain -: standard input held no text to explain")
+        raise UsageError(
+            "explain: TEXT is empty (give the error text, or - to read standard input)"
+        )
     # A pasted bounce may carry escape sequences: they must not drive the terminal.
     text = printable(text.replace("\r\n", "\n"), newlines=True)
     profile = None

@@ -208,6 +208,9 @@ OUTRANKS: Mapping[str, frozenset[str]] = {
     # enhanced code 5.2.252 with "Sender throttled due to continuous send as denied
     # errors": the sentence naming the refusal is the more specific.
     "send-as-denied": frozenset({"throttled"}),
+    # "535 5.7.8 Error: authentication failed: …" (Postfix) holds the words of IMAP's
+    # [AUTHENTICATIONFAILED]; the standard code 5.7.8 says more: credentials invalid.
+    "wrong-credentials": frozenset({"login-rejected"}),
 }
 """Where two entries must share words: the key wins over each code in its value."""
 

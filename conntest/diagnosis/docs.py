@@ -20,6 +20,7 @@ from conntest.diagnosis.catalogue import (
     RETIREMENT_TIMELINE,
     CatalogueEntry,
 )
+from conntest.diagnosis.rules.text import RESPONSE_CODES, SMTP_CODES, TRANSIENT
 
 REGENERATE = "python -m conntest.diagnosis.docs > docs/diagnoses.md"
 
@@ -82,8 +83,19 @@ def render_markdown() -> str:
         "`dns-pinned`, a chain verified against the CA given with `--ca-file` is `tls-ca-file` "
         "(both info). The same cause seen on IMAP and SMTP (the same interceptor, the same DNS "
         "answer) is one finding with one evidence line per protocol.",
+        "7. A standard code decides by its standard meaning: IMAP's RFC 5530 codes, POP3's "
+        "RFC 2449/3206 codes and SMTP's enhanced codes of RFC 3463/4954 that name a cause "
+        "(`[PRIVACYREQUIRED]`, `5.7.8`, `530 … Authentication required`) are patterns of "
+        "that cause's entry; a code no entry claims (`NO [UNAVAILABLE]`, an SMTP 4xx) is "
+        "`unrecognised` with the code's meaning (listed at the end of this page), never a "
+        "refused password, in `conntest explain` and in a check alike.",
         "",
         "Dates never decide a verdict; they are cited from the one timeline below.",
+        "",
+        "Templates are filled from the profile and the step; `{on_port}` (' on port 993'), "
+        "`{at_port}` (':993'), `{tcp_port}` ('TCP 993') and `{valid_until}` are derived and "
+        "read as nothing (or, for `{tcp_port}`, both mail ports) where no port or date is "
+        "known, as for a pasted `Connection refused`.",
         "",
         "## Codes",
         "",
@@ -155,7 +167,15 @@ def render_markdown() -> str:
         + ", ".join(f"`{code}`" for code in MATCH_ORDER)
         + ".",
         "",
+        "## Standard codes without an entry",
+        "",
+        "A reply that matches no pattern but carries one of these codes is `unrecognised` "
+        "(variant `standard-code` in `conntest explain`; in a check, the refused step's "
+        "finding) with this sentence:",
+        "",
     ]
+    out += [f"- {text}" for text in (*RESPONSE_CODES.values(), *SMTP_CODES.values())]
+    out += [f"- Any other SMTP 4xx: {TRANSIENT}", ""]
     return "\n".join(out)
 
 

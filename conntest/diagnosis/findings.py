@@ -91,7 +91,9 @@ def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext)
     candidates += settings_rule(observed, profile)
 
     refused, accepted = credentials_verdict(observed, candidates)
-    wrong = any(c.code == "wrong-credentials" for c in candidates)
+    # Microsoft's own credential refusals; the app-password hints are about its accounts
+    # (a standard 5.7.8 from another server is variant rfc).
+    wrong = any(c.code == "wrong-credentials" and c.variant != "rfc" for c in candidates)
     if wrong and context.password is not None and context.password.looks_like_app_password:
         for c in candidates:
             if c.code == "wrong-credentials":

@@ -62,7 +62,9 @@ _PREFIXES = (
 
 # The patterns below are (regex, flags), compiled on first use and only for a text
 # :func:`~conntest.diagnosis.prefilter.may_match` lets through (issue 12: cold start).
-_PY_TUPLE = (r"\(\s*(\d{3})\s*,\s*b?(['\"])(.*?)\2\s*\)", re.DOTALL)
+# A repr'd reply is a few lines at most: the bound keeps a text of many unclosed
+# "(535, b'" openings linear (each would otherwise be followed to the end of the text).
+_PY_TUPLE = (r"\(\s*(\d{3})\s*,\s*b?(['\"])(.{0,2000}?)\2\s*\)", re.DOTALL)
 _PY_BYTES = (r"\[?\bb(['\"])(.*?)\1\]?", re.DOTALL)
 _SMTP_LINE = (r"^(\d{3})(?:[ -]|$)(.*)$", 0)
 _SMTP_CONTINUATION = (r"^(\d{3})-", 0)
@@ -74,6 +76,8 @@ _IMAP = (
 _IMAP_UNTAGGED = (r"^\*\s+(?P<rest>.*)$", re.DOTALL)
 _POP = (r"^(?P<status>[+-](?:OK|ERR))\b[ \t]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 _WRAPPED = (r"\berror:\s*(?=\d{3}[ -])", re.IGNORECASE)
+_MAX_WRAPPED = 8
+"""Replies quoted in replies (``530 … Error: 535 …``) followed, at most: real ones nest once."""
 
 # Things that vary per connection, removed from the sentence.
 _BRACKET = (r"\[([^\[\]]*)\]", 0)
@@ -116,21 +120,23 @@ def _sub(pattern: _Pattern, repl: Any, text: str, count: int = 0) -> str:
 
 def normalise(text: str) -> NormalisedReply:
     """Reduce ``text`` (a reply, a log line, a client's error message) to its meaning."""
-    raw = _unrepr(text or "")
-    raw = _strip_prefixes(raw)
-    status, enhanced, body = _split_status(raw)
-    wrapped = _search(_WRAPPED, body)
-    if wrapped is not None:
-        inner = normalise(body[wrapped.end() :])
-        outer = _clean(body[: wrapped.start()])
-        return NormalisedReply(inner.status, inner.enhanced, inner.text, wrapper=outer or None)
+    wrapper: str | None = None
+    for depth in range(_MAX_WRAPPED + 1):  # the reply quoted after "Error:" is the real one
+        raw = _strip_prefixes(_unrepr(text or ""))
+        status, enhanced, body = _split_status(raw)
+        wrapped = _search(_WRAPPED, body) if depth < _MAX_WRAPPED else None
+        if wrapped is None:
+            break
+        if depth == 0:  # the outermost reply is the one kept as the wrapper
+            wrapper = _clean(body[: wrapped.start()]) or None
+        text = body[wrapped.end() :]
     if enhanced is None and status is not None and not status[0].isdigit():
         # IMAP/POP texts sometimes quote an SMTP-style enhanced code; keep it.
         match = _match(_ENHANCED, body.strip())
         if match:
             enhanced = match.group(1)
             body = body.strip()[match.end() :]
-    return NormalisedReply(status, enhanced, _clean(body))
+    return NormalisedReply(status, enhanced, _clean(body), wrapper=wrapper)
 
 
 def readable(text: str) -> str:

@@ -16,6 +16,7 @@ from conntest.diagnosis.rules.text import (
     is_success,
     looks_like_auth,
     match_normalised,
+    standard_meaning,
 )
 from conntest.diagnosis.templates import client_kind, render_candidate
 from conntest.finding import Finding, Severity
@@ -24,7 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from conntest.profile import Profile
 
-__all__ = ["explain"]
+__all__ = ["explain", "pasted_values"]
 
 
 def explain(text: str, profile: Profile | None = None) -> Finding:
@@ -32,14 +33,16 @@ def explain(text: str, profile: Profile | None = None) -> Finding:
 
     Never raises, never guesses ``ok``.
     ``ok`` is returned only for a recognised normal reply (a greeting, ``OK LOGIN
-    completed.``); unknown texts about signing in get ``login-rejected`` with what
-    would decide it, anything else ``unrecognised``.
+    completed.``); a reply with a standard code no entry claims (``NO [UNAVAILABLE]``)
+    gets ``unrecognised`` with that code's meaning; other unknown texts about signing
+    in get ``login-rejected`` with what would decide it, anything else ``unrecognised``.
+    A pasted text names no port and, without a profile, no client: the templates
+    read whole without them (:data:`~conntest.diagnosis.templates.DERIVED`).
     """
     try:
         reply = normalise(text)
         protocol = _guess_protocol(reply.status, reply.enhanced)
-        values = {"sentence": display(text) or "(empty)", **protocol_values(protocol, profile)}
-        values["decide"] = DECIDE["explain"]
+        values = pasted_values(text, protocol, profile)
         found = match_normalised(reply)
         candidate: Candidate
         if found is not None:
@@ -51,6 +54,8 @@ def explain(text: str, profile: Profile | None = None) -> Finding:
             candidate = Candidate(found.code, found.variant, {**values, **extra})
         elif reply.text and is_success(reply):
             candidate = Candidate("ok", "explain", values)
+        elif (standard := standard_meaning(reply)) is not None:
+            candidate = Candidate("unrecognised", "standard-code", {**values, "standard": standard})
         elif looks_like_auth(reply):
             candidate = Candidate("login-rejected", None, values)
         else:
@@ -67,6 +72,20 @@ def explain(text: str, profile: Profile | None = None) -> Finding:
             remedy="Keep the full text; your administrator or Microsoft support can look it up.",
             evidence=f"text (pasted): {one_line(str(text))}",
         )
+
+
+def pasted_values(text: str, protocol: str | None, profile: Profile | None) -> dict[str, str]:
+    """What a pasted text fills in: itself, and the protocol's host and port if it tells one.
+
+    The text is the sentence and the error message (a resolver's, a TLS library's) alike;
+    a port, a host or a client it does not name stay unfilled, for the templates to
+    read whole without them.
+    """
+    sentence = display(text) or "(empty)"
+    values = {"sentence": sentence, "message": sentence, "verify": sentence}
+    values.update(protocol_values(protocol, profile))
+    values["decide"] = DECIDE["explain"]
+    return values
 
 
 def _guess_protocol(status: str | None, enhanced: str | None) -> str | None:

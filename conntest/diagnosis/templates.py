@@ -5,12 +5,14 @@ a variant, values); :func:`render_candidate` picks the entry's or the variant's
 texts, fills them from the profile and the candidate's values and returns the
 :class:`~conntest.finding.Finding`.  A placeholder no rule filled gets a neutral
 word (:data:`DEFAULT_VALUES`), an unknown one ``?``: a broken template never
-crashes a report.
+crashes a report.  A few phrases are derived from the values at hand
+(:data:`DERIVED`), so that a template reads whole without a port or a profile
+(``conntest explain`` has neither for a pasted ``Connection refused``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from conntest.diagnosis.catalogue import (
     CATALOGUE,
@@ -67,7 +69,7 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "issuer": "unknown",
     "issuer_name": "an unknown certificate authority",
     "host": "the server",
-    "port": "?",
+    "port": "?",  # templates that may lack a port say {on_port}, {at_port} or {tcp_port}
     "verify": "verification failed",
     "verify_code": "unknown",
     "not_after": "unknown",
@@ -96,6 +98,7 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "login_command": "conntest oauth login",
     "tenant": "organizations",
     "fix": "check the settings below",
+    "standard": "",
     **RETIREMENT_DEFAULTS,
 }
 """Neutral words for rule-specific placeholders a rule did not fill."""
@@ -104,12 +107,51 @@ _TEMPLATE_VALUES = ("decide", "settings")
 """Values that are themselves templates (they may cite the timeline or the profile)."""
 
 
+def _known_port(values: Mapping[str, object]) -> str:
+    port = str(values.get("port") or "")
+    return "" if port == DEFAULT_VALUES["port"] else port
+
+
+def _tcp_port(values: Mapping[str, object]) -> str:
+    if port := _known_port(values):
+        return f"TCP {port}"
+    if "imap_port" in values and "smtp_port" in values:
+        return f"TCP {values['imap_port']} (IMAP) and {values['smtp_port']} (SMTP)"
+    return "the mail ports"
+
+
+def _sentence_client(values: Mapping[str, object]) -> str:
+    client = str(values.get("client") or GENERIC_PLACES["client"])
+    return client[:1].upper() + client[1:] if client == GENERIC_PLACES["client"] else client
+
+
+DERIVED: Mapping[str, Callable[[Mapping[str, object]], str]] = {
+    "on_port": lambda v: f" on port {p}" if (p := _known_port(v)) else "",
+    "at_port": lambda v: f":{p}" if (p := _known_port(v)) else "",
+    "tcp_port": _tcp_port,
+    "valid_until": lambda v: (
+        f" (valid until {v['not_after']})"
+        if v.get("not_after") not in (None, "", DEFAULT_VALUES["not_after"])
+        else ""
+    ),
+    "Client": _sentence_client,
+}
+"""Phrases derived from other values where a template needs them: ``{host}{on_port}``
+reads "outlook.office365.com on port 993", or "the server" when no port is known;
+``{Client}`` starts a sentence ("Your mail client …"; a client's own name stays as
+it is written).  :func:`fill` writes ``{Client}`` for a ``{client}`` that starts a
+sentence, so templates need not."""
+
+
 class _Values(dict[str, object]):
     def __missing__(self, key: str) -> str:
-        return "?"
+        derive = DERIVED.get(key)
+        return derive(self) if derive is not None else "?"
 
 
 def fill(template: str, values: Mapping[str, Any]) -> str:
+    if "{client}" in template:
+        template = compiled(_CLIENT_STARTS_SENTENCE).sub(r"\1{Client}", template)
     try:
         return template.format_map(_Values(values))
     except (
@@ -210,12 +252,15 @@ def capitalised(title: str, template: str, values: Mapping[str, Any]) -> str:
     """``title`` (``template`` filled from ``values``) with its first letter capitalised,
     unless the template starts with a placeholder whose value is a name written its own
     way: a host (``localhost``, ``mail``, ``outlook.office365.com``), a user, an address,
-    a domain or a client (``iOS Mail``).  A neutral word filled in for a missing value
-    (``the server``) is capitalised like any sentence."""
+    a domain or a client (``iOS Mail``); nor conntest's own name.  A neutral word filled
+    in for a missing value (``the server``) is capitalised like any sentence."""
     lead = compiled(_LEADING_PLACEHOLDER).match(template)
     if lead is not None and values.get(lead.group(1)) != DEFAULT_VALUES.get(lead.group(1)):
+        return title
+    if template.startswith("conntest "):  # its own name, written in lower case everywhere
         return title
     return title[:1].upper() + title[1:]
 
 
 _LEADING_PLACEHOLDER = r"\{(\w+)\}"
+_CLIENT_STARTS_SENTENCE = r"(^|[.!?]\s+)\{client\}"

@@ -479,6 +479,40 @@ def test_password_not_app_password_hint() -> None:
     assert "shape of an app password" in by_code(shaped, "wrong-credentials").detail
 
 
+def test_a_standard_credential_refusal_gets_no_app_password_hint() -> None:
+    """RFC 4954's 5.7.8 (any server) says the credentials are wrong; Microsoft's app
+    passwords are its own business (5.7.139 or 5.7.3 decide those hints)."""
+    smtp_reply = Reply("535", "5.7.8 Authentication credentials invalid")
+    findings = check(
+        diagnose(run("smtp", "auth", reply=smtp_reply), THUNDERBIRD, ctx("Summer2024!"))
+    )
+    assert findings[0].code == "wrong-credentials"
+    assert findings[0].title == "The server says the user name or password is wrong"
+    assert "password-not-app-password" not in codes(findings)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "reply", "said"),
+    [
+        ("imap", Reply("NO", "[UNAVAILABLE] User's backend down for maintenance"),
+         "[UNAVAILABLE] is IMAP's standard code (RFC 5530)"),
+        ("imap", Reply("NO", "[AUTHORIZATIONFAILED] No such authorization-ID"),
+         "credentials were accepted"),
+        ("smtp", Reply("454", "4.7.0 Temporary authentication failure"),
+         "it is not a verdict on the password"),
+    ],
+)  # fmt: skip
+def test_a_standard_code_at_sign_in_is_no_credential_verdict(
+    protocol: str, reply: Reply, said: str
+) -> None:
+    step = "login" if protocol == "imap" else "auth"
+    findings = check(diagnose(run(protocol, step, reply=reply), THUNDERBIRD, ctx("secret ")))
+    assert (findings[0].code, findings[0].severity) == ("unrecognised", Severity.CRITICAL)
+    assert said in findings[0].detail
+    # Not a refused password, so the stray space is not named as its likely cause.
+    assert by_code(findings, "password-whitespace").severity is Severity.WARNING
+
+
 def test_username_without_domain_is_the_likely_cause() -> None:
     findings = check(
         diagnose(run("imap", "login", reply=LOGIN_FAILED), THUNDERBIRD, ctx(user="anna"))
@@ -1286,9 +1320,9 @@ def _templates() -> list[str]:
 
 
 def test_every_template_field_is_known() -> None:
-    from conntest.diagnosis.templates import DEFAULT_VALUES, base_values
+    from conntest.diagnosis.templates import DEFAULT_VALUES, DERIVED, base_values
 
-    known = set(DEFAULT_VALUES) | set(base_values(THUNDERBIRD, USER, "oauth2")) | {
+    known = set(DEFAULT_VALUES) | set(DERIVED) | set(base_values(THUNDERBIRD, USER, "oauth2")) | {
         "expected_host", "expected_port", "expected_security",
     }  # fmt: skip
     for template in _templates():

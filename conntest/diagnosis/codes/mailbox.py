@@ -5,7 +5,7 @@ Data only; :mod:`conntest.diagnosis.catalogue` assembles the modules of this pac
 
 from __future__ import annotations
 
-from conntest.diagnosis.vocabulary import CatalogueEntry, Pattern, remedies
+from conntest.diagnosis.vocabulary import CatalogueEntry, Pattern, Variant, remedies
 from conntest.finding import Severity
 
 ENTRIES: tuple[CatalogueEntry, ...] = (
@@ -73,6 +73,23 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 r"mailbox full|(?<!submission)quotaexceeded",
                 source="responses.yaml smtp-554-mailbox-full",
             ),
+            Pattern(
+                r"^\[overquota\]",
+                variant="imap",
+                source="IMAP [OVERQUOTA] (RFC 5530)",
+                examples=("n1 NO [OVERQUOTA] Sorry",),
+            ),
         ),
+        variants={
+            "imap": Variant(
+                detail=(
+                    "The server answered '{sentence}'. [OVERQUOTA] is IMAP's standard code "
+                    "(RFC 5530) for an operation that would take the mailbox over its quota."
+                ),
+                remedy=remedies(
+                    "Delete or archive mail (empty Deleted Items), then let {client} try again."
+                ),
+            ),
+        },
     ),
 )

@@ -14,9 +14,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         code="wrong-protocol",
         severity=Severity.CRITICAL,
         layer="session",
-        title="{client} and the server speak different protocols on port {port}",
+        title="{client} and the server speak different protocols{on_port}",
         meaning=(
-            "The answer on port {port} was not what {protocol_name} sends ('{sentence}'). Port 587 "
+            "The answer{on_port} was not what {protocol_name} sends ('{sentence}'). Port 587 "
             "(SMTP) starts unencrypted and switches with STARTTLS; port 993 (IMAP) is encrypted "
             "from the first byte (SSL/TLS)."
         ),
@@ -124,10 +124,10 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         code="port-filtered",
         severity=Severity.CRITICAL,
         layer="connect",
-        title="No answer from {host} on port {port}",
+        title="No answer from {host}{on_port}",
         meaning=(
-            "The connection to {host}:{port} got no answer in time. conntest did not test another "
-            "port, so it cannot tell a blocked mail port from no connection at all."
+            "The connection to {host}{at_port} got no answer in time. conntest did not test "
+            "another port, so it cannot tell a blocked mail port from no connection at all."
         ),
         evidence=(
             "connect timed out (or no route). The control connection to the same host on 443 "
@@ -135,8 +135,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         ),
         remedy=remedies(
             "Try {client} from another network (a phone's hotspot). If it works there, its "
-            "settings are right: ask the network administrator to allow outbound TCP {port} to "
-            "{host}."
+            "settings are right: ask the network administrator to allow outbound {tcp_port} "
+            "to {host}."
         ),
         admin_action=(
             "Allow outbound TCP {imap_port} to {imap_host} and {smtp_port} to {smtp_host} on the "
@@ -151,8 +151,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             ),
             Pattern(
                 r"no route to host|network is unreachable|ehostunreach|enetunreach",
-                variant="no-route",
+                variant="unreachable",
                 source="socket errors",
+                examples=("[Errno 113] No route to host",),
             ),
             Pattern(
                 r"\b0x800ccc0e\b|cannot connect to server",
@@ -182,6 +183,19 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     "network."
                 ),
             ),
+            "unreachable": Variant(
+                title="{host} cannot be reached from this network",
+                detail=(
+                    "This device found no way to {host} ('{sentence}'): it is offline, a "
+                    "captive portal is waiting for a login, the network only allows a proxy, or "
+                    "the server name points to an address this network cannot reach."
+                ),
+                remedy=remedies(
+                    "Check that this device is online (open a web page; log in to a hotel or "
+                    "guest network's portal), then let {client} try again, or from another "
+                    "network."
+                ),
+            ),
             "timeout": Variant(
                 detail=(
                     "The connection timed out ('{sentence}'): a firewall may block the port, the "
@@ -194,9 +208,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         code="port-closed",
         severity=Severity.CRITICAL,
         layer="connect",
-        title="{host} refused the connection on port {port}",
+        title="{host} refused the connection{on_port}",
         meaning=(
-            "The connection to {host}:{port} was refused. Microsoft's servers accept connections "
+            "The connection to {host}{at_port} was refused. Microsoft's servers accept connections "
             "on {expected_port}; a refusal usually comes from a local firewall, antivirus or "
             "proxy, or the server name, port or DNS answer points elsewhere."
         ),
@@ -219,7 +233,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="connect",
         title="The connection to {host} was cut",
         meaning=(
-            "The connection to {host}:{port} was {cut} during {phase}. Firewalls and security "
+            "The connection to {host}{at_port} was {cut} during {phase}. Firewalls and security "
             "software that block or inspect mail connections do this; so do unstable networks."
         ),
         evidence=(
@@ -245,7 +259,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="session",
         title="{host} accepted the connection but did not answer",
         meaning=(
-            "The connection to {host}:{port} was accepted but nothing came back during {phase} "
+            "The connection to {host}{at_port} was accepted but nothing came back during {phase} "
             "within the time limit. A proxy or firewall that accepts connections without passing "
             "them on does this."
         ),
@@ -343,10 +357,19 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             Pattern(
                 r"getaddrinfo|name or service not known|nodename nor servname|nxdomain|no such host"
                 r"|enotfound|eai_again|temporary failure in name resolution|\b0x800ccc0d\b",
+                variant="words",
                 source="resolver errors; Outlook 'Cannot locate server'",
+                examples=("socket.gaierror: [Errno -2] Name or service not known",),
             ),
         ),
         variants={
+            "words": Variant(
+                title="A server name could not be looked up",
+                detail=(
+                    "The name lookup (DNS) failed ('{sentence}'): the server name is misspelt, "
+                    "or this network's DNS is not working."
+                ),
+            ),
             "nxdomain": Variant(
                 detail=(
                     "The name {host} does not exist in DNS ({message}): the server name is "

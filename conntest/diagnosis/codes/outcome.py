@@ -56,7 +56,11 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "refused: a greeting that refuses the session (IMAP '* BYE', an SMTP 4xx/5xx) in "
             "words conntest does not know; step-refused: a later step of a check that failed "
             "on such an answer. Either way the client cannot go on (critical); in a pasted text "
-            "(`conntest explain`) an unknown text stays unknown."
+            "(`conntest explain`) an unknown text stays unknown. A reply that carries a "
+            "standard code no entry claims (IMAP's RFC 5530 codes such as [UNAVAILABLE], "
+            "POP3's [SYS/TEMP], an SMTP 4xx) is told with that code's standard meaning "
+            "(variant standard-code; in a check, a sentence after the refusal), never as a "
+            "refused password."
         ),
         remedy=remedies(
             "Keep the full text: your administrator or Microsoft support can look it up, and "
@@ -78,6 +82,18 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     "name {expected_host}. Keep the full text for your administrator."
                 ),
                 severity=Severity.CRITICAL,
+            ),
+            "standard-code": Variant(
+                title="conntest knows only the standard meaning of this answer",
+                detail=(
+                    "The server answered '{sentence}'. {standard} conntest does not know this "
+                    "answer from Microsoft 365, so it cannot say more about the cause."
+                ),
+                remedy=remedies(
+                    "Act on the standard meaning above; if the answer stays, keep the full text "
+                    "for your administrator or Microsoft support, and report it so that "
+                    "conntest learns it."
+                ),
             ),
             "step-refused": Variant(
                 title="{host} refused {phase} in words conntest does not know",

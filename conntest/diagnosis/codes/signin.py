@@ -165,8 +165,26 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             ),
             Pattern(r"\baadsts50126\b", source="Entra ID error InvalidUserNameOrPassword"),
             Pattern(r"invalid username or password", source="Entra ID sign-in message"),
+            Pattern(
+                r"^5\.7\.8\b",
+                variant="rfc",
+                enhanced="5.7.8",
+                source="RFC 4954 '535 5.7.8 Authentication credentials invalid' (any server)",
+                examples=(
+                    "535 5.7.8 Authentication credentials invalid",
+                    "535 5.7.8 Error: authentication failed: authentication failure",
+                ),
+            ),
         ),
         variants={
+            "rfc": Variant(
+                title="The server says the user name or password is wrong",
+                detail=(
+                    "The server answered '{sentence}'. 5.7.8 is SMTP's standard code (RFC 4954) "
+                    "for credentials the server checked and refused: the user name or the "
+                    "password is wrong."
+                ),
+            ),
             "5.7.3": Variant(
                 detail=(
                     "The SMTP server refused the sign-in with its generic reply '{sentence}'. "
@@ -210,7 +228,13 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             ),
             Pattern(
                 r"\bauthenticationfailed\b|\bauthentication failed\b",
-                source="IMAP [AUTHENTICATIONFAILED]",
+                source="IMAP [AUTHENTICATIONFAILED] (RFC 5530)",
+                examples=("b NO [AUTHENTICATIONFAILED] Authentication failed",),
+            ),
+            Pattern(
+                r"^\[auth\]",
+                status="-ERR",
+                source="POP3 [AUTH] (RFC 3206): the credentials were refused",
             ),
             Pattern(
                 r"login to server .* failed",
@@ -301,6 +325,12 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 variant="disabled",
                 source="Entra ID UserDisabled",
             ),
+            Pattern(
+                r"^5\.7\.13\b",
+                variant="disabled",
+                enhanced="5.7.13",
+                source="RFC 5248 X.7.13 'User Account Disabled' (any server)",
+            ),
         ),
         variants={
             "issue": Variant(
@@ -312,7 +342,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             ),
             "disabled": Variant(
                 title="The account is disabled",
-                detail="Microsoft's sign-in service said the account is disabled ('{sentence}').",
+                detail="The server said the account is disabled ('{sentence}').",
             ),
         },
     ),
@@ -426,6 +456,13 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 r"unrecognized authentication type",
                 source="responses.yaml smtp-504-unrecognized-auth-type",
             ),
+            Pattern(
+                r"^5\.7\.9\b",
+                variant="too-weak",
+                enhanced="5.7.9",
+                source="RFC 4954 '534 5.7.9 Authentication mechanism is too weak' (any server)",
+                examples=("534 5.7.9 Authentication mechanism is too weak",),
+            ),
         ),
         variants={
             "smtp-offer": Variant(
@@ -452,6 +489,13 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     "The IMAP server offers {offered}; {client} signs in with {mechanism}, which "
                     "is "
                     "not among them."
+                ),
+            ),
+            "too-weak": Variant(
+                detail=(
+                    "The server answered '{sentence}'. 5.7.9 is SMTP's standard code (RFC 4954) "
+                    "for a sign-in method weaker than the server allows for this user. Microsoft "
+                    "365 offers AUTH LOGIN and XOAUTH2 for SMTP (not PLAIN)."
                 ),
             ),
             "not-offered": Variant(

@@ -41,8 +41,23 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 variant="dotnet",
                 source="System.Net.Mail's MustIssueStartTlsFirst message",
             ),
+            Pattern(
+                r"\bauthentication required\b",
+                variant="rfc",
+                status="530",
+                source="RFC 4954 '530 5.7.0 Authentication required' (any server)",
+                examples=("530 5.7.0 Authentication required",),
+            ),
         ),
         variants={
+            "rfc": Variant(
+                detail=(
+                    "The server answered '{sentence}', SMTP's standard reply (RFC 4954) to a "
+                    "command that needs a signed-in session: the client sent mail without a "
+                    "successful sign-in. It was not set to sign in, or its sign-in failed and it "
+                    "carried on. This is not a refused password."
+                ),
+            ),
             "dotnet": Variant(
                 detail=(
                     "This is .NET's wording ('{sentence}'), which it shows for Microsoft's '530 "

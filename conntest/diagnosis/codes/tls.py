@@ -192,7 +192,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "expired": Variant(
                 title="The server's certificate has expired — or this device's clock is wrong",
                 detail=(
-                    "The certificate presented for {host} is expired (valid until {not_after}). "
+                    "The certificate presented for {host} is expired{valid_until}. "
                     "Microsoft renews its certificates in time, so check this device's date and "
                     "time first; otherwise something on the way presents an old certificate."
                 ),
@@ -341,6 +341,35 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 r"starttls is required|must issue a starttls command first",
                 source="responses.yaml smtp-451-starttls-required",
             ),
+            Pattern(
+                r"^5\.7\.11\b",
+                variant="sign-in",
+                enhanced="5.7.11",
+                source="RFC 4954 '538 5.7.11 Encryption required for requested authentication "
+                "mechanism' (any server)",
+                examples=("538 5.7.11 Encryption required for requested authentication mechanism",),
+            ),
+            Pattern(
+                r"^\[privacyrequired\]",
+                variant="sign-in",
+                source="IMAP [PRIVACYREQUIRED] (RFC 5530)",
+                examples=("d NO [PRIVACYREQUIRED] Connection offers no privacy",),
+            ),
         ),
+        variants={
+            "sign-in": Variant(
+                title="The client tried to sign in without encryption",
+                detail=(
+                    "The server answered '{sentence}': it does not take this over a connection "
+                    "that is not encrypted (IMAP's [PRIVACYREQUIRED] and SMTP's 5.7.11 are the "
+                    "standard codes for that, RFC 5530 and RFC 4954). The password must not go "
+                    "out unencrypted."
+                ),
+                remedy=remedies(
+                    "In {settings}, set the encryption to {expected_security} on port "
+                    "{expected_port}."
+                ),
+            ),
+        },
     ),
 )

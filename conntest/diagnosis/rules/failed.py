@@ -27,6 +27,7 @@ from conntest.diagnosis.rules.text import (
     is_success,
     match_normalised,
     match_text,
+    standard_meaning,
 )
 from conntest.model import FailureKind, Status, Step, TLSInfo
 from conntest.profile import Profile
@@ -85,8 +86,13 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
             if found.code == "tls-version-rejected":
                 values["after_version"] = _after_version(observed.first(step.protocol, "tls"))
             return _with_match(make, found)
+        # A standard code no entry claims (NO [UNAVAILABLE], 454 4.7.0) says what went
+        # wrong, and that it was no verdict on the credentials: the refusal stays unknown.
+        standard = standard_meaning(reply)
         if step.name in AUTH_STEPS and not is_success(reply):
-            return make("login-rejected")
+            if standard is None:
+                return make("login-rejected")
+            return _refused_unknown(step, make, standard)
         if step.name == "starttls":
             how = (
                 f"its EHLO reply does not list STARTTLS: '{values['sentence']}'"
@@ -100,13 +106,9 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         if step.name == "greeting" and not _greeting_shaped(step.protocol, reply):
             return make("wrong-protocol")
         if step.name == "greeting" and kind is FailureKind.REJECTED:
-            return make("unrecognised", "refused")
+            return _refused_unknown(step, make, standard, variant="refused")
         if not is_success(reply):  # the step failed on it: the client cannot go on
-            return make(
-                "unrecognised",
-                "step-refused",
-                where=f" at {step.protocol.upper()} {PHASES.get(step.name, step.name)}",
-            )
+            return _refused_unknown(step, make, standard)
 
     # 2. Otherwise the kind of failure.
     if kind in (FailureKind.DNS_NXDOMAIN, FailureKind.DNS_TIMEOUT, FailureKind.DNS_ERROR):
@@ -178,6 +180,21 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
 
 
 _Make = Callable[..., Candidate]
+
+
+def _refused_unknown(
+    step: Step, make: _Make, standard: str | None, variant: str = "step-refused"
+) -> Candidate:
+    """A refusal in words conntest does not know, with its standard code's meaning if any."""
+    if variant == "refused":  # the greeting refused the session
+        candidate = make("unrecognised", variant)
+    else:
+        where = f" at {step.protocol.upper()} {PHASES.get(step.name, step.name)}"
+        candidate = make("unrecognised", variant, where=where)
+    if standard is not None:
+        candidate.extra.append(standard)
+    return candidate
+
 
 _BEFORE_GREETING = frozenset({"connect", "tls", "greeting"})
 
