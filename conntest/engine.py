@@ -198,8 +198,14 @@ async def run_check(
     on_step: StepCallback | None = None,
     *,
     domains: DomainLookups | None = None,
+    redact: Redactor | None = None,
 ) -> Report:
-    """One check; with ``domains``, the domain lookups are shared with the run's other checks."""
+    """One check; with ``domains``, the domain lookups are shared with the run's other checks.
+
+    ``redact``: the redactor of ``request.password`` (a batch runner's), used for the
+    steps too, so the runner's last pass over the report meets texts it has already
+    read (issue 12); a token signed in for here gets a redactor with its forms added.
+    """
     clock = RunClock(request.timeout)
     oauth_steps: list[Step] = []
     token: str | None = None
@@ -223,12 +229,14 @@ async def run_check(
     # The lookups' questions leave first (their first turn sends them); the rest of the
     # set-up happens while the answers travel.
     await asyncio.sleep(0)
-    redact = Redactor(
-        [
-            *secret_forms(request.user, request.password or ""),
-            *bearer_forms(request.user, token or ""),
-        ]
-    )
+    if redact is None or token:
+        # The forms Credentials.redact would make: the probes record lines with this one.
+        redact = Redactor(
+            [
+                *secret_forms(request.user, request.password, token),
+                *bearer_forms(request.user, token or ""),
+            ]
+        )
     cleaned: dict[int, tuple[Step, Step]] = {}
 
     def clean(step: Step) -> Step:
@@ -281,7 +289,7 @@ async def run_check(
         )
 
     announced: set[tuple[str, str]] = set()
-    creds = Credentials(request.user, request.password, token=token)
+    creds = Credentials(request.user, request.password, token=token, redactor=redact)
     if request.oauth is not None and token is None:
         creds = Credentials(request.user, None, without="not signed in: the sign-in gave no token")
     # The account lookup sends no credential; the password or token waits for it, briefly.

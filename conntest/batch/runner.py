@@ -261,7 +261,7 @@ async def _checked(
         request = dataclasses.replace(request, protocols=check.protocols)
     try:
         report = await asyncio.wait_for(
-            run_check(request, domains=check.domains), entry.timeout + check.grace
+            run_check(request, domains=check.domains, redact=redact), entry.timeout + check.grace
         )
     except TimeoutError:
         return failed(

@@ -40,10 +40,14 @@ class Credentials:
     """An OAuth access token: the probes sign in with XOAUTH2 instead of the password."""
     without: str = "connectivity-only check: no password given"
     """Why there is neither (the skipped sign-in step says it)."""
+    redactor: Redactor | None = dataclasses.field(default=None, repr=False, compare=False)
+    """The run's redactor of these very secrets, if it has one (one per run, not three)."""
 
     @functools.cached_property
     def redact(self) -> Redactor:
         """Redacts every form of this run's secrets; probes apply it where a line is recorded."""
+        if self.redactor is not None:
+            return self.redactor
         forms = secret_forms(self.user, self.password, self.token)
         return Redactor([*forms, *bearer_forms(self.user, self.token or "")])
 
