@@ -83,6 +83,13 @@ def render_markdown() -> str:
         "(both info). The same cause seen on IMAP and SMTP (the same interceptor, the same DNS "
         "answer) is one finding with one evidence line per protocol.",
         "",
+        "In the texts below, `{host}` and `{port}` are the server and the port the run connected "
+        "to: `--imap`/`--smtp HOST:PORT` may name another server or port than the profile's, "
+        "and the findings then name those. `{endpoint}` is the two joined, an IPv6 address in "
+        "brackets (`[::1]:993`). `{client_port}` is the port the client's settings hold (the "
+        "profile's), `{expected_port}` the one Microsoft documents: advice on what to set in "
+        "the client names these.",
+        "",
         "Dates never decide a verdict; they are cited from the one timeline below.",
         "",
         "## Codes",

@@ -24,6 +24,7 @@ from conntest.diagnosis.catalogue import (
 from conntest.diagnosis.codes.retirement import DEFAULT_VALUES as RETIREMENT_DEFAULTS
 from conntest.diagnosis.prefilter import compiled
 from conntest.finding import Finding
+from conntest.printable import host_port
 
 TYPE_CHECKING = False  # typing itself stays out of ``conntest explain`` (issue 12)
 if TYPE_CHECKING:
@@ -156,6 +157,8 @@ def base_values(profile: Profile | None, user: str, kind: ClientKind) -> dict[st
         "imap_port": str(imap_port),
         "smtp_host": smtp_host,
         "smtp_port": str(smtp_port),
+        "imap_endpoint": host_port(imap_host, imap_port),
+        "smtp_endpoint": host_port(smtp_host, smtp_port),
         "tls_max": tls_max,
         "timeline": TIMELINE_CITES,
         "settings": "the server settings",
@@ -175,6 +178,9 @@ def render_candidate(
     if candidate.protocol in ("imap", "smtp"):
         values["settings"] = values[f"{candidate.protocol}_settings"]
     values.update(candidate.values)
+    # host and port as one address, an IPv6 literal in brackets ([::1]:993); after the
+    # rule's values, which name the server and the port the run tested
+    values.setdefault("endpoint", host_port(str(values["host"]), str(values["port"])))
     for name in _TEMPLATE_VALUES:
         values[name] = fill(str(values[name]), values)
 

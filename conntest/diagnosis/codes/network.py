@@ -76,12 +76,12 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         severity=Severity.WARNING,
         layer="local",
         title=(
-            "{client} is set to {protocol_name} port {port} with {security}; Microsoft 365 uses "
-            "{expected_port} with {expected_security}"
+            "{client} is set to {protocol_name} port {client_port} with {security}; Microsoft 365 "
+            "uses {expected_port} with {expected_security}"
         ),
         meaning=(
             "Microsoft documents {protocol_name} at {host} on port {expected_port} with "
-            "{expected_security}; the profile uses port {port} with {security}."
+            "{expected_security}; the profile uses port {client_port} with {security}."
         ),
         evidence=(
             "The profile's host is Microsoft's and its port/security differ from IMAP 993 "
@@ -126,7 +126,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="connect",
         title="No answer from {host} on port {port}",
         meaning=(
-            "The connection to {host}:{port} got no answer in time. conntest did not test another "
+            "The connection to {endpoint} got no answer in time. conntest did not test another "
             "port, so it cannot tell a blocked mail port from no connection at all."
         ),
         evidence=(
@@ -196,7 +196,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="connect",
         title="{host} refused the connection on port {port}",
         meaning=(
-            "The connection to {host}:{port} was refused. Microsoft's servers accept connections "
+            "The connection to {endpoint} was refused. Microsoft's servers accept connections "
             "on {expected_port}; a refusal usually comes from a local firewall, antivirus or "
             "proxy, or the server name, port or DNS answer points elsewhere."
         ),
@@ -219,7 +219,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="connect",
         title="The connection to {host} was cut",
         meaning=(
-            "The connection to {host}:{port} was {cut} during {phase}. Firewalls and security "
+            "The connection to {endpoint} was {cut} during {phase}. Firewalls and security "
             "software that block or inspect mail connections do this; so do unstable networks."
         ),
         evidence=(
@@ -245,7 +245,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="session",
         title="{host} accepted the connection but did not answer",
         meaning=(
-            "The connection to {host}:{port} was accepted but nothing came back during {phase} "
+            "The connection to {endpoint} was accepted but nothing came back during {phase} "
             "within the time limit. A proxy or firewall that accepts connections without passing "
             "them on does this."
         ),
