@@ -40,6 +40,10 @@ async def lab_fields(args: argparse.Namespace) -> AsyncIterator[dict[str, object
             # a profile with imap.security: starttls meets the lab's port-143 listener
             "imap_starttls_server": None if args.imap else ends.imap_starttls,
             "smtp_server": args.smtp or ends.smtp,
+            # the lab's listeners play the profile's servers: findings name the profile's ports
+            "stand_ins": frozenset(
+                protocol for protocol in ("imap", "smtp") if getattr(args, protocol) is None
+            ),
             "resolver": ResolverConfig(
                 nameserver=args.nameserver or ends.nameserver, pinned=tuple(args.resolve)
             ),

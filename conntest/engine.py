@@ -78,6 +78,10 @@ class CheckRequest:
     """Where a profile with ``imap.security: starttls`` goes instead of :attr:`imap_server`
     (``--lab``: the lab's port-143 listener; the user's own ``--imap`` leaves it unset)."""
     smtp_server: tuple[str, int] | None = None
+    stand_ins: frozenset[str] = frozenset()
+    """Protocols whose server stands in for the profile's own (``--lab``'s, not the user's
+    ``--imap``/``--smtp``): findings name the profile's port, not the loopback one the lab
+    listens on; a server the user chose is named with the port they tested."""
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
     ca_file: Path | None = None
     timeout: float = 60.0
@@ -393,6 +397,7 @@ def _diagnosed(
         tenant=request.oauth.tenant if request.oauth is not None else "organizations",
         today=request.today,
         retirement_window=request.retirement_window,
+        stand_ins=request.stand_ins,
     )
     return [
         ProfileResult(

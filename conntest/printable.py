@@ -1,14 +1,17 @@
-"""Text from outside conntest made safe to print on a terminal.
+"""Text conntest prints: from outside made safe, an address next to a port unambiguous.
 
 A hostile server's (or a pasted bounce's) escape sequences must not drive the
 user's terminal, its line breaks must not forge report lines, and undecodable
 bytes (kept by aiosmtplib as surrogates) must not stop a report from being
-written.  Standard library only: ``conntest explain`` imports it at start.
+written.  :func:`host_port` is the one way a host and a port are joined for a
+person to read, in the probes' evidence, the diagnosis texts and the front
+ends alike.  No imports at all: ``conntest explain`` imports it at start, and
+the probes and the diagnosis, which sit above it, both use it.
 """
 
 from __future__ import annotations
 
-__all__ = ["printable"]
+__all__ = ["host_port", "printable"]
 
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
 _CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 0x0A}
@@ -21,3 +24,16 @@ def printable(text: str, newlines: bool = False) -> str:
         return text
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return text.translate(_CONTROL_BUT_NEWLINE if newlines else _CONTROL)
+
+
+def host_port(host: str, port: int | str) -> str:
+    """``host:port``, an IPv6 literal in brackets: ``[::1]:993``, ``[fe80::1%eth0]:993``.
+
+    ``::1:993`` would read as the address ``::1:993`` on no port, or as port 1
+    of ``::``.  The bracketed form is also the one ``--imap``/``--smtp`` take
+    back.  A host name or an IPv4 address never holds a colon, so one in
+    ``host`` means an IPv6 address (one already in brackets is left as it is).
+    """
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"

@@ -72,6 +72,7 @@ from conntest.errors import ConntestError, UsageError
 from conntest.interrupts import on_reload, on_stop
 from conntest.lockout import AuthLedger, open_ledger
 from conntest.oauth.defaults import oauth_defaults
+from conntest.printable import host_port
 from conntest.profiles import load_profiles
 from conntest.render.prometheus import CONTENT_TYPE, render_prometheus
 from conntest.serve_http import Response, handle_connection, text_response
@@ -515,17 +516,13 @@ def cmd_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         try:
             server = await start_server(exporter, host, port, max_connections=args.max_connections)
         except OSError as exc:
-            from conntest.inputs.values import format_host_port
-
-            raise UsageError(
-                f"--listen {format_host_port(host, port)}: {exc.strerror or exc}"
-            ) from None
+            raise UsageError(f"--listen {host_port(host, port)}: {exc.strerror or exc}") from None
         stop = asyncio.Event()
         on_stop(loop, stop.set)  # SIGINT/SIGTERM; Ctrl-C/Ctrl-Break on Windows
         by_signal = on_reload(loop, exporter.reload_now)  # SIGHUP, where the system has it
         bound = server.sockets[0].getsockname()
         print(
-            f"conntest serve: listening on http://{_url_host(bound[0])}:{bound[1]} "
+            f"conntest serve: listening on http://{host_port(bound[0], bound[1])} "
             f"({len(config.entries)} accounts from {args.config})",
             file=stderr,
             flush=True,
@@ -547,7 +544,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

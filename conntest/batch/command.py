@@ -367,18 +367,27 @@ def _batch_entries(
     defaults = _defaults(args, from_lab)
     batch = load_batch(args.batch, profiles, defaults)
     batch.raise_for_problems()
-    return [_lab_starttls(entry, defaults, from_lab) for entry in batch.entries]
+    return [_on_the_lab(entry, defaults, from_lab) for entry in batch.entries]
 
 
-def _lab_starttls(
+def _on_the_lab(
     entry: AccountEntry, defaults: EntryDefaults, from_lab: dict[str, object]
 ) -> AccountEntry:
     """Under ``--lab``, an entry on the lab's IMAP server also gets its port-143 listener
-    (an entry with its own ``imap:`` keeps it for every profile)."""
+    (an entry with its own ``imap:`` keeps it for every profile), and the lab's servers it
+    uses stand in for the profile's (its findings name the profile's ports)."""
+    lab_servers = from_lab.get("stand_ins")
+    stand_ins = frozenset(
+        p
+        for p in ("imap", "smtp")
+        if isinstance(lab_servers, frozenset)
+        and p in lab_servers
+        and getattr(entry, p) == getattr(defaults, p)
+    )
     starttls = from_lab.get("imap_starttls_server")
     if starttls is None or entry.imap != defaults.imap:
-        return entry
-    return dataclasses.replace(entry, imap_starttls=starttls)  # type: ignore[arg-type]
+        return dataclasses.replace(entry, stand_ins=stand_ins)
+    return dataclasses.replace(entry, imap_starttls=starttls, stand_ins=stand_ins)  # type: ignore[arg-type]
 
 
 def _single_entry(
@@ -408,5 +417,6 @@ def _single_entry(
         expected_networks=d.expected_networks,
         timeout=d.timeout,
         imap_starttls=from_lab.get("imap_starttls_server"),  # type: ignore[arg-type]
+        stand_ins=from_lab.get("stand_ins", frozenset()),  # type: ignore[arg-type]
         where="command line",
     )

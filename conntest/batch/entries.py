@@ -93,6 +93,9 @@ class AccountEntry:
     timeout: float = 60.0
     imap_starttls: tuple[str, int] | None = None
     """``--lab``: where a profile with ``imap.security: starttls`` goes instead of :attr:`imap`."""
+    stand_ins: frozenset[str] = frozenset()
+    """``--lab``: the protocols whose server is the lab's, standing in for the profile's
+    (:attr:`conntest.engine.CheckRequest.stand_ins`)."""
     where: str = ""
     """Where the entry was defined (``accounts.yaml: accounts[3]``), for messages."""
     today: date | None = None
@@ -163,6 +166,7 @@ class AccountEntry:
             imap_server=self.imap,
             imap_starttls_server=self.imap_starttls,
             smtp_server=self.smtp,
+            stand_ins=self.stand_ins,
             resolver=ResolverConfig(nameserver=self.nameserver, pinned=self.resolve),
             ca_file=self.ca_file,
             timeout=self.timeout if timeout is None else timeout,

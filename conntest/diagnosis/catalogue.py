@@ -26,10 +26,14 @@ pattern).
 Template placeholders (``str.format`` syntax) available everywhere:
 ``{client}``, ``{user}``, ``{imap_settings}``, ``{smtp_settings}``,
 ``{password_path}``, ``{oauth2_how}``, ``{modern_auth}``, ``{imap_host}``,
-``{imap_port}``, ``{smtp_host}``, ``{smtp_port}``, ``{protocol_name}``,
+``{imap_port}``, ``{smtp_host}``, ``{smtp_port}`` (the profile's), ``{imap_endpoint}`` and
+``{smtp_endpoint}`` (host and port joined, an IPv6 literal in brackets), ``{protocol_name}``,
 ``{settings}`` (the settings path of the protocol at hand), ``{timeline[KEY]}``
-(a dated fact from :data:`RETIREMENT_TIMELINE`).  Rule-specific ones are listed
-in each entry's ``evidence`` text.
+(a dated fact from :data:`RETIREMENT_TIMELINE`).  For the protocol at hand,
+``{host}`` and ``{port}`` are the server and the port the run tested (``--imap`` and
+``--smtp`` may name others than the profile's), ``{endpoint}`` the two joined,
+``{client_port}`` the port the client is set to and ``{expected_port}`` Microsoft's.
+Rule-specific ones are listed in each entry's ``evidence`` text.
 """
 
 from __future__ import annotations

@@ -90,6 +90,13 @@ def render_markdown() -> str:
         "`unrecognised` with the code's meaning (listed at the end of this page), never a "
         "refused password, in `conntest explain` and in a check alike.",
         "",
+        "In the texts below, `{host}` and `{port}` are the server and the port the run connected "
+        "to: `--imap`/`--smtp HOST:PORT` may name another server or port than the profile's, "
+        "and the findings then name those. `{endpoint}` is the two joined, an IPv6 address in "
+        "brackets (`[::1]:993`). `{client_port}` is the port the client's settings hold (the "
+        "profile's), `{expected_port}` the one Microsoft documents: advice on what to set in "
+        "the client names these.",
+        "",
         "Dates never decide a verdict; they are cited from the one timeline below.",
         "",
         "Templates are filled from the profile and the step; `{on_port}` (' on port 993'), "

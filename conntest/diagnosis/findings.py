@@ -33,6 +33,7 @@ from conntest.diagnosis.rules.signin import (
 from conntest.diagnosis.templates import render_candidate
 from conntest.model import Finding, Severity, Status, Step
 from conntest.password import PasswordShape
+from conntest.printable import host_port
 from conntest.profile import Profile
 
 __all__ = ["DiagnosisContext", "diagnose"]
@@ -62,6 +63,9 @@ class DiagnosisContext:
     change); ``None``: no date-aware advice.  Rules never read the clock."""
     retirement_window: int = 60
     """Days before the December 2026 change in which its advisory is a warning."""
+    stand_ins: frozenset[str] = frozenset()
+    """Protocols whose tested server stands in for the profile's (the lab): the findings
+    name the profile's port, as the client would use it, not the lab's."""
 
     def __post_init__(self) -> None:
         # A malformed CIDR is a configuration error: say so before any probe runs.
@@ -74,7 +78,7 @@ class DiagnosisContext:
 
 def diagnose(steps: Sequence[Step], profile: Profile, context: DiagnosisContext) -> list[Finding]:
     """The findings for one profile's run, most likely cause first (see the module docstring)."""
-    observed = Observed(steps)
+    observed = Observed(steps, context.stand_ins)
     by_step: dict[int, Candidate] = {}
     for step in observed.failed():
         by_step[id(step)] = classify_failed_step(step, profile, observed)
@@ -169,7 +173,7 @@ def _ok(
                 words.append(_DONE[s.name])
         values = observed.values(protocol, profile)
         done = ", ".join(words) or "reached"
-        parts.append(f"{protocol.upper()} {values['host']}:{values['port']} ({done})")
+        parts.append(f"{protocol.upper()} {host_port(values['host'], values['port'])} ({done})")
         decisive = [s for s in steps if s.name not in ("logout", "quit")]
         last = decisive[-1] if decisive else None
         if last is not None:

@@ -26,6 +26,7 @@ from conntest.diagnosis.catalogue import (
 from conntest.diagnosis.codes.retirement import DEFAULT_VALUES as RETIREMENT_DEFAULTS
 from conntest.diagnosis.prefilter import compiled
 from conntest.finding import Finding
+from conntest.printable import host_port
 
 TYPE_CHECKING = False  # typing itself stays out of ``conntest explain`` (issue 12)
 if TYPE_CHECKING:
@@ -128,6 +129,9 @@ def _sentence_client(values: Mapping[str, object]) -> str:
 DERIVED: Mapping[str, Callable[[Mapping[str, object]], str]] = {
     "on_port": lambda v: f" on port {p}" if (p := _known_port(v)) else "",
     "at_port": lambda v: f":{p}" if (p := _known_port(v)) else "",
+    "endpoint": lambda v: (
+        host_port(str(v.get("host", "")), p) if (p := _known_port(v)) else str(v.get("host", ""))
+    ),
     "tcp_port": _tcp_port,
     "valid_until": lambda v: (
         f" (valid until {v['not_after']})"
@@ -138,6 +142,7 @@ DERIVED: Mapping[str, Callable[[Mapping[str, object]], str]] = {
 }
 """Phrases derived from other values where a template needs them: ``{host}{on_port}``
 reads "outlook.office365.com on port 993", or "the server" when no port is known;
+``{endpoint}`` is host and port joined (``[::1]:993``), the host alone without a port;
 ``{Client}`` starts a sentence ("Your mail client …"; a client's own name stays as
 it is written).  :func:`fill` writes ``{Client}`` for a ``{client}`` that starts a
 sentence, so templates need not."""
@@ -198,6 +203,8 @@ def base_values(profile: Profile | None, user: str, kind: ClientKind) -> dict[st
         "imap_port": str(imap_port),
         "smtp_host": smtp_host,
         "smtp_port": str(smtp_port),
+        "imap_endpoint": host_port(imap_host, imap_port),
+        "smtp_endpoint": host_port(smtp_host, smtp_port),
         "tls_max": tls_max,
         "timeline": TIMELINE_CITES,
         "settings": "the server settings",
@@ -217,6 +224,8 @@ def render_candidate(
     if candidate.protocol in ("imap", "smtp"):
         values["settings"] = values[f"{candidate.protocol}_settings"]
     values.update(candidate.values)
+    # host and port as one address, an IPv6 literal in brackets ([::1]:993); after the
+    # rule's values, which name the server and the port the run tested
     for name in _TEMPLATE_VALUES:
         values[name] = fill(str(values[name]), values)
 

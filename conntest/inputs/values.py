@@ -35,7 +35,6 @@ __all__ = [
     "MIN_TIMEOUT",
     "InvalidValue",
     "describe",
-    "format_host_port",
     "option_value",
     "parse_address",
     "parse_ca_file",
@@ -190,7 +189,10 @@ def _host(host: str, expected: str, whole: str) -> str:
 
 
 def parse_host_port(value: object) -> tuple[str, int]:
-    """``HOST:PORT`` or ``[IPv6]:PORT`` → ``(host, port)``; port 1-65535."""
+    """``HOST:PORT`` or ``[IPv6]:PORT`` → ``(host, port)``; port 1-65535.
+
+    The inverse of :func:`conntest.printable.host_port`: what conntest shows, it reads back.
+    """
     expected = "HOST:PORT"
     text = _text(value, expected)
     control = _control(text)
@@ -200,16 +202,6 @@ def parse_host_port(value: object) -> tuple[str, int]:
     if not sep or not host:
         raise InvalidValue(f"{expected} such as outlook.office365.com:993", describe(text))
     return _host(host, expected, text), _port(port, expected, text)
-
-
-def format_host_port(host: str, port: int) -> str:
-    """``HOST:PORT`` for display, as :func:`parse_host_port` reads it back.
-
-    An IPv6 literal goes in brackets (``[::1]:993``): ``::1:993`` reads as
-    the address ``::1:993`` on no port, or as port 1 of ``::``.  A host name
-    never holds a colon, so one in ``host`` means an IPv6 address.
-    """
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def parse_nameserver(value: object) -> tuple[str, int]:

@@ -49,6 +49,7 @@ from conntest.lab.scenarios import SCENARIOS, Certificate, DnsView, Fault, Scena
 from conntest.lab.smtp_server import SmtpConfig, SmtpServer, smtp_greeting
 from conntest.lab.tls import imap_context, smtp_context
 from conntest.lab.trailers import Trailers
+from conntest.printable import host_port
 
 LAB_PASSWORD = "correcthorsebatt"  # noqa: S105 (a documented test password)
 """The one password the lab accepts: 16 lowercase letters, the shape of a Microsoft app password."""
@@ -96,11 +97,11 @@ class LabEndpoints:
             raise RuntimeError("these endpoints have no IMAP STARTTLS listener")
         return [
             "--imap",
-            f"{imap[0]}:{imap[1]}",
+            host_port(*imap),
             "--smtp",
-            f"{self.smtp[0]}:{self.smtp[1]}",
+            host_port(*self.smtp),
             "--nameserver",
-            f"{self.nameserver[0]}:{self.nameserver[1]}",
+            host_port(*self.nameserver),
         ]
 
 
@@ -283,10 +284,10 @@ class Lab:
         starttls = endpoints.imap_starttls
         return {
             "scenario": name,
-            "imap": f"{endpoints.imap[0]}:{endpoints.imap[1]}",
-            "imap_starttls": f"{IMAP_HOST}:{starttls[1]}" if starttls else None,
-            "smtp": f"{endpoints.smtp[0]}:{endpoints.smtp[1]}",
-            "nameserver": f"{endpoints.nameserver[0]}:{endpoints.nameserver[1]}",
+            "imap": host_port(*endpoints.imap),
+            "imap_starttls": host_port(IMAP_HOST, starttls[1]) if starttls else None,
+            "smtp": host_port(*endpoints.smtp),
+            "nameserver": host_port(*endpoints.nameserver),
             "client_tls_max": endpoints.client_tls_max,
             "check_args": endpoints.check_args(),
             "full_check_args": full_check_args(endpoints),
@@ -512,9 +513,9 @@ def summary(lab: Lab, state_file: Path | None = None) -> str:
     lines = [
         f"conntest lab running (pid {os.getpid()},"
         f" started in {(lab.startup_s or 0) * 1000:.0f} ms); Ctrl-C to stop",
-        f"  IMAP {main.imap[0]}:{main.imap[1]}   SMTP {main.smtp[0]}:{main.smtp[1]}"
-        f"   DNS {main.nameserver[0]}:{main.nameserver[1]}",
-        f"  IMAP with STARTTLS (port 143's way): {IMAP_HOST}:{starttls[1]}",
+        f"  IMAP {host_port(*main.imap)}   SMTP {host_port(*main.smtp)}"
+        f"   DNS {host_port(*main.nameserver)}",
+        f"  IMAP with STARTTLS (port 143's way): {host_port(IMAP_HOST, starttls[1])}",
         f"  CA file:  {lab.ca_file}",
         f"  password: {LAB_PASSWORD} (any other password is wrong; any address is accepted)",
         f"  default scenario: {lab.default_scenario}",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from conntest.model import FailureKind, Reply, Step
+from conntest.printable import host_port
 from conntest.probes.clock import RunClock, StepRecorder
 
 if TYPE_CHECKING:
@@ -257,9 +258,7 @@ async def resolve_host(clock: RunClock, host: str, config: ResolverConfig) -> St
         )
         return rec.passed()
     budget = clock.budget("resolve")
-    rec.data["source"] = (
-        f"{config.nameserver[0]}:{config.nameserver[1]}" if config.nameserver else "system"
-    )
+    rec.data["source"] = host_port(*config.nameserver) if config.nameserver else "system"
     try:
         resolver = make_resolver(config, budget)
     except dns.resolver.NoResolverConfiguration as exc:

@@ -16,6 +16,7 @@ import ssl
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_fixed
 
 from conntest.model import FailureKind, Reply, Step
+from conntest.printable import host_port
 from conntest.probes.clock import RunClock, StepRecorder
 from conntest.probes.session import Endpoint
 
@@ -129,7 +130,7 @@ async def control_connect(clock: RunClock, protocol: str, endpoint: Endpoint) ->
     except Exception as exc:
         kind, message, errno = classify(exc)
         rec.data["answered"] = False
-        return rec.failed(kind, f"{endpoint.address}:443: {message}", errno=errno)
+        return rec.failed(kind, f"{host_port(endpoint.address, 443)}: {message}", errno=errno)
     sock.close()
     rec.data["answered"] = True
     return rec.passed(Reply("SYN-ACK", "the host answered on 443 (connected)"))
@@ -160,7 +161,11 @@ async def connect_step(
         sock = await main
     except Exception as exc:
         kind, message, errno = classify(exc)
-        steps = [rec.failed(kind, f"{endpoint.address}:{endpoint.port}: {message}", errno=errno)]
+        steps = [
+            rec.failed(
+                kind, f"{host_port(endpoint.address, endpoint.port)}: {message}", errno=errno
+            )
+        ]
         if kind is FailureKind.TIMEOUT:
             steps.append(
                 await control

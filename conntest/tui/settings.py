@@ -22,6 +22,7 @@ from pathlib import Path
 
 from conntest.batch.options import advice_date
 from conntest.engine import CheckRequest
+from conntest.inputs.values import parse_host_port as parse_option
 from conntest.oauth.command import build_plan
 from conntest.oauth.platform import REGISTER_LINE
 from conntest.oauth.prompt import PromptCallback, print_prompt
@@ -123,17 +124,13 @@ class RunSettings:
 
 
 def parse_host_port(text: str) -> tuple[str, int] | None:
-    """``HOST:PORT`` (``[v6]:PORT`` too); empty means no override.  ``ValueError`` otherwise."""
+    """``HOST:PORT`` (``[v6]:PORT`` too); empty means no override.  ``ValueError`` otherwise.
+
+    The command line's own check (:func:`conntest.inputs.values.parse_host_port`), so the
+    field takes what ``--imap``/``--smtp`` take: an IPv6 address only in brackets.
+    """
     text = text.strip()
-    if not text:
-        return None
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError("expected HOST:PORT, e.g. outlook.office365.com:993")
-    if " " in host:
-        raise ValueError(f"a host name has no spaces: {host!r}")
-    return host, int(port)
+    return parse_option(text) if text else None
 
 
 def parse_timeout(text: str) -> float:
@@ -288,6 +285,11 @@ def _request(
         profiles=chosen,
         imap_server=settings.imap_server or lab.imap_server,
         smtp_server=settings.smtp_server or lab.smtp_server,
+        stand_ins=frozenset(
+            protocol
+            for protocol, own in (("imap", settings.imap_server), ("smtp", settings.smtp_server))
+            if own is None
+        ),
         resolver=lab.resolver,
         ca_file=settings.ca_file or lab.ca_file,
         timeout=settings.timeout,

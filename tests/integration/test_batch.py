@@ -623,6 +623,30 @@ def test_single_account_nagios_with_the_built_in_lab(
     assert len(parsed.long_output) == 3  # one line per profile
 
 
+def test_a_batch_on_the_lab_names_the_profiles_port_and_an_entrys_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--batch --lab``: an account on the lab's servers reads the profile's ports (the lab
+    stands in for Microsoft's); one with its own ``imap:`` reads the port it gave."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]  # closed again when the check connects
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(
+        "accounts:\n"
+        f"  - address: lab@contoso.com\n    password_env: {PASSWORD_VAR}\n"
+        f"  - address: own@contoso.com\n    password_env: {PASSWORD_VAR}\n"
+        f"    imap: 127.0.0.1:{port}\n"
+    )
+    monkeypatch.setenv(PASSWORD_VAR, LAB_PASSWORD)
+    argv = ["check", "--batch", str(accounts), "--lab", "port-closed", "--profile", "thunderbird"]
+    main([*argv, "--format", "nagios", "--state-file", str(tmp_path / "s")])
+    lines = {line.split(":")[0].split()[-1]: line for line in capsys.readouterr().out.splitlines()}
+    assert "outlook.office365.com refused the connection on port 993" in lines["lab@contoso.com"]
+    assert f"127.0.0.1 refused the connection on port {port}" in lines["own@contoso.com"]
+
+
 # --------------------------------------------------------------------------
 # Progress and hygiene
 

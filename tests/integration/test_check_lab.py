@@ -480,3 +480,29 @@ def test_one_authenticate_plain_shows_its_credential_once() -> None:
     sent = [line for line in login.transcript if line.startswith("C: ")]
     assert [line for line in sent if REDACTED in line] == [f"C: {REDACTED}"], login.transcript
     assert sent[0].endswith("AUTHENTICATE PLAIN") and len(sent) == 2, sent
+
+
+def test_the_labs_ports_stand_in_for_the_profiles_and_a_chosen_one_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lab plays outlook.office365.com:993 on a loopback port of its own: its findings
+    say 993.  ``--imap HOST:PORT`` beside ``--lab`` is the user's own: they read that port."""
+    import socket
+
+    args = ["--lab", "port-closed", "--profile", "thunderbird", "--user", "alice@contoso.com"]
+    _, doc, _ = run_check(capsys, monkeypatch, *args)
+    closed = {
+        f["protocol"]: f for f in doc["profiles"][0]["findings"] if f["code"] == "port-closed"
+    }
+    assert closed["imap"]["title"] == "outlook.office365.com refused the connection on port 993"
+    assert closed["smtp"]["title"] == "smtp.office365.com refused the connection on port 587"
+    assert closed["imap"]["detail"].startswith("The connection to outlook.office365.com:993 ")
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]  # closed again when the check connects
+    _, doc, _ = run_check(capsys, monkeypatch, *args, "--imap", f"127.0.0.1:{port}")
+    closed = {
+        f["protocol"]: f for f in doc["profiles"][0]["findings"] if f["code"] == "port-closed"
+    }
+    assert closed["imap"]["title"] == f"127.0.0.1 refused the connection on port {port}"
+    assert closed["smtp"]["title"] == "smtp.office365.com refused the connection on port 587"

@@ -18,6 +18,7 @@ import base64
 import contextlib
 import json
 import shlex
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -62,10 +63,12 @@ class Seen:
 
 
 class OwnServer:
-    """IMAP (implicit TLS or STARTTLS) and SMTP (STARTTLS or implicit TLS) on loopback."""
+    """IMAP (implicit TLS or STARTTLS) and SMTP (STARTTLS or implicit TLS) on loopback
+    (``bind``: ``127.0.0.1``, or ``::1`` for the IPv6 loopback)."""
 
-    def __init__(self, tls: ssl.SSLContext, accept: bool) -> None:
+    def __init__(self, tls: ssl.SSLContext, accept: bool, bind: str = "127.0.0.1") -> None:
         self.tls = tls
+        self.bind = bind
         self.accept = accept
         self.seen = Seen()
         self.ports: dict[str, int] = {}
@@ -94,13 +97,11 @@ class OwnServer:
             ("submission-silent", self._silent, None),
         ):
             server = await asyncio.start_server(
-                lambda r, w, h=handler, n=name: h(r, w, n), "127.0.0.1", 0, ssl=tls
+                lambda r, w, h=handler, n=name: h(r, w, n), self.bind, 0, ssl=tls
             )
             self._servers.append(server)
             self.ports[name] = server.sockets[0].getsockname()[1]
-        self._dns = await self._loop.create_datagram_endpoint(
-            _NxDomain, local_addr=("127.0.0.1", 0)
-        )
+        self._dns = await self._loop.create_datagram_endpoint(_NxDomain, local_addr=(self.bind, 0))
         self.ports["dns"] = self._dns[0].get_extra_info("sockname")[1]
 
     async def _stop(self) -> None:
@@ -501,3 +502,37 @@ def test_profile_with_starttls_imap_and_implicit_tls_smtp_is_probed_that_way(
     )
     assert not any("STARTTLS" in c for c in own.seen.smtp)
     assert own.seen.credentials_in_clear == 0 and own.seen.credentials_over_tls == 2
+
+
+def test_findings_name_the_port_tested_and_advise_microsofts(
+    own_ca: tuple[ssl.SSLContext, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--imap 127.0.0.1:PORT`` closed, ``--smtp 127.0.0.1:PORT`` silent, neither 993 or 587:
+    the findings name the ports the user tested; the advice on the client's settings
+    still names Microsoft's (993, 587)."""
+    server_tls, ca_path = own_ca
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        closed = listener.getsockname()[1]  # closed again when the check connects
+    with OwnServer(server_tls, True) as own:
+        silent = own.ports["submission-silent"]
+        code, doc = _check(
+            capsys,
+            monkeypatch,
+            "--profile", "thunderbird",
+            "--imap", f"127.0.0.1:{closed}", "--smtp", f"127.0.0.1:{silent}",
+            "--nameserver", f"127.0.0.1:{own.ports['dns']}",
+            "--ca-file", str(ca_path), "--timeout", "2",
+            password=PASSWORD,
+        )  # fmt: skip
+    assert code == 2
+    findings = {f["code"]: f for f in doc["profiles"][0]["findings"]}
+    refused, quiet = findings["port-closed"], findings["server-silent"]
+    assert refused["title"] == f"127.0.0.1 refused the connection on port {closed}"
+    assert refused["detail"].startswith(f"The connection to 127.0.0.1:{closed} was refused.")
+    assert "(outlook.office365.com, 993)" in refused["remedy"], refused["remedy"]
+    assert quiet["detail"].startswith(f"The connection to 127.0.0.1:{silent} was accepted")
+    said = " ".join(f"{f['title']} {f['detail']}" for f in findings.values())
+    assert "port 993" not in said and ":993" not in said and "port 587" not in said, said
+    assert own.seen.credentials_in_clear == own.seen.credentials_over_tls == 0

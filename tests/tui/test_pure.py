@@ -91,6 +91,8 @@ def test_parse_fields() -> None:
     assert parse_host_port("") is None
     assert parse_host_port(" outlook.office365.com:993 ") == ("outlook.office365.com", 993)
     assert parse_host_port("[::1]:587") == ("::1", 587)
+    with pytest.raises(ValueError, match=r"in brackets: \[::1\]:993"):
+        parse_host_port("::1:587")  # port 587 of ::1, or the address ::1:587?
     for bad in ("outlook.office365.com", "host:0", "host:99999", "a b:25", ":25"):
         with pytest.raises(ValueError, match=r"HOST:PORT|no spaces"):
             parse_host_port(bad)

@@ -1323,7 +1323,7 @@ def test_every_template_field_is_known() -> None:
     from conntest.diagnosis.templates import DEFAULT_VALUES, DERIVED, base_values
 
     known = set(DEFAULT_VALUES) | set(DERIVED) | set(base_values(THUNDERBIRD, USER, "oauth2")) | {
-        "expected_host", "expected_port", "expected_security",
+        "expected_host", "expected_port", "expected_security", "client_port",  # protocol_values
     }  # fmt: skip
     for template in _templates():
         for _, name, _, _ in string.Formatter().parse(template):
@@ -1427,3 +1427,58 @@ def test_a_host_at_the_start_of_a_title_is_written_as_given(host: str) -> None:
     ]
     closed = by_code(check(diagnose(steps, THUNDERBIRD, ctx())), "port-closed")
     assert closed.title == f"{host} refused the connection on port 993", closed.title
+
+
+def _refused_at(host: str, port: int) -> list[Step]:
+    """IMAP refused at ``host:port`` (``--imap HOST:PORT``, or the lab's listener)."""
+    return [
+        step("dns", "resolve", host=host, addresses=["127.0.0.1"], source="--resolve"),
+        step(
+            "imap",
+            "connect",
+            Status.FAIL,
+            failure=fail(FailureKind.REFUSED, f"127.0.0.1:{port}: connection refused"),
+            host=host,
+            port=port,
+            address="127.0.0.1",
+        ),
+        *[step("imap", n, Status.SKIP) for n in ("tls", "greeting", "capability", "login")],
+    ]
+
+
+def test_a_finding_names_the_port_tested_and_advises_microsofts() -> None:
+    """``--imap 127.0.0.1:1993``: the user reads the port they tested; what the client
+    should use stays Microsoft's 993."""
+    closed = by_code(
+        check(diagnose(_refused_at("127.0.0.1", 1993), THUNDERBIRD, ctx())), "port-closed"
+    )
+    assert closed.title == "127.0.0.1 refused the connection on port 1993", closed.title
+    assert closed.detail.startswith("The connection to 127.0.0.1:1993 was refused."), closed.detail
+    assert "(outlook.office365.com, 993)" in closed.remedy, closed.remedy
+    assert "1993" not in closed.remedy
+
+
+def test_the_labs_listener_stands_in_for_the_profiles_port() -> None:
+    """``--lab``: its loopback port plays outlook.office365.com:993, and findings say 993."""
+    steps = _refused_at("outlook.office365.com", 40123)
+    closed = by_code(
+        check(diagnose(steps, THUNDERBIRD, ctx(stand_ins=frozenset({"imap"})))), "port-closed"
+    )
+    assert closed.title == "outlook.office365.com refused the connection on port 993"
+    assert "40123" not in f"{closed.title} {closed.detail} {closed.remedy}"
+    assert closed.evidence == "imap connect: 127.0.0.1:40123: connection refused"  # as it was
+
+
+def test_wrong_port_names_the_clients_port_and_the_one_tested() -> None:
+    """A profile on 143 checked at ``--imap outlook.office365.com:1143``: the client is set to
+    143 (the profile's), and the connection went through on 1143 (the one tested)."""
+    profile = dataclasses.replace(
+        THUNDERBIRD, imap=dataclasses.replace(THUNDERBIRD.imap, port=143, security="starttls")
+    )
+    names = ("greeting", "starttls", "tls", "capability", "login", "mailbox")
+    connect = step("imap", "connect", host="outlook.office365.com", port=1143, address="::1")
+    steps = [connect, *[step("imap", n) for n in names]]
+    finding = _wrong_port(check(diagnose(steps, profile, ctx())))
+    assert finding.title.startswith("Thunderbird is set to IMAP port 143 with STARTTLS;")
+    assert "answered IMAP on port 1143 with STARTTLS here" in finding.detail, finding.detail
+    assert "set port 993" in finding.remedy

@@ -35,6 +35,7 @@ from conntest.inputs.values import (
     parse_timeout,
     validate_address,
 )
+from conntest.printable import host_port
 
 # --------------------------------------------------------------------------
 # Addresses
@@ -95,6 +96,7 @@ def test_a_non_string_address_from_a_file_is_named() -> None:
         ("127.0.0.1:1", ("127.0.0.1", 1)),
         ("[::1]:587", ("::1", 587)),
         ("[2001:db8::1]:65535", ("2001:db8::1", 65535)),
+        ("[fe80::1%eth0]:993", ("fe80::1%eth0", 993)),  # a link-local address and its zone
         (" mail.example.test:143 ", ("mail.example.test", 143)),
     ],
 )
@@ -123,6 +125,29 @@ def test_host_port_accepts(text: str, expected: tuple[str, int]) -> None:
 def test_host_port_refuses(text: str) -> None:
     with pytest.raises(InvalidValue, match="HOST:PORT"):
         parse_host_port(text)
+
+
+def test_an_unbracketed_ipv6_address_is_refused_with_the_form_to_use() -> None:
+    with pytest.raises(InvalidValue, match=r"in brackets: \[::1\]:993.*found '2001:db8::1:993'"):
+        parse_host_port("2001:db8::1:993")
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "shown"),
+    [
+        ("::1", 993, "[::1]:993"),
+        ("2001:db8::1", 587, "[2001:db8::1]:587"),
+        ("fe80::1%eth0", 993, "[fe80::1%eth0]:993"),
+        ("127.0.0.1", 993, "127.0.0.1:993"),
+        ("outlook.office365.com", 993, "outlook.office365.com:993"),
+        ("[::1]", 25, "[::1]:25"),  # already bracketed: not twice
+    ],
+)
+def test_host_port_brackets_ipv6_only(host: str, port: int, shown: str) -> None:
+    assert host_port(host, port) == shown
+    assert host_port(host, str(port)) == shown  # a template value is text
+    if not host.startswith("["):
+        assert parse_host_port(shown) == (host, port)  # what conntest shows, it reads back
 
 
 def test_nameserver_ports_and_brackets() -> None:

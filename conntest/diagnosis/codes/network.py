@@ -76,12 +76,12 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         severity=Severity.WARNING,
         layer="local",
         title=(
-            "{client} is set to {protocol_name} port {port} with {security}; Microsoft 365 uses "
-            "{expected_port} with {expected_security}"
+            "{client} is set to {protocol_name} port {client_port} with {security}; Microsoft 365 "
+            "uses {expected_port} with {expected_security}"
         ),
         meaning=(
             "Microsoft documents {protocol_name} at {host} on port {expected_port} with "
-            "{expected_security}; the profile uses port {port} with {security}."
+            "{expected_security}; the profile uses port {client_port} with {security}."
         ),
         evidence=(
             "The profile's host is Microsoft's and its port/security differ from IMAP 993 "
@@ -126,8 +126,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="connect",
         title="No answer from {host}{on_port}",
         meaning=(
-            "The connection to {host}{at_port} got no answer in time. conntest did not test "
-            "another port, so it cannot tell a blocked mail port from no connection at all."
+            "The connection to {endpoint} got no answer in time. conntest did not test another "
+            "port, so it cannot tell a blocked mail port from no connection at all."
         ),
         evidence=(
             "connect timed out (or no route). The control connection to the same host on 443 "
@@ -210,7 +210,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="connect",
         title="{host} refused the connection{on_port}",
         meaning=(
-            "The connection to {host}{at_port} was refused. Microsoft's servers accept connections "
+            "The connection to {endpoint} was refused. Microsoft's servers accept connections "
             "on {expected_port}; a refusal usually comes from a local firewall, antivirus or "
             "proxy, or the server name, port or DNS answer points elsewhere."
         ),
@@ -233,7 +233,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="connect",
         title="The connection to {host} was cut",
         meaning=(
-            "The connection to {host}{at_port} was {cut} during {phase}. Firewalls and security "
+            "The connection to {endpoint} was {cut} during {phase}. Firewalls and security "
             "software that block or inspect mail connections do this; so do unstable networks."
         ),
         evidence=(
@@ -259,7 +259,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         layer="session",
         title="{host} accepted the connection but did not answer",
         meaning=(
-            "The connection to {host}{at_port} was accepted but nothing came back during {phase} "
+            "The connection to {endpoint} was accepted but nothing came back during {phase} "
             "within the time limit. A proxy or firewall that accepts connections without passing "
             "them on does this."
         ),

@@ -111,7 +111,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "the certificate: whoever issued it can read your password."
         ),
         admin_action=(
-            "Exempt {imap_host}:{imap_port} and {smtp_host}:{smtp_port} from TLS/SSL inspection on "
+            "Exempt {imap_endpoint} and {smtp_endpoint} from TLS/SSL inspection on "
             "the device that issues certificates as '{issuer_name}'."
         ),
         variants={
@@ -287,16 +287,16 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "{client} to an unencrypted connection."
         ),
         admin_action=(
-            "Disable SMTP/ESMTP inspection (STARTTLS stripping) for {smtp_host}:{smtp_port} on the "
+            "Disable SMTP/ESMTP inspection (STARTTLS stripping) for {smtp_endpoint} on the "
             "firewall."
         ),
         variants={
             "imap": Variant(
                 title="The IMAP server did not switch to encryption (STARTTLS)",
                 detail=(
-                    "{client} is set to start IMAP unencrypted on port {port} and switch with "
-                    "STARTTLS; here that failed ({how}), so no password was sent. Microsoft 365 "
-                    "documents IMAP on {expected_port} with {expected_security} only."
+                    "{client} is set to start IMAP unencrypted on port {client_port} and switch "
+                    "with STARTTLS; here that failed ({how}), so no password was sent. Microsoft "
+                    "365 documents IMAP on {expected_port} with {expected_security} only."
                 ),
                 remedy=remedies(
                     "In {imap_settings}, use {expected_host}, port {expected_port}, encryption "

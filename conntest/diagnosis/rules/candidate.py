@@ -75,12 +75,18 @@ def protocol_values(
     profile: Profile | None,
     step: Step | None = None,
     tested: str | None = None,
+    tested_port: int | None = None,
 ) -> dict[str, str]:
     """Template values that depend on the protocol at hand (host, port, settings path).
 
-    ``host`` is the server the step (else the run, ``tested``) spoke to, else the profile's.
-    Without a profile (``conntest explain`` names no client) the client is taken to
-    use Microsoft's documented endpoint, as a profile does that does not say otherwise.
+    ``host`` and ``port`` are the server the step (else the run, ``tested`` and
+    ``tested_port``) spoke to, else the profile's: a person who pointed
+    ``--imap``/``--smtp`` at their own server reads the address they tested.
+    ``client_port`` is the port the client is set to (the profile's), and
+    ``expected_port`` the one Microsoft documents: the advice on what the
+    client should use names those.  Without a profile (``conntest explain``
+    names no client) the client is taken to use Microsoft's documented
+    endpoint, as a profile does that does not say otherwise.
     """
     if protocol not in ("imap", "smtp"):
         return {}
@@ -93,12 +99,11 @@ def protocol_values(
     host = tested or configured
     if step is not None:
         host = str(step.data.get("host", host))
-    # The port is the profile's (what the client uses, and what advice must name), not
-    # the one a test server or the lab listened on; evidence lines keep the tested one.
     return {
         "protocol_name": protocol.upper(),
         "host": host,
-        "port": str(port),
+        "port": str(tested_port or port),
+        "client_port": str(port),
         "security": SECURITY_WORDS.get(security, security),
         "expected_host": configured if is_microsoft(configured) else MICROSOFT_HOSTS[protocol],
         "expected_port": str(expected_port),

@@ -19,6 +19,7 @@ from conntest.diagnosis.rules.observed import (
     said,
 )
 from conntest.model import FailureKind, Severity, Status, Step
+from conntest.printable import host_port
 from conntest.profile import Profile
 
 
@@ -433,12 +434,13 @@ def settings_rule(observed: Observed, profile: Profile) -> list[Candidate]:
         variant = "worked"
         if failed:  # Microsoft's device guide speaks of 465 itself: only SMTP on 465 quotes it
             variant = "failed-465" if (protocol, settings.port) == ("smtp", 465) else "failed"
+        where = host_port(settings.host, settings.port)
         found.append(
             Candidate(
                 "wrong-port",
                 variant,
                 values,
-                [f"{protocol} settings: {settings.host}:{settings.port} {values['security']}"],
+                [f"{protocol} settings: {where} {values['security']}"],
                 protocol=protocol,
                 primary=failed,
                 cause=failed,

@@ -103,8 +103,10 @@ def said(step: Step) -> str:
 class Observed:
     """The steps of one run, indexed for the rules."""
 
-    def __init__(self, steps: Sequence[Step]) -> None:
+    def __init__(self, steps: Sequence[Step], stand_ins: frozenset[str] = frozenset()) -> None:
         self.steps = list(steps)
+        self.stand_ins = stand_ins
+        """Protocols whose port is not named: the lab's listener stands in for the profile's."""
 
     def first(self, protocol: str, name: str) -> Step | None:
         """The first step of that name: the original attempt, not a retry."""
@@ -142,9 +144,20 @@ class Observed:
         host = connect.data.get("host") if connect is not None else None
         return str(host) if host else None
 
+    def tested_port(self, protocol: str) -> int | None:
+        """The port this run connected to for ``protocol``, as :meth:`tested_host` the name
+        (``None`` for a stand-in: the lab listens elsewhere than the client would connect)."""
+        if protocol in self.stand_ins:
+            return None
+        connect = self.first(protocol, "connect")
+        port = connect.data.get("port") if connect is not None else None
+        return port if isinstance(port, int) and not isinstance(port, bool) else None
+
     def values(self, protocol: str, profile: Profile, step: Step | None = None) -> dict[str, str]:
-        """:func:`protocol_values`, naming the server this run tested."""
-        return protocol_values(protocol, profile, step, self.tested_host(protocol))
+        """:func:`protocol_values`, naming the server and the port this run tested."""
+        return protocol_values(
+            protocol, profile, step, self.tested_host(protocol), self.tested_port(protocol)
+        )
 
     def failed_before_auth(self, protocol: str) -> bool:
         return any(
