@@ -40,7 +40,9 @@ def hostile_ca() -> trustme.CA:
 @pytest.fixture(scope="session")
 def server_tls(hostile_ca: trustme.CA) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    hostile_ca.issue_cert("127.0.0.1", "imap.contoso.test", "smtp.contoso.test").configure_cert(ctx)
+    hostile_ca.issue_cert(
+        "127.0.0.1", "imap.contoso.test", "smtp.contoso.test", "login.contoso.test"
+    ).configure_cert(ctx)
     return ctx
 
 
