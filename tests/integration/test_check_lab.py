@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -480,3 +481,30 @@ def test_one_authenticate_plain_shows_its_credential_once() -> None:
     sent = [line for line in login.transcript if line.startswith("C: ")]
     assert [line for line in sent if REDACTED in line] == [f"C: {REDACTED}"], login.transcript
     assert sent[0].endswith("AUTHENTICATE PLAIN") and len(sent) == 2, sent
+
+
+def test_a_lab_refusal_is_not_remembered_against_the_address(tmp_path: Path) -> None:
+    """The monitoring formats keep the lockout state; the lab's made-up refusals must not
+    go into the real one. Field test: after ``--lab basic-auth-disabled --format nagios``
+    for you@contoso.com, every later check of that address, the lab's ``ok`` and a real
+    one alike, was ``auth-skipped`` for 15 minutes."""
+    state = tmp_path / "xdg-state" / "conntest" / "auth-state.json"
+
+    def lab(scenario: str) -> subprocess.CompletedProcess[str]:
+        argv = ["check", "--lab", scenario, "--user", "you@contoso.com", "--password-stdin"]
+        argv += ["--profile", "thunderbird", "--format", "nagios"]
+        return subprocess.run(
+            [sys.executable, "-m", "conntest", *argv],
+            input=f"{LAB_PASSWORD}\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    refused = lab("wrong-password")
+    assert refused.returncode == 2 and "wrong-credentials" in refused.stdout, refused.stdout
+    assert not state.exists() or "you@contoso.com" not in state.read_text()
+    after = lab("ok")
+    assert "auth-skipped" not in after.stdout, after.stdout
+    assert after.returncode in {0, 1} and after.stdout.startswith("CONNTEST "), after.stdout
