@@ -36,7 +36,7 @@ def _latency(text: str) -> float:
     from conntest.inputs.values import InvalidValue, parse_seconds
 
     try:
-        return parse_seconds(text, 0, 10_000)
+        return parse_seconds(text, 0, 10_000, unit="milliseconds")
     except InvalidValue as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -14,7 +14,9 @@ it knows every form a library or a renderer can give it inside a longer text,
   abort quotes the server's line that way), with either quote escaped, and a
   repr of a repr;
 * as rendered: JSON-escaped, with and without ``ensure_ascii`` (and a
-  ``repr`` of that: an exception quoting a JSON body);
+  ``repr`` of that: an exception quoting a JSON body), and URL-quoted
+  (``%20`` or ``+`` for a space, ``/`` kept or not: a form body, a web
+  page's or a proxy's error that quotes it);
 
 and replaces any of them with ``<redacted>``.  A base64 run that decodes to a
 text holding a secret form is replaced too: a server's XOAUTH2 error challenge
@@ -54,6 +56,7 @@ import copy
 import enum
 import json
 import re
+import urllib.parse
 from collections.abc import Callable, Iterable
 from functools import cache
 from importlib import resources
@@ -222,9 +225,15 @@ def _reprs(text: str) -> set[str]:
     return forms
 
 
+def url_quoted(text: str) -> set[str]:
+    """``text`` percent-encoded the ways urllib (and so most web code) writes it."""
+    quote, quote_plus = urllib.parse.quote, urllib.parse.quote_plus
+    return {f(text, safe=safe) for f in (quote, quote_plus) for safe in ("", "/")}
+
+
 def text_forms(secret: str) -> set[str]:
     """Every spelling of ``secret`` that a library or renderer can put inside a longer text."""
-    layer = {secret, imap_quoted(secret)}
+    layer = {secret, imap_quoted(secret), *url_quoted(secret)}
     for _ in range(2):  # a repr of a repr: an exception text that quotes a bytes repr
         layer = {form for text in layer for form in _reprs(text)}
     forms = set(layer)
@@ -237,7 +246,8 @@ def text_forms(secret: str) -> set[str]:
 
 def _b64(text: str) -> set[str]:
     encoded = base64.b64encode(text.encode("utf-8", "surrogatepass")).decode()
-    return {encoded, encoded.rstrip("=")}
+    forms = {encoded, encoded.rstrip("=")}
+    return forms | {quoted for form in forms for quoted in url_quoted(form)}
 
 
 def secret_forms(user: str, password: str | None = None, token: str | None = None) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -48,7 +49,22 @@ def check_batch(
 
     Bad input is raised (:class:`~conntest.errors.ConntestError`) for the CLI's
     one funnel, which prints it and exits 3 (UNKNOWN under ``--format nagios``).
+
+    With ``--lab`` and no ``--state-file`` the lockout state is a throwaway one:
+    the lab's refusals are scripted and its addresses anyone's, so they must not
+    hold back the real checks of an address (a lab ``wrong-password`` for
+    alice@contoso.com made the next real check of alice ``auth-skipped``).
     """
+    if args.state_file is not None or not getattr(args, "lab", None):
+        return _check_batch(args, stdout, stderr, stdin)
+    with tempfile.TemporaryDirectory(prefix="conntest-lab-state-") as folder:
+        lab_args = argparse.Namespace(**{**vars(args), "state_file": Path(folder) / "state.json"})
+        return _check_batch(lab_args, stdout, stderr, stdin)
+
+
+def _check_batch(
+    args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: TextIO | None
+) -> int:
     single = not args.batch
     redact = Redactor()
     chosen_profiles: list[Profile] = []

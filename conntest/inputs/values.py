@@ -255,9 +255,14 @@ def parse_network(value: object) -> str:
 # Durations
 
 
-def parse_seconds(value: object, low: float, high: float) -> float:
-    """A finite number of seconds from ``low`` to ``high`` (text or a number)."""
-    expected = f"seconds from {low:g} to {high:g}"
+def _plain(number: float) -> str:
+    """``2592000``, ``0.5``: a bound as a person writes it (``:g`` says ``2.592e+06``)."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def parse_seconds(value: object, low: float, high: float, unit: str = "seconds") -> float:
+    """A finite number of ``unit`` (seconds unless said) from ``low`` to ``high``."""
+    expected = f"{unit} from {_plain(low)} to {_plain(high)}"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise InvalidValue(expected, describe(value))
     try:

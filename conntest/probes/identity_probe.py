@@ -21,6 +21,7 @@ import http.client
 import json
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,7 +46,13 @@ class HttpsAnswer:
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
-    """HTTPS to a given address while TLS verifies ``host`` (like ``--resolve``)."""
+    """HTTPS to a given address while TLS verifies ``host`` (like ``--resolve``).
+
+    :meth:`abort` (from another thread) ends a blocked handshake or read at once:
+    a socket timeout counts from each read, so a server that drips its headers
+    or body a byte at a time would otherwise hold the worker thread for hours,
+    and with it the process, whose exit waits for its threads.
+    """
 
     def __init__(
         self, host: str, port: int, address: str, context: ssl.SSLContext, timeout: float
@@ -53,14 +60,43 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         super().__init__(host, port, timeout=timeout, context=context)
         self._address = address
         self._tls = context
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self.aborted = False
 
     def connect(self) -> None:
         raw = socket.create_connection((self._address, self.port), self.timeout)
+        with self._lock:
+            if self.aborted:
+                raw.close()
+                raise TimeoutError("aborted")
+            self._fd = raw.fileno()  # the TLS socket takes over this very descriptor
         try:
             self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
         except BaseException:
+            with self._lock:
+                self._fd = None
             raw.close()
             raise
+
+    def abort(self) -> None:
+        """Shut the connection down under a blocked read (the descriptor stays open)."""
+        with self._lock:
+            self.aborted = True
+            if self._fd is None:
+                return
+            view = socket.socket(fileno=self._fd)
+            try:
+                view.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            finally:
+                view.detach()
+
+    def close(self) -> None:
+        with self._lock:
+            self._fd = None
+            super().close()
 
 
 def https_request(
@@ -71,24 +107,66 @@ def https_request(
     method: str = "GET",
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
+    stop: threading.Event | None = None,
 ) -> HttpsAnswer:
-    """One blocking HTTPS request (run it in a worker thread); raises on network trouble."""
+    """One blocking HTTPS request (run it in a worker thread); raises on network trouble.
+
+    ``timeout`` bounds the whole exchange, not only each read: past it, or as
+    soon as ``stop`` is set (the awaiting step was cancelled), the connection is
+    shut down and :class:`TimeoutError` is raised, so the worker thread is free
+    by then whatever the server does.
+    """
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise ValueError("only https:// URLs are fetched")
     conn = _PinnedHTTPS(parts.hostname, parts.port or 443, address, context, timeout)
+    done = stop if stop is not None else threading.Event()
+
+    def watch() -> None:
+        done.wait(timeout)
+        conn.abort()  # after a finished exchange: a no-op on a closed connection
+
+    threading.Thread(target=watch, name="https-deadline", daemon=True).start()
     try:
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read(MAX_BODY + 1)
-        if len(data) > MAX_BODY:
-            raise http.client.HTTPException("the answer is longer than 256 KiB")
-        return HttpsAnswer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+        return _exchange(conn, parts.path, parts.query, method, body, headers)
+    except (OSError, http.client.HTTPException):
+        if conn.aborted:
+            raise TimeoutError(f"no complete answer within {timeout:.3g} s") from None
+        raise
     finally:
         conn.close()
+        done.set()
+
+
+async def fetch(url: str, address: str, context: ssl.SSLContext, budget: float) -> HttpsAnswer:
+    """:func:`https_request` in a worker thread, within ``budget`` seconds; cancelling the
+    caller (the check ended first) shuts its connection down, so no thread outlives it."""
+    stop = threading.Event()
+    try:
+        return await asyncio.wait_for(
+            asyncio.to_thread(https_request, url, address, context, early(budget), stop=stop),
+            budget,
+        )
+    finally:
+        stop.set()
+
+
+def _exchange(
+    conn: _PinnedHTTPS,
+    path: str,
+    query: str,
+    method: str,
+    body: bytes | None,
+    headers: dict[str, str] | None,
+) -> HttpsAnswer:
+    """Send the request and read the whole, bounded answer."""
+    target = (path or "/") + (f"?{query}" if query else "")
+    conn.request(method, target, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read(MAX_BODY + 1)
+    if len(data) > MAX_BODY:
+        raise http.client.HTTPException("the answer is longer than 256 KiB")
+    return HttpsAnswer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
 
 
 def authority_endpoint(authority: str, tenant: str) -> tuple[str, int, str]:
@@ -162,9 +240,7 @@ async def probe_identity(
     rec.transcript.append(f"C: GET {url}")
     budget = clock.budget("discovery")
     try:
-        answer = await asyncio.wait_for(
-            asyncio.to_thread(https_request, url, address, ctx, early(budget)), budget
-        )
+        answer = await fetch(url, address, ctx, budget)
     except Exception as exc:
         kind, message, errno = classify(exc)
         log.add(rec.failed(kind, message, errno=errno))

@@ -23,9 +23,9 @@ from urllib.parse import quote, urlsplit
 
 from conntest.model import FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
-from conntest.probes.clock import RunClock, StepRecorder, early
+from conntest.probes.clock import RunClock, StepRecorder
 from conntest.probes.dns_probe import ResolverConfig, resolve_host
-from conntest.probes.identity_probe import HttpsAnswer, authority_endpoint, https_request
+from conntest.probes.identity_probe import HttpsAnswer, authority_endpoint, fetch
 from conntest.probes.net import classify
 
 KINDS = {"managed": "managed", "federated": "federated"}
@@ -69,9 +69,7 @@ async def account_kind(
     rec.transcript.append(f"C: GET {conf_url}")
 
     async def get(url: str) -> HttpsAnswer:
-        return await asyncio.wait_for(
-            asyncio.to_thread(https_request, url, address, context, early(budget)), budget
-        )
+        return await fetch(url, address, context, budget)
 
     try:
         answer, conf = await asyncio.gather(get(realm_url), get(conf_url))

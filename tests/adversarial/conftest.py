@@ -17,6 +17,7 @@ import os
 import ssl
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,9 @@ def hostile_ca() -> trustme.CA:
 @pytest.fixture(scope="session")
 def server_tls(hostile_ca: trustme.CA) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    hostile_ca.issue_cert("127.0.0.1", "imap.contoso.test", "smtp.contoso.test").configure_cert(ctx)
+    hostile_ca.issue_cert(
+        "127.0.0.1", "imap.contoso.test", "smtp.contoso.test", "login.contoso.test"
+    ).configure_cert(ctx)
     return ctx
 
 
@@ -98,13 +101,15 @@ def _quote(text: str) -> str:
 def leaked_forms(password: str, text: str) -> list[str]:
     """Forms of ``password`` found in ``text``, computed with the libraries' own functions.
 
-    Raw, IMAP-quoted, repr of str and bytes (either quote), JSON-escaped, base64 of
-    LOGIN and PLAIN (with and without authzid, with and without padding), and the
-    first 12 characters of each: a cut-short form counts as a leak too.
+    Raw, IMAP-quoted, repr of str and bytes (either quote), JSON-escaped, URL-quoted
+    (``%20`` and ``+``), base64 of LOGIN and PLAIN (with and without authzid, with and
+    without padding), and the first 12 characters of each: a cut-short form counts as a
+    leak too.
     """
     forms: set[str] = set()
     for inner in (password, imap_quoted(password)):
         forms |= {inner, repr(inner)[1:-1], repr(inner.encode())[2:-1]}
+    forms |= {urllib.parse.quote(password, safe=""), urllib.parse.quote_plus(password)}
     forms |= {json.dumps(f)[1:-1] for f in list(forms)}
     forms |= {json.dumps(f, ensure_ascii=False)[1:-1] for f in list(forms)}
     for blob in (password, f"\0{USER}\0{password}", f"{USER}\0{USER}\0{password}"):

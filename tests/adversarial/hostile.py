@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 import socket
 import ssl
 import struct
 import threading
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -188,12 +190,22 @@ async def _read_plain_blob(conn: Conn, line: bytes) -> bytes:
     return line
 
 
+def _login_arguments(line: bytes) -> list[bytes]:
+    """LOGIN's user and password as sent, quotes and escapes removed (b"" for others)."""
+    if _verb(line) != b"LOGIN":
+        return []
+    args = re.findall(rb'"((?:[^"\\]|\\.)*)"', line)
+    return [re.sub(rb"\\(.)", rb"\1", a) for a in args]
+
+
 def echo(where: str) -> Script:
     """Echo every byte received, in the reply of kind ``where``.
 
     ``no``: a tagged NO; ``bye``: an untagged BYE then EOF (imaplib aborts);
     ``garbage``: an untagged line imaplib cannot parse (it aborts quoting
-    the line as a bytes repr); ``literal``: the echo inside a literal.
+    the line as a bytes repr); ``literal``: the echo inside a literal;
+    ``url``: a tagged NO with the decoded credential URL-quoted (``%20``,
+    ``+``), as a web front end's error page or a proxy's log line quotes it.
     """
 
     async def on_auth(conn: Conn, line: bytes) -> bool:
@@ -203,6 +215,12 @@ def echo(where: str) -> Script:
         with contextlib.suppress(Exception):
             decoded = base64.b64decode(got.strip())
         said = (line + got + decoded).replace(b"\r", b" ").replace(b"\n", b" ").replace(b"\0", b" ")
+        if where == "url":
+            quoted = [urllib.parse.quote(p, safe=b"") for p in (decoded, *decoded.split(b"\0"))]
+            quoted += [urllib.parse.quote_plus(p) for p in decoded.split(b"\0")]
+            quoted += [urllib.parse.quote(p) for p in _login_arguments(line)]
+            await conn.send(tag + b" NO echo: " + " ".join(quoted).encode() + b"\r\n")
+            return True
         if where == "no":
             await conn.send(tag + b" NO echo: " + said + b"\r\n")
             return True
@@ -389,6 +407,7 @@ IMAP_SCRIPTS: dict[str, Script] = {
     "echo-bye": echo("bye"),
     "echo-garbage": echo("garbage"),
     "echo-literal": echo("literal"),
+    "echo-url": echo("url"),
     "flood-capability": flood_capability,
     "flood-after-login": flood_after_login,
     "huge-literal": huge_literal,

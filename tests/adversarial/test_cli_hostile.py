@@ -64,6 +64,7 @@ CASES = [
     ("echo-bye", "echo", "json"),
     ("echo-garbage", "echo", "jsonl"),
     ("echo-literal", "echo", "nagios"),
+    ("echo-url", "echo", "text"),
     ("flood-capability", "flood", "prometheus"),
     ("flood-after-login", "continuations-forever", "text"),
     ("huge-literal", "invalid-utf8", "json"),

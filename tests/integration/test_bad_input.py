@@ -198,6 +198,28 @@ def test_a_ca_file_is_checked_before_connecting(recorder: Recorder, tmp_path: Pa
     assert "--ca-file" not in err  # accepted: the check ran (and found nothing listening)
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["lab", "--latency-ms", "-1"],
+            "argument --latency-ms: expected milliseconds from 0 to 10000, found '-1'",
+        ),
+        (
+            ["check", "--user", "a@x.test", "--no-password", "--min-auth-interval", "inf"],
+            "argument --min-auth-interval: expected seconds from 0 to 2592000, found 'inf'",
+        ),
+    ],
+)
+def test_a_range_is_said_in_the_option_s_unit_and_in_plain_digits(
+    args: list[str], expected: str
+) -> None:
+    """Not "seconds" for --latency-ms, not "2.592e+06" for 30 days (field test)."""
+    code, out, err = run(args)
+    assert code == 3 and not out
+    assert err.strip() == f"conntest: {expected}", err
+
+
 @pytest.mark.parametrize("value", ["-5", "nan", "1e9", "0"])
 def test_serve_timeouts_are_finite_and_in_range(tmp_path: Path, value: str) -> None:
     config = tmp_path / "serve.yaml"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -506,3 +507,30 @@ def test_the_labs_ports_stand_in_for_the_profiles_and_a_chosen_one_is_named(
     }
     assert closed["imap"]["title"] == f"127.0.0.1 refused the connection on port {port}"
     assert closed["smtp"]["title"] == "smtp.office365.com refused the connection on port 587"
+
+
+def test_a_lab_refusal_is_not_remembered_against_the_address(tmp_path: Path) -> None:
+    """The monitoring formats keep the lockout state; the lab's made-up refusals must not
+    go into the real one. Field test: after ``--lab basic-auth-disabled --format nagios``
+    for you@contoso.com, every later check of that address, the lab's ``ok`` and a real
+    one alike, was ``auth-skipped`` for 15 minutes."""
+    state = tmp_path / "xdg-state" / "conntest" / "auth-state.json"
+
+    def lab(scenario: str) -> subprocess.CompletedProcess[str]:
+        argv = ["check", "--lab", scenario, "--user", "you@contoso.com", "--password-stdin"]
+        argv += ["--profile", "thunderbird", "--format", "nagios"]
+        return subprocess.run(
+            [sys.executable, "-m", "conntest", *argv],
+            input=f"{LAB_PASSWORD}\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    refused = lab("wrong-password")
+    assert refused.returncode == 2 and "wrong-credentials" in refused.stdout, refused.stdout
+    assert not state.exists() or "you@contoso.com" not in state.read_text()
+    after = lab("ok")
+    assert "auth-skipped" not in after.stdout, after.stdout
+    assert after.returncode in {0, 1} and after.stdout.startswith("CONNTEST "), after.stdout

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dns.flags
 import dns.message
@@ -116,3 +121,42 @@ async def test_nxdomain_and_servfail_read_as_they_did() -> None:
         status, _, kind = await asyncio.wait_for(_resolve(port), 10)
     assert (status, kind) == (Status.FAIL, FailureKind.DNS_ERROR)
     assert asked.count("udp") > 2  # left to dnspython, which asked again
+
+
+def test_an_answer_of_thousands_of_addresses_keeps_the_status_line_short(tmp_path: Path) -> None:
+    """A 64 KiB answer (field test: 2000 A records) made a 25 KB Nagios status line and
+    text verdict, every address in the title: now the first few, then how many more."""
+
+    def many(query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        question = query.question[0]
+        if question.rdtype == dns.rdatatype.A and "office365" in question.name.to_text():
+            addresses = [f"127.0.{i // 250}.{i % 250 + 1}" for i in range(2000)]
+            response.answer.append(
+                dns.rrset.from_text_list(question.name, 60, "IN", "A", addresses)
+            )
+        return response
+
+    def truncated(query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.TC
+        return response
+
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "CI": ""}
+    check = ["check", "--user", "a@contoso.test", "--no-password", "--profile", "thunderbird"]
+    check += ["--format", "nagios", "--expected-network", "40.96.0.0/13"]
+    with dns_server(truncated, many) as (port, _asked):
+        done = subprocess.run(
+            [sys.executable, "-m", "conntest", *check, "--nameserver", f"127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    status = done.stdout.splitlines()[0]
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "dns-unexpected-address" in status, status
+    # four of them (a record set has no order), then the count of the rest
+    assert re.search(r"\((?:127\.0\.\d+\.\d+, ){3}127\.0\.\d+\.\d+ and 1996 more\)", status), status
+    assert len(status) < 1000, len(status)

@@ -40,14 +40,22 @@ def _wait_parked(at_least: int) -> None:
         time.sleep(0.001)
 
 
+def _session_threads() -> set[int]:
+    return {t.ident or 0 for t in threading.enumerate() if t.name == "conntest-imap"}
+
+
 def test_a_later_session_takes_the_thread_an_earlier_one_left() -> None:
     first = Worker()
     ident = _run(first)
     assert _run(first) == ident  # one thread per session, calls one after another
     first.close()
     _wait_parked(1)
+    before = _session_threads()
+    assert ident in before
     second = Worker()
-    assert _run(second) == ident
+    # A parked thread (this one, or one an earlier session left), not a new one.
+    assert _run(second) in before
+    assert _session_threads() == before
     second.close()
 
 

@@ -245,6 +245,18 @@ def _smtp_capabilities(step: Step) -> dict[str, str]:
     return keywords
 
 
+ADDRESSES_SHOWN = 4
+"""Addresses a title or evidence line names; a DNS answer may hold thousands (a 64 KiB
+TCP answer), and the title is the Nagios status line and the text report's verdict."""
+
+
+def listed(addresses: Sequence[str]) -> str:
+    """``a, b, c, d and 1996 more``: the first :data:`ADDRESSES_SHOWN`, then a count."""
+    shown = ", ".join(addresses[:ADDRESSES_SHOWN])
+    more = len(addresses) - ADDRESSES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 def dns_rule(
     observed: Observed, profile: Profile, expected_networks: Sequence[str], user: str
 ) -> list[Candidate]:
@@ -268,15 +280,15 @@ def dns_rule(
             continue
         host = str(step.data.get("host", ""))
         addresses = [as_text(x) for x in step.data.get("addresses", ()) or ()]
-        answer = [f"dns resolve: {host} → {', '.join(addresses)}"]
+        answer = [f"dns resolve: {host} → {listed(addresses)}"]
         if step.data.get("source") == "address":
             continue  # the server was given as an address: no DNS answer to judge
         if step.data.get("source") == "--resolve":
             found.append(
                 Candidate(
                     "dns-pinned",
-                    values={"host": host, "addresses": ", ".join(addresses)},
-                    evidence=[f"dns resolve: {host} pinned to {', '.join(addresses)} by --resolve"],
+                    values={"host": host, "addresses": listed(addresses)},
+                    evidence=[f"dns resolve: {host} pinned to {listed(addresses)} by --resolve"],
                     protocol="dns",
                     step=step,
                 )
@@ -292,7 +304,7 @@ def dns_rule(
             if networks
             else "a private, loopback, link-local or reserved address"
         )
-        values = {"host": host, "addresses": ", ".join(flagged), "why": why}
+        values = {"host": host, "addresses": listed(flagged), "why": why}
         outcome = _after_answer(observed, profile, host)
         # Without --expected-network, this machine's own address may well be the user's
         # test server or a local proxy: it stays context beside the failure it may explain.
