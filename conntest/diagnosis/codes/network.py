@@ -399,8 +399,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         ),
         evidence=(
             "The resolve step's addresses for a Microsoft server name include private, "
-            "loopback, link-local or reserved addresses, or (when expected networks are given, "
-            "for any name) addresses outside them. The cause "
+            "loopback, link-local, multicast or reserved addresses, or (when expected "
+            "networks are given, for any name) addresses outside them. The cause "
             "(critical, variant `failed`) only when the connection to that host then failed "
             "before the server proved its name (without expected networks, not for 127.0.0.1 or "
             "::1, which may be your own test server or a local proxy); a warning beside a failure "

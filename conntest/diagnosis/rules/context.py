@@ -302,7 +302,7 @@ def dns_rule(
         why = (
             "outside the expected networks " + ", ".join(expected_networks)
             if networks
-            else "a private, loopback, link-local or reserved address"
+            else "a private, loopback, link-local, multicast or reserved address"
         )
         values = {"host": host, "addresses": listed(flagged), "why": why}
         outcome = _after_answer(observed, profile, host)
@@ -429,7 +429,8 @@ def _unexpected(
         return False
     if networks:
         return not any(ip.version == n.version and ip in n for n in networks)
-    return not ip.is_global
+    # Python 3.11 counts multicast as global; no mail server is at a multicast address.
+    return not ip.is_global or ip.is_multicast
 
 
 def settings_rule(observed: Observed, profile: Profile) -> list[Candidate]:
