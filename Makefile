@@ -12,8 +12,8 @@ lint:
 	.venv/bin/lint-imports
 
 # On every core (pytest-xdist; each module on one worker, so its module-scoped labs,
-# builds and servers start once and its tests keep their order): 5 min 32 s and
-# 5 min 16 s on an idle 2-core machine, against about 11-12 min in one process
+# builds and servers start once and its tests keep their order): about 3.5 min on
+# an idle 2-core machine (3 min 28 s to 3 min 36 s), against over 10 min in one process
 # (most of the suite waits on sockets and deadlines).  XDIST= runs it in one process.
 XDIST ?= -n auto --dist loadscope
 

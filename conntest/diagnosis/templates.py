@@ -224,8 +224,6 @@ def render_candidate(
     if candidate.protocol in ("imap", "smtp"):
         values["settings"] = values[f"{candidate.protocol}_settings"]
     values.update(candidate.values)
-    # host and port as one address, an IPv6 literal in brackets ([::1]:993); after the
-    # rule's values, which name the server and the port the run tested
     for name in _TEMPLATE_VALUES:
         values[name] = fill(str(values[name]), values)
 
