@@ -1,21 +1,14 @@
 """Text conntest prints: from outside made safe, an address next to a port unambiguous.
 
 A hostile server's (or a pasted bounce's) escape sequences must not drive the
-<<<<<<< HEAD
-user's terminal, its line breaks must not forge report lines, and undecodable
-bytes (kept by aiosmtplib as surrogates) must not stop a report from being
-written.  :func:`host_port` is the one way a host and a port are joined for a
-person to read, in the probes' evidence, the diagnosis texts and the front
-ends alike.  No imports at all: ``conntest explain`` imports it at start, and
-the probes and the diagnosis, which sit above it, both use it.
-=======
 user's terminal, its line breaks must not forge report lines (nor U+2028/U+2029,
 which editors, browsers and ticket systems break lines at), its bidirectional
 controls must not reorder what the report shows (U+202E makes "evil" read
 "live"), and undecodable bytes (kept by aiosmtplib as surrogates) must not stop a
-report from being written.  Standard library only: ``conntest explain`` imports
-it at start.
->>>>>>> s5/field
+report from being written.  :func:`host_port` is the one way a host and a port are
+joined for a person to read, in the probes' evidence, the diagnosis texts and the
+front ends alike.  No imports at all: ``conntest explain`` imports it at start, and
+the probes and the diagnosis, which sit above it, both use it.
 """
 
 from __future__ import annotations

@@ -63,6 +63,8 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self._lock = threading.Lock()
         self._fd: int | None = None
         self.aborted = False
+        self.response: http.client.HTTPResponse | None = None
+        """The answer being read: it holds the descriptor after a ``Connection: close``."""
 
     def connect(self) -> None:
         raw = socket.create_connection((self._address, self.port), self.timeout)
@@ -93,10 +95,19 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
             finally:
                 view.detach()
 
-    def close(self) -> None:
+    def release(self) -> None:
+        """End the exchange: :meth:`abort` lets go of the descriptor before it is closed.
+
+        In that order, because a closed descriptor's number is soon another socket's.
+        Not ``close()``: http.client closes the connection itself when the answer says
+        ``Connection: close``, and the answer it hands over still reads from the
+        descriptor, which :meth:`abort` must still be able to shut down.
+        """
         with self._lock:
             self._fd = None
-            super().close()
+        if self.response is not None:
+            self.response.close()
+        self.close()
 
 
 def https_request(
@@ -127,15 +138,19 @@ def https_request(
         conn.abort()  # after a finished exchange: a no-op on a closed connection
 
     threading.Thread(target=watch, name="https-deadline", daemon=True).start()
+    late = f"no complete answer within {timeout:.3g} s"
     try:
-        return _exchange(conn, parts.path, parts.query, method, body, headers)
+        answer = _exchange(conn, parts.path, parts.query, method, body, headers)
     except (OSError, http.client.HTTPException):
         if conn.aborted:
-            raise TimeoutError(f"no complete answer within {timeout:.3g} s") from None
+            raise TimeoutError(late) from None
         raise
     finally:
-        conn.close()
+        conn.release()
         done.set()
+    if conn.aborted:  # the shutdown ended the read: what came is short of the answer
+        raise TimeoutError(late)
+    return answer
 
 
 async def fetch(url: str, address: str, context: ssl.SSLContext, budget: float) -> HttpsAnswer:
@@ -162,7 +177,7 @@ def _exchange(
     """Send the request and read the whole, bounded answer."""
     target = (path or "/") + (f"?{query}" if query else "")
     conn.request(method, target, body=body, headers=headers or {})
-    resp = conn.getresponse()
+    resp = conn.response = conn.getresponse()
     data = resp.read(MAX_BODY + 1)
     if len(data) > MAX_BODY:
         raise http.client.HTTPException("the answer is longer than 256 KiB")

@@ -42,6 +42,17 @@ async def drip_body(conn: Conn) -> None:
         await asyncio.sleep(0.2)
 
 
+async def drip_body_then_close(conn: Conn) -> None:
+    """As ``drip-body``, saying ``Connection: close``: http.client then closes the
+    connection itself and hands the socket to the answer, which goes on reading."""
+    await _request(conn)
+    await conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    await conn.send(b"Connection: close\r\nContent-Length: 100000\r\n\r\n{")
+    while True:
+        await conn.send(b" ")
+        await asyncio.sleep(0.2)
+
+
 async def drip_headers(conn: Conn) -> None:
     """The status line, then a header line that never ends, a byte every 0.2 s."""
     await _request(conn)
@@ -56,7 +67,11 @@ async def silent(conn: Conn) -> None:
     await asyncio.sleep(3600)
 
 
-SCRIPTS = {"drip-body": drip_body, "drip-headers": drip_headers}
+SCRIPTS = {
+    "drip-body": drip_body,
+    "drip-body-then-close": drip_body_then_close,
+    "drip-headers": drip_headers,
+}
 MODES = {
     # the mail servers are silent, the check ends at its deadline, and cancelling the
     # lookup then must end its thread

@@ -10,6 +10,7 @@ words but none of those characters.
 
 from __future__ import annotations
 
+import json
 import ssl
 from pathlib import Path
 
@@ -23,7 +24,7 @@ GREETING = (
     "* OK esc\x1b]0;title\x07 csi\x9b2J rlo\u202eevil\u202c lri\u2066x\u2069 "
     "rlm\u200f ls\u2028forged line ps\u2029end\r\n"
 ).encode()
-SHOWN = ("\\x1b", "\\x9b", "\\u202e", "\\u2028", "\\u2066", "forged line")
+SHOWN = ("\\x1b", "\\x9b", "\\u202e", "\\u2028", "\\u2029", "\\u2066", "forged line")
 HIDDEN = ("\x1b", "\x9b", "\u202e", "\u202c", "\u2066", "\u2069", "\u200f", "\u2028", "\u2029")
 
 
@@ -45,8 +46,20 @@ def test_controls_in_a_greeting_are_shown_escaped(
         args += ["--nameserver", f"127.0.0.1:{dns}", "--ca-file", str(hostile_ca_file)]
         run = run_cli([*args, "--profile", "thunderbird", "--timeout", "3", *fmt], "pw", tmp_path)
     assert "Traceback" not in run.output, run.stderr
-    found = [hex(ord(c)) for c in HIDDEN if c in run.stdout]
+    # JSON writes any non-ASCII character as \uNNNN itself: what counts is the decoded
+    # strings, which a program reading the report (or a ticket pasting it) shows.
+    shown = run.stdout if fmt[1] == "text" else "\n".join(_strings(json.loads(run.stdout)))
+    found = [hex(ord(c)) for c in HIDDEN if c in shown]
     assert not found, found
-    # the words stay, escaped (JSON escapes the backslash once more)
-    shown = run.stdout.replace("\\\\", "\\")
+    # the words stay, escaped
     assert all(s in shown for s in SHOWN), shown[-2000:]
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
