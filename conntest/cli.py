@@ -51,7 +51,8 @@ async def _check(
     from conntest.probes.dns_probe import ResolverConfig
 
     loop = asyncio.get_running_loop()
-    # IMAP runs in worker threads; the default pool (cpu+4) would queue probes.
+    # Sign-in requests and the lockout ledger run in worker threads; the default pool
+    # (cpu+4) would queue them behind each other.
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=32))
     async with lab_fields(args) as from_lab, _LabCache() as lab_cache:
         fields: dict[str, object] = {

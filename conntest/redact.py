@@ -312,6 +312,8 @@ class Redactor:
         }
         """Every PARTIAL_MIN-character piece of a partial form: a prefix kept at the end of a
         text ends with one, a suffix kept at its start begins with one."""
+        self._fits = min(16, *(len(s) for s in self._secrets)) if self._secrets else 0
+        """Texts shorter than this hold no whole form and no base64 run to decode."""
         self._unchanged: set[str] = set()
         """Texts this redactor read and left as they were: a report's last pass (the safety
         net over what the steps' redaction made) meets most of them again (issue 12)."""
@@ -337,6 +339,8 @@ class Redactor:
         """
         if not self._secrets or text in self._unchanged:
             return text
+        if len(text) < self._fits:  # most of a report's strings: only a cut end to look at
+            return self._scrub_ends(text)
         given = text
         for secret in self._secrets:
             if secret in text:

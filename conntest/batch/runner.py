@@ -82,9 +82,11 @@ Retain = Literal["all", "summary", "none"]
 
 
 def make_executor(concurrency: int, profiles_per_account: int = 3) -> concurrent.futures.Executor:
-    """A default executor big enough for the IMAP probes (they run in threads).
+    """A default executor big enough for what a batch runs in threads.
 
-    The loop's default pool (cpu + 4 threads) would queue probes behind each
+    The identity platform's HTTPS requests and the lockout ledger's file
+    work run in threads (the IMAP probes no longer do: they run on the loop);
+    the loop's default pool (cpu + 4 threads) would queue them behind each
     other, so a slow server would eat the deadlines of accounts waiting
     behind it.  Set it with ``loop.set_default_executor`` before a batch.
     """

@@ -186,6 +186,18 @@ class Channel:
         except (TimeoutError, OSError):
             writer.transport.abort()
 
+    def release(self) -> None:
+        """Let go of the streams once the connection is over.
+
+        A client that closes with data unread (a close_notify, a session ticket)
+        resets the connection; the reader keeps the ConnectionResetError, whose
+        traceback holds the frames that hold the transport: a cycle keeping the
+        128 KiB TLS buffer until a full collection (as in :meth:`open`).
+        """
+        if self._reader is not None and (exc := self._reader.exception()) is not None:
+            exc.__traceback__ = None
+        self._reader = self._writer = None
+
     def _streams(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self._reader is None or self._writer is None:
             raise RuntimeError("Channel.open() was not called")

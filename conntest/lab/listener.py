@@ -139,6 +139,7 @@ class Listener:
         finally:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await channel.close()
+            channel.release()
             if relay is not None:
                 with contextlib.suppress(Exception, asyncio.CancelledError):
                     await asyncio.wait_for(relay, _STOP_TIMEOUT_S + self._latency_s)

@@ -1,4 +1,4 @@
-"""IMAP over implicit TLS (993) or STARTTLS (143), driven by imapclient in a worker thread.
+"""IMAP over implicit TLS (993) or STARTTLS (143), driven by imapclient on the event loop.
 
 imapclient is synchronous; this module and :mod:`conntest.probes.imap_wire`
 (the tap, the read limits and the deadline under imaplib) are the only ones
@@ -12,10 +12,10 @@ time; credentials are replaced before a line is stored.
 A hostile server is read within bounds (:data:`~conntest.probes.imap_wire.LIMITS`):
 a line, a literal, the lines of one command and the bytes of one step are
 capped, and a step that goes past one ends as a protocol failure naming the
-limit.  Every blocking call of a session runs on its one worker thread
-(:class:`~conntest.probes.imap_wire.Worker`), a daemon the run never waits
-for: at a step's deadline the socket is shut down from the event loop and the
-step ends, whatever the thread does.
+limit.  imaplib's calls run on the event loop's thread, in a greenlet
+(:func:`~conntest.probes.imap_wire.blocking`): where it would block on the
+socket the loop waits instead, and at a step's deadline the wait is cancelled
+inside imaplib, the socket is shut down and the step ends.
 SASL continuations get exactly one answer: a second ``+`` is answered with
 ``*`` (cancel) and a third ends the step, so a credential is sent once.
 
@@ -42,13 +42,13 @@ from imapclient.exceptions import IMAPClientError
 
 from conntest.model import Failure, FailureKind, Reply, Status, Step
 from conntest.probes import tls as tlsmod
-from conntest.probes.clock import RunClock, StepLog, StepRecorder, early, skipped_step
+from conntest.probes.clock import RunClock, StepLog, StepRecorder, skipped_step
 from conntest.probes.imap_starttls import STARTTLS_STEPS, plain_starttls, starttls_prelude
 from conntest.probes.imap_wire import (
     UNTAGGED,
+    LoopSocket,
     ProbeClient,
     Tap,
-    Worker,
     blocking,
     reply_in,
 )
@@ -102,26 +102,6 @@ async def probe_imap(
     on_step: Callable[[Step], None] | None = None,
 ) -> list[Step]:
     """Run the IMAP steps of ``profile``; never raises for network trouble."""
-    worker = Worker()  # every blocking call of this session runs on its one thread
-    try:
-        return await _session(
-            clock, profile, endpoint, creds, gate, ca_file, tls_max, on_step, worker
-        )
-    finally:
-        worker.close()
-
-
-async def _session(
-    clock: RunClock,
-    profile: Profile,
-    endpoint: Endpoint,
-    creds: Credentials,
-    gate: AuthGate,
-    ca_file: Any,
-    tls_max: str | None,
-    on_step: Callable[[Step], None] | None,
-    worker: Worker,
-) -> list[Step]:
     settings = profile.imap
     starttls = settings.security == "starttls"
     log = StepLog(clock, "imap", STARTTLS_STEPS if starttls else STEPS, on_step)
@@ -135,13 +115,14 @@ async def _session(
         add(step)
     if raw is None:
         return skip_rest("connect", "no connection")
+    conn = LoopSocket(raw)
 
     # greeting and STARTTLS in plain text (imap.security: starttls)
     plain_greeting: bytes | None = None
     if starttls:
-        plain_greeting = await plain_starttls(clock, raw, add, worker)
+        plain_greeting = await plain_starttls(clock, conn, add)
         if plain_greeting is None:
-            raw.close()
+            conn.close()
             return skip_rest(steps[-1].name, "credentials not sent: no TLS session")
 
     # tls
@@ -156,11 +137,9 @@ async def _session(
     ctx = tlsmod.client_context(tmin, tmax, ca_file)
     budget = clock.budget("tls")
     try:
-        sock: ssl.SSLSocket = await blocking(
-            lambda: tlsmod.handshake(raw, ctx, endpoint.host, early(budget)), budget, raw, worker
-        )
+        tls = await blocking(lambda: conn.handshake(ctx, endpoint.host), budget, conn)
     except ssl.SSLCertVerificationError as exc:
-        raw.close()
+        conn.close()
         presented = await asyncio.to_thread(
             tlsmod.read_presented_chain,
             endpoint.address,
@@ -179,11 +158,11 @@ async def _session(
         )
         return skip_rest("tls", "credentials not sent: the certificate failed verification")
     except Exception as exc:
-        raw.close()
+        conn.close()
         kind, message, errno = classify(exc)
         add(rec.failed(kind, message, errno=errno))
         return skip_rest("tls", "no TLS session")
-    rec.tls = tlsmod.tls_info(sock)
+    rec.tls = tlsmod.tls_info(tls)
     add(rec.passed())
 
     # greeting + capability: imaplib reads both inside its constructor
@@ -192,10 +171,9 @@ async def _session(
     budget = clock.budget("greeting")
     try:
         client = await blocking(
-            lambda: ProbeClient(sock, tap, endpoint.host, endpoint.port, plain_greeting),
+            lambda: ProbeClient(conn, tap, endpoint.host, endpoint.port, plain_greeting),
             budget,
-            sock,
-            worker,
+            conn,
         )
     except Exception as exc:
         got_greeting = tap.first_received_at()
@@ -206,7 +184,7 @@ async def _session(
             kind, message = _imap_failure(exc, tap)
             message = _note_answer(rec, tap, kind, message)
             add(rec.failed(kind, message, reply=tap.last_reply()))
-            sock.close()
+            conn.close()
             return skip_rest("capability", "no usable IMAP session")
         if got_greeting is None:
             rec.transcript = transcript
@@ -215,7 +193,7 @@ async def _session(
                 # Part of a line that never ended is an answer begun, not silence.
                 message = _note_answer(rec, tap, kind, "connected, but the server sent no greeting")
             add(rec.failed(kind, message))
-            sock.close()
+            conn.close()
             return skip_rest("greeting", "no greeting")
         greeting = _greeting_step(clock, rec, got_greeting, transcript[:1], tap)
         if greeting.reply is None and transcript:
@@ -224,7 +202,7 @@ async def _session(
             said = transcript[0][3:] if transcript[0].startswith("S: ") else transcript[0]
             greeting.failure = Failure(FailureKind.PROTOCOL, f"not an IMAP greeting: {said}")
             add(greeting)
-            sock.close()
+            conn.close()
             return skip_rest("greeting", "no IMAP greeting")
         if greeting.reply is not None and greeting.reply.text.upper().startswith("BYE"):
             # "* BYE" instead of "* OK": the server refuses the session (RFC 9051 §7.1.5).
@@ -233,7 +211,7 @@ async def _session(
                 FailureKind.REJECTED, f"the greeting is a refusal: {greeting.reply}"
             )
             add(greeting)
-            sock.close()
+            conn.close()
             return skip_rest("greeting", "the server refused the session")
         add(greeting)
         rec = StepRecorder(clock, "imap", "capability")
@@ -242,7 +220,7 @@ async def _session(
         kind, message = _imap_failure(exc, tap)
         message = _note_answer(rec, tap, kind, message)
         add(rec.failed(kind, message, reply=tap.last_reply()))
-        sock.close()
+        conn.close()
         return skip_rest("capability", "no usable IMAP session")
     transcript = tap.drain()
     if starttls:
@@ -267,7 +245,7 @@ async def _session(
         tap.sensitive = sensitive
         tap.begin_step()
         try:
-            await blocking(fn, budget, sock, worker)
+            await blocking(fn, budget, conn)
         except Exception as exc:
             tap.sensitive = False
             rec.transcript = tap.drain()
@@ -296,7 +274,7 @@ async def _session(
             client.shutdown()
         except Exception:  # already closed or reset: nothing left to release
             pass
-        sock.close()
+        conn.close()
 
     async def close() -> None:
         add(await run("logout", client.logout))

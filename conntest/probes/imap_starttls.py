@@ -15,7 +15,14 @@ from collections.abc import Callable
 
 from conntest.model import FailureKind, Reply, Step
 from conntest.probes.clock import RunClock, StepRecorder
-from conntest.probes.imap_wire import MAX_TRANSCRIPT_LINE, TAGGED, UNTAGGED, Worker, blocking
+from conntest.probes.imap_wire import (
+    MAX_TRANSCRIPT_LINE,
+    TAGGED,
+    UNTAGGED,
+    LoopSocket,
+    Stream,
+    blocking,
+)
 from conntest.probes.net import classify, unended_message
 
 __all__ = ["STARTTLS_STEPS", "plain_starttls", "starttls_prelude"]
@@ -38,7 +45,7 @@ _MAX_PLAIN_LINE = 8192
 
 
 async def plain_starttls(
-    clock: RunClock, raw: socket.socket, add: Callable[[Step], Step], worker: Worker | None = None
+    clock: RunClock, conn: LoopSocket, add: Callable[[Step], Step]
 ) -> bytes | None:
     """The plain-text greeting and ``STARTTLS`` (``imap.security: starttls``), as two steps.
 
@@ -50,7 +57,7 @@ async def plain_starttls(
     budget = clock.budget("greeting")
     begun = bytearray()
     try:
-        line = await blocking(lambda: _read_plain_line(raw, begun), budget, raw, worker)
+        line = await blocking(lambda: _read_plain_line(conn, begun), budget, conn)
     except Exception as exc:
         kind, message, errno = classify(exc)
         if kind is FailureKind.TIMEOUT and begun:
@@ -74,7 +81,7 @@ async def plain_starttls(
     rec.transcript.append(f"C: {_STARTTLS_TAG} STARTTLS")
     budget = clock.budget("starttls")
     try:
-        answer = await blocking(lambda: _starttls_exchange(raw), budget, raw, worker)
+        answer = await blocking(lambda: _starttls_exchange(conn), budget, conn)
     except Exception as exc:
         kind, message, errno = classify(exc)
         add(rec.failed(kind, message, errno=errno))
@@ -95,7 +102,7 @@ async def plain_starttls(
     return line
 
 
-def _read_plain_line(sock: socket.socket, data: bytearray | None = None) -> bytes:
+def _read_plain_line(sock: Stream, data: bytearray | None = None) -> bytes:
     """One CRLF-ended line from a plain socket, byte by byte (nothing of TLS is read ahead).
 
     ``data``: where the line grows, so a caller whose wait ran out sees what had come.
@@ -111,7 +118,7 @@ def _read_plain_line(sock: socket.socket, data: bytearray | None = None) -> byte
     return bytes(data)
 
 
-def _starttls_exchange(sock: socket.socket) -> list[str]:
+def _starttls_exchange(sock: Stream) -> list[str]:
     """Send ``STARTTLS``; the lines up to the tagged answer (untagged ones included)."""
     sock.sendall(f"{_STARTTLS_TAG} STARTTLS\r\n".encode())
     lines: list[str] = []

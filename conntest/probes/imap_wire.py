@@ -7,30 +7,28 @@ lines of one command and the bytes of one step are capped, and going past one
 raises :class:`LimitExceeded` (imaplib re-wraps it; the :class:`Tap` keeps
 which limit it was).  The tap records every line with its time, redacted with
 the run's :class:`~conntest.redact.Redactor` before it is cut, and keeps at
-most ``kept_lines`` per step.  :func:`blocking` runs one imaplib call under a
-hard deadline the run does not wait past, on the session's :class:`Worker`
-(one daemon thread per session, not one per call).
+most ``kept_lines`` per step.  :func:`blocking` runs one imaplib call on the
+event loop's own thread, in a greenlet, under a hard deadline: where imaplib
+would block on the socket, the loop waits for it (:class:`LoopSocket`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import imaplib
-import io
-import os
-import queue
 import re
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
+import greenlet
 from imapclient import IMAPClient
 
 from conntest.model import Reply
-from conntest.probes.clock import early
 from conntest.redact import REDACTED, Redactor
 
 T = TypeVar("T")
@@ -197,38 +195,208 @@ def redact_command(text: str) -> str:
     return REDACTED  # a continuation line during authentication
 
 
+class Stream(Protocol):
+    """What the plain-text readers need of a connection: a socket or a :class:`LoopSocket`."""
+
+    def recv(self, size: int) -> bytes: ...
+
+    def sendall(self, data: bytes) -> None: ...
+
+
+def await_(awaitable: Awaitable[T]) -> T:
+    """Wait for ``awaitable`` from code :func:`blocking` runs: the event loop runs meanwhile.
+
+    The call hands the awaitable to the coroutine that runs this greenlet and
+    resumes with its result (or its exception), so synchronous code such as
+    imaplib reads and writes on the loop's thread without blocking it.
+    """
+    parent = greenlet.getcurrent().parent
+    if parent is None:
+        raise RuntimeError("await_ outside a call that blocking() runs")
+    result: T = parent.switch(awaitable)
+    return result
+
+
+async def _run_greenlet(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a greenlet of its own, awaiting each awaitable it hands over."""
+    child = greenlet.greenlet(fn)
+    request: Any = child.switch()
+    while not child.dead:
+        try:
+            value = await request
+        except BaseException as exc:  # a cancel (the deadline) or an error: fn sees it raised
+            request = child.throw(exc)
+        else:
+            request = child.switch(value)
+    return cast(T, request)
+
+
+_CHUNK = 64 * 1024
+
+
+class LoopSocket:
+    """A connection (plain, then perhaps TLS) that code :func:`blocking` runs uses as a socket.
+
+    Where a read or write would block, the greenlet waits on the event loop
+    (:func:`await_` on ``sock_recv``/``sock_sendall``, which Windows' Proactor
+    loop has too) instead of on a thread of its own: a batch of IMAP sessions
+    then does not fight the loop for the GIL (issue 12: with a thread per
+    session an IMAP account cost 1.9× an SMTP one, ~125 context switches
+    each).  TLS runs in memory (:class:`ssl.SSLObject`), so a STARTTLS upgrade
+    reads nothing ahead of the handshake, and errors are OpenSSL's, as a
+    wrapped socket's would be; an EOF without close_notify reads as the end,
+    as ``SSLSocket`` reads it.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self.sock = sock
+        self.tls: ssl.SSLObject | None = None
+        self._loop = asyncio.get_running_loop()
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+
+    def handshake(self, ctx: ssl.SSLContext, host: str) -> ssl.SSLObject:
+        """Start TLS for ``host`` and complete the handshake (raises OpenSSL's errors)."""
+        tls = ctx.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
+        while True:
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._pull()
+            else:
+                self._flush()
+                self.tls = tls
+                return tls
+
+    def recv(self, size: int) -> bytes:
+        if self.tls is None:
+            return await_(self._loop.sock_recv(self.sock, size))
+        while True:
+            try:
+                data = self.tls.read(size)
+            except ssl.SSLWantReadError:
+                self._flush()  # a TLS 1.3 key update asks for an answer
+                self._pull()
+            except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
+                return b""
+            else:
+                return data
+
+    def sendall(self, data: bytes) -> None:
+        if self.tls is None:
+            await_(self._loop.sock_sendall(self.sock, data))
+            return
+        self.tls.write(data)
+        self._flush()
+
+    def _pull(self) -> None:
+        try:  # what has come already, without a trip through the loop
+            chunk = self.sock.recv(_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            chunk = await_(self._loop.sock_recv(self.sock, _CHUNK))
+        if chunk:
+            self._incoming.write(chunk)
+        else:
+            self._incoming.write_eof()
+
+    def _flush(self) -> None:
+        if not self._outgoing.pending:
+            return
+        data = self._outgoing.read()
+        try:  # a command fits the socket's buffer: most writes need no wait
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        if sent < len(data):
+            await_(self._loop.sock_sendall(self.sock, data[sent:]))
+
+    def shutdown(self) -> None:
+        """Shut the socket down both ways (what is in flight is dropped)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _LoopFile:
+    """imaplib's file: reads in chunks off a :class:`LoopSocket`, counting them for the tap."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, conn: LoopSocket, tap: Tap) -> None:
+        self._conn = conn
+        self._tap = tap
+        self._buffer = bytearray()
+        self._eof = False
+
+    def _fill(self) -> None:
+        chunk = self._conn.recv(self.CHUNK)
+        if chunk:
+            self._tap.arrived(len(chunk))
+            self._buffer += chunk
+        else:
+            self._eof = True
+
+    def readline(self, limit: int) -> bytes:
+        """Up to and with the next LF, at most ``limit`` bytes (fewer at the end of the stream)."""
+        searched = 0
+        while True:
+            end = self._buffer.find(b"\n", searched, limit)
+            if end >= 0:
+                return self._take(end + 1)
+            if len(self._buffer) >= limit or self._eof:
+                return self._take(min(limit, len(self._buffer)))
+            searched = len(self._buffer)
+            self._fill()
+
+    def read(self, size: int) -> bytes:
+        while len(self._buffer) < size and not self._eof:
+            self._fill()
+        return self._take(min(size, len(self._buffer)))
+
+    def _take(self, size: int) -> bytes:
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def close(self) -> None:
+        self._buffer.clear()
+
+
 class TappedIMAP4(imaplib.IMAP4):
     """imaplib on a socket we connected and wrapped ourselves, with a tap and read limits.
 
     ``greeting``: after STARTTLS no new greeting comes, so the one read in plain
-    text is handed to imaplib as its first line (not tapped twice).
+    text is handed to imaplib as its first line (not tapped twice).  Reads and
+    writes go through a :class:`LoopSocket`: run it under :func:`blocking`.
     """
 
     def __init__(
-        self, sock: socket.socket, tap: Tap, host: str, port: int, greeting: bytes | None = None
+        self, conn: LoopSocket, tap: Tap, host: str, port: int, greeting: bytes | None = None
     ) -> None:
-        self._presock = sock
+        self._conn = conn
         self._tap = tap
         self._replay = greeting
         super().__init__(host, port)
 
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return self._presock
-
     def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
-        """imaplib's own, but the file counts the bytes it reads off the socket (for the tap)."""
+        """Take over the connection; the file counts the bytes it reads (for the tap)."""
         self.host, self.port = host, port
-        self.sock = self._create_socket(timeout)
-        self.file = io.BufferedReader(_CountingIO(self.sock, self._tap))
+        self.sock = self._conn  # type: ignore[assignment]  # imaplib's name; only ours use it
+        self._file = _LoopFile(self._conn, self._tap)
+        self.file = self._file  # type: ignore[assignment]  # imaplib's name; only ours read it
 
     def readline(self) -> bytes:
         if self._replay is not None:
             line, self._replay = self._replay, None
             return line
         limit = self._tap.limits.line
-        read = self.file.readline(limit + 1)
-        assert isinstance(read, bytes)  # imaplib's file is opened in binary mode
-        line = read
+        line = self._file.readline(limit + 1)
         if line:
             self._tap.received(line[:limit])
         if len(line) > limit:
@@ -247,159 +415,51 @@ class TappedIMAP4(imaplib.IMAP4):
                 "conntest did not read them",
             )
         self._tap.count(size, line=False)
-        data = super().read(size)
+        data = self._file.read(size)
         self._tap.received(data)
         return data
 
     def send(self, data: bytes) -> None:  # type: ignore[override]
         self._tap.sent(data)
-        super().send(data)
+        self._conn.sendall(data)  # imaplib turns an OSError into its abort
 
-
-class _CountingIO(socket.SocketIO):
-    """The raw file under imaplib's reads: tells the tap how many bytes each read brought."""
-
-    def __init__(self, sock: socket.socket, tap: Tap) -> None:
-        super().__init__(sock, "rb")
-        self._tap = tap
-
-    def readinto(self, b: Any) -> int | None:
-        n = super().readinto(b)
-        if n:
-            self._tap.arrived(n)
-        return n
+    def shutdown(self) -> None:
+        self._file.close()
+        self._conn.close()
 
 
 class ProbeClient(IMAPClient):  # type: ignore[misc]
     def __init__(
-        self, sock: socket.socket, tap: Tap, host: str, port: int, greeting: bytes | None = None
+        self, conn: LoopSocket, tap: Tap, host: str, port: int, greeting: bytes | None = None
     ) -> None:
-        self._presock = sock
+        self._conn = conn
         self._tap = tap
         self._greeting = greeting
         super().__init__(host, port=port, ssl=False, timeout=None)
+        # imapclient turns imaplib's debug output on (level 5): every line and every
+        # command formatted with %r for a debug logger, the AUTHENTICATE response
+        # among them.  The tap is conntest's record; nothing else formats the dialogue.
+        self._imap.debug = 0
 
     def _create_IMAP4(self) -> imaplib.IMAP4:
-        return TappedIMAP4(self._presock, self._tap, self.host, self.port, self._greeting)
+        return TappedIMAP4(self._conn, self._tap, self.host, self.port, self._greeting)
+
+    def _set_read_timeout(self) -> None:
+        """The socket stays non-blocking: the step's deadline is kept by :func:`blocking`."""
 
 
-class Worker:
-    """The daemon thread that runs one IMAP session's blocking calls, one after another.
+async def blocking(fn: Callable[[], T], timeout: float, conn: LoopSocket) -> T:
+    """Run ``fn`` (imaplib, a plain-text read) on the event loop, under a hard deadline.
 
-    A thread per call cost the event loop a thread start (it waits until the
-    new thread runs: ~0.2 ms idle, more under load) six times per session;
-    one thread fed by a queue costs it a ``put`` (issue 12).  The thread is
-    taken from those that finished an earlier session where one is parked
-    (in a batch the start was 0.8 ms of the loop's time per account).  Calls
-    run in the order given; a call stuck past its deadline delays the next
-    one, whose own deadline still holds.  :meth:`close` parks the thread once
-    it is idle (or ends it, past :data:`MAX_PARKED`); nothing joins it.
+    ``fn`` reads and writes through a :class:`LoopSocket`, which waits on the
+    loop whenever the socket would block.  At the deadline the wait is
+    cancelled inside ``fn`` (it ends at once, nothing left running) and the
+    connection is shut down: an answer that comes late must not be read as the
+    answer to the next command.
     """
-
-    def __init__(self) -> None:
-        self._calls: _Calls | None = None
-
-    def submit(self, work: Callable[[], None]) -> None:
-        if self._calls is None:
-            try:
-                self._calls = _parked.get_nowait()
-            except queue.Empty:
-                self._calls = queue.SimpleQueue()
-                name = "conntest-imap"
-                threading.Thread(target=_serve, args=(self._calls,), name=name, daemon=True).start()
-        self._calls.put(work)
-
-    def close(self) -> None:
-        """Park the thread after the calls already given (at once when it is idle)."""
-        if self._calls is not None:
-            self._calls.put(_PARK)
-            self._calls = None
-
-
-def _park() -> None:
-    """The sentinel a closed :class:`Worker` leaves its thread."""
-
-
-_Calls = queue.SimpleQueue[Callable[[], None]]
-_PARK: Callable[[], None] = _park
-MAX_PARKED = 256
-"""Idle session threads kept for the next sessions (a batch runs up to its concurrency)."""
-_parked: queue.SimpleQueue[_Calls] = queue.SimpleQueue()
-"""The call queues of parked threads: each thread waits on its own."""
-
-
-def _serve(calls: _Calls) -> None:
-    while True:
-        work = calls.get()
-        if work is not _PARK:
-            work()
-        elif _parked.qsize() < MAX_PARKED:
-            _parked.put(calls)
-        else:
-            return
-
-
-def _forget_parked() -> None:
-    """After a fork the parked threads are gone; their queues must not be handed out."""
-    global _parked  # noqa: PLW0603 — the child's pool starts empty
-    _parked = queue.SimpleQueue()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_parked)
-
-
-async def blocking(
-    fn: Callable[[], T],
-    timeout: float,
-    sock: socket.socket | None,
-    worker: Worker | None = None,
-) -> T:
-    """Run ``fn`` on ``worker`` (a thread of its own if none) under a hard deadline.
-
-    The socket timeout normally fires first; if a server drips bytes slowly
-    enough to dodge it (or the thread is blocked anywhere else), the deadline
-    wins: the socket is shut down here so the thread ends soon, and the step
-    ends now.  Nothing joins the thread, so neither the run nor the process
-    exit waits for it.
-    """
-    # The socket timeout is set on the worker's thread: settimeout lets go of the GIL,
-    # and taking it back on the event loop's thread waits behind the busy workers
-    # (0.15 ms a call in a batch, ~0.9 ms an account).
-    wait = early(timeout)
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: Any, exc: BaseException | None) -> None:
-        if future.done():  # the deadline won; the late outcome is dropped
-            return
-        if exc is not None:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-
-    def work() -> None:
-        try:
-            if sock is not None:
-                sock.settimeout(wait)
-            outcome: tuple[Any, BaseException | None] = (fn(), None)
-        except BaseException as exc:
-            outcome = (None, exc)
-        try:
-            loop.call_soon_threadsafe(settle, *outcome)
-        except RuntimeError:  # the loop is gone: nobody is waiting any more
-            pass
-
-    if worker is None:
-        threading.Thread(target=work, name="conntest-imap", daemon=True).start()
-    else:
-        worker.submit(work)
     try:
-        return await asyncio.wait_for(future, timeout)
+        async with asyncio.timeout(timeout):
+            return await _run_greenlet(fn)
     except TimeoutError:
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        conn.shutdown()
         raise

@@ -84,11 +84,11 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 async def tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
-    """Connect a blocking-mode TCP socket within ``timeout``; transient resets are retried.
+    """Connect a TCP socket within ``timeout``; transient resets are retried.
 
-    Returns a socket in blocking mode (with no timeout set) so that both
-    asyncio (aiosmtplib) and a worker thread (imaplib) can take it over, with
-    ``TCP_NODELAY`` set (:func:`no_delay`).
+    Returns the socket non-blocking, as the event loop uses it (aiosmtplib's
+    transport, the IMAP probe's :class:`~conntest.probes.imap_wire.LoopSocket`),
+    with ``TCP_NODELAY`` set (:func:`no_delay`).
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -104,7 +104,6 @@ async def tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
         except BaseException:
             sock.close()
             raise
-        sock.setblocking(True)
         return sock
 
     async for try_ in AsyncRetrying(

@@ -1,0 +1,178 @@
+"""imaplib on the event loop's thread: no thread per session, a deadline that ends the call.
+
+Real loopback sockets and real TLS (trustme); the server side is plain asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+import trustme
+
+from conntest.probes.imap_wire import LoopSocket, ProbeClient, Tap, await_, blocking
+from conntest.probes.net import tcp_connect
+from conntest.redact import Redactor
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def serving(handler: Handler, tls: ssl.SSLContext | None = None) -> AsyncIterator[int]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=tls)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _contexts(ca: trustme.CA) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("imap.example.test").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return server, client
+
+
+async def test_a_session_runs_on_the_loops_thread(ca: trustme.CA) -> None:
+    server_ctx, client_ctx = _contexts(ca)
+
+    async def imap(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"* OK ready\r\n")
+        while line := await reader.readline():
+            tag = line.split(b" ", 1)[0]
+            if b"CAPABILITY" in line:
+                writer.write(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+            elif b"LOGOUT" in line:
+                writer.write(b"* BYE bye\r\n" + tag + b" OK done\r\n")
+            await writer.drain()
+        writer.close()
+
+    threads: set[int] = set()
+
+    async with serving(imap, server_ctx) as port:
+        conn = LoopSocket(await tcp_connect("127.0.0.1", port, 5))
+        tap = Tap(Redactor())
+
+        def session() -> list[str]:
+            threads.add(threading.get_ident())
+            conn.handshake(client_ctx, "imap.example.test")
+            client = ProbeClient(conn, tap, "imap.example.test", port)
+            caps = [c.decode() for c in client.capabilities()]
+            client.logout()
+            threads.add(threading.get_ident())
+            return caps
+
+        caps = await blocking(session, 5, conn)
+    assert threads == {threading.get_ident()}  # no thread of its own: the loop's
+    assert "AUTH=PLAIN" in caps
+    assert any(line.startswith("S: * BYE") for line in tap.drain())
+
+
+async def test_the_deadline_ends_a_read_that_never_ends_and_hangs_up() -> None:
+    """A server that answers a byte at a time forever: the call ends at its deadline,
+    and the server sees the connection shut (a late answer cannot be read as the next)."""
+    hung_up = asyncio.Event()
+
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                writer.write(b"*")
+                await writer.drain()
+                await asyncio.sleep(0.02)
+                if reader.at_eof():
+                    break
+        except OSError:
+            pass
+        writer.close()
+        hung_up.set()
+
+    async with serving(drip) as port:
+        conn = LoopSocket(await tcp_connect("127.0.0.1", port, 5))
+        got = bytearray()
+
+        def read_a_line() -> None:
+            while not got.endswith(b"\n"):
+                got.extend(conn.recv(1))
+
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            await blocking(read_a_line, 0.3, conn)
+        took = asyncio.get_running_loop().time() - started
+        await asyncio.wait_for(hung_up.wait(), 5)
+        conn.close()
+    assert got and set(got) == {ord("*")}
+    assert took < 3  # generous: the point is that it ended, not how fast
+
+
+async def test_a_refused_certificate_is_openssls_error(ca: trustme.CA) -> None:
+    server_ctx, _ = _contexts(ca)
+    stranger = ssl.create_default_context()
+    trustme.CA().configure_trust(stranger)  # trusts another CA
+
+    async def imap(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read()
+        finally:
+            writer.close()
+
+    async with serving(imap, server_ctx) as port:
+        conn = LoopSocket(await tcp_connect("127.0.0.1", port, 5))
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await blocking(lambda: conn.handshake(stranger, "imap.example.test"), 5, conn)
+        conn.close()
+
+
+async def test_a_peer_that_closes_mid_handshake_reads_as_a_closed_tls_session() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(10)  # the ClientHello, then nothing
+        writer.close()
+
+    async with serving(hang_up) as port:
+        conn = LoopSocket(await tcp_connect("127.0.0.1", port, 5))
+        with pytest.raises((ssl.SSLEOFError, ConnectionResetError)):
+            await blocking(
+                lambda: conn.handshake(ssl.create_default_context(), "imap.example.test"), 5, conn
+            )
+        conn.close()
+
+
+def test_await_outside_a_bridged_call_says_so() -> None:
+    pending = asyncio.sleep(0)
+    try:
+        with pytest.raises(RuntimeError, match="outside"):
+            await_(pending)
+    finally:
+        pending.close()
+
+
+async def test_a_plain_socket_reads_and_writes_through_the_loop() -> None:
+    a, b = socket.socketpair()
+    try:
+        conn = LoopSocket(a)
+        b.setblocking(False)
+
+        def exchange() -> bytes:
+            conn.sendall(b"ping\r\n")
+            return conn.recv(100)
+
+        async def answer() -> None:
+            loop = asyncio.get_running_loop()
+            assert await loop.sock_recv(b, 100) == b"ping\r\n"
+            await loop.sock_sendall(b, b"pong\r\n")
+
+        got, _ = await asyncio.gather(blocking(exchange, 5, conn), answer())
+        assert got == b"pong\r\n"
+    finally:
+        a.close()
+        b.close()
