@@ -56,6 +56,7 @@ import copy
 import enum
 import json
 import re
+import string
 import urllib.parse
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -77,6 +78,7 @@ PARTIAL_MIN = 6
 _MIN_FORM = 3
 _UNCHANGED_KEPT = 4096
 """Texts a redactor remembers as holding no secret form (one check holds a few hundred)."""
+_SCALARS = frozenset({int, float, bool, type(None), bytes})
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 _WORD = re.compile(r"[\w@/+~%-]+(?:[.:][\w@/+~%-]+)*")
@@ -217,7 +219,14 @@ def _repr_bytes(data: bytes, escape_single: bool) -> str:
     return "".join(out)
 
 
+def _plain(text: str) -> bool:
+    """Printable ASCII without a backslash: what repr and JSON write as it is (but a quote)."""
+    return text.isascii() and text.isprintable() and "\\" not in text
+
+
 def _reprs(text: str) -> set[str]:
+    if _plain(text):  # most passwords: skip the character-by-character spelling
+        return {text, text.replace("'", "\\'")}
     forms = {text}
     for single in (True, False):
         forms.add(_repr_str(text, single))
@@ -225,8 +234,17 @@ def _reprs(text: str) -> set[str]:
     return forms
 
 
+_BASE64_CHARS = frozenset(string.ascii_letters + string.digits + "+/=")
+_QUOTE_ALL = str.maketrans({"+": "%2B", "/": "%2F", "=": "%3D"})
+_QUOTE_KEEP_SLASH = str.maketrans({"+": "%2B", "=": "%3D"})
+
+
 def url_quoted(text: str) -> set[str]:
     """``text`` percent-encoded the ways urllib (and so most web code) writes it."""
+    if _BASE64_CHARS.issuperset(text):
+        # Base64 (most forms): urllib's four spellings are these two, and urllib's
+        # quoting is most of a redactor's making (a batch makes one per account).
+        return {text.translate(_QUOTE_ALL), text.translate(_QUOTE_KEEP_SLASH)}
     quote, quote_plus = urllib.parse.quote, urllib.parse.quote_plus
     return {f(text, safe=safe) for f in (quote, quote_plus) for safe in ("", "/")}
 
@@ -238,6 +256,8 @@ def text_forms(secret: str) -> set[str]:
         layer = {form for text in layer for form in _reprs(text)}
     forms = set(layer)
     for form in layer:
+        if _plain(form) and '"' not in form:
+            continue  # JSON writes it as it is: its reprs are in the layer already
         for escaped in (json.dumps(form)[1:-1], json.dumps(form, ensure_ascii=False)[1:-1]):
             # ...and a repr of that: an exception that quotes a JSON body it was sent.
             forms |= _reprs(escaped)
@@ -434,6 +454,12 @@ class Redactor:
         return self._value(obj)  # type: ignore[no-any-return]
 
     def _value(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is str:
+            clean = self.output(obj)
+            return obj if clean == obj else clean
+        if kind in _SCALARS:  # a report is mostly these and strings: decided at once
+            return obj
         if isinstance(obj, enum.Enum):
             return obj
         if isinstance(obj, str):

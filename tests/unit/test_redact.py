@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 import imaplib
 import json
+import string
+import urllib.parse
 from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conntest.redact import PARTIAL_MIN, REDACTED, Redactor, secret_forms
+from conntest.redact import PARTIAL_MIN, REDACTED, Redactor, secret_forms, url_quoted
 
 USER = "alice@contoso.com"
 
@@ -224,3 +226,10 @@ def test_the_probes_redactor_knows_the_token() -> None:
     sasl = base64.b64encode(f"user={USER}\x01auth=Bearer {token}\x01\x01".encode()).decode()
     out = creds.redact(f"S: + echo {sasl} and Bearer {token} and {token[:30]}")
     assert token[:24] not in out and sasl[:40] not in out
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + "+/=%-_.~ ") | st.text())
+def test_url_spellings_are_urllibs(text: str) -> None:
+    """The quick spelling of base64 forms gives exactly what urllib writes, every way."""
+    quote, quote_plus = urllib.parse.quote, urllib.parse.quote_plus
+    assert url_quoted(text) == {f(text, safe=s) for f in (quote, quote_plus) for s in ("", "/")}
