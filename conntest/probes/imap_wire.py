@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
+import random
 import re
 import socket
 import ssl
@@ -368,6 +369,11 @@ class _LoopFile:
         self._buffer.clear()
 
 
+_TAG_PREFIX: bytes = imaplib.Int2AP(random.randint(4096, 65535))  # as imaplib draws it
+_ALLOWED_VERSIONS: tuple[str, ...] = imaplib.AllowedVersions  # type: ignore[attr-defined]
+_TAG_RE = re.compile(rb"(?P<tag>" + _TAG_PREFIX + rb"\d+) (?P<type>[A-Z]+) (?P<data>.*)", re.ASCII)
+
+
 class TappedIMAP4(imaplib.IMAP4):
     """imaplib on a socket we connected and wrapped ourselves, with a tap and read limits.
 
@@ -383,6 +389,31 @@ class TappedIMAP4(imaplib.IMAP4):
         self._tap = tap
         self._replay = greeting
         super().__init__(host, port)
+
+    def _connect(self) -> None:
+        """imaplib's, but with the process's tag prefix and its regex, compiled once.
+
+        imaplib draws a prefix per connection and compiles a pattern for it, which
+        ``re``'s cache never holds again: 3% of a batch's CPU (issue 12).  A tag
+        needs to be unique within a session, which a counter after any prefix is.
+        """
+        self.tagpre = _TAG_PREFIX  # type: ignore[assignment]  # bytes at run time (typeshed: str)
+        self.tagre = _TAG_RE  # type: ignore[assignment]
+        self._cmd_log_len, self._cmd_log_idx = 10, 0
+        self._cmd_log: dict[int, tuple[str, float]] = {}
+        self.welcome = self._get_response()
+        if "PREAUTH" in self.untagged_responses:
+            self.state = "AUTH"
+        elif "OK" in self.untagged_responses:
+            self.state = "NONAUTH"
+        else:
+            raise self.error(self.welcome)
+        self._get_capabilities()
+        for version in _ALLOWED_VERSIONS:
+            if version in self.capabilities:
+                self.PROTOCOL_VERSION = version
+                return
+        raise self.error("server not IMAP4 compliant")
 
     def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
         """Take over the connection; the file counts the bytes it reads (for the tap)."""
