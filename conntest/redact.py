@@ -235,8 +235,6 @@ def _reprs(text: str) -> set[str]:
 
 
 _BASE64_CHARS = frozenset(string.ascii_letters + string.digits + "+/=")
-_QUOTE_ALL = str.maketrans({"+": "%2B", "/": "%2F", "=": "%3D"})
-_QUOTE_KEEP_SLASH = str.maketrans({"+": "%2B", "=": "%3D"})
 
 
 def url_quoted(text: str) -> set[str]:
@@ -244,7 +242,8 @@ def url_quoted(text: str) -> set[str]:
     if _BASE64_CHARS.issuperset(text):
         # Base64 (most forms): urllib's four spellings are these two, and urllib's
         # quoting is most of a redactor's making (a batch makes one per account).
-        return {text.translate(_QUOTE_ALL), text.translate(_QUOTE_KEEP_SLASH)}
+        kept_slash = text.replace("+", "%2B").replace("=", "%3D")
+        return {kept_slash.replace("/", "%2F"), kept_slash}
     quote, quote_plus = urllib.parse.quote, urllib.parse.quote_plus
     return {f(text, safe=safe) for f in (quote, quote_plus) for safe in ("", "/")}
 
