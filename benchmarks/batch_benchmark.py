@@ -159,7 +159,7 @@ def main() -> None:
         "--protocol",
         choices=("both", "imap", "smtp"),
         default="both",
-        help="check only one protocol (IMAP-only vs SMTP-only shows the cost of IMAP's threads)",
+        help="check only one protocol (IMAP-only vs SMTP-only shows what each protocol costs)",
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
