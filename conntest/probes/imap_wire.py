@@ -494,3 +494,6 @@ async def blocking(fn: Callable[[], T], timeout: float, conn: LoopSocket) -> T:
     except TimeoutError:
         conn.shutdown()
         raise
+    except asyncio.CancelledError:  # the whole check is abandoned: let go of the socket now
+        conn.close()
+        raise

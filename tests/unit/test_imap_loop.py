@@ -176,3 +176,23 @@ async def test_a_plain_socket_reads_and_writes_through_the_loop() -> None:
     finally:
         a.close()
         b.close()
+
+
+async def test_an_abandoned_check_lets_go_of_the_socket() -> None:
+    """The batch cancels a check past its deadline: the connection closes then, not at GC."""
+    closed = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # returns when the client's side closes
+        writer.close()
+        closed.set()
+
+    async with serving(silent) as port:
+        conn = LoopSocket(await tcp_connect("127.0.0.1", port, 5))
+        call = asyncio.ensure_future(blocking(lambda: conn.recv(100), 30, conn))
+        await asyncio.sleep(0.05)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await asyncio.wait_for(closed.wait(), 5)
+    assert conn.sock.fileno() == -1
