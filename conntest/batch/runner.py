@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from conntest.batch.collection import batch_collection
 from conntest.batch.config import AccountEntry, PasswordSourceError
 from conntest.engine import PROTOCOLS, DomainLookups, ProtocolName, run_check
 from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
@@ -149,8 +148,7 @@ async def run_batch(
             elif retain == "summary":
                 results[index] = result.summary()
 
-    with batch_collection():
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(entries)))))
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(entries)))))
     done = [r for r in results if r is not None]
     assert sum(totals.counts.values()) == len(entries), "every account gets exactly one result"
     assert len(done) == len(results)
