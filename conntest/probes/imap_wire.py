@@ -233,6 +233,13 @@ async def _run_greenlet(fn: Callable[[], T]) -> T:
 
 
 _CHUNK = 64 * 1024
+_BREATH = 0.005
+"""Seconds a call may read data that is already there before it lets the loop run.
+
+A read that finds data never waits, so it never gives the loop a turn: a server
+that floods would keep every timer from firing, the call's own deadline among
+them, until a read limit tripped (a 50 ms deadline held at 91 ms, once per step).
+"""
 
 
 class LoopSocket:
@@ -256,6 +263,7 @@ class LoopSocket:
         self._loop = asyncio.get_running_loop()
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
+        self._visited = time.monotonic()
 
     def handshake(self, ctx: ssl.SSLContext, host: str) -> ssl.SSLObject:
         """Start TLS for ``host`` and complete the handshake (raises OpenSSL's errors)."""
@@ -273,7 +281,7 @@ class LoopSocket:
 
     def recv(self, size: int) -> bytes:
         if self.tls is None:
-            return await_(self._loop.sock_recv(self.sock, size))
+            return self._wire_recv(size)
         while True:
             try:
                 data = self.tls.read(size)
@@ -293,14 +301,31 @@ class LoopSocket:
         self._flush()
 
     def _pull(self) -> None:
-        try:  # what has come already, without a trip through the loop
-            chunk = self.sock.recv(_CHUNK)
-        except (BlockingIOError, InterruptedError):
-            chunk = await_(self._loop.sock_recv(self.sock, _CHUNK))
+        chunk = self._wire_recv(_CHUNK)
         if chunk:
             self._incoming.write(chunk)
         else:
             self._incoming.write_eof()
+
+    def _wire_recv(self, size: int) -> bytes:
+        """Up to ``size`` bytes off the socket, waiting on the loop if none are there.
+
+        What has come already is taken without a trip through the loop, but not
+        for longer than :data:`_BREATH` at a time: then the loop gets a turn, so
+        a deadline fires even while a server floods.  This holds for the TLS
+        records a read consumes on its own too (session tickets, key updates),
+        which no read limit counts: the deadline bounds them.
+        """
+        try:
+            data = self.sock.recv(size)
+        except (BlockingIOError, InterruptedError):
+            data = await_(self._loop.sock_recv(self.sock, size))
+            self._visited = time.monotonic()
+        else:
+            if time.monotonic() - self._visited > _BREATH:
+                await_(asyncio.sleep(0))
+                self._visited = time.monotonic()
+        return data
 
     def _flush(self) -> None:
         if not self._outgoing.pending:
@@ -369,6 +394,7 @@ class _LoopFile:
         self._buffer.clear()
 
 
+_FILE_IS_PROPERTY = isinstance(getattr(imaplib.IMAP4, "file", None), property)
 _TAG_PREFIX: bytes = imaplib.Int2AP(random.randint(4096, 65535))  # as imaplib draws it
 _ALLOWED_VERSIONS: tuple[str, ...] = imaplib.AllowedVersions  # type: ignore[attr-defined]
 _TAG_RE = re.compile(rb"(?P<tag>" + _TAG_PREFIX + rb"\d+) (?P<type>[A-Z]+) (?P<data>.*)", re.ASCII)
@@ -420,7 +446,8 @@ class TappedIMAP4(imaplib.IMAP4):
         self.host, self.port = host, port
         self.sock = self._conn  # type: ignore[assignment]  # imaplib's name; only ours use it
         self._file = _LoopFile(self._conn, self._tap)
-        self.file = self._file  # type: ignore[assignment]  # imaplib's name; only ours read it
+        if not _FILE_IS_PROPERTY:  # Python 3.14 made it a read-only property over ``_file``
+            self.file = self._file  # type: ignore[assignment]  # imaplib's name; only ours read it
 
     def readline(self) -> bytes:
         if self._replay is not None:

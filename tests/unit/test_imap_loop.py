@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 import trustme
@@ -196,3 +198,65 @@ async def test_an_abandoned_check_lets_go_of_the_socket() -> None:
             await call
         await asyncio.wait_for(closed.wait(), 5)
     assert conn.sock.fileno() == -1
+
+
+_FLOOD = """
+import socket, ssl, sys
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+conn, _ = listener.accept()
+if len(sys.argv) > 2:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+    conn = ctx.wrap_socket(conn, server_side=True)
+chunk = b"* OK " + b"x" * 60000 + b"\\r\\n"
+try:
+    while True:
+        conn.sendall(chunk)
+except OSError:
+    pass
+"""
+
+
+@pytest.mark.timeout(30)  # without the loop's turns, the call never ended
+@pytest.mark.parametrize("use_tls", [False, True], ids=["plain", "tls"])
+async def test_a_flooding_server_cannot_hold_the_loop_past_the_deadline(
+    ca: trustme.CA, use_tls: bool, tmp_path: Path
+) -> None:
+    """A server that sends as fast as it can: a read always finds data, yet the loop
+    keeps running (another check's timer fires) and the call ends at its deadline."""
+    args = [sys.executable, "-c", _FLOOD]
+    client_ctx = ssl.create_default_context()
+    if use_tls:
+        leaf = ca.issue_cert("imap.example.test")
+        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+        leaf.cert_chain_pems[0].write_to_path(str(cert))
+        leaf.private_key_pem.write_to_path(str(key))
+        ca.configure_trust(client_ctx)
+        args += [str(cert), str(key)]
+    server = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE)
+    try:
+        assert server.stdout is not None
+        port = int(await server.stdout.readline())
+        conn = LoopSocket(await tcp_connect("127.0.0.1", port, 5))
+        if use_tls:
+            await blocking(lambda: conn.handshake(client_ctx, "imap.example.test"), 5, conn)
+        loop = asyncio.get_running_loop()
+        ticked: list[float] = []
+        loop.call_later(0.01, lambda: ticked.append(loop.time()))
+        read = 0
+
+        def read_forever() -> None:
+            nonlocal read
+            while True:
+                read += len(conn.recv(16))  # slower than the server: data is always there
+
+        with pytest.raises(TimeoutError):
+            await blocking(read_forever, 0.1, conn)
+        ended = loop.time()
+        conn.close()
+    finally:
+        server.kill()
+        await server.wait()
+    assert read > 100_000  # it was a flood, read while the deadline ran
+    assert ticked and ticked[0] < ended  # the loop ran other work meanwhile
