@@ -40,6 +40,7 @@ from conntest.batch.config import AccountEntry, PasswordSourceError
 from conntest.engine import PROTOCOLS, DomainLookups, ProtocolName, run_check
 from conntest.lockout import AuthLedger, AuthOutcome, Refusal, auth_outcome
 from conntest.model import Finding, Report, Severity
+from conntest.probes.clock import within
 from conntest.redact import Redactor
 from conntest.results import AccountResult, Authentication, BatchResult, Totals
 from conntest.results.thresholds import CHECK_SLOW, NO_THRESHOLDS, Thresholds, crossed
@@ -262,7 +263,7 @@ async def _checked(
     if check.protocols != request.protocols:
         request = dataclasses.replace(request, protocols=check.protocols)
     try:
-        report = await asyncio.wait_for(
+        report = await within(
             run_check(request, domains=check.domains, redact=redact), entry.timeout + check.grace
         )
     except TimeoutError:

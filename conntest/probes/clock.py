@@ -7,10 +7,11 @@ Each step gets its own budget (a failed authentication may legitimately take
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from conntest.model import Failure, FailureKind, Reply, Status, Step, TLSInfo
 
@@ -65,6 +66,20 @@ def early(budget: float) -> float:
     run (it came 0.5 s after the run's deadline).
     """
     return max(0.001, budget - min(0.5, budget / 10))
+
+
+T = TypeVar("T")
+
+
+async def within(awaitable: Awaitable[T], seconds: float) -> T:
+    """``await awaitable``, cancelled after ``seconds`` (then :class:`TimeoutError`).
+
+    What ``asyncio.wait_for`` does, in the caller's own task: wait_for wraps the
+    awaitable in a task of its own (with its future, timer and callbacks), about
+    eight times per account in a batch (issue 12).
+    """
+    async with asyncio.timeout(seconds):
+        return await awaitable
 
 
 LIBRARY_FIRST_S = 0.05

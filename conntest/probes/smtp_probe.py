@@ -27,7 +27,14 @@ from aiosmtplib import SMTPResponse
 
 from conntest.model import FailureKind, Reply, Status, Step, TLSInfo
 from conntest.probes import tls as tlsmod
-from conntest.probes.clock import LIBRARY_FIRST_S, RunClock, StepLog, StepRecorder, skipped_step
+from conntest.probes.clock import (
+    LIBRARY_FIRST_S,
+    RunClock,
+    StepLog,
+    StepRecorder,
+    skipped_step,
+    within,
+)
 from conntest.probes.net import classify, connect_step, tcp_connect, unended_message
 from conntest.probes.session import AuthGate, Credentials, Endpoint, unsafe_user
 from conntest.profile import Profile
@@ -157,7 +164,7 @@ async def probe_smtp(
         reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
             budget = clock.budget(name)
-            resp = await asyncio.wait_for(
+            resp = await within(
                 smtp.execute_command(*args, timeout=budget), budget + LIBRARY_FIRST_S
             )
         except Exception as exc:
@@ -180,7 +187,7 @@ async def probe_smtp(
         budget = clock.budget(name)
         reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
-            resp = await asyncio.wait_for(smtp.ehlo(timeout=budget), budget + LIBRARY_FIRST_S)
+            resp = await within(smtp.ehlo(timeout=budget), budget + LIBRARY_FIRST_S)
         except Exception as exc:
             kind, message, reply = _failure(exc)
             if reply is not None:
@@ -228,7 +235,7 @@ async def probe_smtp(
         reading = smtp.protocol  # closed on a timeout: kept to see what it read
         try:
             budget = clock.budget("tls")
-            resp = await asyncio.wait_for(
+            resp = await within(
                 smtp.starttls(tls_context=ctx, server_hostname=endpoint.host, timeout=budget),
                 budget + LIBRARY_FIRST_S,
             )
@@ -277,7 +284,7 @@ async def probe_smtp(
     )
     budget = min(budget, max(0.001, clock.remaining()))
     try:
-        resp = await asyncio.wait_for(smtp.connect(), budget + LIBRARY_FIRST_S)
+        resp = await within(smtp.connect(), budget + LIBRARY_FIRST_S)
     except Exception as exc:
         if implicit and _in_handshake(exc):
             return await _implicit_tls_failed(clock, exc, tls_rec, endpoint, tmin, tmax, log)
@@ -373,9 +380,7 @@ async def _authenticate(
 
     async def send(arg: bytes, shown: str) -> SMTPResponse:
         rec.transcript.append(f"C: {shown}")
-        resp = await asyncio.wait_for(
-            smtp.execute_command(arg, timeout=budget), budget + LIBRARY_FIRST_S
-        )
+        resp = await within(smtp.execute_command(arg, timeout=budget), budget + LIBRARY_FIRST_S)
         rec.transcript.extend(_lines(resp))
         return resp
 
@@ -456,9 +461,7 @@ async def xoauth2_authenticate(
 
     async def send(arg: bytes, shown: str) -> SMTPResponse:
         rec.transcript.append(f"C: {shown}")
-        resp = await asyncio.wait_for(
-            smtp.execute_command(arg, timeout=budget), budget + LIBRARY_FIRST_S
-        )
+        resp = await within(smtp.execute_command(arg, timeout=budget), budget + LIBRARY_FIRST_S)
         rec.transcript.extend(_lines(resp))
         return resp
 
@@ -510,7 +513,7 @@ async def _smtp_presented_chain(
             local_hostname=LOCAL_HOSTNAME,
             timeout=budget,
         )
-        await asyncio.wait_for(smtp.connect(), budget)
+        await within(smtp.connect(), budget)
         await smtp.ehlo()
         ctx = tlsmod.client_context(tmin, tmax, verify=False)
         await smtp.starttls(tls_context=ctx, server_hostname=endpoint.host)

@@ -233,3 +233,31 @@ def test_url_spellings_are_urllibs(text: str) -> None:
     """The quick spelling of base64 forms gives exactly what urllib writes, every way."""
     quote, quote_plus = urllib.parse.quote, urllib.parse.quote_plus
     assert url_quoted(text) == {f(text, safe=s) for f in (quote, quote_plus) for s in ("", "/")}
+
+
+def test_the_last_pass_still_reads_what_the_step_redaction_did_not() -> None:
+    """A step's transcript and data are redacted once (and the last pass takes them as
+    they are); a certificate's names, which a server chooses, still get the last pass."""
+    from conntest.engine import _redacted
+    from conntest.model import ProfileResult, Report, Status, Step, TLSInfo
+
+    password = "Hunter2-correct-horse"
+    redact = Redactor.for_credentials(USER, password)
+    raw = Step(
+        "smtp",
+        "tls",
+        Status.PASS,
+        0.0,
+        1.0,
+        tls=TLSInfo(subject=f"CN={password}", sans=(f"{password}.example",)),
+        transcript=[f"S: 250 echo {password}"],
+        data={"echo": [f"got {password}"]},
+    )
+    step = _redacted(raw, redact)
+    assert password not in repr(step.transcript) + repr(step.data)
+    assert step.tls is not None and password in (step.tls.subject or "")  # not this pass's part
+    report = redact.value(Report(USER, 1.0, [ProfileResult("p", [step], [])]))
+    shown = report.profiles[0].steps[0]
+    assert password not in repr(shown)
+    assert shown.transcript is step.transcript  # taken as the step redaction left it
+    assert shown.data is step.data
