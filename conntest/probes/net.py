@@ -25,6 +25,8 @@ _RESET = {errno_mod.ECONNRESET, errno_mod.ECONNABORTED, errno_mod.EPIPE}
 # Errors worth a second try: the kernel or a middlebox hiccuped, the host did
 # not say no.  Refusals and timeouts are answers, not hiccups.
 _TRANSIENT = {errno_mod.ECONNRESET, errno_mod.ECONNABORTED, errno_mod.EAGAIN}
+RETRY_WAIT_S = 0.2
+"""Between connect attempts after a transient error (three attempts in all)."""
 
 
 def classify(exc: BaseException) -> tuple[FailureKind, str, int | None]:
@@ -106,10 +108,18 @@ async def tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
             raise
         return sock
 
+    try:
+        return await attempt()
+    except OSError as exc:
+        if not _is_transient(exc):
+            raise
+    # A hiccup: two more attempts, 0.2 s apart.  The retry state is made only now: it
+    # costs more than the connect itself, and nearly every connect succeeds (issue 12).
+    await asyncio.sleep(RETRY_WAIT_S)
     async for try_ in AsyncRetrying(
         retry=retry_if_exception(_is_transient),
-        stop=stop_after_attempt(3),
-        wait=wait_fixed(0.2),
+        stop=stop_after_attempt(2),
+        wait=wait_fixed(RETRY_WAIT_S),
         reraise=True,
     ):
         with try_:
