@@ -563,13 +563,15 @@ def _redacted(step: Step, redact: Redactor) -> Step:
     transcript = [redact.cut(printable(line), MAX_LINE) for line in lines[:MAX_TRANSCRIPT]]
     if len(lines) > MAX_TRANSCRIPT:
         transcript.append(f"… {len(lines) - MAX_TRANSCRIPT} more lines not kept")
-    # The transcript and data, most of a report's strings, need no second reading in
-    # the report's last pass; the rest of the step (its TLS details: a certificate's
-    # names, which a server chooses) still gets one.
-    return dataclasses.replace(
+    # The whole step is redacted here, so the report's last pass need not read it again
+    # (a step's transcript and data are most of a report's strings): its TLS details (a
+    # certificate's names, which a server chooses) get what that pass would give them.
+    done = dataclasses.replace(
         step,
         reply=reply,
         failure=failure,
-        transcript=redact.vouch(transcript),
-        data=redact.vouch(_clean(step.data, redact)),
+        tls=redact.value(step.tls),
+        transcript=transcript,
+        data=_clean(step.data, redact),
     )
+    return redact.vouch(done)

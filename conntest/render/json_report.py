@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from conntest.migration import basic_auth_in_use
-from conntest.model import Finding, ProfileResult, Report, Severity, Step
+from conntest.model import Finding, ProfileResult, Report, Severity, Step, TLSInfo
 from conntest.render.matrix import matrix_dict
 from conntest.results.thresholds import Crossed
 
@@ -53,10 +53,19 @@ def step_dict(step: Step) -> dict[str, Any]:
             if step.failure
             else None
         ),
-        "tls": dataclasses.asdict(step.tls) if step.tls else None,
+        "tls": _tls_dict(step.tls) if step.tls else None,
         "data": step.data,
         "transcript": step.transcript,
     }
+
+
+_TLS_FIELDS = tuple(f.name for f in dataclasses.fields(TLSInfo))
+
+
+def _tls_dict(tls: TLSInfo) -> dict[str, Any]:
+    """``dataclasses.asdict(tls)`` without its deep copy: every field is a scalar or a
+    tuple of strings, which JSON writes as they are."""
+    return {name: getattr(tls, name) for name in _TLS_FIELDS}
 
 
 def profile_dict(result: ProfileResult) -> dict[str, Any]:
