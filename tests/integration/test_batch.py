@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import gc
 import json
 import multiprocessing
 import os
@@ -38,6 +39,7 @@ from conntest.batch import (
 )
 from conntest.batch import runner as batch_runner
 from conntest.batch.progress import Progress, progress_for
+from conntest.batch.runner import YOUNG_COLLECTION_PACE
 from conntest.cli import main
 from conntest.engine import run_check as real_run_check
 from conntest.lab import LAB_PASSWORD, SCENARIOS, Lab
@@ -239,6 +241,27 @@ async def test_single_protocol_batch_talks_only_to_that_protocol() -> None:
         assert result.report is not None
         protocols = {s.protocol for s in result.report.profiles[0].steps}
         assert "imap" not in protocols and "smtp" in protocols
+
+
+async def test_a_batch_paces_the_collector_and_puts_the_pace_back() -> None:
+    """While a batch runs, the collector's young generation waits for more allocations
+    (fewer collections per account); after it, the process has its own setting again,
+    also when two batches overlap and the first ends first."""
+    asyncio.get_running_loop().set_default_executor(make_executor(4, 1))
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    async with Lab(default_scenario="ok") as lab:
+        first = [lab_entry(lab, f"pace{i}@contoso.com", "ok") for i in range(2)]
+        second = [lab_entry(lab, f"slow{i}@contoso.com", "ok") for i in range(6)]
+        short = asyncio.ensure_future(run_batch(first, concurrency=2))
+        long = asyncio.ensure_future(
+            run_batch(second, concurrency=1, on_result=lambda _: seen.append(gc.get_threshold()))
+        )
+        await short
+        assert not long.done()
+        await long
+    assert gc.get_threshold() == before
+    assert seen and all(t[0] >= YOUNG_COLLECTION_PACE and t[1:] == before[1:] for t in seen)
 
 
 async def test_each_account_keeps_its_own_deadline() -> None:
