@@ -155,6 +155,14 @@ _DONE: Mapping[str, str] = {
 }
 
 
+def _preauthenticated(observed: Observed) -> bool:
+    """The IMAP login was skipped because the greeting was ``* PREAUTH``."""
+    return any(
+        s.protocol == "imap" and s.name == "login" and s.data.get("preauth") is True
+        for s in observed.steps
+    )
+
+
 def _ok(
     observed: Observed, profile: Profile, context: DiagnosisContext
 ) -> tuple[Finding, ranking.SortKey] | None:
@@ -182,6 +190,8 @@ def _ok(
     variant = (
         None if (context.password is not None or context.oauth) and signed_in else "connectivity"
     )
+    if variant == "connectivity" and context.password is not None and _preauthenticated(observed):
+        variant = "preauth"  # a password was given; the server never asked for it
     candidate = Candidate("ok", variant, {"summary": "; ".join(parts)}, lines)
     finding = render_candidate(candidate, profile, context.user)
     return finding, ranking.OK_KEY

@@ -231,7 +231,7 @@ async def probe_imap(
         rec = StepRecorder(clock, "imap", "capability")
         rec.started = first
         rec.transcript = transcript[1:]
-    caps = [c.decode() if isinstance(c, bytes) else str(c) for c in client.capabilities()]
+    caps = client.greeted_capabilities()
     rec.data["capabilities"] = caps
     add(rec.passed(Reply("OK", "CAPABILITY " + " ".join(caps))))
 
@@ -287,6 +287,21 @@ async def probe_imap(
     # login: once per protocol per run, after the credential-free account lookup
     await gate.cleared()
     rec = StepRecorder(clock, "imap", "login")
+    if client.preauthenticated:
+        # "* PREAUTH": the server took the connection as signed in already (RFC 9051
+        # 7.1.4). It asks for no credential, so none goes out; the mailbox is still read.
+        rec.data["preauth"] = True
+        add(rec.skipped(PREAUTH_SKIP))
+        if settings.send_id == "after-login":
+            add(await _id_step(clock, run, client, caps, id_fields))
+        mailbox = await run("mailbox", lambda: client.select_folder("INBOX", readonly=True))
+        mailbox.data["command"] = "EXAMINE INBOX"
+        add(mailbox)
+        if mailbox.status is Status.PASS:
+            await close()
+        else:
+            hangup()
+        return steps
     if creds.password is None and creds.token is None:
         add(rec.skipped(creds.without))
         for name in ("id", "mailbox"):
@@ -423,12 +438,22 @@ def _unsendable(login: str, user: str, password: str) -> str | None:
     return None
 
 
+PREAUTH_SKIP = (
+    "the server signed this connection in with its greeting (PREAUTH): it asked for no "
+    "password, and none was sent"
+)
 _ATOM_SPECIALS = frozenset(' "()\\{%*]')
 
 
 def _mechanism_refusal(login: str, caps: list[str]) -> str | None:
     upper = {c.upper() for c in caps}
     if login == "login" and "LOGINDISABLED" in upper:
+        offered = sorted(c for c in upper if c in ("AUTH=PLAIN", "AUTH=LOGIN"))
+        if offered:  # RFC 3501: no LOGIN command, but password sign-in by AUTHENTICATE is open
+            return (
+                "the server takes no LOGIN command (LOGIN disabled), only AUTHENTICATE "
+                f"({' '.join(offered)}); credentials not sent"
+            )
         return "the server advertises LOGINDISABLED: it takes no LOGIN (credentials not sent)"
     if login == "authenticate-plain" and "AUTH=PLAIN" not in upper:
         return "the server does not offer AUTH=PLAIN (credentials not sent)"

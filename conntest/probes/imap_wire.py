@@ -499,6 +499,20 @@ class ProbeClient(IMAPClient):  # type: ignore[misc]
         # among them.  The tap is conntest's record; nothing else formats the dialogue.
         self._imap.debug = 0
 
+    @property
+    def preauthenticated(self) -> bool:
+        """The greeting was ``* PREAUTH``: imaplib is in the authenticated state already."""
+        return bool(self._imap.state == "AUTH")
+
+    def greeted_capabilities(self) -> list[str]:
+        """What imaplib's first CAPABILITY read, without a command of its own.
+
+        imapclient's ``capabilities()`` asks the server again when the session is
+        authenticated (after a ``* PREAUTH`` greeting), which is I/O outside
+        :func:`blocking`.
+        """
+        return [c.decode() if isinstance(c, bytes) else str(c) for c in self._imap.capabilities]
+
     def _create_IMAP4(self) -> imaplib.IMAP4:
         return TappedIMAP4(self._conn, self._tap, self.host, self.port, self._greeting)
 

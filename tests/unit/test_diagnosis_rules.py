@@ -561,6 +561,32 @@ def test_logindisabled_capability() -> None:
     assert "LOGINDISABLED" in findings[0].detail
 
 
+def test_logindisabled_beside_auth_plain_still_takes_a_password() -> None:
+    """LOGINDISABLED forbids the LOGIN command, not AUTHENTICATE PLAIN (RFC 3501 6.2.3):
+    a sign-in by AUTHENTICATE PLAIN that worked is ok, not 'basic authentication is off'."""
+    caps = ["IMAP4rev1", "AUTH=PLAIN", "LOGINDISABLED"]
+    capability = step(
+        "imap", "capability", reply=Reply("*", "CAPABILITY " + " ".join(caps)), capabilities=caps
+    )
+    findings = check(diagnose(run("imap", replace={"capability": capability}), THUNDERBIRD, ctx()))
+    assert codes(findings) == ["ok"]
+
+
+def test_logindisabled_beside_auth_plain_refuses_a_login_command_client() -> None:
+    """A client that signs in with LOGIN meets LOGINDISABLED: its method is not offered,
+    another one (AUTHENTICATE PLAIN) is; password sign-in itself is not off."""
+    caps = ["IMAP4rev1", "AUTH=PLAIN", "LOGINDISABLED"]
+    capability = step(
+        "imap", "capability", reply=Reply("*", "CAPABILITY " + " ".join(caps)), capabilities=caps
+    )
+    login = step("imap", "login", Status.SKIP)
+    steps = run("imap", replace={"capability": capability, "login": login})
+    findings = check(diagnose(steps, OUTLOOK_2016, ctx()))
+    assert findings[0].code == "auth-mechanism-unsupported"
+    assert "AUTH=PLAIN" in findings[0].detail and "LOGIN command" in findings[0].detail
+    assert "basic-auth-disabled" not in codes(findings)
+
+
 @pytest.mark.parametrize(
     ("scope", "title_word", "cmdlet"),
     [

@@ -32,6 +32,20 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     "the sign-in."
                 ),
             ),
+            "preauth": Variant(
+                title="{client} reaches the mailbox; the IMAP server asked for no password",
+                detail=(
+                    "Every step worked: {summary}. The IMAP server signed the connection in "
+                    "with its greeting ('* PREAUTH'), before any sign-in, so the password was "
+                    "neither asked for nor sent, and this check did not test it. The server "
+                    "identifies the client some other way (its network address, for one); "
+                    "Microsoft 365 greets with '* OK' and asks for a sign-in."
+                ),
+                remedy=remedies(
+                    "Nothing to fix in the connection. The password is tested only where a "
+                    "server asks for it."
+                ),
+            ),
             "explain": Variant(
                 title="This is a normal server reply, not an error",
                 detail=(

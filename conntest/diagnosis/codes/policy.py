@@ -55,7 +55,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 source="responses.yaml smtp-5-7-30-announced",
             ),
             Pattern(
-                r"\blogindisabled\b",
+                # Only without a password mechanism beside it: LOGINDISABLED alone closes the
+                # LOGIN command, not AUTHENTICATE PLAIN (RFC 3501 6.2.3).
+                r"^(?!.*\bauth=(?:plain|login)\b).*\blogindisabled\b",
                 variant="capability",
                 source="responses.yaml imap-capability-logindisabled-consumer",
             ),

@@ -487,8 +487,11 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
             "imap-offer": Variant(
                 detail=(
                     "The IMAP server offers {offered}; {client} signs in with {mechanism}, which "
-                    "is "
-                    "not among them."
+                    "is not among them."
+                ),
+                remedy=remedies(
+                    "In {settings}, choose a sign-in method the server offers ({offered}), or "
+                    "OAuth2 where {client} has it."
                 ),
             ),
             "too-weak": Variant(

@@ -264,7 +264,30 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 r"handshake failure|no shared cipher|no ciphers available",
                 source="OpenSSL handshake errors",
             ),
+            Pattern(
+                r"certificate[_ ]required",
+                variant="client-certificate",
+                source="OpenSSL: the TLS 1.3 alert certificate_required (RFC 8446 6.2)",
+                examples=("TLS handshake failed: TLSV13_ALERT_CERTIFICATE_REQUIRED",),
+            ),
         ),
+        variants={
+            "client-certificate": Variant(
+                title="The server at {host} wants a client certificate",
+                detail=(
+                    "The server ended the TLS handshake with the alert 'certificate required' "
+                    "({message}): it lets in only clients that show a certificate of their own, "
+                    "and neither {client}'s settings nor this check have one to show. Servers "
+                    "that ask for one are usually an organisation's own mail server or "
+                    "gateway, not a public mail service."
+                ),
+                remedy=remedies(
+                    "Check the server name and port in {settings}. If it is your "
+                    "organisation's own server or gateway, ask its administrator which client "
+                    "certificate it expects and how to install it for {client}."
+                ),
+            ),
+        },
     ),
     CatalogueEntry(
         code="starttls-missing",

@@ -106,6 +106,10 @@ def _identity_tls(step: Step) -> list[Candidate]:
     return [Candidate("tls-intercepted", "identity-trusted", values, [line], step=step)]
 
 
+_PASSWORD_MECHANISMS = frozenset({"AUTH=PLAIN", "AUTH=LOGIN"})
+"""SASL mechanisms that carry a user name and password."""
+
+
 def capability_rule(observed: Observed, profile: Profile, signing_in: bool) -> list[Candidate]:
     """What the advertised capabilities say before any password is sent.
 
@@ -125,7 +129,10 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
     if cap is not None and cap.status is Status.PASS:
         tokens = _imap_capabilities(cap)
         base = observed.values("imap", profile, cap)
-        if "LOGINDISABLED" in tokens:
+        # LOGINDISABLED forbids the LOGIN command (RFC 3501 6.2.3), not AUTHENTICATE: with
+        # a password mechanism beside it, password sign-in is on, only not by LOGIN.
+        disabled = "LOGINDISABLED" in tokens
+        if disabled and not tokens & _PASSWORD_MECHANISMS:
             found.append(
                 Candidate(
                     "basic-auth-disabled",
@@ -139,16 +146,20 @@ def _capability_findings(observed: Observed, profile: Profile, signing_in: bool)
         elif (
             signing_in
             and tokens
-            and profile.imap.login == "authenticate-plain"
-            and "AUTH=PLAIN" not in tokens
+            and (
+                (profile.imap.login == "authenticate-plain" and "AUTH=PLAIN" not in tokens)
+                or (profile.imap.login == "login" and disabled)
+            )
             and not observed.passed("imap", "login")
         ):
             offered = " ".join(t for t in tokens if t.startswith("AUTH=")) or "no AUTH= mechanism"
+            login = profile.imap.login
+            mechanism = "the LOGIN command" if login == "login" else "AUTHENTICATE PLAIN"
             found.append(
                 Candidate(
                     "auth-mechanism-unsupported",
                     "imap-offer",
-                    {**base, "offered": offered, "mechanism": "AUTHENTICATE PLAIN"},
+                    {**base, "offered": offered, "mechanism": mechanism},
                     [evidence(cap)],
                     protocol="imap",
                     step=cap,
