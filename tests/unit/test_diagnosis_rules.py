@@ -1511,3 +1511,18 @@ def test_wrong_port_names_the_clients_port_and_the_one_tested() -> None:
     assert finding.title.startswith("Thunderbird is set to IMAP port 143 with STARTTLS;")
     assert "answered IMAP on port 1143 with STARTTLS here" in finding.detail, finding.detail
     assert "set port 993" in finding.remedy
+
+
+def test_a_refusal_in_unknown_words_does_not_claim_to_be_microsofts() -> None:
+    """Any server may refuse a sign-in in its own words: conntest says it does not know
+    them, not that 'Microsoft gives this same answer' for a wrong password."""
+    steps = run("imap", "login", reply=Reply("NO", "Go away, the moon is full"))
+    finding = check(diagnose(steps, THUNDERBIRD, ctx()))[0]
+    assert finding.code == "login-rejected"
+    assert "Go away, the moon is full" in finding.detail
+    assert "Microsoft gives this same answer" not in finding.detail
+    assert "does not know" in finding.title
+    known = check(
+        diagnose(run("imap", "login", reply=Reply("NO", "LOGIN failed.")), THUNDERBIRD, ctx())
+    )
+    assert "Microsoft gives this same answer" in known[0].detail

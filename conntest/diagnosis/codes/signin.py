@@ -269,6 +269,14 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                     "catalogue yet. Read it: it usually says who must act."
                 ),
             ),
+            "unknown-refusal": Variant(
+                title="{protocol_name} refused the sign-in with an answer conntest does not know",
+                detail=(
+                    "The server answered '{sentence}'. That answer is not in conntest's "
+                    "catalogue, so conntest cannot tell whether the password, the account or a "
+                    "policy of the server is the cause. Read it: servers often say who must act."
+                ),
+            ),
             "client-message": Variant(
                 detail=(
                     "This is the client's own wording for any refused sign-in ('{sentence}'): "

@@ -90,8 +90,8 @@ def classify_failed_step(step: Step, profile: Profile, observed: Observed) -> Ca
         # wrong, and that it was no verdict on the credentials: the refusal stays unknown.
         standard = standard_meaning(reply)
         if step.name in AUTH_STEPS and not is_success(reply):
-            if standard is None:
-                return make("login-rejected")
+            if standard is None:  # words no entry knows: not Microsoft's known refusal
+                return make("login-rejected", "unknown-refusal")
             return _refused_unknown(step, make, standard)
         if step.name == "starttls":
             how = (

@@ -22,6 +22,9 @@ from conntest.model import Status, Step
 from conntest.password import PasswordShape
 from conntest.profile import Profile
 
+_UNKNOWN = frozenset({"unknown-sentence", "unknown-refusal"})
+"""Refusals in words conntest does not know: no cross-protocol inference is drawn from them."""
+
 
 def cross_protocol(observed: Observed, by_step: dict[int, Candidate]) -> None:
     """Let SMTP's precise verdict decide IMAP's bare refusal (modifies ``by_step`` in place).
@@ -39,7 +42,7 @@ def cross_protocol(observed: Observed, by_step: dict[int, Candidate]) -> None:
 
     if smtp is not None and smtp.code == "login-rejected":
         smtp.values.setdefault("decide", DECIDE["smtp"])
-    if imap is None or imap.code != "login-rejected" or imap.variant == "unknown-sentence":
+    if imap is None or imap.code != "login-rejected" or imap.variant in _UNKNOWN:
         if imap is not None and imap.code == "login-rejected":
             imap.values.setdefault("decide", "")
         _note_imap_accepted(observed, smtp)
