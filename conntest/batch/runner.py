@@ -193,7 +193,8 @@ class _CollectorPace:
         with self._lock:
             if self._users == 0:
                 self._saved = gc.get_threshold()
-                gc.set_threshold(max(YOUNG_COLLECTION_PACE, self._saved[0]), *self._saved[1:])
+                if self._saved[0] != 0:  # 0: the process turned automatic collection off
+                    gc.set_threshold(max(YOUNG_COLLECTION_PACE, self._saved[0]), *self._saved[1:])
             self._users += 1
         try:
             yield

@@ -74,12 +74,21 @@ T = TypeVar("T")
 async def within(awaitable: Awaitable[T], seconds: float) -> T:
     """``await awaitable``, cancelled after ``seconds`` (then :class:`TimeoutError`).
 
-    What ``asyncio.wait_for`` does, in the caller's own task: wait_for wraps the
-    awaitable in a task of its own (with its future, timer and callbacks), about
-    eight times per account in a batch (issue 12).
+    What ``asyncio.wait_for`` does, in the caller's own task: before Python 3.12
+    wait_for wraps the awaitable in a task of its own (with its future, timer and
+    callbacks), about eight times per account in a batch (issue 12).  Without that
+    task a cancellation the awaitable swallows would be lost: 3.11's wait_for,
+    which aiosmtplib uses for each reply, returns the reply when the cancel comes
+    in the same turn as it, and the probe would go on to send the credential.  A
+    cancel that came while this ran and was not raised is raised here.
     """
+    task = asyncio.current_task()
+    cancels = task.cancelling() if task is not None else 0
     async with asyncio.timeout(seconds):
-        return await awaitable
+        result = await awaitable
+    if task is not None and task.cancelling() > cancels:
+        raise asyncio.CancelledError  # requested, swallowed below: still honoured
+    return result
 
 
 LIBRARY_FIRST_S = 0.05

@@ -258,3 +258,13 @@ def test_a_step_is_redacted_whole_once_and_the_last_pass_keeps_it() -> None:
     assert step.tls is not None and step.tls.sans == (f"{REDACTED}.example",)
     report = redact.value(Report(USER, 1.0, [ProfileResult("p", [step], [])]))
     assert report.profiles[0].steps[0] is step
+
+
+def test_a_marker_beside_the_rest_of_a_form_is_redacted_again() -> None:
+    """``<redacted>`` ends in '>': beside the rest of a password that begins with '>',
+    it spells the password again; the strict pass replaces until none is left."""
+    password = ">Hunter22x-horse"
+    redact = Redactor.for_credentials(USER, password)
+    once = redact(f"S: echo {password}{password[1:]}")
+    assert password not in once
+    assert redact(once) == once
