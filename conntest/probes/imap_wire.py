@@ -414,6 +414,7 @@ class TappedIMAP4(imaplib.IMAP4):
         self._conn = conn
         self._tap = tap
         self._replay = greeting
+        self._unsent = bytearray()
         super().__init__(host, port)
 
     def _connect(self) -> None:
@@ -450,6 +451,7 @@ class TappedIMAP4(imaplib.IMAP4):
             self.file = self._file  # type: ignore[assignment]  # imaplib's name; only ours read it
 
     def readline(self) -> bytes:
+        self._flush()
         if self._replay is not None:
             line, self._replay = self._replay, None
             return line
@@ -466,6 +468,7 @@ class TappedIMAP4(imaplib.IMAP4):
         return line
 
     def read(self, size: int) -> bytes:
+        self._flush()
         if size > self._tap.limits.literal:
             raise self._tap.exceeded(
                 "literal",
@@ -478,8 +481,17 @@ class TappedIMAP4(imaplib.IMAP4):
         return data
 
     def send(self, data: bytes) -> None:  # type: ignore[override]
+        """Write a line once it is whole: imaplib sends a SASL response (or a literal)
+        and its line end apart, which would go out as two TLS records and two writes."""
         self._tap.sent(data)
-        self._conn.sendall(data)  # imaplib turns an OSError into its abort
+        self._unsent += data
+        if self._unsent.endswith(b"\n"):
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._unsent:
+            data, self._unsent = bytes(self._unsent), bytearray()
+            self._conn.sendall(data)  # imaplib turns an OSError into its abort
 
     def shutdown(self) -> None:
         self._file.close()
