@@ -7,8 +7,9 @@ streams its results as ``conntest check --batch --format jsonl`` does (each
 rendered to JSON and dropped; the runner keeps only the totals).
 
 * accounts/s beside the rate of bare TLS handshakes the same machine does
-  against the same lab port at the same concurrency; an account needs two
-  handshakes (IMAP, SMTP), so the ratio printed is
+  against the same lab port at the same concurrency, measured just before and
+  just after each batch (the mean of the two: the machine's speed drifts); an
+  account needs two handshakes (IMAP, SMTP), so the ratio printed is
   accounts/s ÷ (handshakes/s ÷ 2);
 * peak RSS, and per account: (peak − the process's RSS before the batch) ÷ accounts;
 * per-account wall at each size, and its change from the smallest size.
@@ -164,23 +165,35 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with lab_process() as lab:
-        bare = child("bare", args.handshakes, args.concurrency, lab.info)
-        rate = bare["handshakes"] / bare["wall"]
-        print(
-            f"bare TLS: {rate:.0f} handshakes/s ({bare['handshakes']} at concurrency "
-            f"{args.concurrency}; {bare['cpu'] / bare['handshakes'] * 1000:.2f} ms client CPU each)"
-        )
+
+        def bare_rate() -> float:
+            bare = child("bare", args.handshakes, args.concurrency, lab.info)
+            rate = float(bare["handshakes"] / bare["wall"])
+            print(
+                f"bare TLS: {rate:.0f} handshakes/s ({bare['handshakes']} at concurrency "
+                f"{args.concurrency}; {bare['cpu'] / bare['handshakes'] * 1000:.2f} ms client "
+                "CPU each)"
+            )
+            return rate
+
         handshakes = 2 if args.protocol == "both" else 1  # per account
         first: float | None = None
+        after = bare_rate()
         for size in sizes:
+            # The machine's speed drifts: each batch is set against the bare-TLS runs
+            # just before and just after it (their mean).
+            before = after
             run = child("batch", size, args.concurrency, lab.info, args.protocol)
+            after = bare_rate()
+            rate = (before + after) / 2
             per_account = run["wall"] / size * 1000
             first = first or per_account
             peak = run["peak_rss_kib"] / 1024
             growth = (run["peak_rss_kib"] - run["rss_before_kib"]) / size
             print(
                 f"{size:>6} accounts: {size / run['wall']:6.1f} accounts/s = "
-                f"{size / run['wall'] / (rate / handshakes):4.2f}× the bare-TLS rate; "
+                f"{size / run['wall'] / (rate / handshakes):4.2f}× the bare-TLS rate "
+                f"({rate:.0f}/s); "
                 f"{run['cpu'] / size * 1000:5.1f} ms CPU/account; peak RSS {peak:5.1f} MiB "
                 f"({growth:5.2f} KiB/account over the {run['rss_before_kib'] / 1024:.0f} MiB "
                 f"before); wall {per_account:5.2f} ms/account ({per_account / first - 1:+.0%}); "
