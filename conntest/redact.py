@@ -331,6 +331,13 @@ class Redactor:
         }
         """Every PARTIAL_MIN-character piece of a partial form: a prefix kept at the end of a
         text ends with one, a suffix kept at its start begins with one."""
+        self._respelled = [
+            s
+            for s in self._secrets
+            if s not in REDACTED and (s[0] in REDACTED or s[-1] in REDACTED)
+        ]
+        """Forms a marker can help spell again: one that begins or ends with one of its
+        characters ('>x').  A form inside the marker itself ('acted') would only nest."""
         self._fits = min(16, *(len(s) for s in self._secrets)) if self._secrets else 0
         """Texts shorter than this hold no whole form and no base64 run to decode."""
         self._unchanged: set[str] = set()
@@ -367,12 +374,12 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if text != given:
+        if text != given and self._respelled:
             # A marker beside what is left of a form can spell a form again ("<redacted>"
             # and "x" make ">x"): replace until none is left, so that a second reading (the
             # report's last pass, which skips what this pass vouched for) finds nothing.
-            for _ in range(len(self._secrets)):
-                found = [secret for secret in self._secrets if secret in text]
+            for _ in range(3):
+                found = [secret for secret in self._respelled if secret in text]
                 if not found:
                     break
                 for secret in found:

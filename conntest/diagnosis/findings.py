@@ -190,8 +190,12 @@ def _ok(
     variant = (
         None if (context.password is not None or context.oauth) and signed_in else "connectivity"
     )
-    if variant == "connectivity" and context.password is not None and _preauthenticated(observed):
-        variant = "preauth"  # a password was given; the server never asked for it
+    if (
+        variant == "connectivity"
+        and (context.password is not None or context.oauth)
+        and _preauthenticated(observed)
+    ):
+        variant = "preauth"  # a credential was given; the server never asked for it
     candidate = Candidate("ok", variant, {"summary": "; ".join(parts)}, lines)
     finding = render_candidate(candidate, profile, context.user)
     return finding, ranking.OK_KEY

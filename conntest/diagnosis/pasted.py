@@ -57,7 +57,7 @@ def explain(text: str, profile: Profile | None = None) -> Finding:
         elif (standard := standard_meaning(reply)) is not None:
             candidate = Candidate("unrecognised", "standard-code", {**values, "standard": standard})
         elif looks_like_auth(reply):
-            candidate = Candidate("login-rejected", None, values)
+            candidate = Candidate("login-rejected", "unknown-refusal", values)
         else:
             candidate = Candidate("unrecognised", None, values)
         candidate.protocol = protocol

@@ -78,6 +78,12 @@ async def plain_starttls(
     add(rec.passed(Reply("*", f"{m['status'].upper()} {m['text']}")))
 
     rec = StepRecorder(clock, "imap", "starttls")
+    if m["status"].upper() == "PREAUTH":
+        # Signed in before encryption: STARTTLS is not allowed in that state (RFC 3501
+        # 6.2.1), and a plain-text PREAUTH is how a device on the way strips STARTTLS
+        # (CVE-2020-12398); clients drop such a connection, and so does conntest.
+        add(rec.failed(FailureKind.REJECTED, PLAIN_PREAUTH))
+        return None
     rec.transcript.append(f"C: {_STARTTLS_TAG} STARTTLS")
     budget = clock.budget("starttls")
     try:
@@ -100,6 +106,12 @@ async def plain_starttls(
         return None
     add(rec.passed(Reply("OK", tagged["text"])))
     return line
+
+
+PLAIN_PREAUTH = (
+    "the server signed the connection in before encryption (a plain-text PREAUTH "
+    "greeting): STARTTLS is not allowed after that, and clients drop such a connection"
+)
 
 
 def _read_plain_line(sock: Stream, data: bytearray | None = None) -> bytes:

@@ -9,6 +9,7 @@ hostile tier's scriptable ones, the client-certificate one Python's own ``ssl``.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import ssl
 import threading
@@ -59,15 +60,33 @@ def _steps(report: Report) -> dict[str, Status]:
     return {s.name: s.status for s in report.profiles[0].steps if s.protocol == "imap"}
 
 
+@pytest.mark.parametrize(
+    "caps",
+    [
+        b"* CAPABILITY IMAP4rev1 AUTH=PLAIN ID\r\n",
+        b"* CAPABILITY IMAP4rev1 ID IDLE\r\n",  # as Dovecot lists them once signed in
+        b"* CAPABILITY IMAP4rev1 LOGINDISABLED ID\r\n",
+    ],
+    ids=["auth-plain", "no-mechanism", "logindisabled"],
+)
 async def test_a_preauth_greeting_reads_the_mailbox_and_sends_no_password(
-    server_tls: ssl.SSLContext, hostile_ca_file: Path
+    server_tls: ssl.SSLContext, hostile_ca_file: Path, caps: bytes
 ) -> None:
     """``* PREAUTH``: the session is signed in already.  The check used to crash here
     (imapclient asked for CAPABILITY outside the probe's I/O); now no password goes
-    out, the mailbox is read, and the finding says the password was not tested."""
+    out, the mailbox is read, and the finding says the password was not tested;
+    the capabilities of a signed-in session (no sign-in method) blame nothing."""
+
+    async def answer_caps(conn: Conn, tag: bytes) -> None:
+        await conn.send(caps + tag + b" OK done\r\n")
 
     async def preauth(conn: Conn) -> None:
-        await imap_session(conn, _accept_plain, greeting=b"* PREAUTH IMAP4rev1 signed in\r\n")
+        await imap_session(
+            conn,
+            _accept_plain,
+            greeting=b"* PREAUTH IMAP4rev1 signed in\r\n",
+            caps=answer_caps,
+        )
 
     with HostileServer(preauth, server_tls) as imap:
         report = await _check(imap.port, hostile_ca_file, "thunderbird")
@@ -157,3 +176,37 @@ async def test_a_server_that_wants_a_client_certificate_says_so(
     assert finding.code == "tls-handshake-failed", render_text(report)
     assert "client certificate" in finding.title
     assert "no common" not in finding.detail
+
+
+async def test_a_plain_text_preauth_before_starttls_is_refused(hostile_ca_file: Path) -> None:
+    """On the STARTTLS port, a PREAUTH greeting in plain text is how a device on the
+    way strips STARTTLS (CVE-2020-12398): no STARTTLS, no credential, not ok."""
+
+    async def plain_preauth(conn: Conn) -> None:
+        await conn.send(b"* PREAUTH signed in\r\n")
+        while line := await conn.line():
+            await conn.send(line.split(b" ", 1)[0] + b" OK begin TLS\r\n")
+
+    base = load_profiles().get("thunderbird")
+    starttls = dataclasses.replace(
+        base, imap=dataclasses.replace(base.imap, security="starttls", port=143)
+    )
+    with HostileServer(plain_preauth) as imap, dns_server("silent") as dns:
+        request = CheckRequest(
+            user=USER,
+            password=PASSWORD,
+            profiles=(starttls,),
+            imap_server=("127.0.0.1", imap.port),
+            smtp_server=("127.0.0.1", 9),
+            resolver=ResolverConfig(nameserver=("127.0.0.1", dns)),
+            ca_file=hostile_ca_file,
+            timeout=5.0,
+            protocols=("imap",),
+        )
+        report = await run_check(request)
+        received = imap.received()
+    assert received == b""  # not even STARTTLS
+    steps = _steps(report)
+    assert steps["greeting"] is Status.PASS and steps["starttls"] is Status.FAIL
+    codes = [f.code for f in report.profiles[0].findings]
+    assert "ok" not in codes and "starttls-missing" in codes, codes

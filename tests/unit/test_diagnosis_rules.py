@@ -1526,3 +1526,16 @@ def test_a_refusal_in_unknown_words_does_not_claim_to_be_microsofts() -> None:
         diagnose(run("imap", "login", reply=Reply("NO", "LOGIN failed.")), THUNDERBIRD, ctx())
     )
     assert "Microsoft gives this same answer" in known[0].detail
+
+
+def test_an_unknown_imap_refusal_beside_an_smtp_sign_in_still_reads_as_imap_off() -> None:
+    """The words are unknown, the inference is not: SMTP took the same password."""
+    imap = run("imap", "login", reply=Reply("NO", "Go away, the moon is full"))
+    findings = check(diagnose(imap + run("smtp"), THUNDERBIRD, ctx()))
+    assert findings[0].code == "basic-auth-disabled"
+
+
+def test_explain_says_it_does_not_know_an_unknown_refusal() -> None:
+    finding = explain("A1 NO Go away, the moon is full")
+    assert finding.code == "login-rejected"
+    assert "Microsoft gives this same answer" not in finding.detail

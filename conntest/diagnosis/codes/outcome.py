@@ -17,7 +17,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         meaning="Every step {client} needs worked: {summary}.",
         evidence=(
             "No step failed and no critical finding: for IMAP the LOGIN (and, if run, the first "
-            "mailbox command) succeeded, for SMTP the AUTH succeeded. {summary} lists them."
+            "mailbox command) succeeded, for SMTP the AUTH succeeded. {summary} lists them. "
+            "Variant preauth: the IMAP greeting was '* PREAUTH' and the mailbox opened without "
+            "a sign-in."
         ),
         remedy=remedies("Nothing to fix."),
         variants={
@@ -36,8 +38,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 title="{client} reaches the mailbox; the IMAP server asked for no password",
                 detail=(
                     "Every step worked: {summary}. The IMAP server signed the connection in "
-                    "with its greeting ('* PREAUTH'), before any sign-in, so the password was "
-                    "neither asked for nor sent, and this check did not test it. The server "
+                    "with its greeting ('* PREAUTH'), before any sign-in, so the password (or "
+                    "token) was neither asked for nor sent, and this check did not test it. The "
+                    "server "
                     "identifies the client some other way (its network address, for one); "
                     "Microsoft 365 greets with '* OK' and asks for a sign-in."
                 ),

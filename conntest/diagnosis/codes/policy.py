@@ -27,7 +27,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         evidence=(
             "SMTP 535 5.7.139 'basic authentication is disabled', the announced "
             "'550 5.7.30 Basic authentication is not supported for Client Submission', IMAP "
-            "'NO Basic authentication is disabled.', IMAP capability LOGINDISABLED, or IMAP "
+            "'NO Basic authentication is disabled.', IMAP capability LOGINDISABLED (with no "
+            "AUTH=PLAIN or AUTH=LOGIN beside it), or IMAP "
             "'LOGIN failed.' while SMTP accepted the same password (the password is right, IMAP "
             "basic authentication is off)."
         ),

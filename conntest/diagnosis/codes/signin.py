@@ -274,7 +274,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 detail=(
                     "The server answered '{sentence}'. That answer is not in conntest's "
                     "catalogue, so conntest cannot tell whether the password, the account or a "
-                    "policy of the server is the cause. Read it: servers often say who must act."
+                    "policy of the server is the cause. Read it: servers often say who must act. "
+                    "{decide}"
                 ),
             ),
             "client-message": Variant(

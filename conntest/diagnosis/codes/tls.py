@@ -265,7 +265,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 source="OpenSSL handshake errors",
             ),
             Pattern(
-                r"certificate[_ ]required",
+                r"alert[_ ]certificate[_ ]required",
                 variant="client-certificate",
                 source="OpenSSL: the TLS 1.3 alert certificate_required (RFC 8446 6.2)",
                 examples=("TLS handshake failed: TLSV13_ALERT_CERTIFICATE_REQUIRED",),
@@ -273,7 +273,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         ),
         variants={
             "client-certificate": Variant(
-                title="The server at {host} wants a client certificate",
+                title="The server wants a client certificate",
                 detail=(
                     "The server ended the TLS handshake with the alert 'certificate required' "
                     "({message}): it lets in only clients that show a certificate of their own, "

@@ -126,6 +126,9 @@ def capability_rule(observed: Observed, profile: Profile, signing_in: bool) -> l
 def _capability_findings(observed: Observed, profile: Profile, signing_in: bool) -> list[Candidate]:
     found: list[Candidate] = []
     cap = observed.first("imap", "capability")
+    login_step = observed.first("imap", "login")
+    if login_step is not None and login_step.data.get("preauth") is True:
+        cap = None  # signed in by the greeting: no sign-in method is needed, none is offered
     if cap is not None and cap.status is Status.PASS:
         tokens = _imap_capabilities(cap)
         base = observed.values("imap", profile, cap)

@@ -22,9 +22,6 @@ from conntest.model import Status, Step
 from conntest.password import PasswordShape
 from conntest.profile import Profile
 
-_UNKNOWN = frozenset({"unknown-sentence", "unknown-refusal"})
-"""Refusals in words conntest does not know: no cross-protocol inference is drawn from them."""
-
 
 def cross_protocol(observed: Observed, by_step: dict[int, Candidate]) -> None:
     """Let SMTP's precise verdict decide IMAP's bare refusal (modifies ``by_step`` in place).
@@ -42,7 +39,7 @@ def cross_protocol(observed: Observed, by_step: dict[int, Candidate]) -> None:
 
     if smtp is not None and smtp.code == "login-rejected":
         smtp.values.setdefault("decide", DECIDE["smtp"])
-    if imap is None or imap.code != "login-rejected" or imap.variant in _UNKNOWN:
+    if imap is None or imap.code != "login-rejected" or imap.variant == "unknown-sentence":
         if imap is not None and imap.code == "login-rejected":
             imap.values.setdefault("decide", "")
         _note_imap_accepted(observed, smtp)
@@ -67,8 +64,11 @@ def cross_protocol(observed: Observed, by_step: dict[int, Candidate]) -> None:
         del by_step[id(imap_login)]
         return
 
+    # A refusal in words conntest does not know keeps saying so; what would decide it
+    # is added all the same.
+    unknown = imap.variant == "unknown-refusal"
     if not any(s.protocol == "smtp" for s in observed.steps):
-        imap.variant = "no-smtp"
+        imap.variant = "unknown-refusal" if unknown else "no-smtp"
         imap.values["decide"] = DECIDE["no-smtp"]
     else:
         # smtp_said is a value, never a template: the server's words may hold braces.
@@ -78,7 +78,7 @@ def cross_protocol(observed: Observed, by_step: dict[int, Candidate]) -> None:
             said = "it did not get as far as signing in"
         else:
             said = "it gave no verdict on the credentials"
-        imap.variant = "smtp-undecided"
+        imap.variant = "unknown-refusal" if unknown else "smtp-undecided"
         imap.values["smtp_said"] = said
         imap.values["decide"] = DECIDE["smtp-undecided"]
         if smtp_auth is not None:
