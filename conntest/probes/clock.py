@@ -84,8 +84,15 @@ async def within(awaitable: Awaitable[T], seconds: float) -> T:
     """
     task = asyncio.current_task()
     cancels = task.cancelling() if task is not None else 0
-    async with asyncio.timeout(seconds):
-        result = await awaitable
+    try:
+        async with asyncio.timeout(seconds):
+            result = await awaitable
+    except Exception:
+        if task is not None and task.cancelling() > cancels:
+            # The cancel came with a failed reply in the same turn, and the failure was
+            # raised in its place: the cancel wins, as it did with wait_for's own task.
+            raise asyncio.CancelledError from None
+        raise
     if task is not None and task.cancelling() > cancels:
         raise asyncio.CancelledError  # requested, swallowed below: still honoured
     return result
