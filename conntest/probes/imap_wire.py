@@ -264,6 +264,12 @@ class LoopSocket:
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self._visited = time.monotonic()
+        self._readable: asyncio.Future[None] | None = None
+        self._watched = False
+        """Whether the loop watches the socket for reading (:meth:`_recv_when_readable`)."""
+        self._watchable = True
+        """False on a loop without ``add_reader`` (Windows' Proactor): ``sock_recv`` then."""
+        self._idle_wakes = 0
 
     def handshake(self, ctx: ssl.SSLContext, host: str) -> ssl.SSLObject:
         """Start TLS for ``host`` and complete the handshake (raises OpenSSL's errors)."""
@@ -319,7 +325,10 @@ class LoopSocket:
         try:
             data = self.sock.recv(size)
         except (BlockingIOError, InterruptedError):
-            data = await_(self._loop.sock_recv(self.sock, size))
+            if self._watchable:
+                data = self._recv_when_readable(size)
+            else:
+                data = await_(self._loop.sock_recv(self.sock, size))
             self._visited = time.monotonic()
         else:
             if time.monotonic() - self._visited > _BREATH:
@@ -338,6 +347,54 @@ class LoopSocket:
         if sent < len(data):
             await_(self._loop.sock_sendall(self.sock, data[sent:]))
 
+    def _recv_when_readable(self, size: int) -> bytes:
+        """Wait for the socket to be readable, then read.
+
+        The loop watches the socket from the first wait to :meth:`close`, instead
+        of ``sock_recv``'s registration and removal (two ``epoll_ctl`` and the
+        selector's bookkeeping) around each of a session's ten or so waits.  What
+        comes while nobody waits ends the watch until the next wait, so the loop
+        never spins on unread data.
+        """
+        while True:
+            if not self._watched:
+                try:
+                    self._loop.add_reader(self.sock.fileno(), self._on_readable)
+                except NotImplementedError:  # Proactor: no readiness callbacks
+                    self._watchable = False
+                    return await_(self._loop.sock_recv(self.sock, size))
+                self._watched = True
+            self._readable = self._loop.create_future()
+            try:
+                await_(self._readable)
+            finally:
+                self._readable = None
+            try:
+                return self.sock.recv(size)
+            except (BlockingIOError, InterruptedError):
+                continue  # readable, then not (a spurious wake)
+
+    def _on_readable(self) -> None:
+        waiter = self._readable
+        if waiter is None or waiter.done():
+            # Nobody waits.  Once is the readiness the last read already took (reported
+            # by the same poll); twice is data nobody reads: stop until the next wait.
+            self._idle_wakes += 1
+            if self._idle_wakes > 1:
+                self._unwatch()
+            return
+        self._idle_wakes = 0
+        waiter.set_result(None)
+
+    def _unwatch(self) -> None:
+        self._idle_wakes = 0
+        if self._watched:
+            self._watched = False
+            try:
+                self._loop.remove_reader(self.sock.fileno())
+            except (OSError, ValueError):  # already closed
+                pass
+
     def shutdown(self) -> None:
         """Shut the socket down both ways (what is in flight is dropped)."""
         try:
@@ -346,6 +403,7 @@ class LoopSocket:
             pass
 
     def close(self) -> None:
+        self._unwatch()
         self.sock.close()
 
 

@@ -260,3 +260,28 @@ async def test_a_flooding_server_cannot_hold_the_loop_past_the_deadline(
         await server.wait()
     assert read > 100_000  # it was a flood, read while the deadline ran
     assert ticked and ticked[0] < ended  # the loop ran other work meanwhile
+
+
+async def test_data_that_comes_while_nobody_reads_waits_without_spinning_the_loop() -> None:
+    """The loop watches the socket across a session's waits (one registration, not one
+    per wait); an answer that comes between two reads ends the watch, so the loop does
+    not call back on every turn for data nobody reads, and it is read next."""
+    a, b = socket.socketpair()
+    try:
+        conn = LoopSocket(a)
+        selector = asyncio.get_running_loop()._selector  # type: ignore[attr-defined]
+        first = asyncio.ensure_future(blocking(lambda: conn.recv(100), 5, conn))
+        await asyncio.sleep(0.01)
+        b.send(b"one\r\n")
+        assert await first == b"one\r\n"
+        assert a.fileno() in selector.get_map()  # still watched: the next wait needs no call
+        b.send(b"two\r\n")  # nobody reads now
+        await asyncio.sleep(0.02)
+        assert a.fileno() not in selector.get_map()
+        assert await blocking(lambda: conn.recv(100), 5, conn) == b"two\r\n"
+        fd = a.fileno()
+        conn.close()
+        assert fd not in selector.get_map()
+    finally:
+        a.close()
+        b.close()
