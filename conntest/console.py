@@ -5,7 +5,7 @@ Python is still importing conntest's CLI or parsing the options (half a
 second on a loaded machine) is the same one line as one during the check:
 ``conntest: interrupted`` on stderr, ``CONNTEST UNKNOWN - …`` on stdout
 under ``--format nagios``, exit 3.  This module imports only ``sys`` (even
-``signal``, with the ``enum`` it brings, waits until the catching has
+``_signal``, the C module under ``signal``, waits until the catching has
 begun), and :func:`console` starts catching at its first statement; what
 comes before (Python's own start, the script's ``import`` of this module)
 is Python's, and a Ctrl-C there is Python's traceback (docs/cli.md).
@@ -31,6 +31,22 @@ __all__ = ["console"]
 _STREAMS = ("stdout", "stderr")
 
 
+def _signals() -> "Any":
+    """The C module under ``signal`` where there is one: the same calls and numbers.
+
+    ``signal`` itself turns them into enums when imported, ~0.6 ms of a 19 ms
+    ``check --help`` (issue 12); nothing here needs the enums.
+    """
+    try:
+        import _signal  # type: ignore[import-not-found]  # typeshed has only ``signal``
+
+        return _signal
+    except ImportError:  # an implementation without it
+        import signal
+
+        return signal
+
+
 def _wants_nagios(argv: "Sequence[str]") -> bool:
     for index, arg in enumerate(argv):
         if arg == "--format" and argv[index + 1 : index + 2] == ["nagios"]:
@@ -42,8 +58,7 @@ def _wants_nagios(argv: "Sequence[str]") -> bool:
 
 def _interrupted(argv: "Sequence[str]") -> int:
     """The one line of an interrupted run (and Nagios's status line); exit 3."""
-    import signal
-
+    signal = _signals()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
     from conntest.interrupts import EXIT_INTERRUPTED, INTERRUPTED_LINE, NAGIOS_INTERRUPTED
 
@@ -164,8 +179,8 @@ def _sigint_record() -> "Callable[[], bool]":
     """
     if sys.platform != "win32":
         import os
-        import signal
 
+        signal = _signals()
         read, write = os.pipe()
         os.set_blocking(read, False)
         os.set_blocking(write, False)
@@ -201,7 +216,7 @@ def console(argv: "Sequence[str] | None" = None) -> int:
     """
     sigint_came = _never
     try:
-        import signal
+        signal = _signals()
 
         # Then: a closed stdout's number must be taken before the wakeup pipe is made.
         _take_over_streams()
