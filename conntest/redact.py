@@ -368,28 +368,30 @@ class Redactor:
         """
         if not self._secrets or text in self._unchanged:
             return text
+        clean = self._strict(text)
+        if clean == text:
+            if len(text) >= self._fits and len(self._unchanged) < _UNCHANGED_KEPT:
+                self._unchanged.add(text)
+            return text
+        # A marker beside what is left of a form can spell a form again ("<redacted>" and
+        # "x" make ">x"): pass again while one is there, so that a second reading (the
+        # report's last pass, which skips what this pass vouched for) finds none.
+        for _ in range(3):
+            if not any(secret in clean for secret in self._respelled):
+                break
+            clean = self._strict(clean)
+        return clean
+
+    def _strict(self, text: str) -> str:
+        """One pass of :meth:`__call__`: whole forms, base64 runs, then the cut ends."""
         if len(text) < self._fits:  # most of a report's strings: only a cut end to look at
             return self._scrub_ends(text)
-        given = text
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if text != given and self._respelled:
-            # A marker beside what is left of a form can spell a form again ("<redacted>"
-            # and "x" make ">x"): replace until none is left, so that a second reading (the
-            # report's last pass, which skips what this pass vouched for) finds nothing.
-            for _ in range(3):
-                found = [secret for secret in self._respelled if secret in text]
-                if not found:
-                    break
-                for secret in found:
-                    text = text.replace(secret, REDACTED)
         if self._partial:
             text = _BASE64_RUN.sub(self._wrapped, text)
-        text = self._scrub_ends(text)
-        if text == given and len(self._unchanged) < _UNCHANGED_KEPT:
-            self._unchanged.add(given)
-        return text
+        return self._scrub_ends(text)
 
     def output(self, text: str) -> str:
         """As ``self(text)``, but an occurrence inside a word of conntest's own is kept.

@@ -352,9 +352,9 @@ class LoopSocket:
 
         The loop watches the socket from the first wait to :meth:`close`, instead
         of ``sock_recv``'s registration and removal (two ``epoll_ctl`` and the
-        selector's bookkeeping) around each of a session's ten or so waits.  What
-        comes while nobody waits ends the watch until the next wait, so the loop
-        never spins on unread data.
+        selector's bookkeeping) around each of a session's ten or so waits.  Data
+        that comes while nobody waits ends the watch at its second wake (the first
+        is the last read's own), so the loop never spins on unread data.
         """
         while True:
             if not self._watched:

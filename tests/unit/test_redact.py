@@ -265,6 +265,10 @@ def test_a_marker_beside_the_rest_of_a_form_is_redacted_again() -> None:
     it spells the password again; the strict pass replaces until none is left."""
     password = ">Hunter22x-horse"
     redact = Redactor.for_credentials(USER, password)
-    once = redact(f"S: echo {password}{password[1:]}")
-    assert password not in once
-    assert redact(once) == once
+    for echo in (
+        f"S: echo {password}{password[1:]}",  # whole, then its rest: the marker's '>' joins it
+        f"{password[-8:]}{password[1:]} tail",  # a cut end, scrubbed, then the rest
+    ):
+        once = redact(echo)
+        assert password not in once, echo
+        assert redact(once) == once

@@ -39,10 +39,9 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
                 detail=(
                     "Every step worked: {summary}. The IMAP server signed the connection in "
                     "with its greeting ('* PREAUTH'), before any sign-in, so the password (or "
-                    "token) was neither asked for nor sent, and this check did not test it. The "
-                    "server "
-                    "identifies the client some other way (its network address, for one); "
-                    "Microsoft 365 greets with '* OK' and asks for a sign-in."
+                    "token) was neither asked for nor sent, and this check did not test it. "
+                    "The server identifies the client some other way (its network address, "
+                    "for one); Microsoft 365 greets with '* OK' and asks for a sign-in."
                 ),
                 remedy=remedies(
                     "Nothing to fix in the connection. The password is tested only where a "
